@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package ka needs to build, test, benchmark and run its demo.
+# Idempotent: packages already present are skipped by apt-get. Must run as root.
+set -euo pipefail
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "setup.sh: must run as root (apt-get install, network namespaces, loop devices)" >&2
+  exit 1
+fi
+
+BUILD_PKGS=(
+  build-essential g++ cmake ninja-build pkg-config git
+  libzstd-dev libsodium-dev libxxhash-dev libarchive-dev
+  libblkid-dev libfdisk-dev
+  libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libcpp-httplib-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+RUN_PKGS=(
+  iproute2 iputils-ping ethtool iperf3 procps psmisc util-linux fdisk
+  coreutils xxd python3 time
+)
+
+missing=()
+for p in "${BUILD_PKGS[@]}" "${RUN_PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "setup.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup.sh: all packages present"
+fi

@@ -1,0 +1,42 @@
+// Producer: the sender's framer. Reads the Source in fixed-size chunks and
+// appends DATA frames to the Ring, then one END frame carrying the length and
+// BLAKE2b digest of the whole stream (or STREAM_ABORT if the source failed).
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <string>
+
+#include "chain/ring.h"
+#include "chain/source.h"
+
+namespace ka::chain {
+
+class Producer {
+ public:
+  Producer(Ring& ring, uint64_t session_id, Source& source, size_t chunk_size);
+  void Run();  // thread body
+  bool finished() const { return finished_.load(); }
+  Status status() const;
+  uint64_t bytes() const { return bytes_.load(); }
+  std::string digest_hex() const;
+  // Wire position just after END (valid once finished).
+  uint64_t end_position() const { return end_pos_.load(); }
+
+ private:
+  Status AppendFrame(const std::string& frame);
+  Status Produce();
+
+  Ring& ring_;
+  uint64_t session_id_;
+  Source& source_;
+  size_t chunk_;
+  std::atomic<bool> finished_{false};
+  std::atomic<uint64_t> bytes_{0};
+  std::atomic<uint64_t> end_pos_{0};
+  mutable std::mutex mu_;
+  Status status_;
+  std::string digest_hex_;
+};
+
+}  // namespace ka::chain

@@ -1,0 +1,30 @@
+// The receiving side of a broadcast (`ka receive`): finds the sender, joins
+// the session, takes its place in the chain, relays to the next node before
+// writing locally, verifies the stream and reports its verdict.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace ka::chain {
+
+struct ReceiveOptions {
+  std::string session = "ka";
+  std::string server;         // host[:port]; empty: discover by broadcast
+  std::string secret_file;
+  uint16_t port = 30765;      // sender TCP port with --server
+  uint16_t discovery_port = 30764;
+  uint16_t data_port = 0;     // where our child connects; 0 = any
+  int wait = 60;              // discovery tries, one second apart
+  std::string name;           // default: hostname
+  uint64_t buffer = 128ull << 20;
+  std::string output;         // path, device or "-"
+  std::string exec;           // or a command fed on stdin
+  bool splice = true;
+};
+
+// Returns the process exit status: 0 when the stream was received, verified
+// and written; non-zero otherwise.
+int RunReceive(const ReceiveOptions& options);
+
+}  // namespace ka::chain

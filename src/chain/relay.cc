@@ -1,0 +1,264 @@
+#include "chain/relay.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "util/log.h"
+#include "util/net.h"
+
+namespace ka::chain {
+
+Relay::Relay(Ring& ring, bool use_splice) : ring_(ring), use_splice_(use_splice) {
+  wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  devnull_.reset(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+  if (use_splice_) {
+    if (::pipe2(pipe_a_, O_CLOEXEC | O_NONBLOCK) != 0 || ::pipe2(pipe_b_, O_CLOEXEC | O_NONBLOCK) != 0) {
+      use_splice_ = false;
+    } else {
+      int sz_a = ::fcntl(pipe_a_[1], F_SETPIPE_SZ, static_cast<int>(pipe_size_));
+      int sz_b = ::fcntl(pipe_b_[1], F_SETPIPE_SZ, static_cast<int>(pipe_size_));
+      if (sz_a > 0 && sz_b > 0) pipe_size_ = static_cast<size_t>(std::min(sz_a, sz_b));
+      else pipe_size_ = 64 * 1024;
+    }
+  }
+}
+
+Relay::~Relay() {
+  for (int fd : {pipe_a_[0], pipe_a_[1], pipe_b_[0], pipe_b_[1]})
+    if (fd >= 0) ::close(fd);
+  if (child_.cursor >= 0) ring_.RemoveCursor(child_.cursor);
+}
+
+void Relay::SetUpstream(UniqueFd fd) {
+  SetNonBlocking(fd.get(), true);
+  upstream_ = std::move(fd);
+  upstream_ended_ = false;
+}
+
+void Relay::OfferChild(UniqueFd fd, uint64_t pos, const std::string& name) {
+  {
+    std::lock_guard l(mu_);
+    Child c;
+    c.fd = std::move(fd);
+    c.pos = pos;
+    c.name = name;
+    c.cursor = ring_.AddCursor(pos);  // protect the data from now on
+    offers_.push_back(std::move(c));
+  }
+  uint64_t one = 1;
+  (void)!::write(wake_.get(), &one, sizeof one);
+}
+
+void Relay::Stop() {
+  stop_ = true;
+  uint64_t one = 1;
+  (void)!::write(wake_.get(), &one, sizeof one);
+}
+
+Status Relay::upstream_status() const {
+  std::lock_guard l(mu_);
+  return upstream_status_;
+}
+
+Status Relay::child_status() const {
+  std::lock_guard l(mu_);
+  return child_status_;
+}
+
+void Relay::TakeOffers() {
+  std::deque<Child> offers;
+  {
+    std::lock_guard l(mu_);
+    offers.swap(offers_);
+  }
+  for (auto& c : offers) {
+    if (child_.fd.valid()) DropChild(Status::Closed("replaced by a new connection from " + c.name));
+    child_ = std::move(c);
+    SetNonBlocking(child_.fd.get(), true);
+    child_pos_ = child_.pos;
+    has_child_ = true;
+    LogInfo("feeding {} from offset {}", child_.name, child_.pos);
+  }
+}
+
+void Relay::DropChild(const Status& why) {
+  if (!child_.fd.valid()) return;
+  LogWarn("dropping downstream link to {} at offset {}: {}", child_.name, child_.pos, why.ToString());
+  if (a_bytes_ > 0) {
+    DiscardPipe(pipe_a_[0], a_bytes_);
+    a_bytes_ = 0;
+  }
+  ring_.RemoveCursor(child_.cursor);
+  child_ = Child{};
+  has_child_ = false;
+  std::lock_guard l(mu_);
+  child_status_ = why;
+}
+
+void Relay::EndUpstream(const Status& why) {
+  upstream_.reset();
+  {
+    std::lock_guard l(mu_);
+    upstream_status_ = why;
+  }
+  upstream_ended_ = true;
+  ring_.Commit(0);  // wakes the consumer so it can notice
+}
+
+void Relay::DiscardPipe(int pipe_r, size_t n) {
+  while (n > 0) {
+    ssize_t k = ::splice(pipe_r, nullptr, devnull_.get(), nullptr, n, 0);
+    if (k <= 0) break;
+    n -= static_cast<size_t>(k);
+  }
+}
+
+bool Relay::FillRingFromPipe(int pipe_r, size_t n) {
+  while (n > 0) {
+    size_t contiguous = 0;
+    uint8_t* p = ring_.WritePtr(&contiguous);
+    ssize_t k = ::read(pipe_r, p, std::min(n, contiguous));
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return false;
+    ring_.Commit(static_cast<size_t>(k));
+    n -= static_cast<size_t>(k);
+  }
+  return true;
+}
+
+void Relay::ReadUpstream() {
+  size_t contiguous = 0;
+  uint8_t* p = ring_.WritePtr(&contiguous);
+  if (contiguous == 0) return;
+  ssize_t k = ::recv(upstream_.get(), p, contiguous, MSG_DONTWAIT);
+  if (k == 0) return EndUpstream(Status::Closed("upstream closed the connection"));
+  if (k < 0) {
+    if (errno == EAGAIN || errno == EINTR) return;
+    return EndUpstream(Status::Io(ErrnoMessage("receiving from upstream", errno)));
+  }
+  ring_.Commit(static_cast<size_t>(k));
+  copied_ += static_cast<uint64_t>(k);
+}
+
+void Relay::SpliceLive() {
+  size_t len = std::min(ring_.Free(), pipe_size_);
+  if (len == 0) return;
+  ssize_t n = ::splice(upstream_.get(), nullptr, pipe_a_[1], nullptr, len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+  if (n == 0) return EndUpstream(Status::Closed("upstream closed the connection"));
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EINTR) return;
+    if (errno == EINVAL) {  // splice unsupported here: fall back to copying for good
+      use_splice_ = false;
+      return ReadUpstream();
+    }
+    return EndUpstream(Status::Io(ErrnoMessage("splicing from upstream", errno)));
+  }
+  size_t got = static_cast<size_t>(n);
+  ssize_t t = ::tee(pipe_a_[0], pipe_b_[1], got, SPLICE_F_NONBLOCK);
+  if (t != n) {
+    // Could not duplicate everything: take it all through the ring instead.
+    if (t > 0) DiscardPipe(pipe_b_[0], static_cast<size_t>(t));
+    FillRingFromPipe(pipe_a_[0], got);
+    copied_ += got;
+    return;
+  }
+  FillRingFromPipe(pipe_b_[0], got);
+  ssize_t s = ::splice(pipe_a_[0], nullptr, child_.fd.get(), nullptr, got, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+  if (s < 0) {
+    if (errno != EAGAIN && errno != EINTR) {
+      a_bytes_ = got;
+      return DropChild(Status::Io(ErrnoMessage("sending to " + child_.name, errno)));
+    }
+    s = 0;
+  }
+  child_.pos += static_cast<uint64_t>(s);
+  a_bytes_ = got - static_cast<size_t>(s);
+  spliced_ += static_cast<uint64_t>(s);
+  ring_.MoveCursor(child_.cursor, child_.pos);
+  child_pos_ = child_.pos;
+}
+
+void Relay::PumpChild() {
+  ssize_t s;
+  if (a_bytes_ > 0) {
+    s = ::splice(pipe_a_[0], nullptr, child_.fd.get(), nullptr, a_bytes_, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (s > 0) {
+      a_bytes_ -= static_cast<size_t>(s);
+      spliced_ += static_cast<uint64_t>(s);
+    }
+  } else {
+    size_t contiguous = 0;
+    const uint8_t* p = ring_.ReadPtr(child_.pos, &contiguous);
+    if (contiguous == 0) return;
+    s = ::send(child_.fd.get(), p, std::min<size_t>(contiguous, 4 << 20), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (s > 0) copied_ += static_cast<uint64_t>(s);
+  }
+  if (s < 0) {
+    if (errno == EAGAIN || errno == EINTR) return;
+    return DropChild(Status::Io(ErrnoMessage("sending to " + child_.name, errno)));
+  }
+  child_.pos += static_cast<uint64_t>(s);
+  ring_.MoveCursor(child_.cursor, child_.pos);
+  child_pos_ = child_.pos;
+}
+
+void Relay::Run() {
+  while (!stop_) {
+    uint64_t v;
+    (void)!::read(wake_.get(), &v, sizeof v);
+    ring_.DrainNotify();
+    TakeOffers();
+
+    uint64_t head = ring_.head();
+    bool have_child = child_.fd.valid();
+    bool up_want = upstream_.valid() && ring_.Free() > 0;
+    bool child_pending = have_child && (a_bytes_ > 0 || child_.pos < head);
+    bool live = have_child && use_splice_ && a_bytes_ == 0 && child_.pos == head && upstream_.valid();
+
+    pollfd fds[4];
+    int n = 0;
+    fds[n++] = {wake_.get(), POLLIN, 0};
+    fds[n++] = {ring_.notify_fd(), POLLIN, 0};
+    int up_i = -1, child_i = -1;
+    if (up_want) {
+      up_i = n;
+      fds[n++] = {upstream_.get(), POLLIN, 0};
+    }
+    if (have_child) {
+      child_i = n;
+      fds[n++] = {child_.fd.get(), static_cast<short>(POLLIN | (child_pending ? POLLOUT : 0)), 0};
+    }
+    int rc = ::poll(fds, static_cast<nfds_t>(n), 1000);
+    if (rc < 0) {
+      if (errno == EINTR) continue;
+      LogError("relay poll: {}", ErrnoMessage("poll", errno));
+      break;
+    }
+    if (child_i >= 0 && (fds[child_i].revents & (POLLIN | POLLHUP | POLLERR))) {
+      // A child never sends after its handshake: readable means it went away.
+      char b;
+      ssize_t k = ::recv(child_.fd.get(), &b, 1, MSG_DONTWAIT | MSG_PEEK);
+      if (k == 0 || (k < 0 && errno != EAGAIN)) {
+        DropChild(Status::Closed(child_.name + " closed its connection"));
+        continue;
+      }
+      if (k > 0) {
+        DropChild(Status::Protocol(child_.name + " sent unexpected bytes on its data connection"));
+        continue;
+      }
+    }
+    if (up_i >= 0 && (fds[up_i].revents & (POLLIN | POLLHUP | POLLERR))) {
+      if (live) SpliceLive();
+      else ReadUpstream();
+    }
+    if (child_i >= 0 && child_.fd.valid() && (fds[child_i].revents & POLLOUT)) PumpChild();
+  }
+}
+
+}  // namespace ka::chain

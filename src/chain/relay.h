@@ -1,0 +1,88 @@
+// Relay: the data plane of one chain member. It appends what arrives from
+// the upstream connection to the Ring and feeds the child connection.
+//
+// Forwarding comes first: when the child is caught up ("live"), bytes move
+// upstream socket -> pipe A (splice), are duplicated into pipe B (tee) and go
+// pipe A -> child socket (splice) without touching user space; pipe B is read
+// once into the ring for the local sink and the replay window. When the child
+// lags (slow link, or just re-linked at an older position) it is fed from the
+// ring with send() until it catches up, while upstream keeps filling the ring.
+// The sender runs a Relay with no upstream: its producer fills the ring.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+
+#include "chain/ring.h"
+#include "util/fd.h"
+#include "util/status.h"
+
+namespace ka::chain {
+
+class Relay {
+ public:
+  Relay(Ring& ring, bool use_splice);
+  ~Relay();
+
+  // The connection from our parent (receivers only); call before Run().
+  void SetUpstream(UniqueFd fd);
+  // A newly authenticated child, to be fed from wire position `pos`.
+  // Replaces any current child. Thread-safe.
+  void OfferChild(UniqueFd fd, uint64_t pos, const std::string& name);
+
+  // Runs the loop until Stop(). Thread body.
+  void Run();
+  void Stop();
+
+  // Observers (thread-safe).
+  bool upstream_ended() const { return upstream_ended_.load(); }
+  Status upstream_status() const;
+  bool has_child() const { return has_child_.load(); }
+  uint64_t child_position() const { return child_pos_.load(); }
+  Status child_status() const;  // why the last child was dropped, if it was
+  uint64_t spliced_bytes() const { return spliced_.load(); }
+  uint64_t copied_bytes() const { return copied_.load(); }
+
+ private:
+  struct Child {
+    UniqueFd fd;
+    uint64_t pos = 0;
+    int cursor = -1;
+    std::string name;
+  };
+  void TakeOffers();
+  void DropChild(const Status& why);
+  void EndUpstream(const Status& why);
+  void ReadUpstream();
+  void SpliceLive();
+  void PumpChild();
+  bool FillRingFromPipe(int pipe_r, size_t n);
+  void DiscardPipe(int pipe_r, size_t n);
+
+  Ring& ring_;
+  bool use_splice_;
+  UniqueFd upstream_;
+  Child child_;
+  int pipe_a_[2] = {-1, -1};
+  int pipe_b_[2] = {-1, -1};
+  size_t pipe_size_ = 1 << 20;
+  size_t a_bytes_ = 0;  // bytes in pipe A not yet sent to the child (already in the ring)
+  UniqueFd wake_;
+  UniqueFd devnull_;
+
+  mutable std::mutex mu_;
+  std::deque<Child> offers_;
+  Status upstream_status_;
+  Status child_status_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> upstream_ended_{false};
+  std::atomic<bool> has_child_{false};
+  std::atomic<uint64_t> child_pos_{0};
+  std::atomic<uint64_t> spliced_{0};
+  std::atomic<uint64_t> copied_{0};
+};
+
+}  // namespace ka::chain

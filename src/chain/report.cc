@@ -1,0 +1,63 @@
+#include "chain/report.h"
+
+#include <fmt/format.h>
+
+#include "util/units.h"
+
+namespace ka::chain {
+
+bool SessionReport::AllOk() const {
+  if (!error.empty() || nodes.empty()) return false;
+  for (const auto& n : nodes)
+    if (!n.ok) return false;
+  return true;
+}
+
+nlohmann::json SessionReport::ToJson() const {
+  nlohmann::json j;
+  j["session"] = session;
+  j["session_id"] = session_id;
+  j["source"] = source;
+  j["bytes"] = bytes;
+  j["seconds"] = seconds;
+  j["throughput_mib_s"] = ThroughputMiBs();
+  j["digest"] = digest;
+  if (!error.empty()) j["error"] = error;
+  j["nodes"] = nlohmann::json::array();
+  j["ok"] = nlohmann::json::array();
+  j["ko"] = nlohmann::json::array();
+  for (const auto& n : nodes) {
+    j["nodes"].push_back({{"id", n.id},
+                          {"name", n.name},
+                          {"address", n.address},
+                          {"position", n.position},
+                          {"status", n.ok ? "ok" : "failed"},
+                          {"bytes", n.bytes},
+                          {"digest", n.digest},
+                          {"seconds", n.seconds},
+                          {"error", n.error}});
+    if (n.ok) j["ok"].push_back(n.name);
+    else j["ko"].push_back({{"name", n.name}, {"reason", n.error}, {"offset", n.bytes}});
+  }
+  return j;
+}
+
+std::string SessionReport::SummaryText() const {
+  std::string s;
+  s += fmt::format("session '{}' ({}): {} from {} in {:.2f} s, {:.1f} MiB/s per node\n", session, session_id,
+                   FormatBytes(bytes), source, seconds, ThroughputMiBs());
+  if (!error.empty()) s += fmt::format("session error: {}\n", error);
+  s += fmt::format("{:>3}  {:<16} {:<22} {:<6} {:>12} {:>8}  {}\n", "#", "node", "address", "result", "bytes", "MiB/s",
+                   "detail");
+  int ok = 0;
+  for (const auto& n : nodes) {
+    double rate = n.seconds > 0 ? static_cast<double>(n.bytes) / 1048576.0 / n.seconds : 0;
+    s += fmt::format("{:>3}  {:<16} {:<22} {:<6} {:>12} {:>8.1f}  {}\n", n.position, n.name, n.address,
+                     n.ok ? "OK" : "KO", n.bytes, rate, n.ok ? ("digest " + n.digest.substr(0, 16)) : n.error);
+    ok += n.ok;
+  }
+  s += fmt::format("OK {} / KO {} of {} nodes\n", ok, static_cast<int>(nodes.size()) - ok, nodes.size());
+  return s;
+}
+
+}  // namespace ka::chain

@@ -1,0 +1,39 @@
+// The end-of-session summary: printed as a table and written as JSON.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace ka::chain {
+
+struct NodeReport {
+  uint64_t id = 0;
+  std::string name;
+  std::string address;
+  int position = 0;  // 1 = first after the sender
+  bool ok = false;
+  uint64_t bytes = 0;
+  std::string digest;
+  std::string error;
+  double seconds = 0;
+};
+
+struct SessionReport {
+  std::string session;
+  std::string session_id;
+  std::string source;
+  uint64_t bytes = 0;
+  double seconds = 0;
+  std::string digest;
+  std::string error;  // session-level failure (source failed...)
+  std::vector<NodeReport> nodes;
+
+  double ThroughputMiBs() const { return seconds > 0 ? static_cast<double>(bytes) / 1048576.0 / seconds : 0; }
+  bool AllOk() const;
+  nlohmann::json ToJson() const;
+  std::string SummaryText() const;
+};
+
+}  // namespace ka::chain

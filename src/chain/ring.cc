@@ -1,0 +1,156 @@
+#include "chain/ring.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cassert>
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+
+namespace ka::chain {
+
+Ring::Ring(size_t capacity) : buf_(capacity) {
+  if (capacity == 0) throw std::invalid_argument("ring capacity must be positive");
+  notify_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+}
+
+Ring::~Ring() {
+  if (notify_fd_ >= 0) ::close(notify_fd_);
+}
+
+uint64_t Ring::head() const {
+  std::lock_guard l(mu_);
+  return head_;
+}
+
+uint64_t Ring::tail() const {
+  std::lock_guard l(mu_);
+  return head_ > buf_.size() ? head_ - buf_.size() : 0;
+}
+
+bool Ring::Holds(uint64_t pos) const {
+  std::lock_guard l(mu_);
+  uint64_t t = head_ > buf_.size() ? head_ - buf_.size() : 0;
+  return pos >= t && pos <= head_;
+}
+
+uint64_t Ring::MinCursorLocked() const {
+  uint64_t m = head_;
+  for (auto& [id, pos] : cursors_) m = std::min(m, pos);
+  return m;
+}
+
+size_t Ring::FreeLocked() const { return buf_.size() - static_cast<size_t>(head_ - MinCursorLocked()); }
+
+size_t Ring::Free() const {
+  std::lock_guard l(mu_);
+  return FreeLocked();
+}
+
+uint8_t* Ring::WritePtr(size_t* contiguous) {
+  std::lock_guard l(mu_);
+  size_t off = static_cast<size_t>(head_ % buf_.size());
+  *contiguous = std::min(FreeLocked(), buf_.size() - off);
+  return buf_.data() + off;
+}
+
+void Ring::Commit(size_t n) {
+  {
+    std::lock_guard l(mu_);
+    assert(n <= FreeLocked());
+    head_ += n;
+  }
+  cv_.notify_all();
+  Notify();
+}
+
+bool Ring::WaitFree(size_t want) {
+  std::unique_lock l(mu_);
+  cv_.wait(l, [&] { return closed_ || FreeLocked() >= want; });
+  return !closed_;
+}
+
+void Ring::Read(uint64_t pos, void* dst, size_t n) const {
+  auto* d = static_cast<uint8_t*>(dst);
+  while (n > 0) {
+    size_t off = static_cast<size_t>(pos % buf_.size());
+    size_t k = std::min(n, buf_.size() - off);
+    std::memcpy(d, buf_.data() + off, k);
+    d += k;
+    pos += k;
+    n -= k;
+  }
+}
+
+const uint8_t* Ring::ReadPtr(uint64_t pos, size_t* contiguous) const {
+  std::lock_guard l(mu_);
+  size_t off = static_cast<size_t>(pos % buf_.size());
+  uint64_t avail = head_ > pos ? head_ - pos : 0;
+  *contiguous = static_cast<size_t>(std::min<uint64_t>(avail, buf_.size() - off));
+  return buf_.data() + off;
+}
+
+uint64_t Ring::WaitHead(uint64_t pos) {
+  std::unique_lock l(mu_);
+  cv_.wait(l, [&] { return closed_ || head_ >= pos; });
+  return head_;
+}
+
+uint64_t Ring::WaitHeadFor(uint64_t pos, int timeout_ms) {
+  std::unique_lock l(mu_);
+  cv_.wait_for(l, std::chrono::milliseconds(timeout_ms), [&] { return closed_ || head_ >= pos; });
+  return head_;
+}
+
+int Ring::AddCursor(uint64_t pos) {
+  std::lock_guard l(mu_);
+  int id = next_cursor_++;
+  cursors_[id] = pos;
+  return id;
+}
+
+void Ring::MoveCursor(int id, uint64_t pos) {
+  {
+    std::lock_guard l(mu_);
+    cursors_[id] = pos;
+  }
+  cv_.notify_all();
+  Notify();
+}
+
+void Ring::RemoveCursor(int id) {
+  {
+    std::lock_guard l(mu_);
+    cursors_.erase(id);
+  }
+  cv_.notify_all();
+  Notify();
+}
+
+void Ring::Close() {
+  {
+    std::lock_guard l(mu_);
+    closed_ = true;
+  }
+  cv_.notify_all();
+  Notify();
+}
+
+bool Ring::closed() const {
+  std::lock_guard l(mu_);
+  return closed_;
+}
+
+void Ring::Notify() {
+  uint64_t one = 1;
+  if (notify_fd_ >= 0) (void)!::write(notify_fd_, &one, sizeof one);
+}
+
+void Ring::DrainNotify() {
+  uint64_t v;
+  if (notify_fd_ >= 0) (void)!::read(notify_fd_, &v, sizeof v);
+}
+
+}  // namespace ka::chain

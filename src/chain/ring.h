@@ -1,0 +1,75 @@
+// Ring: a bounded window over the data stream, addressed by absolute wire
+// position (byte 0 is the first byte of the first frame). One producer appends
+// at head(); consumers (the local sink, the child link) hold cursors that the
+// producer never overruns. What lies behind every cursor stays readable until
+// overwritten: that is the replay window a re-linked child resumes from.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <vector>
+
+namespace ka::chain {
+
+class Ring {
+ public:
+  explicit Ring(size_t capacity);
+
+  size_t capacity() const { return buf_.size(); }
+  uint64_t head() const;
+  // Oldest position still held.
+  uint64_t tail() const;
+  bool Holds(uint64_t pos) const;
+
+  // Producer: bytes that can be appended now without overrunning a cursor, and
+  // the contiguous writable region at head (at most `max` bytes).
+  size_t Free() const;
+  uint8_t* WritePtr(size_t* contiguous);
+  void Commit(size_t n);
+  // Blocks until Free() >= want or Close(); false if closed.
+  bool WaitFree(size_t want);
+
+  // Copies [pos, pos+n) out; the range must be held.
+  void Read(uint64_t pos, void* dst, size_t n) const;
+  // Contiguous readable bytes at pos (pointer into the ring, up to head or the wrap).
+  const uint8_t* ReadPtr(uint64_t pos, size_t* contiguous) const;
+  // Blocks until head() >= pos or Close(); returns head().
+  uint64_t WaitHead(uint64_t pos);
+  uint64_t WaitHeadFor(uint64_t pos, int timeout_ms);
+
+  // Cursors.
+  int AddCursor(uint64_t pos);
+  void MoveCursor(int id, uint64_t pos);
+  void RemoveCursor(int id);
+
+  // Wakes every waiter for good (end of session or abort).
+  void Close();
+  bool closed() const;
+
+  // An eventfd written on every Commit, MoveCursor and Close, for poll loops.
+  int notify_fd() const { return notify_fd_; }
+  void DrainNotify();
+
+  ~Ring();
+  Ring(const Ring&) = delete;
+  Ring& operator=(const Ring&) = delete;
+
+ private:
+  uint64_t MinCursorLocked() const;
+  size_t FreeLocked() const;
+  void Notify();
+
+  std::vector<uint8_t> buf_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t head_ = 0;
+  std::map<int, uint64_t> cursors_;
+  int next_cursor_ = 1;
+  bool closed_ = false;
+  int notify_fd_ = -1;
+};
+
+}  // namespace ka::chain

@@ -1,0 +1,112 @@
+#include "chain/ring.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <numeric>
+#include <thread>
+
+namespace ka::chain {
+namespace {
+
+void Append(Ring& r, const std::string& s) {
+  size_t done = 0;
+  while (done < s.size()) {
+    size_t c = 0;
+    uint8_t* p = r.WritePtr(&c);
+    ASSERT_GT(c, 0u);
+    size_t k = std::min(c, s.size() - done);
+    std::memcpy(p, s.data() + done, k);
+    r.Commit(k);
+    done += k;
+  }
+}
+
+std::string ReadAt(const Ring& r, uint64_t pos, size_t n) {
+  std::string s(n, '\0');
+  r.Read(pos, s.data(), n);
+  return s;
+}
+
+TEST(Ring, AppendAndReadAcrossWrap) {
+  Ring r(10);
+  int c = r.AddCursor(0);
+  Append(r, "abcdefgh");
+  r.MoveCursor(c, 6);
+  EXPECT_EQ(r.Free(), 8u);
+  Append(r, "ijklmn");  // wraps
+  EXPECT_EQ(r.head(), 14u);
+  EXPECT_EQ(r.tail(), 4u);
+  EXPECT_EQ(ReadAt(r, 6, 8), "ghijklmn");
+  size_t contiguous = 0;
+  r.ReadPtr(6, &contiguous);
+  EXPECT_EQ(contiguous, 4u);  // "ghij" up to the physical end
+}
+
+TEST(Ring, CursorsAreNeverOverrun) {
+  Ring r(8);
+  int slow = r.AddCursor(0);
+  int fast = r.AddCursor(0);
+  Append(r, "12345678");
+  r.MoveCursor(fast, 8);
+  EXPECT_EQ(r.Free(), 0u);  // the slow cursor still needs everything
+  r.MoveCursor(slow, 3);
+  EXPECT_EQ(r.Free(), 3u);
+  r.RemoveCursor(slow);
+  EXPECT_EQ(r.Free(), 8u);
+}
+
+TEST(Ring, ReplayWindowHoldsWhatWasNotOverwritten) {
+  Ring r(16);
+  Append(r, std::string(40, 'x'));  // no cursors: free-running
+  EXPECT_EQ(r.tail(), 24u);
+  EXPECT_TRUE(r.Holds(24));
+  EXPECT_TRUE(r.Holds(40));
+  EXPECT_FALSE(r.Holds(23));
+  EXPECT_FALSE(r.Holds(41));
+}
+
+TEST(Ring, ProducerConsumerThreads) {
+  Ring r(1000);
+  int c = r.AddCursor(0);
+  const uint64_t total = 1 << 20;
+  std::thread producer([&] {
+    uint64_t written = 0;
+    while (written < total) {
+      ASSERT_TRUE(r.WaitFree(1));
+      size_t cont = 0;
+      uint8_t* p = r.WritePtr(&cont);
+      size_t k = std::min<uint64_t>(cont, total - written);
+      for (size_t i = 0; i < k; ++i) p[i] = static_cast<uint8_t>((written + i) * 7);
+      r.Commit(k);
+      written += k;
+    }
+  });
+  uint64_t pos = 0;
+  bool ok = true;
+  while (pos < total) {
+    r.WaitHead(pos + 1);
+    size_t cont = 0;
+    const uint8_t* p = r.ReadPtr(pos, &cont);
+    for (size_t i = 0; i < cont; ++i) ok &= p[i] == static_cast<uint8_t>((pos + i) * 7);
+    pos += cont;
+    r.MoveCursor(c, pos);
+  }
+  producer.join();
+  EXPECT_TRUE(ok);
+}
+
+TEST(Ring, CloseWakesWaiters) {
+  Ring r(4);
+  int c = r.AddCursor(0);
+  Append(r, "abcd");
+  std::thread t([&] { EXPECT_FALSE(r.WaitFree(1)); });
+  std::thread u([&] { r.WaitHead(100); });
+  r.Close();
+  t.join();
+  u.join();
+  r.RemoveCursor(c);
+}
+
+}  // namespace
+}  // namespace ka::chain

@@ -1,0 +1,115 @@
+// ka: clone one golden Linux machine onto many over a pipelined TCP chain.
+// This file only parses the command line; each subcommand lives in its room.
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <string>
+
+#include "chain/receiver.h"
+#include "chain/sender.h"
+#include "util/log.h"
+#include "util/units.h"
+
+namespace {
+
+// CLI11 validator for sizes such as 128MiB.
+struct SizeValidator : public CLI::Validator {
+  SizeValidator() {
+    name_ = "SIZE";
+    func_ = [](const std::string& s) {
+      auto r = ka::ParseSize(s);
+      return r.ok() ? std::string() : r.status().message();
+    };
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  CLI::App app{"ka: duplicate a golden machine onto many nodes over a pipelined TCP chain", "ka"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(KA_VERSION));
+  bool verbose = false;
+  app.add_flag("-v,--verbose", verbose, "More detailed logs");
+
+  // ka send
+  ka::chain::SendOptions so;
+  std::string send_buffer = "128MiB", send_chunk = "256KiB";
+  auto* send = app.add_subcommand("send", "Stream a file, stdin or a command's output to N receivers through a chain");
+  send->add_option("-n,--nodes", so.nodes, "Number of receivers to wait for")->required()->check(CLI::Range(1, 10000));
+  send->add_option("-s,--session", so.session, "Session name that receivers ask for")->capture_default_str();
+  send->add_option("--secret-file", so.secret_file, "File holding the shared secret (same file on every node)")
+      ->check(CLI::ExistingFile);
+  send->add_option("-p,--port", so.port, "TCP port for control and data connections")->capture_default_str();
+  send->add_option("--discovery-port", so.discovery_port, "UDP port where receivers' broadcasts are answered")
+      ->capture_default_str();
+  send->add_option("--bind", so.bind, "Listen on this IPv4 address only (default: all)");
+  send->add_option("--start-after", so.start_after,
+                   "Start with the receivers present after this many seconds, even if fewer than --nodes");
+  send->add_option("--join-timeout", so.join_timeout, "Give up if nobody joined after this many seconds (0: never)");
+  send->add_option("--report", so.report_path, "Write a JSON report of the session to this file");
+  send->add_option("--buffer", send_buffer, "Replay window / send buffer size")->check(SizeValidator())->capture_default_str();
+  send->add_option("--chunk-size", send_chunk, "Payload bytes per data frame")->check(SizeValidator())->capture_default_str();
+  send->add_option("--progress-interval", so.progress_interval, "Seconds between progress lines")->capture_default_str();
+  auto* src_exec = send->add_option("-e,--exec", so.exec, "Stream the standard output of this shell command");
+  auto* src_path = send->add_option("source", so.source_path, "File or block device to stream, or - for stdin");
+  src_exec->excludes(src_path);
+  send->callback([&] {
+    if (so.exec.empty() && so.source_path.empty())
+      throw CLI::ValidationError("source", "give a PATH, - (stdin) or --exec 'CMD'");
+  });
+
+  // ka receive
+  ka::chain::ReceiveOptions ro;
+  std::string recv_buffer = "128MiB";
+  std::string recv_path;
+  auto* recv = app.add_subcommand("receive", "Join a session, relay the stream to the next node and write it locally");
+  auto* r_session = recv->add_option("-s,--session", ro.session, "Session name to find by UDP broadcast")->capture_default_str();
+  auto* r_server = recv->add_option("--server", ro.server, "Connect to this sender (HOST[:PORT]) instead of discovering it");
+  (void)r_session;
+  (void)r_server;
+  recv->add_option("--secret-file", ro.secret_file, "File holding the shared secret")->check(CLI::ExistingFile);
+  recv->add_option("-p,--port", ro.port, "Sender TCP port used with --server when HOST has no :PORT")->capture_default_str();
+  recv->add_option("--discovery-port", ro.discovery_port, "UDP port the discovery broadcast goes to")->capture_default_str();
+  recv->add_option("--data-port", ro.data_port, "TCP port where the next node connects (0: any free port)")
+      ->capture_default_str();
+  recv->add_option("--wait", ro.wait, "Discovery tries, one second apart, before giving up")->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  recv->add_option("--name", ro.name, "Name of this node in reports (default: hostname)");
+  recv->add_option("--buffer", recv_buffer, "Buffer / replay window size")->check(SizeValidator())->capture_default_str();
+  recv->add_flag("!--no-splice", ro.splice, "Relay by copying instead of splice/tee (for comparison)");
+  auto* r_out = recv->add_option("-o,--output", ro.output, "Write the stream to this file or device");
+  auto* r_exec = recv->add_option("-e,--exec", ro.exec, "Feed the stream to this shell command's stdin");
+  auto* r_pos = recv->add_option("target", recv_path, "- to write the stream to stdout");
+  r_out->excludes(r_exec)->excludes(r_pos);
+  r_exec->excludes(r_pos);
+  recv->callback([&] {
+    if (!recv_path.empty()) {
+      if (recv_path != "-") throw CLI::ValidationError("target", "use --output PATH, - (stdout) or --exec 'CMD'");
+      ro.output = "-";
+    }
+    if (ro.output.empty() && ro.exec.empty())
+      throw CLI::ValidationError("output", "give --output PATH, - (stdout) or --exec 'CMD'");
+  });
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (send->parsed()) {
+    so.buffer = ka::ParseSize(send_buffer).value();
+    so.chunk = static_cast<uint32_t>(ka::ParseSize(send_chunk).value());
+    if (so.chunk < 4096 || so.chunk > (16u << 20)) {
+      std::fprintf(stderr, "ka send: --chunk-size must be between 4KiB and 16MiB\n");
+      return 2;
+    }
+    ka::InitLogging("send", verbose);
+    return ka::chain::RunSend(so);
+  }
+  if (recv->parsed()) {
+    ro.buffer = ka::ParseSize(recv_buffer).value();
+    ka::InitLogging(ro.name.empty() ? "receive" : ro.name, verbose);
+    return ka::chain::RunReceive(ro);
+  }
+  return 2;
+}

@@ -1,0 +1,52 @@
+// Thin, blocking-with-deadline wrappers over IPv4 TCP sockets. Every function
+// returns a Status naming the peer and the operation that failed.
+#pragma once
+
+#include <netinet/in.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "util/fd.h"
+#include "util/status.h"
+
+namespace ka {
+
+using Clock = std::chrono::steady_clock;
+using Deadline = Clock::time_point;
+
+inline Deadline DeadlineIn(double seconds) {
+  return Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+}
+// Milliseconds left until the deadline, clamped to [0, INT_MAX]; for poll().
+int MillisUntil(Deadline d);
+
+struct Endpoint {
+  sockaddr_in addr{};
+  std::string ToString() const;  // "10.0.0.1:30765"
+  std::string Host() const;      // "10.0.0.1"
+  uint16_t Port() const;
+};
+
+// "host", "host:port" or "1.2.3.4:port"; the host may be a name (resolved, IPv4).
+Result<Endpoint> ResolveEndpoint(const std::string& spec, uint16_t default_port);
+Endpoint MakeEndpoint(uint32_t ipv4_net_order, uint16_t port);
+
+Result<UniqueFd> ListenTcp(const std::string& bind_host, uint16_t port, int backlog = 64);
+Result<UniqueFd> ConnectTcp(const Endpoint& to, Deadline deadline);
+// Accepts one connection; returns Status::Timeout when the deadline passes first.
+Result<UniqueFd> AcceptTcp(int listen_fd, Deadline deadline, Endpoint* peer);
+
+Status ReadFull(int fd, void* buf, size_t n, Deadline deadline, const std::string& what);
+Status WriteFull(int fd, const void* buf, size_t n, Deadline deadline, const std::string& what);
+// Waits until fd is readable (POLLIN) or the deadline passes. True if readable.
+bool WaitReadable(int fd, int timeout_ms);
+
+void SetNonBlocking(int fd, bool on);
+void SetTcpOptions(int fd);  // TCP_NODELAY off for data, keepalive on, large buffers
+Endpoint PeerEndpoint(int fd);
+uint16_t LocalPort(int fd);
+
+}  // namespace ka

@@ -1,0 +1,43 @@
+// Child processes for --exec: a shell command whose stdin we feed (receiver)
+// or whose stdout we read (sender).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "util/fd.h"
+#include "util/status.h"
+
+namespace ka {
+
+class Subprocess {
+ public:
+  enum class Pipe { kToStdin, kFromStdout };
+  // Starts `/bin/sh -c command`; pipe() is our end of its stdin or stdout.
+  static Result<Subprocess> Start(const std::string& command, Pipe direction);
+
+  Subprocess(Subprocess&&) = default;
+  Subprocess& operator=(Subprocess&&) = default;
+  ~Subprocess();
+
+  int pipe() const { return pipe_.get(); }
+  void ClosePipe() { pipe_.reset(); }
+  // Waits for the exit; Ok if it exited 0, else a Status naming the command and
+  // its exit code or signal.
+  Status Wait();
+  pid_t pid() const { return pid_; }
+  const std::string& command() const { return command_; }
+
+ private:
+  Subprocess() = default;
+  std::string command_;
+  pid_t pid_ = -1;
+  UniqueFd pipe_;
+  bool waited_ = false;
+};
+
+// "exited with status 3" / "killed by signal 9 (Killed)".
+std::string DescribeWaitStatus(int wstatus);
+
+}  // namespace ka
