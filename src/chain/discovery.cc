@@ -70,14 +70,15 @@ std::vector<uint32_t> DiscoveryTargets() {
   return out;
 }
 
-Result<Endpoint> DiscoverSender(const std::string& session, uint16_t discovery_port, int tries) {
+Result<Endpoint> DiscoverSender(const std::string& session, uint16_t discovery_port, int tries,
+                                const std::vector<uint32_t>& targets) {
   UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!s.valid()) return Status::Io(ErrnoMessage("UDP socket", errno));
   int one = 1;
   setsockopt(s.get(), SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
   std::string probe = EncodeDiscover(session);
   for (int attempt = 1; attempt <= tries; ++attempt) {
-    for (uint32_t target : DiscoveryTargets()) {
+    for (uint32_t target : targets.empty() ? DiscoveryTargets() : targets) {
       Endpoint e = MakeEndpoint(target, discovery_port);
       ::sendto(s.get(), probe.data(), probe.size(), 0, reinterpret_cast<const sockaddr*>(&e.addr), sizeof e.addr);
     }

@@ -29,8 +29,10 @@ Result<uint16_t> ParseHere(std::string_view datagram, const std::string& session
 // 127.0.0.1 so that a sender on the same host is found too.
 std::vector<uint32_t> DiscoveryTargets();
 
-// Receiver side: tries `tries` times one second apart; logs a countdown.
-Result<Endpoint> DiscoverSender(const std::string& session, uint16_t discovery_port, int tries);
+// Receiver side: sends DISCOVER to `targets` (IPv4 addresses in network
+// order; empty: DiscoveryTargets()) `tries` times, one second apart.
+Result<Endpoint> DiscoverSender(const std::string& session, uint16_t discovery_port, int tries,
+                                const std::vector<uint32_t>& targets = {});
 
 // Sender side: answers DISCOVERs for `session` until stopped.
 class DiscoveryResponder {

@@ -1,5 +1,6 @@
 #include "chain/receiver.h"
 
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -89,7 +90,13 @@ Status Receiver::Join() {
     if (!e.ok()) return e.status();
     sender_ = e.value();
   } else {
-    auto e = DiscoverSender(opt_.session, opt_.discovery_port, opt_.wait);
+    std::vector<uint32_t> targets;
+    for (const auto& b : opt_.broadcast) {
+      in_addr a{};
+      if (inet_pton(AF_INET, b.c_str(), &a) != 1) return Status::Invalid("bad --broadcast address '" + b + "'");
+      targets.push_back(a.s_addr);
+    }
+    auto e = DiscoverSender(opt_.session, opt_.discovery_port, opt_.wait, targets);
     if (!e.ok()) return e.status();
     sender_ = e.value();
   }
@@ -149,7 +156,7 @@ Status Receiver::ConnectUpstream(const Peer& parent) {
     auto c = ConnectTcp(to, DeadlineIn(5));
     if (c.ok()) {
       ClientHello hello{opt_.session, "data",
-                        Json{{"session_id", session_id_}, {"node_id", node_id_}, {"position", ring_->head()}}};
+                        Json{{"session_id", session_id_}, {"node_id", node_id_}, {"name", name_}, {"position", ring_->head()}}};
       auto w = ClientHandshake(c.value().get(), secret_, hello, 10);
       if (w.ok()) {
         LogInfo("receiving from {} ({}) at offset {}", parent.name, to.ToString(), ring_->head());
@@ -240,7 +247,8 @@ void Receiver::AcceptChild(UniqueFd fd, Endpoint peer) {
   }
   uint64_t pos = (*hello)["position"].get<uint64_t>();
   if (!SendMessage(fd.get(), FrameType::kWelcome, session_id_, Json{{"position", pos}}, DeadlineIn(5)).ok()) return;
-  relay_->OfferChild(std::move(fd), pos, peer.Host());
+  auto child_name = StringField(*hello, "name", 128);
+  relay_->OfferChild(std::move(fd), pos, child_name.ok() ? child_name.value() : peer.Host());
   std::lock_guard l(mu_);
   if (child_hold_ >= 0) {
     ring_->RemoveCursor(child_hold_);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace ka::chain {
 
@@ -16,6 +17,7 @@ struct ReceiveOptions {
   uint16_t discovery_port = 30764;
   uint16_t data_port = 0;     // where our child connects; 0 = any
   int wait = 60;              // discovery tries, one second apart
+  std::vector<std::string> broadcast;  // discovery targets; empty: every interface
   std::string name;           // default: hostname
   uint64_t buffer = 128ull << 20;
   std::string output;         // path, device or "-"

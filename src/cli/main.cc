@@ -77,6 +77,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   recv->add_option("--wait", ro.wait, "Discovery tries, one second apart, before giving up")->capture_default_str()
       ->check(CLI::Range(1, 1000000));
+  recv->add_option("--broadcast", ro.broadcast,
+                   "Send discovery to this IPv4 address (repeatable; default: every interface's broadcast address "
+                   "and 127.0.0.1)");
   recv->add_option("--name", ro.name, "Name of this node in reports (default: hostname)");
   recv->add_option("--buffer", recv_buffer, "Buffer / replay window size")->check(SizeValidator())->capture_default_str();
   recv->add_flag("!--no-splice", ro.splice, "Relay by copying instead of splice/tee (for comparison)");
