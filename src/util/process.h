@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <utility>
 
 #include "util/fd.h"
 #include "util/status.h"
@@ -17,8 +18,11 @@ class Subprocess {
   // Starts `/bin/sh -c command`; pipe() is our end of its stdin or stdout.
   static Result<Subprocess> Start(const std::string& command, Pipe direction);
 
-  Subprocess(Subprocess&&) = default;
-  Subprocess& operator=(Subprocess&&) = default;
+  // Moving transfers the child: the moved-from object no longer owns (or reaps) it.
+  Subprocess(Subprocess&& o) noexcept
+      : command_(std::move(o.command_)), pid_(std::exchange(o.pid_, -1)), pipe_(std::move(o.pipe_)),
+        waited_(o.waited_) {}
+  Subprocess& operator=(Subprocess&&) = delete;
   ~Subprocess();
 
   int pipe() const { return pipe_.get(); }

@@ -1,0 +1,49 @@
+#include "util/process.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <string>
+
+namespace ka {
+namespace {
+
+Subprocess Start(const std::string& cmd, Subprocess::Pipe d) {
+  auto r = Subprocess::Start(cmd, d);
+  EXPECT_TRUE(r.ok());
+  return std::move(r).value();  // a move: the child must survive it
+}
+
+TEST(Subprocess, FeedsStdinAndReportsSuccess) {
+  signal(SIGPIPE, SIG_IGN);
+  Subprocess p = Start("test \"$(cat)\" = hello", Subprocess::Pipe::kToStdin);
+  ASSERT_EQ(write(p.pipe(), "hello", 5), 5);
+  p.ClosePipe();
+  EXPECT_TRUE(p.Wait().ok());
+}
+
+TEST(Subprocess, ReadsStdout) {
+  Subprocess p = Start("printf abc", Subprocess::Pipe::kFromStdout);
+  char buf[8] = {};
+  ASSERT_EQ(read(p.pipe(), buf, sizeof buf), 3);
+  EXPECT_EQ(std::string(buf), "abc");
+  EXPECT_TRUE(p.Wait().ok());
+}
+
+TEST(Subprocess, ExitStatusIsNamed) {
+  Subprocess p = Start("exit 3", Subprocess::Pipe::kToStdin);
+  Status s = p.Wait();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("exited with status 3"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("exit 3"), std::string::npos);
+}
+
+TEST(Subprocess, SignalIsNamed) {
+  Subprocess p = Start("kill -9 $$", Subprocess::Pipe::kToStdin);
+  Status s = p.Wait();
+  EXPECT_NE(s.message().find("signal 9"), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace ka
