@@ -13,6 +13,7 @@
 # Usage: bench/chain_bench.sh [--quick] [--rate RATE] [--nodes "1 4 8"]
 #   --quick          256 MiB instead of 1 GiB (smoke run)
 # Env: SIZE_MIB (default 1024), RATE (default 1gbit), BENCH_NODES (default "1 4 8"),
+#      BENCH_DIGESTS (default "full frames": the sender's --digest modes to run),
 #      BENCH_SECRET=0 (run ka without a secret; default uses one), KA_BUFFER (passed as --buffer),
 #      KA_BIN, KA_KEEP=1 (keep the work dir with logs, reports and time files).
 # shellcheck source-path=SCRIPTDIR
@@ -23,6 +24,7 @@ set -uo pipefail
 SIZE_MIB=${SIZE_MIB:-}
 RATE=${RATE:-1gbit}
 NODES=${BENCH_NODES:-1 4 8}
+DIGESTS=${BENCH_DIGESTS:-full frames}
 quick=0
 while (( $# )); do
   case $1 in
@@ -73,33 +75,36 @@ bed_wait "$ipid" || echo "chain_bench: iperf3 server exited non-zero" >&2
 
 # ---------------------------------------------------------------- (b)+(c) ka chains
 status=0
+for d in $DIGESTS; do
 for n in $NODES; do
-  bed_log "ka: $SIZE_MIB MiB -> $n receiver(s)"
-  S=bench$n.$$
-  bed_bg 0 "$W/ka$n.send.log" /usr/bin/time -f "$TIMEF" -o "$W/ka$n.send.time" \
+  bed_log "ka: $SIZE_MIB MiB -> $n receiver(s), --digest $d"
+  S=bench$d$n.$$
+  K=ka$d$n
+  bed_bg 0 "$W/$K.send.log" /usr/bin/time -f "$TIMEF" -o "$W/$K.send.time" \
     timeout "$KA_TIMEOUT" "$KA_BIN" send --nodes "$n" --session "$S" "${secret_args[@]}" \
-    "${buffer_args[@]}" --report "$W/ka$n.json" "$W/src.bin"
+    "${buffer_args[@]}" --digest "$d" --report "$W/$K.json" "$W/src.bin"
   spid=$BED_LAST_PID
   rpids=()
   for (( i = 1; i <= n; i++ )); do
-    bed_bg "$i" "$W/ka$n.node$i.log" /usr/bin/time -f "$TIMEF" -o "$W/ka$n.node$i.time" \
+    bed_bg "$i" "$W/$K.node$i.log" /usr/bin/time -f "$TIMEF" -o "$W/$K.node$i.time" \
       timeout "$KA_TIMEOUT" "$KA_BIN" receive --session "$S" "${secret_args[@]}" "${buffer_args[@]}" \
       --name "node$i" --output /dev/null
     rpids+=("$BED_LAST_PID")
   done
   rc=0; bed_wait "$spid" || rc=$?
-  (( rc == 0 )) || { echo "chain_bench: ka send to $n node(s) exited $rc" >&2; status=1; bed_dump "$W/ka$n.send.log"; }
+  (( rc == 0 )) || { echo "chain_bench: ka send to $n node(s) exited $rc" >&2; status=1; bed_dump "$W/$K.send.log"; }
   for (( i = 1; i <= n; i++ )); do
     rc=0; bed_wait "${rpids[i-1]}" || rc=$?
-    (( rc == 0 )) || { echo "chain_bench: receiver node$i (N=$n) exited $rc" >&2; status=1; bed_dump "$W/ka$n.node$i.log"; }
+    (( rc == 0 )) || { echo "chain_bench: receiver node$i (N=$n) exited $rc" >&2; status=1; bed_dump "$W/$K.node$i.log"; }
   done
+done
 done
 
 # ---------------------------------------------------------------- tables
 python3 - "$W" "$BYTES" "$RATE" "$NODES" "$(uname -r)" "$(nproc)" \
-  "$(bed_exec 0 sysctl -n net.ipv4.tcp_congestion_control)" "${#secret_args[@]}" <<'PYEOF' || status=1
+  "$(bed_exec 0 sysctl -n net.ipv4.tcp_congestion_control)" "${#secret_args[@]}" "$DIGESTS" <<'PYEOF' || status=1
 import json, os, sys
-W, nbytes, rate, nodes, kernel, ncpu, cc, secret = sys.argv[1:9]
+W, nbytes, rate, nodes, kernel, ncpu, cc, secret, digests = sys.argv[1:10]
 nbytes = int(nbytes); gib = nbytes / 2**30; mib = nbytes / 2**20
 
 def cpu(path):   # /usr/bin/time -f '%U %S %e' (last line; an earlier one may say "exited with")
@@ -132,23 +137,24 @@ print()
 print("ka, sender h0 -> chain of N receivers (--output /dev/null); MiB/s = bytes / report seconds,"
       " i.e. what every node received per second; CPU = user+sys per GiB per process:")
 print()
-print("| N | seconds | MiB/s per node | vs iperf3 | aggregate MiB/s | sender CPU s/GiB | forwarding hop CPU s/GiB (avg) | last node CPU s/GiB | all nodes ok |")
-print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+print("| digest | N | seconds | MiB/s per node | vs iperf3 | aggregate MiB/s | sender CPU s/GiB | forwarding hop CPU s/GiB (avg) | last node CPU s/GiB | all nodes ok |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 bad = False
-for n in map(int, nodes.split()):
+for d, n in [(d, int(n)) for d in digests.split() for n in nodes.split()]:
+    K = f"ka{d}{n}"
     try:
-        r = json.load(open(os.path.join(W, f"ka{n}.json")))
+        r = json.load(open(os.path.join(W, f"{K}.json")))
     except Exception as e:
-        print(f"| {n} | failed: no report ({e.__class__.__name__}) | | | | | | | no |")
+        print(f"| {d} | {n} | failed: no report ({e.__class__.__name__}) | | | | | | | no |")
         bad = True
         continue
     secs, b = r.get("seconds") or 0, r.get("bytes") or 0
     mibs = b / 2**20 / secs if secs else 0
-    sc, _ = cpu(os.path.join(W, f"ka{n}.send.time"))
+    sc, _ = cpu(os.path.join(W, f"{K}.send.time"))
     by_pos = sorted((nd.get("position", 0), nd.get("name")) for nd in r.get("nodes", []))
     hop, last = [], None
     for k, (_, name) in enumerate(by_pos):
-        c, _ = cpu(os.path.join(W, f"ka{n}.{name}.time"))
+        c, _ = cpu(os.path.join(W, f"{K}.{name}.time"))
         if c is None:
             continue
         if k == len(by_pos) - 1:
@@ -157,7 +163,7 @@ for n in map(int, nodes.split()):
             hop.append(c / gib)
     allok = (len(r.get("ok", [])) == n and not r.get("ko") and b == nbytes)
     bad |= not allok
-    print(f"| {n} | {secs:.2f} | {mibs:.1f} | {mibs/ip_mibs:.2f} | {mibs*n:.0f} | {f(sc and sc/gib)} | "
+    print(f"| {d} | {n} | {secs:.2f} | {mibs:.1f} | {mibs/ip_mibs:.2f} | {mibs*n:.0f} | {f(sc and sc/gib)} | "
           f"{f(sum(hop)/len(hop)) if hop else '-'} | {f(last)} | {'yes' if allok else 'NO'} |")
 print()
 sys.exit(1 if bad else 0)

@@ -6,10 +6,11 @@
 
 namespace ka::chain {
 
-Consumer::Consumer(Ring& ring, uint64_t session_id, Output* output, std::function<bool()> upstream_gone)
-    : ring_(ring), session_id_(session_id), output_(output), upstream_gone_(std::move(upstream_gone)) {
+Consumer::Consumer(Ring& ring, uint64_t session_id, DigestMode digest, Output* output,
+                   std::function<bool()> upstream_gone)
+    : ring_(ring), session_id_(session_id), output_(output), upstream_gone_(std::move(upstream_gone)),
+      digest_(digest) {
   cursor_ = ring_.AddCursor(0);
-  crypto_generichash_init(&hash_, nullptr, 0, kDigestSize);
 }
 
 Consumer::~Consumer() {
@@ -66,7 +67,7 @@ Status Consumer::Step(bool* done) {
 
   switch (h.type) {
     case FrameType::kData:
-      crypto_generichash_update(&hash_, p, h.length);
+      digest_.AddFrame(header, payload);
       if (output_status_.ok()) {
         output_status_ = output_->Write(p, h.length);
       }
@@ -76,7 +77,7 @@ Status Consumer::Step(bool* done) {
       uint64_t total;
       uint8_t want[kDigestSize], got[kDigestSize];
       KA_RETURN_IF_ERROR(DecodeEndPayload(payload, &total, want));
-      crypto_generichash_final(&hash_, got, kDigestSize);
+      digest_.Final(got);
       {
         std::lock_guard l(mu_);
         result_.digest_hex = ToHex(got, kDigestSize);
@@ -86,7 +87,8 @@ Status Consumer::Step(bool* done) {
         return Status::Corruption("stream length mismatch: END says " + std::to_string(total) + " bytes, received " +
                                   std::to_string(payload_.load()));
       if (std::memcmp(want, got, kDigestSize) != 0)
-        return Status::Corruption("whole-stream BLAKE2b digest mismatch (received " + ToHex(got, kDigestSize) +
+        return Status::Corruption(std::string("whole-stream digest (") + DigestModeName(digest_.mode()) +
+                                  ") mismatch (received " + ToHex(got, kDigestSize) +
                                   ", sender has " + ToHex(want, kDigestSize) + ")");
       *done = true;
       break;
@@ -117,7 +119,7 @@ void Consumer::Run() {
     result_.bytes = payload_.load();
   }
   finished_ = true;
-  ring_.Commit(0);
+  ring_.Wake();
 }
 
 }  // namespace ka::chain

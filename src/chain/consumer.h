@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 
+#include "chain/digest.h"
 #include "chain/frame.h"
 #include "chain/output.h"
 #include "chain/ring.h"
@@ -31,7 +32,7 @@ class Consumer {
  public:
   // `upstream_gone` tells the consumer that no more bytes will come (it then
   // fails if the stream is incomplete instead of waiting).
-  Consumer(Ring& ring, uint64_t session_id, Output* output, std::function<bool()> upstream_gone);
+  Consumer(Ring& ring, uint64_t session_id, DigestMode digest, Output* output, std::function<bool()> upstream_gone);
   ~Consumer();
 
   void Run();  // thread body; returns when finished
@@ -49,7 +50,7 @@ class Consumer {
   Output* output_;
   std::function<bool()> upstream_gone_;
   int cursor_;
-  crypto_generichash_state hash_;
+  StreamDigest digest_;
   std::string scratch_;
   Status output_status_;
   std::atomic<uint64_t> pos_{0};

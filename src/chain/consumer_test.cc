@@ -47,7 +47,7 @@ std::string Stream(uint64_t sid, const std::vector<std::string>& chunks, bool go
 ConsumeResult Consume(const std::string& wire, MemoryOutput* out, size_t ring = 1 << 16) {
   if (sodium_init() < 0) abort();
   Ring r(ring);
-  Consumer c(r, 77, out, [] { return true; });  // everything is already there
+  Consumer c(r, 77, DigestMode::kFull, out, [] { return true; });  // everything is already there
   std::thread t([&] { c.Run(); });
   size_t done = 0;
   while (done < wire.size()) {

@@ -10,12 +10,11 @@ namespace ka::chain {
 namespace {
 constexpr uint8_t kMagic[4] = {'K', 'A', '0', '1'};
 
+// XXH3-64 of the payload, seeded with XXH3-64 of header bytes 0..32: binds
+// type, length, session id and offset to the payload in one pass.
 uint64_t Checksum(const uint8_t header[kHeaderSize], std::string_view payload) {
-  XXH3_state_t st;
-  XXH3_64bits_reset(&st);
-  XXH3_64bits_update(&st, header, 32);
-  XXH3_64bits_update(&st, payload.data(), payload.size());
-  return XXH3_64bits_digest(&st);
+  uint64_t seed = XXH3_64bits(header, 32);
+  return XXH3_64bits_withSeed(payload.data(), payload.size(), seed);
 }
 }  // namespace
 

@@ -3,7 +3,8 @@
 // docs/protocol.md:
 //   0  magic "KA01"   4 type  5 flags(0)  6 reserved u16(0)
 //   8  u32 length     12 reserved u32(0)
-//   16 u64 session id 24 u64 offset        32 u64 XXH3-64(header[0..32] ++ payload)
+//   16 u64 session id 24 u64 offset
+//   32 u64 checksum = XXH3_64bits_withSeed(payload, seed = XXH3_64bits(header[0..32]))
 #pragma once
 
 #include <cstddef>

@@ -9,8 +9,8 @@
 
 namespace ka::chain {
 
-Producer::Producer(Ring& ring, uint64_t session_id, Source& source, size_t chunk_size)
-    : ring_(ring), session_id_(session_id), source_(source), chunk_(chunk_size) {}
+Producer::Producer(Ring& ring, uint64_t session_id, Source& source, size_t chunk_size, DigestMode digest)
+    : ring_(ring), session_id_(session_id), source_(source), chunk_(chunk_size), digest_mode_(digest) {}
 
 Status Producer::status() const {
   std::lock_guard l(mu_);
@@ -37,8 +37,7 @@ Status Producer::AppendFrame(const std::string& frame) {
 }
 
 Status Producer::Produce() {
-  crypto_generichash_state hash;
-  crypto_generichash_init(&hash, nullptr, 0, kDigestSize);
+  StreamDigest hash(digest_mode_);
   const size_t frame_size = kHeaderSize + chunk_;
   std::string scratch;
   uint64_t offset = 0;
@@ -57,7 +56,7 @@ Status Producer::Produce() {
     if (n.value() > 0) {
       std::string_view payload(reinterpret_cast<const char*>(frame + kHeaderSize), n.value());
       EncodeHeader(FrameType::kData, session_id_, offset, payload, frame);
-      crypto_generichash_update(&hash, frame + kHeaderSize, n.value());
+      hash.AddFrame(frame, payload);
       if (direct) {
         ring_.Commit(kHeaderSize + n.value());
       } else {
@@ -70,7 +69,7 @@ Status Producer::Produce() {
   }
   KA_RETURN_IF_ERROR(source_.Finish());
   uint8_t digest[kDigestSize];
-  crypto_generichash_final(&hash, digest, kDigestSize);
+  hash.Final(digest);
   {
     std::lock_guard l(mu_);
     digest_hex_ = ToHex(digest, kDigestSize);
@@ -91,7 +90,7 @@ void Producer::Run() {
     status_ = st;
   }
   finished_ = true;
-  ring_.Commit(0);
+  ring_.Wake();
 }
 
 }  // namespace ka::chain

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "chain/digest.h"
 #include "chain/ring.h"
 #include "chain/source.h"
 
@@ -14,7 +15,7 @@ namespace ka::chain {
 
 class Producer {
  public:
-  Producer(Ring& ring, uint64_t session_id, Source& source, size_t chunk_size);
+  Producer(Ring& ring, uint64_t session_id, Source& source, size_t chunk_size, DigestMode digest);
   void Run();  // thread body
   bool finished() const { return finished_.load(); }
   Status status() const;
@@ -31,6 +32,7 @@ class Producer {
   uint64_t session_id_;
   Source& source_;
   size_t chunk_;
+  DigestMode digest_mode_;
   std::atomic<bool> finished_{false};
   std::atomic<uint64_t> bytes_{0};
   std::atomic<uint64_t> end_pos_{0};

@@ -11,6 +11,7 @@
 
 #include "chain/auth.h"
 #include "chain/consumer.h"
+#include "chain/digest.h"
 #include "chain/discovery.h"
 #include "chain/handshake.h"
 #include "chain/output.h"
@@ -54,6 +55,7 @@ class Receiver {
   uint64_t node_id_ = 0;
   std::string name_;
   uint32_t chunk_ = 0;
+  DigestMode digest_ = DigestMode::kFull;
 
   std::unique_ptr<Output> output_;
   std::unique_ptr<Ring> ring_;
@@ -124,6 +126,10 @@ Status Receiver::Join() {
   session_id_ = sid.value();
   node_id_ = nid.value();
   chunk_ = static_cast<uint32_t>(chunk.value());
+  auto digest_name = StringField(*w, "digest", 16);
+  auto digest = ParseDigestMode(digest_name.ok() ? digest_name.value() : "full");
+  if (!digest.ok()) return digest.status().Wrap("WELCOME from the sender");
+  digest_ = digest.value();
   auto given = StringField(*w, "name", 128);
   name_ = given.ok() ? given.value() : name;
   control_ = std::make_unique<ControlChannel>(std::move(c).value());
@@ -133,7 +139,7 @@ Status Receiver::Join() {
   cap = (cap + frame - 1) / frame * frame;
   ring_ = std::make_unique<Ring>(static_cast<size_t>(cap));
   relay_ = std::make_unique<Relay>(*ring_, opt_.splice);
-  consumer_ = std::make_unique<Consumer>(*ring_, session_id_, output_.get(),
+  consumer_ = std::make_unique<Consumer>(*ring_, session_id_, digest_, output_.get(),
                                          [this] { return relay_->upstream_ended(); });
   consumer_thread_ = std::thread([this] { consumer_->Run(); });
   accept_thread_ = std::thread([this] { AcceptLoop(); });
@@ -267,7 +273,8 @@ void Receiver::SendDone() {
   if (!r.status.ok()) d["error"] = r.status.ToString();
   (void)control_->Send(FrameType::kDone, session_id_, d, 5);
   done_sent_ = true;
-  if (r.status.ok()) LogInfo("stream complete: {} verified, BLAKE2b {}", FormatBytes(r.bytes), r.digest_hex);
+  if (r.status.ok())
+    LogInfo("stream complete: {} verified, digest ({}) {}", FormatBytes(r.bytes), DigestModeName(digest_), r.digest_hex);
   else LogError("stream FAILED: {}", r.status.ToString());
 }
 

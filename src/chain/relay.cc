@@ -108,7 +108,7 @@ void Relay::EndUpstream(const Status& why) {
     upstream_status_ = why;
   }
   upstream_ended_ = true;
-  ring_.Commit(0);  // wakes the consumer so it can notice
+  ring_.Wake();  // the consumer re-checks upstream_ended()
 }
 
 void Relay::DiscardPipe(int pipe_r, size_t n) {
@@ -210,21 +210,32 @@ void Relay::PumpChild() {
 
 void Relay::Run() {
   while (!stop_) {
-    uint64_t v;
-    (void)!::read(wake_.get(), &v, sizeof v);
-    ring_.DrainNotify();
     TakeOffers();
-
-    uint64_t head = ring_.head();
-    bool have_child = child_.fd.valid();
-    bool up_want = upstream_.valid() && ring_.Free() > 0;
-    bool child_pending = have_child && (a_bytes_ > 0 || child_.pos < head);
-    bool live = have_child && use_splice_ && a_bytes_ == 0 && child_.pos == head && upstream_.valid();
+    uint64_t head = 0;
+    bool have_child = false, up_want = false, child_pending = false, live = false, ring_wait = false;
+    auto look = [&] {
+      head = ring_.head();
+      have_child = child_.fd.valid();
+      up_want = upstream_.valid() && ring_.Free() > 0;
+      child_pending = have_child && (a_bytes_ > 0 || child_.pos < head);
+      live = have_child && use_splice_ && a_bytes_ == 0 && child_.pos == head && upstream_.valid();
+      // We wait on the ring for space (a slow local sink) or, on the sender, for data.
+      ring_wait = (upstream_.valid() && !up_want) || (!upstream_.valid() && !child_pending);
+    };
+    look();
+    if (ring_wait) {  // arm, then look again: nothing can slip between the two
+      ring_.ArmNotify();
+      look();
+    }
 
     pollfd fds[4];
     int n = 0;
     fds[n++] = {wake_.get(), POLLIN, 0};
-    fds[n++] = {ring_.notify_fd(), POLLIN, 0};
+    int ring_i = -1;
+    if (ring_wait) {
+      ring_i = n;
+      fds[n++] = {ring_.notify_fd(), POLLIN, 0};
+    }
     int up_i = -1, child_i = -1;
     if (up_want) {
       up_i = n;
@@ -240,6 +251,11 @@ void Relay::Run() {
       LogError("relay poll: {}", ErrnoMessage("poll", errno));
       break;
     }
+    if (fds[0].revents & POLLIN) {
+      uint64_t v;
+      (void)!::read(wake_.get(), &v, sizeof v);
+    }
+    if (ring_i >= 0 && (fds[ring_i].revents & POLLIN)) ring_.DrainNotify();
     if (child_i >= 0 && (fds[child_i].revents & (POLLIN | POLLHUP | POLLERR))) {
       // A child never sends after its handshake: readable means it went away.
       char b;

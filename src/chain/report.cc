@@ -22,6 +22,7 @@ nlohmann::json SessionReport::ToJson() const {
   j["seconds"] = seconds;
   j["throughput_mib_s"] = ThroughputMiBs();
   j["digest"] = digest;
+  j["digest_mode"] = digest_mode;
   if (!error.empty()) j["error"] = error;
   j["nodes"] = nlohmann::json::array();
   j["ok"] = nlohmann::json::array();

@@ -27,6 +27,7 @@ struct SessionReport {
   uint64_t bytes = 0;
   double seconds = 0;
   std::string digest;
+  std::string digest_mode;
   std::string error;  // session-level failure (source failed...)
   std::vector<NodeReport> nodes;
 

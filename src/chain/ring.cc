@@ -57,18 +57,22 @@ uint8_t* Ring::WritePtr(size_t* contiguous) {
 }
 
 void Ring::Commit(size_t n) {
+  bool wake;
   {
     std::lock_guard l(mu_);
     assert(n <= FreeLocked());
     head_ += n;
+    wake = !head_waits_.empty() && head_ >= *head_waits_.begin();
+    NotifyFdLocked();
   }
-  cv_.notify_all();
-  Notify();
+  if (wake) cv_.notify_all();
 }
 
 bool Ring::WaitFree(size_t want) {
   std::unique_lock l(mu_);
+  auto it = free_waits_.insert(want);
   cv_.wait(l, [&] { return closed_ || FreeLocked() >= want; });
+  free_waits_.erase(it);
   return !closed_;
 }
 
@@ -94,13 +98,17 @@ const uint8_t* Ring::ReadPtr(uint64_t pos, size_t* contiguous) const {
 
 uint64_t Ring::WaitHead(uint64_t pos) {
   std::unique_lock l(mu_);
+  auto it = head_waits_.insert(pos);
   cv_.wait(l, [&] { return closed_ || head_ >= pos; });
+  head_waits_.erase(it);
   return head_;
 }
 
 uint64_t Ring::WaitHeadFor(uint64_t pos, int timeout_ms) {
   std::unique_lock l(mu_);
+  auto it = head_waits_.insert(pos);
   cv_.wait_for(l, std::chrono::milliseconds(timeout_ms), [&] { return closed_ || head_ >= pos; });
+  head_waits_.erase(it);
   return head_;
 }
 
@@ -112,30 +120,47 @@ int Ring::AddCursor(uint64_t pos) {
 }
 
 void Ring::MoveCursor(int id, uint64_t pos) {
+  bool wake;
   {
     std::lock_guard l(mu_);
     cursors_[id] = pos;
+    wake = !free_waits_.empty() && FreeLocked() >= *free_waits_.begin();
+    NotifyFdLocked();
   }
-  cv_.notify_all();
-  Notify();
+  if (wake) cv_.notify_all();
 }
 
 void Ring::RemoveCursor(int id) {
   {
     std::lock_guard l(mu_);
     cursors_.erase(id);
+    NotifyFdLocked();
   }
   cv_.notify_all();
-  Notify();
 }
 
 void Ring::Close() {
   {
     std::lock_guard l(mu_);
     closed_ = true;
+    armed_ = true;
+    NotifyFdLocked();
   }
   cv_.notify_all();
-  Notify();
+}
+
+void Ring::Wake() {
+  {
+    std::lock_guard l(mu_);
+    armed_ = true;
+    NotifyFdLocked();
+  }
+  cv_.notify_all();
+}
+
+void Ring::ArmNotify() {
+  std::lock_guard l(mu_);
+  armed_ = true;
 }
 
 bool Ring::closed() const {
@@ -143,7 +168,9 @@ bool Ring::closed() const {
   return closed_;
 }
 
-void Ring::Notify() {
+void Ring::NotifyFdLocked() {
+  if (!armed_) return;
+  armed_ = false;
   uint64_t one = 1;
   if (notify_fd_ >= 0) (void)!::write(notify_fd_, &one, sizeof one);
 }

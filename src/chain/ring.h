@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <mutex>
 #include <vector>
 
@@ -48,9 +49,14 @@ class Ring {
   // Wakes every waiter for good (end of session or abort).
   void Close();
   bool closed() const;
+  // Wakes every waiter once so it re-checks outside conditions.
+  void Wake();
 
-  // An eventfd written on every Commit, MoveCursor and Close, for poll loops.
+  // For poll loops: an eventfd that becomes readable at the next Commit,
+  // cursor move, Wake or Close after ArmNotify(). Waiters are only woken when
+  // their condition may hold, so a busy stream costs no extra wake-ups.
   int notify_fd() const { return notify_fd_; }
+  void ArmNotify();
   void DrainNotify();
 
   ~Ring();
@@ -60,7 +66,7 @@ class Ring {
  private:
   uint64_t MinCursorLocked() const;
   size_t FreeLocked() const;
-  void Notify();
+  void NotifyFdLocked();
 
   std::vector<uint8_t> buf_;
   mutable std::mutex mu_;
@@ -70,6 +76,9 @@ class Ring {
   int next_cursor_ = 1;
   bool closed_ = false;
   int notify_fd_ = -1;
+  bool armed_ = false;
+  std::multiset<uint64_t> head_waits_;  // positions waiters need head to reach
+  std::multiset<size_t> free_waits_;    // free space waiters need
 };
 
 }  // namespace ka::chain

@@ -114,7 +114,9 @@ Status Sender::Setup() {
   listener_ = std::move(l).value();
   KA_RETURN_IF_ERROR(discovery_.Start(opt_.session, opt_.discovery_port, opt_.port));
   head_hold_ = ring_.AddCursor(0);
-  producer_ = std::make_unique<Producer>(ring_, session_id_, *source_, opt_.chunk);
+  auto mode = ParseDigestMode(opt_.digest);
+  if (!mode.ok()) return mode.status();
+  producer_ = std::make_unique<Producer>(ring_, session_id_, *source_, opt_.chunk, mode.value());
   producer_thread_ = std::thread([this] { producer_->Run(); });
   relay_thread_ = std::thread([this] { relay_.Run(); });
   accept_thread_ = std::thread([this] { AcceptLoop(); });
@@ -199,7 +201,7 @@ void Sender::Handshake(UniqueFd fd, Endpoint peer) {
       if (n->name == node->name) node->name += "@" + peer.Host();
     node->id = next_id_++;
     Json welcome{{"session_id", session_id_}, {"node_id", node->id}, {"name", node->name},
-                 {"chunk_size", opt_.chunk}, {"nodes", opt_.nodes}};
+                 {"chunk_size", opt_.chunk}, {"nodes", opt_.nodes}, {"digest", opt_.digest}};
     if (!SendMessage(fd.get(), FrameType::kWelcome, session_id_, welcome, DeadlineIn(5)).ok()) return;
     node->channel = std::make_unique<ControlChannel>(std::move(fd));
     nodes_.push_back(node);
@@ -354,6 +356,7 @@ SessionReport Sender::BuildReport(double seconds) {
   r.bytes = producer_->bytes();
   r.seconds = seconds;
   r.digest = producer_->digest_hex();
+  r.digest_mode = opt_.digest;
   if (!producer_->status().ok()) r.error = "source failed: " + producer_->status().ToString();
   std::lock_guard l(mu_);
   for (auto& n : nodes_) {

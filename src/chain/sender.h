@@ -21,6 +21,7 @@ struct SendOptions {
   uint32_t chunk = 256 * 1024;
   std::string source_path;     // file, device or "-"
   std::string exec;            // or a command whose stdout is streamed
+  std::string digest = "full"; // whole-stream digest mode: full | frames
   double progress_interval = 2;
   double join_timeout = 0;     // 0: wait forever for receivers
 };

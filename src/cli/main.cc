@@ -52,6 +52,11 @@ int main(int argc, char** argv) {
   send->add_option("--report", so.report_path, "Write a JSON report of the session to this file");
   send->add_option("--buffer", send_buffer, "Replay window / send buffer size")->check(SizeValidator())->capture_default_str();
   send->add_option("--chunk-size", send_chunk, "Payload bytes per data frame")->check(SizeValidator())->capture_default_str();
+  send->add_option("--digest", so.digest,
+                   "Whole-stream digest: full (BLAKE2b of all bytes, = b2sum -l 256) or frames (BLAKE2b of the "
+                   "verified frame checksums; for links faster than a core can hash)")
+      ->check(CLI::IsMember({"full", "frames"}))
+      ->capture_default_str();
   send->add_option("--progress-interval", so.progress_interval, "Seconds between progress lines")->capture_default_str();
   auto* src_exec = send->add_option("-e,--exec", so.exec, "Stream the standard output of this shell command");
   auto* src_path = send->add_option("source", so.source_path, "File or block device to stream, or - for stdin");
