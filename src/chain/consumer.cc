@@ -107,7 +107,7 @@ void Consumer::Run() {
   Status st;
   bool done = false;
   while (st.ok() && !done) st = Step(&done);
-  Status out = output_->Finish(st.ok() && output_status_.ok());
+  Status out = output_->Close(st.ok() && output_status_.ok());
   if (st.ok() && !output_status_.ok()) st = output_status_;
   if (st.ok() && !out.ok()) st = out;
   // Keep the ring moving for the child even if we stopped early.

@@ -17,7 +17,7 @@ class MemoryOutput : public Output {
     data.append(static_cast<const char*>(d), n);
     return Status::Ok();
   }
-  Status Finish(bool complete) override {
+  Status Close(bool complete) override {
     finished_complete = complete;
     return Status::Ok();
   }

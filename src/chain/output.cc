@@ -37,20 +37,21 @@ class FdOutput : public Output {
     written_ += n;
     return WriteAll(fd_.get(), data, n, what_);
   }
-  Status Finish(bool complete) override {
+  Status Close(bool complete) override {
     Status st;
     if (complete && fd_.valid() && ::fsync(fd_.get()) != 0 && errno != EINVAL && errno != EROFS)
       st = Status::Io(ErrnoMessage("syncing " + what_, errno));
     if (fd_.valid() && fd_.get() > 2 && ::close(fd_.release()) != 0 && st.ok())
       st = Status::Io(ErrnoMessage("closing " + what_, errno));
     fd_.release();
-    if (!temp_.empty() && complete && st.ok()) {
-      if (::rename(temp_.c_str(), final_.c_str()) != 0)
-        st = Status::Io(ErrnoMessage("renaming " + temp_ + " to " + final_, errno));
-    } else if (!temp_.empty() && !complete && written_ == 0) {
-      ::unlink(temp_.c_str());  // nothing arrived: leave no litter
-    }
+    if (!temp_.empty() && !complete && written_ == 0) ::unlink(temp_.c_str());  // nothing arrived: no litter
     return st;
+  }
+  Status Commit() override {
+    if (temp_.empty()) return Status::Ok();
+    if (::rename(temp_.c_str(), final_.c_str()) != 0)
+      return Status::Io(ErrnoMessage("renaming " + temp_ + " to " + final_, errno));
+    return Status::Ok();
   }
   std::string Describe() const override { return what_; }
 
@@ -72,7 +73,7 @@ class ExecOutput : public Output {
     }
     return s;
   }
-  Status Finish(bool complete) override {
+  Status Close(bool complete) override {
     if (!complete) ::kill(proc_.pid(), SIGTERM);
     proc_.ClosePipe();
     return proc_.Wait();

@@ -1,7 +1,8 @@
 // Where a receiver puts the stream: a file or device, stdout, or the stdin of
 // a command. A regular file is written as PATH.ka-incomplete and renamed to
-// PATH only when the whole stream was verified, so a file at PATH is always
-// complete; devices and stdout are written in place.
+// PATH only by Commit(), once the whole stream was verified and the sender
+// counted the node OK: a file at PATH is always complete. Devices and stdout
+// are written in place.
 #pragma once
 
 #include <cstddef>
@@ -16,10 +17,13 @@ class Output {
  public:
   virtual ~Output() = default;
   virtual Status Write(const void* data, size_t n) = 0;
-  // Called once: complete=true after a verified END (commit), false otherwise
-  // (leave nothing that looks complete). Returns the final status (e.g. the
-  // command's exit status).
-  virtual Status Finish(bool complete) = 0;
+  // Called once when the stream ends: complete=true after a verified END
+  // (flush, sync, close stdin and wait for the command), false otherwise (stop
+  // the command). Returns the final status (e.g. the command's exit status).
+  virtual Status Close(bool complete) = 0;
+  // After a successful Close(true), when the session confirms the node:
+  // publishes the result (renames PATH.ka-incomplete to PATH).
+  virtual Status Commit() { return Status::Ok(); }
   virtual std::string Describe() const = 0;
 };
 

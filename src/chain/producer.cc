@@ -2,7 +2,9 @@
 
 #include <sodium.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "chain/frame.h"
 #include "util/units.h"
@@ -20,6 +22,16 @@ Status Producer::status() const {
 std::string Producer::digest_hex() const {
   std::lock_guard l(mu_);
   return digest_hex_;
+}
+
+std::string Producer::digest_bytes() const {
+  std::lock_guard l(mu_);
+  return digest_bytes_;
+}
+
+void Producer::ReplayFrom(uint64_t first_frame, const Producer* main) {
+  first_frame_ = first_frame;
+  main_ = main;
 }
 
 Status Producer::AppendFrame(const std::string& frame) {
@@ -40,7 +52,8 @@ Status Producer::Produce() {
   StreamDigest hash(digest_mode_);
   const size_t frame_size = kHeaderSize + chunk_;
   std::string scratch;
-  uint64_t offset = 0;
+  uint64_t offset = first_frame_ * chunk_;
+  if (main_) KA_RETURN_IF_ERROR(source_.Seek(offset));
   for (;;) {
     if (!ring_.WaitFree(frame_size)) return Status::Closed("session stopped");
     size_t contiguous = 0;
@@ -70,9 +83,22 @@ Status Producer::Produce() {
   KA_RETURN_IF_ERROR(source_.Finish());
   uint8_t digest[kDigestSize];
   hash.Final(digest);
+  if (main_) {  // we did not see the whole stream: end as the main producer did
+    while (!main_->finished()) {
+      if (ring_.closed()) return Status::Closed("session stopped");
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (!main_->status().ok()) return main_->status();
+    if (main_->bytes() != offset)
+      return Status::Io("the source changed while streaming: replay read " + std::to_string(offset) +
+                        " bytes, the stream had " + std::to_string(main_->bytes()));
+    std::string d = main_->digest_bytes();
+    std::memcpy(digest, d.data(), kDigestSize);
+  }
   {
     std::lock_guard l(mu_);
     digest_hex_ = ToHex(digest, kDigestSize);
+    digest_bytes_.assign(reinterpret_cast<char*>(digest), kDigestSize);
   }
   KA_RETURN_IF_ERROR(AppendFrame(EncodeFrame(FrameType::kEnd, session_id_, offset, EncodeEndPayload(offset, digest))));
   end_pos_ = ring_.head();

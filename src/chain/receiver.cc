@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -24,6 +25,8 @@ namespace ka::chain {
 
 namespace {
 
+constexpr double kHeartbeatSeconds = 0.5;
+
 struct Peer {
   uint64_t id = 0;
   std::string name;
@@ -39,12 +42,13 @@ class Receiver {
  private:
   Status Join();
   Status HandleChain(const Json& body);
-  Status ConnectUpstream(const Peer& parent);
+  void LinkLoop();
+  Status Link(const Peer& parent, bool branch);
   void AcceptLoop();
   void AcceptChild(UniqueFd fd, Endpoint peer);
   void SendProgress();
-  void SendDone();
-  int Finish(const Status& session_status);
+  void SendDone(const ConsumeResult& r);
+  int Finish(const Status& session_status, bool commit);
 
   ReceiveOptions opt_;
   Secret secret_;
@@ -61,15 +65,19 @@ class Receiver {
   std::unique_ptr<Ring> ring_;
   std::unique_ptr<Relay> relay_;
   std::unique_ptr<Consumer> consumer_;
-  std::thread relay_thread_, consumer_thread_, accept_thread_;
+  std::thread relay_thread_, consumer_thread_, accept_thread_, link_thread_;
   std::list<std::thread> child_handshakes_;
   std::atomic<bool> stop_{false};
   bool done_sent_ = false;
 
   std::mutex mu_;
+  std::condition_variable link_cv_;
+  uint64_t epoch_ = 0;
   uint64_t expected_child_ = 0;  // node id allowed to connect to us
-  int child_hold_ = -1;          // cursor keeping data for a child that has not connected yet
-  bool relay_started_ = false;
+  int child_hold_ = -1;          // keeps data for a child that has not connected yet
+  Peer wanted_parent_;           // from the latest CHAIN
+  uint64_t wanted_epoch_ = 0;
+  Status link_failure_;          // set when no parent can feed us
 };
 
 Status Receiver::Join() {
@@ -139,49 +147,93 @@ Status Receiver::Join() {
   cap = (cap + frame - 1) / frame * frame;
   ring_ = std::make_unique<Ring>(static_cast<size_t>(cap));
   relay_ = std::make_unique<Relay>(*ring_, opt_.splice);
-  consumer_ = std::make_unique<Consumer>(*ring_, session_id_, digest_, output_.get(),
-                                         [this] { return relay_->upstream_ended(); });
+  // The consumer waits for data until the ring is closed: losing the
+  // upstream is not the end, the sender re-links us.
+  consumer_ = std::make_unique<Consumer>(*ring_, session_id_, digest_, output_.get(), nullptr);
   consumer_thread_ = std::thread([this] { consumer_->Run(); });
+  relay_thread_ = std::thread([this] { relay_->Run(); });
   accept_thread_ = std::thread([this] { AcceptLoop(); });
+  link_thread_ = std::thread([this] { LinkLoop(); });
   LogInfo("joined session '{}' at {} as {} (node id {}); waiting for the chain", opt_.session, sender_.ToString(),
           name_, node_id_);
   return Status::Ok();
 }
 
-Status Receiver::ConnectUpstream(const Peer& parent) {
+Status Receiver::Link(const Peer& parent, bool branch) {
   Endpoint to;
-  if (parent.id == 0) {
+  if (parent.id == 0 || branch) {
     to = sender_;
   } else {
     auto e = ResolveEndpoint(parent.host + ":" + std::to_string(parent.port), parent.port);
     if (!e.ok()) return e.status();
     to = e.value();
   }
-  Status last;
-  for (int attempt = 0; attempt < 20; ++attempt) {  // the parent may still be setting up
-    auto c = ConnectTcp(to, DeadlineIn(5));
-    if (c.ok()) {
-      ClientHello hello{opt_.session, "data",
-                        Json{{"session_id", session_id_}, {"node_id", node_id_}, {"name", name_}, {"position", ring_->head()}}};
-      auto w = ClientHandshake(c.value().get(), secret_, hello, 10);
-      if (w.ok()) {
-        LogInfo("receiving from {} ({}) at offset {}", parent.name, to.ToString(), ring_->head());
-        relay_->SetUpstream(std::move(c).value());
-        return Status::Ok();
+  // Stop reading the old upstream first: from here on our position is final.
+  relay_->DetachUpstream();
+  uint64_t pos = ring_->head();
+  auto c = ConnectTcp(to, DeadlineIn(3));
+  if (!c.ok()) return c.status();
+  Json extra{{"session_id", session_id_}, {"node_id", node_id_}, {"name", name_}, {"position", pos}};
+  if (branch) extra["branch"] = true;
+  auto w = ClientHandshake(c.value().get(), secret_, ClientHello{opt_.session, "data", extra}, 10);
+  if (!w.ok()) return w.status();
+  LogInfo("receiving from {} ({}) from stream position {}", branch ? "the sender (direct branch)" : parent.name,
+          to.ToString(), pos);
+  relay_->SetUpstream(std::move(c).value());
+  return Status::Ok();
+}
+
+void Receiver::LinkLoop() {
+  uint64_t linked_epoch = 0;
+  uint64_t linked_parent = UINT64_MAX;
+  int failures = 0;
+  while (!stop_) {
+    Peer parent;
+    uint64_t epoch;
+    {
+      std::unique_lock l(mu_);
+      link_cv_.wait_for(l, std::chrono::milliseconds(200));
+      if (stop_) return;
+      if (wanted_epoch_ == 0) continue;
+      bool parent_changed = wanted_parent_.id != linked_parent;
+      bool lost = relay_->upstream_ended() && !consumer_->finished();
+      if (!parent_changed && !lost && linked_epoch != 0) {
+        linked_epoch = wanted_epoch_;
+        continue;
       }
-      last = w.status();
-      if (last.code() == Status::Code::kAuth) break;
-    } else {
-      last = c.status();
+      parent = wanted_parent_;
+      epoch = wanted_epoch_;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    if (relay_->upstream_ended() && linked_parent == parent.id && linked_epoch == epoch) {
+      // Our parent closed on us without a new chain yet: wait for the sender's re-link.
+      if (failures++ < 25) continue;
+    }
+    Status s = Link(parent, false);
+    if (!s.ok() && s.message().find("replay window") != std::string::npos && parent.id != 0) {
+      LogWarn("{} cannot resume us: {}; asking the sender for a direct branch", parent.name, s.ToString());
+      s = Link(parent, true);
+    }
+    if (s.ok()) {
+      linked_parent = parent.id;
+      linked_epoch = epoch;
+      failures = 0;
+      continue;
+    }
+    LogWarn("cannot link to {} (epoch {}): {}", parent.name, epoch, s.ToString());
+    if (s.code() == Status::Code::kAuth || ++failures > 50) {
+      std::lock_guard l(mu_);
+      link_failure_ = s.Wrap("linking to upstream " + parent.name);
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  return last.Wrap("connecting to upstream " + parent.name);
 }
 
 Status Receiver::HandleChain(const Json& body) {
+  auto epoch = U64Field(body, "epoch");
   auto it = body.find("order");
-  if (it == body.end() || !it->is_array() || it->size() < 2) return Status::Protocol("CHAIN without an order list");
+  if (!epoch.ok() || it == body.end() || !it->is_array() || it->size() < 2)
+    return Status::Protocol("CHAIN without an epoch and an order list");
   std::vector<Peer> order;
   for (const auto& e : *it) {
     if (!e.is_object()) return Status::Protocol("CHAIN order entry is not an object");
@@ -202,18 +254,28 @@ Status Receiver::HandleChain(const Json& body) {
   for (size_t i = 1; i < order.size(); ++i)
     if (order[i].id == node_id_) me = i;
   if (me == order.size()) return Status::Protocol("this node is not in the CHAIN");
-  {
-    std::lock_guard l(mu_);
-    expected_child_ = me + 1 < order.size() ? order[me + 1].id : 0;
-    if (expected_child_ != 0 && child_hold_ < 0 && !relay_->has_child()) child_hold_ = ring_->AddCursor(ring_->head());
+  std::lock_guard l(mu_);
+  if (epoch.value() <= epoch_) return Status::Ok();  // stale
+  epoch_ = epoch.value();
+  uint64_t child = me + 1 < order.size() ? order[me + 1].id : 0;
+  if (child != expected_child_) {
+    if (expected_child_ != 0) relay_->KickChild();  // e.g. a frozen child that is still connected
+    expected_child_ = child;
+    if (child == 0) {
+      relay_->ReleaseHold();  // nobody will resume from us
+      if (child_hold_ >= 0) {
+        ring_->RemoveCursor(child_hold_);
+        child_hold_ = -1;
+      }
+    } else if (child_hold_ < 0 && !relay_->has_child() && epoch_ == 1) {
+      child_hold_ = ring_->AddCursor(ring_->head());  // keep the start for our first child
+    }
   }
-  LogInfo("chain position {} of {}: upstream {}, downstream {}", me, order.size() - 1, order[me - 1].name,
-          me + 1 < order.size() ? order[me + 1].name : std::string("none (end of chain)"));
-  KA_RETURN_IF_ERROR(ConnectUpstream(order[me - 1]));
-  if (!relay_started_) {
-    relay_started_ = true;
-    relay_thread_ = std::thread([this] { relay_->Run(); });
-  }
+  wanted_parent_ = order[me - 1];
+  wanted_epoch_ = epoch_;
+  LogInfo("chain epoch {}: position {} of {}, upstream {}, downstream {}", epoch_, me, order.size() - 1,
+          order[me - 1].name, child ? order[me + 1].name : std::string("none (end of chain)"));
+  link_cv_.notify_all();
   return Status::Ok();
 }
 
@@ -240,10 +302,10 @@ void Receiver::AcceptChild(UniqueFd fd, Endpoint peer) {
     std::lock_guard l(mu_);
     if (nid.value() != expected_child_)
       return Status::Refused("node " + std::to_string(nid.value()) + " is not our downstream neighbour");
-    if (!ring_->Holds(pos.value()) && pos.value() > ring_->head())
-      return Status::Refused("position " + std::to_string(pos.value()) + " is ahead of us");
+    if (pos.value() > ring_->head()) return Status::Refused("position " + std::to_string(pos.value()) + " is ahead of us");
     if (!ring_->Holds(pos.value()))
-      return Status::Refused("position " + std::to_string(pos.value()) + " is no longer in our replay window");
+      return Status::Refused("position " + std::to_string(pos.value()) + " is no longer in our replay window (it holds " +
+                             std::to_string(ring_->tail()) + ".." + std::to_string(ring_->head()) + ")");
     return Status::Ok();
   };
   auto hello = ServerHandshake(fd.get(), secret_, opt_.session, check, 10);
@@ -263,77 +325,111 @@ void Receiver::AcceptChild(UniqueFd fd, Endpoint peer) {
 }
 
 void Receiver::SendProgress() {
-  Json p{{"received", ring_->head()}, {"payload", consumer_->payload_bytes()}, {"position", consumer_->position()}};
-  (void)control_->Send(FrameType::kProgress, session_id_, p, 5);
+  Json p{{"received", ring_->head()},
+         {"payload", consumer_->payload_bytes()},
+         {"position", consumer_->position()},
+         {"upstream", !relay_->upstream_ended()}};
+  (void)control_->Send(FrameType::kProgress, session_id_, p, 2);
 }
 
-void Receiver::SendDone() {
-  ConsumeResult r = consumer_->result();
+void Receiver::SendDone(const ConsumeResult& r) {
   Json d{{"status", r.status.ok() ? "ok" : "failed"}, {"payload", r.bytes}, {"digest", r.digest_hex}};
   if (!r.status.ok()) d["error"] = r.status.ToString();
   (void)control_->Send(FrameType::kDone, session_id_, d, 5);
   done_sent_ = true;
   if (r.status.ok())
-    LogInfo("stream complete: {} verified, digest ({}) {}", FormatBytes(r.bytes), DigestModeName(digest_), r.digest_hex);
-  else LogError("stream FAILED: {}", r.status.ToString());
+    LogInfo("stream complete: {} verified, digest ({}) {}; relaying until the session ends", FormatBytes(r.bytes),
+            DigestModeName(digest_), r.digest_hex);
+  else
+    LogError("stream FAILED: {}", r.status.ToString());
 }
 
-int Receiver::Finish(const Status& session_status) {
+int Receiver::Finish(const Status& session_status, bool commit) {
   stop_ = true;
+  link_cv_.notify_all();
   if (relay_) relay_->Stop();
   if (ring_) ring_->Close();
   if (control_) control_->Shutdown();
-  if (consumer_thread_.joinable()) consumer_thread_.join();
-  if (relay_thread_.joinable()) relay_thread_.join();
-  if (accept_thread_.joinable()) accept_thread_.join();
+  for (auto* t : {&consumer_thread_, &relay_thread_, &accept_thread_, &link_thread_})
+    if (t->joinable()) t->join();
   std::list<std::thread> hs;
   {
     std::lock_guard l(mu_);
     hs.swap(child_handshakes_);
   }
   for (auto& t : hs) t.join();
-  if (!consumer_ && output_) (void)output_->Finish(false);
+  if (!consumer_ && output_) (void)output_->Close(false);
   if (!session_status.ok()) {
     LogError("{}", session_status.ToString());
+    if (output_ && !opt_.output.empty() && opt_.output != "-")
+      LogError("output left incomplete (not at {})", opt_.output);
     return 1;
   }
   ConsumeResult r = consumer_->result();
-  return r.status.ok() ? 0 : 1;
+  if (!r.status.ok()) return 1;
+  if (commit) {
+    if (Status c = output_->Commit(); !c.ok()) {
+      LogError("{}", c.ToString());
+      return 1;
+    }
+  }
+  return 0;
 }
 
 int Receiver::Run() {
-  if (Status s = Join(); !s.ok()) return Finish(s);
-  auto last_progress = Clock::now();
+  if (Status s = Join(); !s.ok()) return Finish(s, false);
+  auto last_beat = Clock::now() - std::chrono::seconds(1);
+  auto last_heard = Clock::now();
   for (;;) {
-    if (consumer_->finished() && !done_sent_) SendDone();
-    if (Clock::now() - last_progress >= std::chrono::seconds(1)) {
-      SendProgress();
-      last_progress = Clock::now();
+    if (consumer_->finished() && !done_sent_) SendDone(consumer_->result());
+    {
+      std::lock_guard l(mu_);
+      if (!link_failure_.ok() && !done_sent_) {
+        Json d{{"status", "failed"}, {"payload", consumer_->payload_bytes()}, {"error", link_failure_.ToString()}};
+        (void)control_->Send(FrameType::kDone, session_id_, d, 5);
+        done_sent_ = true;
+      }
     }
-    if (!WaitReadable(control_->fd(), 200)) continue;
+    if (Clock::now() - last_beat >= std::chrono::duration<double>(kHeartbeatSeconds)) {
+      SendProgress();
+      last_beat = Clock::now();
+    }
+    double silent = std::chrono::duration<double>(Clock::now() - last_heard).count();
+    if (silent > opt_.sender_timeout)
+      return Finish(Status::Timeout(fmt::format("the sender has been silent for {:.0f} s; giving up", silent)), false);
+    if (!WaitReadable(control_->fd(), 100)) continue;
     auto m = control_->Read(DeadlineIn(10));
     if (!m.ok()) {
       return Finish(m.status().Wrap("lost contact with the sender" +
-                                    std::string(done_sent_ ? "" : " before the end of the stream")));
+                                    std::string(done_sent_ ? "" : " before the end of the stream")),
+                    false);
     }
+    last_heard = Clock::now();
     switch (m->type) {
       case FrameType::kChain:
         if (Status s = HandleChain(m->body); !s.ok()) {
           Json d{{"status", "failed"}, {"payload", consumer_->payload_bytes()}, {"error", s.ToString()}};
           (void)control_->Send(FrameType::kDone, session_id_, d, 5);
-          done_sent_ = true;
-          return Finish(s);
+          return Finish(s, false);
         }
         break;
-      case FrameType::kBye:
-        if (!consumer_->finished()) {
-          return Finish(Status::Refused("the sender ended the session before this node finished"));
-        }
-        if (!done_sent_) SendDone();
-        return Finish(Status::Ok());
+      case FrameType::kProgress:  // the sender's heartbeat
+        break;
+      case FrameType::kBye: {
+        bool ok = BoolField(m->body, "ok", false);
+        if (!consumer_->finished())
+          return Finish(Status::Refused("the sender ended the session before this node finished"), false);
+        if (!done_sent_) SendDone(consumer_->result());
+        if (!ok && consumer_->result().status.ok())
+          return Finish(Status::Refused("the sender did not count this node OK: " +
+                                        StringField(m->body, "error", 4096).value_or("no reason given")),
+                        false);
+        return Finish(Status::Ok(), ok);
+      }
       case FrameType::kAbort: {
         auto reason = StringField(m->body, "reason", 4096);
-        return Finish(Status::Refused("the sender aborted the session: " + (reason.ok() ? reason.value() : "")));
+        return Finish(Status::Refused("dropped by the sender: " + (reason.ok() ? reason.value() : "no reason given")),
+                      false);
       }
       default:
         LogWarn("ignoring unexpected {} from the sender", TypeName(m->type));

@@ -23,6 +23,7 @@ struct ReceiveOptions {
   std::string output;         // path, device or "-"
   std::string exec;           // or a command fed on stdin
   bool splice = true;
+  double sender_timeout = 15;  // give up when the sender is silent this long
 };
 
 // Returns the process exit status: 0 when the stream was received, verified

@@ -14,7 +14,8 @@
 
 namespace ka::chain {
 
-Relay::Relay(Ring& ring, bool use_splice) : ring_(ring), use_splice_(use_splice) {
+Relay::Relay(Ring& ring, bool use_splice, double hold_seconds)
+    : ring_(ring), use_splice_(use_splice), hold_seconds_(hold_seconds) {
   wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   devnull_.reset(::open("/dev/null", O_WRONLY | O_CLOEXEC));
   if (use_splice_) {
@@ -33,12 +34,73 @@ Relay::~Relay() {
   for (int fd : {pipe_a_[0], pipe_a_[1], pipe_b_[0], pipe_b_[1]})
     if (fd >= 0) ::close(fd);
   if (child_.cursor >= 0) ring_.RemoveCursor(child_.cursor);
+  if (hold_cursor_ >= 0) ring_.RemoveCursor(hold_cursor_);
+  for (auto& c : offers_) ring_.RemoveCursor(c.cursor);
 }
 
 void Relay::SetUpstream(UniqueFd fd) {
   SetNonBlocking(fd.get(), true);
-  upstream_ = std::move(fd);
-  upstream_ended_ = false;
+  {
+    std::lock_guard l(mu_);
+    pending_upstream_ = std::move(fd);
+  }
+  uint64_t one = 1;
+  (void)!::write(wake_.get(), &one, sizeof one);
+}
+
+void Relay::DetachUpstream() {
+  std::unique_lock l(mu_);
+  pending_upstream_.reset();
+  detach_requested_ = true;
+  uint64_t one = 1;
+  (void)!::write(wake_.get(), &one, sizeof one);
+  detach_cv_.wait_for(l, std::chrono::seconds(5), [&] { return !detach_requested_ || stop_; });
+}
+
+void Relay::ReleaseHold() {
+  {
+    std::lock_guard l(mu_);
+    release_requested_ = true;
+  }
+  uint64_t one = 1;
+  (void)!::write(wake_.get(), &one, sizeof one);
+}
+
+void Relay::KickChild() {
+  {
+    std::lock_guard l(mu_);
+    kick_requested_ = true;
+  }
+  uint64_t one = 1;
+  (void)!::write(wake_.get(), &one, sizeof one);
+}
+
+void Relay::TakeUpstreamChanges() {
+  bool kick;
+  {
+    std::lock_guard l(mu_);
+    kick = kick_requested_;
+    kick_requested_ = false;
+  }
+  if (kick) DropChild(Status::Closed("no longer our downstream neighbour"));
+  std::lock_guard l(mu_);
+  if (detach_requested_) {
+    upstream_.reset();
+    upstream_ended_ = false;
+    detach_requested_ = false;
+    detach_cv_.notify_all();
+  }
+  if (pending_upstream_.valid()) {
+    upstream_ = std::move(pending_upstream_);
+    upstream_ended_ = false;
+    upstream_status_ = Status::Ok();
+  }
+  bool expired = hold_cursor_ >= 0 && std::chrono::steady_clock::now() > hold_until_;
+  if (hold_cursor_ >= 0 && (release_requested_ || expired)) {
+    ring_.RemoveCursor(hold_cursor_);
+    hold_cursor_ = -1;
+  }
+  release_requested_ = false;
 }
 
 void Relay::OfferChild(UniqueFd fd, uint64_t pos, const std::string& name) {
@@ -57,6 +119,7 @@ void Relay::OfferChild(UniqueFd fd, uint64_t pos, const std::string& name) {
 
 void Relay::Stop() {
   stop_ = true;
+  detach_cv_.notify_all();
   uint64_t one = 1;
   (void)!::write(wake_.get(), &one, sizeof one);
 }
@@ -79,6 +142,10 @@ void Relay::TakeOffers() {
   }
   for (auto& c : offers) {
     if (child_.fd.valid()) DropChild(Status::Closed("replaced by a new connection from " + c.name));
+    if (hold_cursor_ >= 0) {  // the new child's own cursor protects what it needs
+      ring_.RemoveCursor(hold_cursor_);
+      hold_cursor_ = -1;
+    }
     child_ = std::move(c);
     SetNonBlocking(child_.fd.get(), true);
     child_pos_ = child_.pos;
@@ -94,7 +161,11 @@ void Relay::DropChild(const Status& why) {
     DiscardPipe(pipe_a_[0], a_bytes_);
     a_bytes_ = 0;
   }
-  ring_.RemoveCursor(child_.cursor);
+  // Keep the dropped child's data for its replacement (see ReleaseHold).
+  if (hold_cursor_ >= 0) ring_.RemoveCursor(hold_cursor_);
+  hold_cursor_ = child_.cursor;
+  hold_until_ = std::chrono::steady_clock::now() +
+                std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(hold_seconds_));
   child_ = Child{};
   has_child_ = false;
   std::lock_guard l(mu_);
@@ -210,6 +281,7 @@ void Relay::PumpChild() {
 
 void Relay::Run() {
   while (!stop_) {
+    TakeUpstreamChanges();
     TakeOffers();
     uint64_t head = 0;
     bool have_child = false, up_want = false, child_pending = false, live = false, ring_wait = false;
@@ -245,7 +317,7 @@ void Relay::Run() {
       child_i = n;
       fds[n++] = {child_.fd.get(), static_cast<short>(POLLIN | (child_pending ? POLLOUT : 0)), 0};
     }
-    int rc = ::poll(fds, static_cast<nfds_t>(n), 1000);
+    int rc = ::poll(fds, static_cast<nfds_t>(n), hold_cursor_ >= 0 ? 200 : 1000);
     if (rc < 0) {
       if (errno == EINTR) continue;
       LogError("relay poll: {}", ErrnoMessage("poll", errno));

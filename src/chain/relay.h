@@ -11,6 +11,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -24,11 +26,22 @@ namespace ka::chain {
 
 class Relay {
  public:
-  Relay(Ring& ring, bool use_splice);
+  Relay(Ring& ring, bool use_splice, double hold_seconds = 10);
   ~Relay();
 
-  // The connection from our parent (receivers only); call before Run().
+  // The connection from our parent (receivers only). Thread-safe: replaces the
+  // current upstream, if any, at the next turn of the loop.
   void SetUpstream(UniqueFd fd);
+  // Stops reading the current upstream and closes it; returns once done, so
+  // that ring head() is final until the next SetUpstream. Thread-safe.
+  void DetachUpstream();
+  // A dropped child's data stays protected (so its replacement can resume
+  // from where it was) until a new child arrives, this is called, or
+  // `hold_seconds` pass. Thread-safe.
+  void ReleaseHold();
+  // Drops the current child now (it is no longer our downstream neighbour);
+  // its data stays held as above. Thread-safe.
+  void KickChild();
   // A newly authenticated child, to be fed from wire position `pos`.
   // Replaces any current child. Thread-safe.
   void OfferChild(UniqueFd fd, uint64_t pos, const std::string& name);
@@ -54,6 +67,7 @@ class Relay {
     std::string name;
   };
   void TakeOffers();
+  void TakeUpstreamChanges();
   void DropChild(const Status& why);
   void EndUpstream(const Status& why);
   void ReadUpstream();
@@ -72,9 +86,17 @@ class Relay {
   size_t a_bytes_ = 0;  // bytes in pipe A not yet sent to the child (already in the ring)
   UniqueFd wake_;
   UniqueFd devnull_;
+  double hold_seconds_;
+  int hold_cursor_ = -1;
+  std::chrono::steady_clock::time_point hold_until_;
 
   mutable std::mutex mu_;
   std::deque<Child> offers_;
+  UniqueFd pending_upstream_;
+  bool detach_requested_ = false;
+  bool release_requested_ = false;
+  bool kick_requested_ = false;
+  std::condition_variable detach_cv_;
   Status upstream_status_;
   Status child_status_;
   std::atomic<bool> stop_{false};

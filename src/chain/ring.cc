@@ -11,7 +11,7 @@
 
 namespace ka::chain {
 
-Ring::Ring(size_t capacity) : buf_(capacity) {
+Ring::Ring(size_t capacity, uint64_t base) : buf_(capacity), base_(base), head_(base) {
   if (capacity == 0) throw std::invalid_argument("ring capacity must be positive");
   notify_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 }
@@ -27,12 +27,12 @@ uint64_t Ring::head() const {
 
 uint64_t Ring::tail() const {
   std::lock_guard l(mu_);
-  return head_ > buf_.size() ? head_ - buf_.size() : 0;
+  return std::max(base_, head_ > buf_.size() ? head_ - buf_.size() : 0);
 }
 
 bool Ring::Holds(uint64_t pos) const {
   std::lock_guard l(mu_);
-  uint64_t t = head_ > buf_.size() ? head_ - buf_.size() : 0;
+  uint64_t t = std::max(base_, head_ > buf_.size() ? head_ - buf_.size() : 0);
   return pos >= t && pos <= head_;
 }
 

@@ -17,7 +17,9 @@ namespace ka::chain {
 
 class Ring {
  public:
-  explicit Ring(size_t capacity);
+  // `base`: the position of the first byte this ring will hold (a ring that
+  // serves a stream from its middle starts there).
+  explicit Ring(size_t capacity, uint64_t base = 0);
 
   size_t capacity() const { return buf_.size(); }
   uint64_t head() const;
@@ -71,6 +73,7 @@ class Ring {
   std::vector<uint8_t> buf_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
+  uint64_t base_ = 0;
   uint64_t head_ = 0;
   std::map<int, uint64_t> cursors_;
   int next_cursor_ = 1;

@@ -1,5 +1,6 @@
 #include "chain/sender.h"
 
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +27,9 @@ namespace ka::chain {
 
 namespace {
 
+constexpr double kHeartbeatSeconds = 1.0;
+constexpr size_t kBranchRing = 32ull << 20;
+
 enum class NodeState { kJoined, kStreaming, kDone, kFailed };
 
 struct Node {
@@ -37,38 +41,63 @@ struct Node {
   std::thread reader;
   NodeState state = NodeState::kJoined;
   int position = 0;
-  uint64_t received = 0;  // wire bytes
+  uint64_t received = 0;  // stream position
   uint64_t payload = 0;   // verified payload bytes
   std::string digest;
   std::string error;
   double seconds = 0;
+  bool late = false;
+  bool in_chain = true;  // connected and relaying (a locally failed node still relays)
+  Clock::time_point last_heard = Clock::now();
+};
+
+// A node fed directly by the sender from a rereadable source, from any
+// position: a late joiner, or a node whose upstream cannot resume it.
+struct Branch {
+  std::string node;
+  std::unique_ptr<Source> source;
+  std::unique_ptr<Ring> ring;
+  std::unique_ptr<Producer> producer;
+  std::unique_ptr<Relay> relay;
+  std::thread producer_thread, relay_thread;
 };
 
 size_t RoundUp(uint64_t v, uint64_t m) { return static_cast<size_t>((v + m - 1) / m * m); }
 
+bool Live(const Node& n) { return n.in_chain; }
+
 class Sender {
  public:
   explicit Sender(const SendOptions& o)
-      : opt_(o), session_id_(RandomU64()), ring_(RoundUp(std::max<uint64_t>(o.buffer, 4ull << 20),
-                                                        kHeaderSize + o.chunk)),
-        relay_(ring_, /*use_splice=*/false) {}
+      : opt_(o), session_id_(RandomU64()), frame_(kHeaderSize + o.chunk),
+        ring_(RoundUp(std::max<uint64_t>(o.buffer, 4ull << 20), kHeaderSize + o.chunk)),
+        relay_(ring_, /*use_splice=*/false, /*hold_seconds=*/30) {}
   int Run();
 
  private:
   Status Setup();
   void AcceptLoop();
   void Handshake(UniqueFd fd, Endpoint peer);
+  Status CheckHello(const Json& hello, std::string* role);
+  void AcceptData(UniqueFd fd, const Json& hello);
+  void AcceptControl(UniqueFd fd, const Json& hello, Endpoint peer);
+  Status StartBranch(UniqueFd fd, uint64_t pos, const std::string& name);
   void ReadLoop(std::shared_ptr<Node> n);
+  void HeartbeatLoop();
   bool WaitForStart();
-  void StartChain();
+  void SendChain(std::unique_lock<std::mutex>& lock);
+  void DropNode(Node& n, const std::string& why);
+  void CheckTimeouts();
   bool AllFinished();
   void PrintProgress(double elapsed);
   void MarkFailed(Node& n, const std::string& why);
+  void RemoveFromChain(Node& n);
   SessionReport BuildReport(double seconds);
   void Shutdown();
 
   SendOptions opt_;
   uint64_t session_id_;
+  uint64_t frame_;
   Secret secret_;
   Ring ring_;
   Relay relay_;
@@ -76,17 +105,21 @@ class Sender {
   std::unique_ptr<Producer> producer_;
   UniqueFd listener_;
   DiscoveryResponder discovery_;
-  std::thread accept_thread_, producer_thread_, relay_thread_;
+  std::thread accept_thread_, producer_thread_, relay_thread_, heartbeat_thread_;
   std::list<std::thread> handshakes_;
   std::atomic<bool> stop_{false};
   int head_hold_ = -1;  // keeps the stream start until the first node connects
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<std::shared_ptr<Node>> nodes_;
+  std::vector<std::shared_ptr<Node>> nodes_;  // chain order once started
+  std::list<Branch> branches_;
   uint64_t next_id_ = 1;
   int readers_active_ = 0;
   bool started_ = false;
+  bool relink_needed_ = false;
+  bool ending_ = false;  // BYE sent: connections closing now are expected
+  uint64_t epoch_ = 0;
   uint64_t chain_head_id_ = 0;
   Clock::time_point t_start_;
 };
@@ -100,6 +133,8 @@ Status Sender::Setup() {
     LogWarn("*** NO --secret-file: this session is NOT authenticated. Any host on the network can join it "
             "or pose as a node. Use --secret-file on the sender and every receiver. ***");
   }
+  auto mode = ParseDigestMode(opt_.digest);
+  if (!mode.ok()) return mode.status();
   if (!opt_.exec.empty()) {
     auto s = OpenExecSource(opt_.exec);
     if (!s.ok()) return s.status();
@@ -114,12 +149,11 @@ Status Sender::Setup() {
   listener_ = std::move(l).value();
   KA_RETURN_IF_ERROR(discovery_.Start(opt_.session, opt_.discovery_port, opt_.port));
   head_hold_ = ring_.AddCursor(0);
-  auto mode = ParseDigestMode(opt_.digest);
-  if (!mode.ok()) return mode.status();
   producer_ = std::make_unique<Producer>(ring_, session_id_, *source_, opt_.chunk, mode.value());
   producer_thread_ = std::thread([this] { producer_->Run(); });
   relay_thread_ = std::thread([this] { relay_.Run(); });
   accept_thread_ = std::thread([this] { AcceptLoop(); });
+  heartbeat_thread_ = std::thread([this] { HeartbeatLoop(); });
   return Status::Ok();
 }
 
@@ -135,49 +169,72 @@ void Sender::AcceptLoop() {
   }
 }
 
+Status Sender::CheckHello(const Json& hello, std::string* role) {
+  auto r = StringField(hello, "role", 16);
+  if (!r.ok()) return r.status();
+  *role = r.value();
+  if (*role == "control") {
+    if (!U64Field(hello, "data_port").ok()) return Status::Protocol("HELLO without data_port");
+    std::lock_guard l(mu_);
+    if (started_ && !source_->rereadable())
+      return Status::Refused("session '" + opt_.session +
+                             "' has already started and its source is a stream, which cannot be replayed for a late "
+                             "joiner");
+    if (!started_ && static_cast<int>(nodes_.size()) >= opt_.nodes)
+      return Status::Refused("session '" + opt_.session + "' is full (" + std::to_string(opt_.nodes) + " nodes)");
+    return Status::Ok();
+  }
+  if (*role == "data") {
+    auto sid = U64Field(hello, "session_id");
+    auto nid = U64Field(hello, "node_id");
+    auto pos = U64Field(hello, "position");
+    if (!sid.ok() || !nid.ok() || !pos.ok()) return Status::Protocol("data HELLO needs session_id, node_id and position");
+    if (sid.value() != session_id_) return Status::Refused("data connection for another session id");
+    std::lock_guard l(mu_);
+    auto it = std::find_if(nodes_.begin(), nodes_.end(), [&](auto& n) { return n->id == nid.value(); });
+    if (!started_ || it == nodes_.end() || !Live(**it))
+      return Status::Refused("node " + std::to_string(nid.value()) + " is not a live member of this session");
+    bool branch = BoolField(hello, "branch", false);
+    bool held = nid.value() == chain_head_id_ && ring_.Holds(pos.value());
+    if (!held && !source_->rereadable())
+      return Status::Refused(branch ? "the source is a stream: it cannot be replayed from position " +
+                                          std::to_string(pos.value())
+                                    : "position " + std::to_string(pos.value()) +
+                                          " is no longer in the sender's replay window and the source is a stream");
+    if (!branch && nid.value() != chain_head_id_ && !source_->rereadable())
+      return Status::Refused("node " + std::to_string(nid.value()) + " is not the head of the chain");
+    return Status::Ok();
+  }
+  return Status::Protocol("unknown role '" + *role + "'");
+}
+
 void Sender::Handshake(UniqueFd fd, Endpoint peer) {
   std::string role;
-  auto check = [&](const Json& hello) -> Status {
-    auto r = StringField(hello, "role", 16);
-    if (!r.ok()) return r.status();
-    role = r.value();
-    if (role == "control") {
-      std::lock_guard l(mu_);
-      if (started_) return Status::Refused("session '" + opt_.session + "' has already started (late joiners are not accepted)");
-      if (static_cast<int>(nodes_.size()) >= opt_.nodes)
-        return Status::Refused("session '" + opt_.session + "' is full (" + std::to_string(opt_.nodes) + " nodes)");
-      if (!U64Field(hello, "data_port").ok()) return Status::Protocol("HELLO without data_port");
-      return Status::Ok();
-    }
-    if (role == "data") {
-      auto sid = U64Field(hello, "session_id");
-      auto nid = U64Field(hello, "node_id");
-      auto pos = U64Field(hello, "position");
-      if (!sid.ok() || !nid.ok() || !pos.ok()) return Status::Protocol("data HELLO needs session_id, node_id and position");
-      if (sid.value() != session_id_) return Status::Refused("data connection for another session id");
-      std::lock_guard l(mu_);
-      if (!started_ || nid.value() != chain_head_id_)
-        return Status::Refused("node " + std::to_string(nid.value()) + " is not the head of the chain");
-      if (!ring_.Holds(pos.value()))
-        return Status::Refused("position " + std::to_string(pos.value()) + " is no longer held by the sender");
-      return Status::Ok();
-    }
-    return Status::Protocol("unknown role '" + role + "'");
-  };
-  auto hello = ServerHandshake(fd.get(), secret_, opt_.session, check, 10);
+  auto hello = ServerHandshake(fd.get(), secret_, opt_.session,
+                               [&](const Json& h) { return CheckHello(h, &role); }, 10);
   if (!hello.ok()) {
     LogWarn("refused connection from {}: {}", peer.ToString(), hello.status().ToString());
     return;
   }
-  if (role == "data") {
-    uint64_t pos = (*hello)["position"].get<uint64_t>();
-    if (!SendMessage(fd.get(), FrameType::kWelcome, session_id_, Json{{"position", pos}}, DeadlineIn(5)).ok()) return;
-    std::string name;
-    {
-      std::lock_guard l(mu_);
-      for (auto& n : nodes_)
-        if (n->id == chain_head_id_) name = n->name;
-    }
+  if (role == "data") return AcceptData(std::move(fd), *hello);
+  AcceptControl(std::move(fd), *hello, peer);
+}
+
+void Sender::AcceptData(UniqueFd fd, const Json& hello) {
+  uint64_t pos = hello["position"].get<uint64_t>();
+  uint64_t nid = hello["node_id"].get<uint64_t>();
+  std::string name;
+  bool head, is_head_id;
+  {
+    std::lock_guard l(mu_);
+    for (auto& n : nodes_)
+      if (n->id == nid) name = n->name;
+    is_head_id = nid == chain_head_id_;
+    head = is_head_id && ring_.Holds(pos) && !BoolField(hello, "branch", false);
+  }
+  if (!SendMessage(fd.get(), FrameType::kWelcome, session_id_, Json{{"position", pos}}, DeadlineIn(5)).ok()) return;
+  if (!head && is_head_id) relay_.ReleaseHold();  // the head is fed from the source instead
+  if (head) {
     relay_.OfferChild(std::move(fd), pos, name);
     std::lock_guard l(mu_);
     if (head_hold_ >= 0) {
@@ -186,38 +243,86 @@ void Sender::Handshake(UniqueFd fd, Endpoint peer) {
     }
     return;
   }
+  if (Status s = StartBranch(std::move(fd), pos, name); !s.ok())
+    LogError("cannot feed {} directly from position {}: {}", name, pos, s.ToString());
+}
+
+Status Sender::StartBranch(UniqueFd fd, uint64_t pos, const std::string& name) {
+  auto src = OpenPathSource(opt_.source_path);
+  if (!src.ok()) return src.status();
+  uint64_t first_frame = pos / frame_;
+  std::lock_guard l(mu_);
+  Branch& b = branches_.emplace_back();
+  b.node = name;
+  b.source = std::move(src).value();
+  b.ring = std::make_unique<Ring>(RoundUp(kBranchRing, frame_), first_frame * frame_);
+  b.producer = std::make_unique<Producer>(*b.ring, session_id_, *b.source, opt_.chunk,
+                                          ParseDigestMode(opt_.digest).value());
+  b.producer->ReplayFrom(first_frame, producer_.get());
+  b.relay = std::make_unique<Relay>(*b.ring, false);
+  b.relay->OfferChild(std::move(fd), pos, name);
+  b.producer_thread = std::thread([p = b.producer.get()] { p->Run(); });
+  b.relay_thread = std::thread([r = b.relay.get()] { r->Run(); });
+  LogInfo("feeding {} directly from the source, from stream position {}", name, pos);
+  return Status::Ok();
+}
+
+void Sender::AcceptControl(UniqueFd fd, const Json& hello, Endpoint peer) {
   auto node = std::make_shared<Node>();
   node->endpoint = peer;
-  node->data_port = static_cast<uint16_t>((*hello)["data_port"].get<uint64_t>());
-  auto name = StringField(*hello, "name", 64);
+  node->data_port = static_cast<uint16_t>(hello["data_port"].get<uint64_t>());
+  auto name = StringField(hello, "name", 64);
   node->name = name.ok() && !name.value().empty() ? name.value() : peer.Host();
-  {
-    std::lock_guard l(mu_);
-    if (started_ || static_cast<int>(nodes_.size()) >= opt_.nodes) {
-      SendRefuse(fd.get(), started_ ? "session has already started" : "session is full");
-      return;
-    }
-    for (auto& n : nodes_)
-      if (n->name == node->name) node->name += "@" + peer.Host();
-    node->id = next_id_++;
-    Json welcome{{"session_id", session_id_}, {"node_id", node->id}, {"name", node->name},
-                 {"chunk_size", opt_.chunk}, {"nodes", opt_.nodes}, {"digest", opt_.digest}};
-    if (!SendMessage(fd.get(), FrameType::kWelcome, session_id_, welcome, DeadlineIn(5)).ok()) return;
-    node->channel = std::make_unique<ControlChannel>(std::move(fd));
-    nodes_.push_back(node);
+  std::unique_lock l(mu_);
+  if (!started_ && static_cast<int>(nodes_.size()) >= opt_.nodes) {
+    SendRefuse(fd.get(), "session is full");
+    return;
+  }
+  for (auto& n : nodes_)
+    if (n->name == node->name) node->name += "@" + peer.Host();
+  node->id = next_id_++;
+  Json welcome{{"session_id", session_id_}, {"node_id", node->id}, {"name", node->name},
+               {"chunk_size", opt_.chunk}, {"nodes", opt_.nodes},  {"digest", opt_.digest}};
+  if (!SendMessage(fd.get(), FrameType::kWelcome, session_id_, welcome, DeadlineIn(5)).ok()) return;
+  node->channel = std::make_unique<ControlChannel>(std::move(fd));
+  node->last_heard = Clock::now();
+  nodes_.push_back(node);
+  ++readers_active_;
+  node->reader = std::thread([this, node] { ReadLoop(node); });
+  if (started_) {  // a late joiner goes to the tail of the chain and catches up
+    node->late = true;
+    node->state = NodeState::kStreaming;
+    node->position = static_cast<int>(nodes_.size());
+    LogInfo("late joiner {} ({}) added at the tail of the chain", node->name, peer.Host());
+    relink_needed_ = true;
+  } else {
     LogInfo("node {} ({}) joined: {}/{}", node->name, peer.Host(), nodes_.size(), opt_.nodes);
-    ++readers_active_;
-    node->reader = std::thread([this, node] { ReadLoop(node); });
   }
   cv_.notify_all();
 }
 
 void Sender::MarkFailed(Node& n, const std::string& why) {
-  if (n.state == NodeState::kDone || n.state == NodeState::kFailed) return;
+  if (n.state == NodeState::kFailed) return;
   n.state = NodeState::kFailed;
   n.error = why;
   n.seconds = std::chrono::duration<double>(Clock::now() - t_start_).count();
-  LogError("node {} FAILED at {}: {}", n.name, FormatBytes(n.payload), why);
+  if (started_) LogError("node {} FAILED at {}: {}", n.name, FormatBytes(n.payload), why);
+}
+
+void Sender::RemoveFromChain(Node& n) {
+  if (!n.in_chain) return;
+  n.in_chain = false;
+  if (started_) relink_needed_ = true;
+}
+
+void Sender::DropNode(Node& n, const std::string& why) {
+  MarkFailed(n, why);
+  RemoveFromChain(n);
+  // Tell it (it reads this when it wakes up), then cut it off.
+  std::thread([ch = n.channel.get(), sid = session_id_, why] {
+    (void)ch->Send(FrameType::kAbort, sid, Json{{"reason", "dropped from the chain: " + why}}, 0.5);
+    ch->Shutdown();
+  }).detach();
 }
 
 void Sender::ReadLoop(std::shared_ptr<Node> n) {
@@ -225,14 +330,18 @@ void Sender::ReadLoop(std::shared_ptr<Node> n) {
     auto m = n->channel->Read(DeadlineIn(3600));
     std::lock_guard l(mu_);
     if (!m.ok()) {
-      if (!stop_) {
+      if (!stop_ && !ending_) {
+        if (!started_) LogWarn("node {} left before the start: {}", n->name, m.status().ToString());
+        // Even a node that had finished is lost: it never got BYE, so it did not commit its output.
+        if (n->state == NodeState::kDone) n->state = NodeState::kStreaming;
         MarkFailed(*n, "lost contact with the node: " + m.status().ToString());
-        if (!started_) LogWarn("node {} left before the start", n->name);
+        RemoveFromChain(*n);
       }
       --readers_active_;
       cv_.notify_all();
       return;
     }
+    n->last_heard = Clock::now();
     switch (m->type) {
       case FrameType::kProgress:
         if (auto r = U64Field(m->body, "received"); r.ok()) n->received = r.value();
@@ -242,18 +351,19 @@ void Sender::ReadLoop(std::shared_ptr<Node> n) {
         auto status = StringField(m->body, "status", 16);
         if (auto p = U64Field(m->body, "payload"); p.ok()) n->payload = p.value();
         if (auto d = StringField(m->body, "digest", 128); d.ok()) n->digest = d.value();
+        if (n->state == NodeState::kFailed) break;
         if (status.ok() && status.value() == "ok") {
           std::string want = producer_->digest_hex();
           if (n->digest != want) {
             MarkFailed(*n, "digest mismatch: node has " + n->digest + ", sender has " + want);
-          } else if (n->state != NodeState::kFailed) {
+          } else {
             n->state = NodeState::kDone;
             n->seconds = std::chrono::duration<double>(Clock::now() - t_start_).count();
             LogInfo("node {} done: {} verified", n->name, FormatBytes(n->payload));
           }
         } else {
-          auto err = StringField(m->body, "error", 4096);
-          MarkFailed(*n, err.ok() ? err.value() : "failed without a reason");
+          // Failed locally but still connected: it keeps relaying, so the chain is unchanged.
+          MarkFailed(*n, StringField(m->body, "error", 4096).value_or("failed without a reason"));
         }
         break;
       }
@@ -264,12 +374,35 @@ void Sender::ReadLoop(std::shared_ptr<Node> n) {
   }
 }
 
+void Sender::HeartbeatLoop() {
+  while (!stop_) {
+    std::vector<std::pair<ControlChannel*, std::shared_ptr<Node>>> targets;
+    {
+      std::lock_guard l(mu_);
+      for (auto& n : nodes_)
+        if (n->in_chain) targets.emplace_back(n->channel.get(), n);
+    }
+    for (auto& [ch, n] : targets) (void)ch->Send(FrameType::kProgress, session_id_, Json{{"sent", relay_.child_position()}}, 1);
+    for (int i = 0; i < 10 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+void Sender::CheckTimeouts() {
+  auto now = Clock::now();
+  for (auto& n : nodes_) {
+    if (!Live(*n)) continue;
+    double silent = std::chrono::duration<double>(now - n->last_heard).count();
+    if (silent > opt_.node_timeout)
+      DropNode(*n, fmt::format("no heartbeat for {:.1f} s (frozen or unreachable)", silent));
+  }
+}
+
 bool Sender::WaitForStart() {
   auto t0 = Clock::now();
   auto last_print = t0;
   std::unique_lock l(mu_);
   for (;;) {
-    // Drop nodes that left before the start.
+    // Nodes that left before the start free their slot.
     std::erase_if(nodes_, [](const std::shared_ptr<Node>& n) {
       if (n->state != NodeState::kFailed) return false;
       n->channel->Shutdown();
@@ -292,33 +425,33 @@ bool Sender::WaitForStart() {
   }
 }
 
-void Sender::StartChain() {
-  std::lock_guard l(mu_);
-  started_ = true;
-  // Order by address (numerically), then port: neighbours on a subnet stay adjacent.
-  std::sort(nodes_.begin(), nodes_.end(), [](const auto& a, const auto& b) {
-    uint32_t x = ntohl(a->endpoint.addr.sin_addr.s_addr), y = ntohl(b->endpoint.addr.sin_addr.s_addr);
-    if (x != y) return x < y;
-    return a->data_port < b->data_port;
-  });
+// Sends the chain of live nodes (in their order) to every live node. Called
+// with mu_ held; releases it while sending.
+void Sender::SendChain(std::unique_lock<std::mutex>& lock) {
+  ++epoch_;
   Json order = Json::array();
   order.push_back({{"id", 0}, {"name", "sender"}, {"host", ""}, {"port", opt_.port}});
-  for (size_t i = 0; i < nodes_.size(); ++i) {
-    auto& n = nodes_[i];
-    n->position = static_cast<int>(i + 1);
-    n->state = NodeState::kStreaming;
-    order.push_back({{"id", n->id}, {"name", n->name}, {"host", n->endpoint.Host()}, {"port", n->data_port}});
-  }
-  chain_head_id_ = nodes_.front()->id;
-  t_start_ = Clock::now();
-  Json chain{{"epoch", 1}, {"order", order}};
   std::string line;
-  for (auto& n : nodes_) line += " -> " + n->name;
-  LogInfo("chain: sender{}", line);
+  std::vector<ControlChannel*> to;
+  std::vector<std::shared_ptr<Node>> members;
   for (auto& n : nodes_) {
-    Status s = n->channel->Send(FrameType::kChain, session_id_, chain);
-    if (!s.ok()) MarkFailed(*n, "could not send the chain: " + s.ToString());
+    if (!Live(*n)) continue;
+    order.push_back({{"id", n->id}, {"name", n->name}, {"host", n->endpoint.Host()}, {"port", n->data_port}});
+    line += " -> " + n->name;
+    members.push_back(n);
   }
+  uint64_t head = members.empty() ? 0 : members.front()->id;
+  if (head != chain_head_id_ && chain_head_id_ != 0) relay_.KickChild();  // e.g. a frozen head still connected
+  chain_head_id_ = head;
+  if (members.empty()) relay_.ReleaseHold();
+  LogInfo("chain (epoch {}): sender{}", epoch_, line);
+  Json chain{{"epoch", epoch_}, {"order", order}};
+  lock.unlock();
+  for (auto& n : members) {
+    Status s = n->channel->Send(FrameType::kChain, session_id_, chain, 2);
+    if (!s.ok()) LogWarn("could not send the chain to {}: {}", n->name, s.ToString());
+  }
+  lock.lock();
 }
 
 bool Sender::AllFinished() {
@@ -328,7 +461,6 @@ bool Sender::AllFinished() {
 }
 
 void Sender::PrintProgress(double elapsed) {
-  uint64_t sent = relay_.child_position();
   uint64_t min_payload = UINT64_MAX;
   int active = 0, done = 0, failed = 0;
   for (auto& n : nodes_) {
@@ -340,12 +472,12 @@ void Sender::PrintProgress(double elapsed) {
     failed += n->state == NodeState::kFailed;
   }
   if (min_payload == UINT64_MAX) min_payload = 0;
-  double rate = elapsed > 0 ? static_cast<double>(sent) / 1048576.0 / elapsed : 0;
+  uint64_t read = producer_->bytes();
   auto total = source_->size();
   std::string of = total ? " of " + FormatBytes(*total) : "";
-  LogInfo("{:6.1f}s  sent {}{} ({:.1f} MiB/s)  slowest node at {}  nodes: {} streaming, {} done, {} failed",
-          elapsed, FormatBytes(producer_->bytes() < sent ? producer_->bytes() : sent), of, rate,
-          FormatBytes(min_payload), active, done, failed);
+  double rate = elapsed > 0 ? static_cast<double>(min_payload) / 1048576.0 / elapsed : 0;
+  LogInfo("{:6.1f}s  read {}{}  slowest node at {} ({:.1f} MiB/s)  nodes: {} streaming, {} done, {} failed", elapsed,
+          FormatBytes(read), of, FormatBytes(min_payload), rate, active, done, failed);
 }
 
 SessionReport Sender::BuildReport(double seconds) {
@@ -378,11 +510,14 @@ SessionReport Sender::BuildReport(double seconds) {
 void Sender::Shutdown() {
   {
     std::lock_guard l(mu_);
+    ending_ = true;
     for (auto& n : nodes_) {
-      (void)n->channel->Send(FrameType::kBye, session_id_, Json::object(), 2);
+      if (!n->in_chain) continue;
+      Json bye{{"ok", n->state == NodeState::kDone}};
+      if (n->state != NodeState::kDone) bye["error"] = n->error;
+      (void)n->channel->Send(FrameType::kBye, session_id_, bye, 1);
     }
   }
-  // Give nodes a moment to close their side, then tear everything down.
   {
     std::unique_lock l(mu_);
     cv_.wait_for(l, std::chrono::seconds(2), [&] { return readers_active_ == 0; });
@@ -391,13 +526,20 @@ void Sender::Shutdown() {
   discovery_.Stop();
   relay_.Stop();
   ring_.Close();
+  std::list<Branch> branches;
   {
     std::lock_guard l(mu_);
     for (auto& n : nodes_) n->channel->Shutdown();
+    branches.swap(branches_);
   }
-  if (accept_thread_.joinable()) accept_thread_.join();
-  if (relay_thread_.joinable()) relay_thread_.join();
-  if (producer_thread_.joinable()) producer_thread_.join();
+  for (auto& b : branches) {
+    b.relay->Stop();
+    b.ring->Close();
+    b.relay_thread.join();
+    b.producer_thread.join();
+  }
+  for (auto* t : {&accept_thread_, &relay_thread_, &producer_thread_, &heartbeat_thread_})
+    if (t->joinable()) t->join();
   std::list<std::thread> hs;
   {
     std::lock_guard l(mu_);
@@ -414,9 +556,8 @@ int Sender::Run() {
     stop_ = true;
     ring_.Close();
     relay_.Stop();
-    if (accept_thread_.joinable()) accept_thread_.join();
-    if (relay_thread_.joinable()) relay_thread_.join();
-    if (producer_thread_.joinable()) producer_thread_.join();
+    for (auto* t : {&accept_thread_, &relay_thread_, &producer_thread_, &heartbeat_thread_})
+      if (t->joinable()) t->join();
     return 2;
   }
   LogInfo("session '{}' (id {:016x}): streaming {} to {} node(s); listening on TCP {} and UDP {}", opt_.session,
@@ -426,12 +567,30 @@ int Sender::Run() {
     Shutdown();
     return 2;
   }
-  StartChain();
   auto last_print = Clock::now();
   {
     std::unique_lock l(mu_);
+    started_ = true;
+    t_start_ = Clock::now();
+    // Order by address (numerically), then port: neighbours on a subnet stay adjacent.
+    std::sort(nodes_.begin(), nodes_.end(), [](const auto& a, const auto& b) {
+      uint32_t x = ntohl(a->endpoint.addr.sin_addr.s_addr), y = ntohl(b->endpoint.addr.sin_addr.s_addr);
+      if (x != y) return x < y;
+      return a->data_port < b->data_port;
+    });
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      nodes_[i]->position = static_cast<int>(i + 1);
+      nodes_[i]->state = NodeState::kStreaming;
+      nodes_[i]->last_heard = Clock::now();
+    }
+    SendChain(l);
     while (!AllFinished()) {
-      cv_.wait_for(l, std::chrono::milliseconds(200));
+      cv_.wait_for(l, std::chrono::milliseconds(100));
+      CheckTimeouts();
+      if (relink_needed_) {
+        relink_needed_ = false;
+        SendChain(l);
+      }
       if (Clock::now() - last_print >= std::chrono::duration<double>(opt_.progress_interval)) {
         PrintProgress(std::chrono::duration<double>(Clock::now() - t_start_).count());
         last_print = Clock::now();
@@ -441,7 +600,8 @@ int Sender::Run() {
   double seconds = 0;
   {
     std::lock_guard l(mu_);
-    for (auto& n : nodes_) seconds = std::max(seconds, n->seconds);
+    for (auto& n : nodes_)
+      if (n->state == NodeState::kDone) seconds = std::max(seconds, n->seconds);
   }
   Shutdown();
   SessionReport report = BuildReport(seconds);

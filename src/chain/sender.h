@@ -24,6 +24,7 @@ struct SendOptions {
   std::string digest = "full"; // whole-stream digest mode: full | frames
   double progress_interval = 2;
   double join_timeout = 0;     // 0: wait forever for receivers
+  double node_timeout = 4;     // a node silent this long is dropped (frozen)
 };
 
 // Runs a whole session; returns the process exit status (0 all nodes OK,

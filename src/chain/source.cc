@@ -38,6 +38,12 @@ class FdSource : public Source {
   Status Finish() override { return Status::Ok(); }
   std::optional<uint64_t> size() const override { return size_; }
   bool rereadable() const override { return rereadable_; }
+  Status Seek(uint64_t offset) override {
+    if (!rereadable_) return Source::Seek(offset);
+    if (::lseek(fd_.get(), static_cast<off_t>(offset), SEEK_SET) < 0)
+      return Status::Io(ErrnoMessage("seeking in " + what_, errno));
+    return Status::Ok();
+  }
   std::string Describe() const override { return what_; }
 
  private:

@@ -22,6 +22,8 @@ class Source {
   // True when any offset can be read again (files): such sources can serve late
   // joiners and resumes beyond the replay window.
   virtual bool rereadable() const { return false; }
+  // Rereadable sources only: the next Read starts at this byte offset.
+  virtual Status Seek(uint64_t) { return Status::Invalid("this source cannot be re-read"); }
   virtual std::string Describe() const = 0;
 };
 

@@ -49,6 +49,9 @@ int main(int argc, char** argv) {
   send->add_option("--start-after", so.start_after,
                    "Start with the receivers present after this many seconds, even if fewer than --nodes");
   send->add_option("--join-timeout", so.join_timeout, "Give up if nobody joined after this many seconds (0: never)");
+  send->add_option("--node-timeout", so.node_timeout,
+                   "Drop a node (frozen or unreachable) after this many seconds without a heartbeat")
+      ->capture_default_str()->check(CLI::Range(0.5, 3600.0));
   send->add_option("--report", so.report_path, "Write a JSON report of the session to this file");
   send->add_option("--buffer", send_buffer, "Replay window / send buffer size")->check(SizeValidator())->capture_default_str();
   send->add_option("--chunk-size", send_chunk, "Payload bytes per data frame")->check(SizeValidator())->capture_default_str();
@@ -87,6 +90,8 @@ int main(int argc, char** argv) {
                    "and 127.0.0.1)");
   recv->add_option("--name", ro.name, "Name of this node in reports (default: hostname)");
   recv->add_option("--buffer", recv_buffer, "Buffer / replay window size")->check(SizeValidator())->capture_default_str();
+  recv->add_option("--sender-timeout", ro.sender_timeout, "Give up after this many seconds without word from the sender")
+      ->capture_default_str()->check(CLI::Range(1.0, 3600.0));
   recv->add_flag("!--no-splice", ro.splice, "Relay by copying instead of splice/tee (for comparison)");
   auto* r_out = recv->add_option("-o,--output", ro.output, "Write the stream to this file or device");
   auto* r_exec = recv->add_option("-e,--exec", ro.exec, "Feed the stream to this shell command's stdin");

@@ -54,6 +54,7 @@ class Result {
   T* operator->() { return &std::get<T>(v_); }
   const T* operator->() const { return &std::get<T>(v_); }
   T& operator*() { return std::get<T>(v_); }
+  T value_or(T fallback) const { return ok() ? std::get<T>(v_) : std::move(fallback); }
 
  private:
   std::variant<T, Status> v_;
