@@ -100,11 +100,6 @@ Result<Json> ServerHandshake(int fd, const Secret& secret, const std::string& se
     SendRefuse(fd, "session '" + their_session.value() + "' is not served here (this is session '" + session + "')");
     return Status::Refused("peer asked for session '" + their_session.value() + "'");
   }
-  if (Status s = check_hello(hello); !s.ok()) {
-    SendRefuse(fd, s.message());
-    return s;
-  }
-
   std::string nonce_s = NewNonce();
   Json ch{{"nonce", nonce_s}, {"auth", secret.enabled()}};
   if (secret.enabled()) ch["proof"] = secret.Prove(kServerLabel, session, role.value(), nonce_c.value(), nonce_s);
@@ -130,6 +125,11 @@ Result<Json> ServerHandshake(int fd, const Secret& secret, const std::string& se
       SendAuthRefuse(fd, "wrong secret");
       return Status::Auth("peer proved a different secret (wrong --secret-file)");
     }
+  }
+  // Only an authenticated peer learns about the session's state.
+  if (Status s = check_hello(hello); !s.ok()) {
+    SendRefuse(fd, s.message());
+    return s;
   }
   return hello;
 }

@@ -22,9 +22,9 @@ struct ClientHello {
 // REFUSE returns a Refused/Auth status carrying the server's reason.
 Result<Json> ClientHandshake(int fd, const Secret& secret, const ClientHello& hello, double timeout_s);
 
-// Server side, up to (not including) WELCOME. `check_hello` may refuse a
-// well-formed HELLO (wrong session, unknown node...): its Status message is
-// sent in REFUSE. Returns the verified HELLO body; the caller then sends
+// Server side, up to (not including) WELCOME. `check_hello` runs once the
+// peer is authenticated and may refuse it (session full, unknown node...):
+// its Status message is sent in REFUSE. Returns the verified HELLO body; the caller then sends
 // WELCOME or REFUSE. Every refusal is also sent to the peer.
 Result<Json> ServerHandshake(int fd, const Secret& secret, const std::string& session,
                              const std::function<Status(const Json& hello)>& check_hello, double timeout_s);

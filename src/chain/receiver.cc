@@ -15,6 +15,7 @@
 #include "chain/digest.h"
 #include "chain/discovery.h"
 #include "chain/handshake.h"
+#include "chain/handshake_pool.h"
 #include "chain/output.h"
 #include "chain/relay.h"
 #include "chain/ring.h"
@@ -66,7 +67,7 @@ class Receiver {
   std::unique_ptr<Relay> relay_;
   std::unique_ptr<Consumer> consumer_;
   std::thread relay_thread_, consumer_thread_, accept_thread_, link_thread_;
-  std::list<std::thread> child_handshakes_;
+  HandshakePool child_handshakes_;
   std::atomic<bool> stop_{false};
   bool done_sent_ = false;
 
@@ -284,9 +285,8 @@ void Receiver::AcceptLoop() {
     Endpoint peer;
     auto c = AcceptTcp(listener_.get(), DeadlineIn(0.2), &peer);
     if (!c.ok()) continue;
-    std::lock_guard l(mu_);
-    child_handshakes_.emplace_back(
-        [this, fd = std::make_shared<UniqueFd>(std::move(c).value()), peer] { AcceptChild(std::move(*fd), peer); });
+    if (!child_handshakes_.Start(std::move(c).value(), [this, peer](UniqueFd fd) { AcceptChild(std::move(fd), peer); }))
+      LogWarn("refused data connection from {}: too many handshakes in progress", peer.ToString());
   }
 }
 
@@ -352,12 +352,7 @@ int Receiver::Finish(const Status& session_status, bool commit) {
   if (control_) control_->Shutdown();
   for (auto* t : {&consumer_thread_, &relay_thread_, &accept_thread_, &link_thread_})
     if (t->joinable()) t->join();
-  std::list<std::thread> hs;
-  {
-    std::lock_guard l(mu_);
-    hs.swap(child_handshakes_);
-  }
-  for (auto& t : hs) t.join();
+  child_handshakes_.ShutdownAll();
   if (!consumer_ && output_) (void)output_->Close(false);
   if (!session_status.ok()) {
     LogError("{}", session_status.ToString());

@@ -15,6 +15,7 @@
 #include "chain/auth.h"
 #include "chain/discovery.h"
 #include "chain/handshake.h"
+#include "chain/handshake_pool.h"
 #include "chain/producer.h"
 #include "chain/relay.h"
 #include "chain/report.h"
@@ -106,7 +107,7 @@ class Sender {
   UniqueFd listener_;
   DiscoveryResponder discovery_;
   std::thread accept_thread_, producer_thread_, relay_thread_, heartbeat_thread_;
-  std::list<std::thread> handshakes_;
+  HandshakePool handshakes_;
   std::atomic<bool> stop_{false};
   int head_hold_ = -1;  // keeps the stream start until the first node connects
 
@@ -162,10 +163,8 @@ void Sender::AcceptLoop() {
     Endpoint peer;
     auto c = AcceptTcp(listener_.get(), DeadlineIn(0.2), &peer);
     if (!c.ok()) continue;
-    std::lock_guard l(mu_);
-    handshakes_.emplace_back([this, fd = std::make_shared<UniqueFd>(std::move(c).value()), peer]() mutable {
-      Handshake(std::move(*fd), peer);
-    });
+    if (!handshakes_.Start(std::move(c).value(), [this, peer](UniqueFd fd) { Handshake(std::move(fd), peer); }))
+      LogWarn("refused connection from {}: too many handshakes in progress", peer.ToString());
   }
 }
 
@@ -540,12 +539,7 @@ void Sender::Shutdown() {
   }
   for (auto* t : {&accept_thread_, &relay_thread_, &producer_thread_, &heartbeat_thread_})
     if (t->joinable()) t->join();
-  std::list<std::thread> hs;
-  {
-    std::lock_guard l(mu_);
-    hs.swap(handshakes_);
-  }
-  for (auto& t : hs) t.join();
+  handshakes_.ShutdownAll();
   for (auto& n : nodes_)
     if (n->reader.joinable()) n->reader.join();
 }

@@ -1,0 +1,36 @@
+// HandshakePool: runs incoming connections' handshakes on their own threads,
+// at most `limit` at once (more are closed at once: an outsider cannot pile
+// up threads), and can cut every pending one short at shutdown (a silent
+// peer cannot delay the end of a session).
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <set>
+
+#include "util/fd.h"
+
+namespace ka::chain {
+
+class HandshakePool {
+ public:
+  explicit HandshakePool(int limit = 64) : limit_(limit) {}
+  ~HandshakePool() { ShutdownAll(); }
+
+  // Runs body(fd) on a new thread; false (and fd closed) when full or stopped.
+  bool Start(UniqueFd fd, std::function<void(UniqueFd)> body);
+  // Shuts down every pending connection and waits for their threads.
+  void ShutdownAll();
+  int active() const;
+
+ private:
+  int limit_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<int> fds_;
+  int active_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace ka::chain
