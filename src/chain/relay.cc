@@ -150,13 +150,16 @@ void Relay::TakeOffers() {
     SetNonBlocking(child_.fd.get(), true);
     child_pos_ = child_.pos;
     has_child_ = true;
-    LogInfo("feeding {} from offset {}", child_.name, child_.pos);
+    LogInfo("feeding {} from stream position {}", child_.name, child_.pos);
   }
 }
 
 void Relay::DropChild(const Status& why) {
   if (!child_.fd.valid()) return;
-  LogWarn("dropping downstream link to {} at offset {}: {}", child_.name, child_.pos, why.ToString());
+  if (why.code() == Status::Code::kClosed)
+    LogInfo("downstream link to {} ended at position {}: {}", child_.name, child_.pos, why.message());
+  else
+    LogWarn("dropping downstream link to {} at position {}: {}", child_.name, child_.pos, why.ToString());
   if (a_bytes_ > 0) {
     DiscardPipe(pipe_a_[0], a_bytes_);
     a_bytes_ = 0;
