@@ -1,6 +1,7 @@
 #include "chain/receiver.h"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -79,6 +80,8 @@ class Receiver {
   Peer wanted_parent_;           // from the latest CHAIN
   uint64_t wanted_epoch_ = 0;
   Status link_failure_;          // set when no parent can feed us
+  int linking_fd_ = -1;          // connection being set up to a parent (shut down if it is superseded)
+  uint64_t linking_to_ = 0;
 };
 
 Status Receiver::Join() {
@@ -174,9 +177,18 @@ Status Receiver::Link(const Peer& parent, bool branch) {
   uint64_t pos = ring_->head();
   auto c = ConnectTcp(to, DeadlineIn(3));
   if (!c.ok()) return c.status();
+  {
+    std::lock_guard l(mu_);
+    linking_fd_ = c.value().get();
+    linking_to_ = parent.id;
+  }
   Json extra{{"session_id", session_id_}, {"node_id", node_id_}, {"name", name_}, {"position", pos}};
   if (branch) extra["branch"] = true;
-  auto w = ClientHandshake(c.value().get(), secret_, ClientHello{opt_.session, "data", extra}, 10);
+  auto w = ClientHandshake(c.value().get(), secret_, ClientHello{opt_.session, "data", extra}, 5);
+  {
+    std::lock_guard l(mu_);
+    linking_fd_ = -1;
+  }
   if (!w.ok()) return w.status();
   LogInfo("receiving from {} ({}) from stream position {}", branch ? "the sender (direct branch)" : parent.name,
           to.ToString(), pos);
@@ -274,6 +286,8 @@ Status Receiver::HandleChain(const Json& body) {
   }
   wanted_parent_ = order[me - 1];
   wanted_epoch_ = epoch_;
+  // A handshake in progress with a parent we no longer want (it may be frozen) ends now.
+  if (linking_fd_ >= 0 && linking_to_ != wanted_parent_.id) ::shutdown(linking_fd_, SHUT_RDWR);
   LogInfo("chain epoch {}: position {} of {}, upstream {}, downstream {}", epoch_, me, order.size() - 1,
           order[me - 1].name, child ? order[me + 1].name : std::string("none (end of chain)"));
   link_cv_.notify_all();
