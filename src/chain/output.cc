@@ -74,7 +74,7 @@ class ExecOutput : public Output {
     return s;
   }
   Status Close(bool complete) override {
-    if (!complete) ::kill(proc_.pid(), SIGTERM);
+    if (!complete) proc_.Kill(SIGTERM);
     proc_.ClosePipe();
     return proc_.Wait();
   }

@@ -222,9 +222,17 @@ void Receiver::LinkLoop() {
       if (failures++ < 25) continue;
     }
     Status s = Link(parent, false);
-    if (!s.ok() && s.message().find("replay window") != std::string::npos && parent.id != 0) {
+    bool window = !s.ok() && s.message().find("replay window") != std::string::npos;
+    if (window && parent.id != 0) {
       LogWarn("{} cannot resume us: {}; asking the sender for a direct branch", parent.name, s.ToString());
       s = Link(parent, true);
+      window = !s.ok();
+    }
+    if (window) {  // nobody holds our data any more: we are out, the others go on
+      std::lock_guard l(mu_);
+      link_failure_ = s.Wrap("resuming at stream position " + std::to_string(ring_->head()) +
+                             " needs data no longer held anywhere");
+      return;
     }
     if (s.ok()) {
       linked_parent = parent.id;
@@ -394,7 +402,11 @@ int Receiver::Run() {
     {
       std::lock_guard l(mu_);
       if (!link_failure_.ok() && !done_sent_) {
-        Json d{{"status", "failed"}, {"payload", consumer_->payload_bytes()}, {"error", link_failure_.ToString()}};
+        LogError("{}", link_failure_.ToString());
+        Json d{{"status", "failed"},
+               {"payload", consumer_->payload_bytes()},
+               {"error", link_failure_.ToString()},
+               {"unlinked", true}};
         (void)control_->Send(FrameType::kDone, session_id_, d, 5);
         done_sent_ = true;
       }

@@ -348,6 +348,7 @@ void Sender::ReadLoop(std::shared_ptr<Node> n) {
         break;
       case FrameType::kDone: {
         auto status = StringField(m->body, "status", 16);
+        if (n->state == NodeState::kFailed && BoolField(m->body, "unlinked", false)) DropNode(*n, n->error);
         if (auto p = U64Field(m->body, "payload"); p.ok()) n->payload = p.value();
         if (auto d = StringField(m->body, "digest", 128); d.ok()) n->digest = d.value();
         if (n->state == NodeState::kFailed) break;
@@ -361,8 +362,10 @@ void Sender::ReadLoop(std::shared_ptr<Node> n) {
             LogInfo("node {} done: {} verified", n->name, FormatBytes(n->payload));
           }
         } else {
-          // Failed locally but still connected: it keeps relaying, so the chain is unchanged.
+          // Failed locally but still connected: it keeps relaying, so the chain is unchanged,
+          // unless it cannot get data itself ("unlinked"): then the chain goes around it.
           MarkFailed(*n, StringField(m->body, "error", 4096).value_or("failed without a reason"));
+          if (BoolField(m->body, "unlinked", false)) DropNode(*n, n->error);
         }
         break;
       }

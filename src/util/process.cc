@@ -28,7 +28,9 @@ Result<Subprocess> Subprocess::Start(const std::string& command, Pipe direction)
     return Status::Io(ErrnoMessage("fork for '" + command + "'", e));
   }
   if (pid == 0) {
-    // Child: wire the pipe end to stdin or stdout, restore default SIGPIPE.
+    // Child: its own process group (so Kill reaches what the shell starts), the
+    // pipe end on stdin or stdout, default SIGPIPE.
+    ::setpgid(0, 0);
     signal(SIGPIPE, SIG_DFL);
     if (direction == Pipe::kToStdin) {
       ::dup2(fds[0], STDIN_FILENO);
@@ -63,10 +65,16 @@ Status Subprocess::Wait() {
   return Status::Io("command '" + command_ + "' " + DescribeWaitStatus(ws));
 }
 
+void Subprocess::Kill(int sig) {
+  if (pid_ > 0 && !waited_) {
+    if (::kill(-pid_, sig) != 0) ::kill(pid_, sig);
+  }
+}
+
 Subprocess::~Subprocess() {
   if (pid_ > 0 && !waited_) {
     pipe_.reset();
-    ::kill(pid_, SIGTERM);
+    Kill(SIGTERM);
     int ws;
     ::waitpid(pid_, &ws, 0);
   }

@@ -31,6 +31,8 @@ class Subprocess {
   // its exit code or signal.
   Status Wait();
   pid_t pid() const { return pid_; }
+  // Signals the command and everything it started (it runs in its own process group).
+  void Kill(int signal);
   const std::string& command() const { return command_; }
 
  private:

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
 
 namespace ka {
@@ -43,6 +44,24 @@ TEST(Subprocess, SignalIsNamed) {
   Subprocess p = Start("kill -9 $$", Subprocess::Pipe::kToStdin);
   Status s = p.Wait();
   EXPECT_NE(s.message().find("signal 9"), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace ka
+
+namespace ka {
+namespace {
+
+TEST(Subprocess, KillReachesWhatTheShellStarted) {
+  auto r = Subprocess::Start("sleep 30; true", Subprocess::Pipe::kToStdin);
+  ASSERT_TRUE(r.ok());
+  Subprocess p = std::move(r).value();
+  usleep(100 * 1000);
+  auto t0 = std::chrono::steady_clock::now();
+  p.Kill(SIGTERM);
+  Status s = p.Wait();
+  EXPECT_FALSE(s.ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));  // not the 30 s sleep
 }
 
 }  // namespace
