@@ -27,7 +27,7 @@ namespace ka::chain {
 
 namespace {
 
-constexpr double kHeartbeatSeconds = 0.5;
+constexpr double kHeartbeatSeconds = 0.25;
 
 struct Peer {
   uint64_t id = 0;
@@ -77,6 +77,8 @@ class Receiver {
   uint64_t epoch_ = 0;
   uint64_t expected_child_ = 0;  // node id allowed to connect to us
   int child_hold_ = -1;          // keeps data for a child that has not connected yet
+  int keep_cursor_ = -1;         // keeps what our grandchild may need (told by the sender)
+  uint64_t keep_ = 0;
   Peer wanted_parent_;           // from the latest CHAIN
   uint64_t wanted_epoch_ = 0;
   Status link_failure_;          // set when no parent can feed us
@@ -151,6 +153,7 @@ Status Receiver::Join() {
   cap = (cap + frame - 1) / frame * frame;
   ring_ = std::make_unique<Ring>(static_cast<size_t>(cap));
   relay_ = std::make_unique<Relay>(*ring_, opt_.splice);
+  keep_cursor_ = ring_->AddCursor(0);
   // The consumer waits for data until the ring is closed: losing the
   // upstream is not the end, the sender re-links us.
   consumer_ = std::make_unique<Consumer>(*ring_, session_id_, digest_, output_.get(), nullptr);
@@ -434,8 +437,17 @@ int Receiver::Run() {
           return Finish(s, false);
         }
         break;
-      case FrameType::kProgress:  // the sender's heartbeat
+      case FrameType::kProgress: {  // the sender's heartbeat, with how far back to keep data
+        auto keep = U64Field(m->body, "keep");
+        if (!keep.ok()) {
+          ring_->MoveCursor(keep_cursor_, UINT64_MAX / 2);  // nobody downstream needs our window
+          keep_ = 0;
+        } else if (keep.value() > keep_) {  // only forward: older bytes may be gone already
+          keep_ = keep.value();
+          ring_->MoveCursor(keep_cursor_, keep_);
+        }
         break;
+      }
       case FrameType::kBye: {
         bool ok = BoolField(m->body, "ok", false);
         if (!consumer_->finished())

@@ -28,7 +28,7 @@ namespace ka::chain {
 
 namespace {
 
-constexpr double kHeartbeatSeconds = 1.0;
+constexpr double kHeartbeatSeconds = 0.25;
 constexpr size_t kBranchRing = 32ull << 20;
 
 enum class NodeState { kJoined, kStreaming, kDone, kFailed };
@@ -49,6 +49,7 @@ struct Node {
   double seconds = 0;
   bool late = false;
   bool in_chain = true;  // connected and relaying (a locally failed node still relays)
+  bool branch_fed = false;  // fed from the source directly: never needs a neighbour's window
   Clock::time_point last_heard = Clock::now();
 };
 
@@ -110,6 +111,7 @@ class Sender {
   HandshakePool handshakes_;
   std::atomic<bool> stop_{false};
   int head_hold_ = -1;  // keeps the stream start until the first node connects
+  int keep_cursor_ = -1;  // keeps what node2 may need if node1 fails
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -150,6 +152,7 @@ Status Sender::Setup() {
   listener_ = std::move(l).value();
   KA_RETURN_IF_ERROR(discovery_.Start(opt_.session, opt_.discovery_port, opt_.port));
   head_hold_ = ring_.AddCursor(0);
+  keep_cursor_ = ring_.AddCursor(0);
   producer_ = std::make_unique<Producer>(ring_, session_id_, *source_, opt_.chunk, mode.value());
   producer_thread_ = std::thread([this] { producer_->Run(); });
   relay_thread_ = std::thread([this] { relay_.Run(); });
@@ -242,8 +245,13 @@ void Sender::AcceptData(UniqueFd fd, const Json& hello) {
     }
     return;
   }
-  if (Status s = StartBranch(std::move(fd), pos, name); !s.ok())
+  if (Status s = StartBranch(std::move(fd), pos, name); !s.ok()) {
     LogError("cannot feed {} directly from position {}: {}", name, pos, s.ToString());
+    return;
+  }
+  std::lock_guard l(mu_);
+  for (auto& n : nodes_)
+    if (n->id == nid) n->branch_fed = true;
 }
 
 Status Sender::StartBranch(UniqueFd fd, uint64_t pos, const std::string& name) {
@@ -376,16 +384,37 @@ void Sender::ReadLoop(std::shared_ptr<Node> n) {
   }
 }
 
+// Every heartbeat also tells each member how far back it must keep data:
+// to the position of the next two nodes downstream, so that if its child
+// fails, the grandchild can resume from this member's window.
 void Sender::HeartbeatLoop() {
   while (!stop_) {
-    std::vector<std::pair<ControlChannel*, std::shared_ptr<Node>>> targets;
+    std::vector<std::pair<ControlChannel*, Json>> beats;
     {
       std::lock_guard l(mu_);
+      std::vector<Node*> chain;
       for (auto& n : nodes_)
-        if (n->in_chain) targets.emplace_back(n->channel.get(), n);
+        if (n->in_chain) chain.push_back(n.get());
+      auto keep_after = [&](size_t i) {  // i: index in `chain` of the first node downstream
+        uint64_t k = UINT64_MAX;
+        for (size_t j = i; j < chain.size() && j < i + 2; ++j)
+          if (!chain[j]->branch_fed) k = std::min(k, chain[j]->received);
+        return k;
+      };
+      if (started_ && keep_cursor_ >= 0) {
+        uint64_t k = keep_after(0);
+        if (k != UINT64_MAX) ring_.MoveCursor(keep_cursor_, k);
+        else ring_.MoveCursor(keep_cursor_, UINT64_MAX / 2);
+      }
+      for (size_t i = 0; i < chain.size(); ++i) {
+        Json beat{{"sent", relay_.child_position()}};
+        uint64_t k = keep_after(i + 1);
+        if (started_ && k != UINT64_MAX) beat["keep"] = k;
+        beats.emplace_back(chain[i]->channel.get(), std::move(beat));
+      }
     }
-    for (auto& [ch, n] : targets) (void)ch->Send(FrameType::kProgress, session_id_, Json{{"sent", relay_.child_position()}}, 1);
-    for (int i = 0; i < 10 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (auto& [ch, beat] : beats) (void)ch->Send(FrameType::kProgress, session_id_, beat, 1);
+    std::this_thread::sleep_for(std::chrono::duration<double>(kHeartbeatSeconds));
   }
 }
 

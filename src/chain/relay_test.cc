@@ -1,0 +1,150 @@
+#include "chain/relay.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <random>
+#include <thread>
+
+#include "util/net.h"
+
+namespace ka::chain {
+namespace {
+
+// A connected loopback TCP pair: first is the "remote" end, second ours.
+std::pair<UniqueFd, UniqueFd> TcpPair() {
+  auto l = ListenTcp("127.0.0.1", 0);
+  EXPECT_TRUE(l.ok());
+  Endpoint e = MakeEndpoint(htonl(INADDR_LOOPBACK), LocalPort(l.value().get()));
+  auto c = ConnectTcp(e, DeadlineIn(5));
+  EXPECT_TRUE(c.ok());
+  auto a = AcceptTcp(l.value().get(), DeadlineIn(5), nullptr);
+  EXPECT_TRUE(a.ok());
+  return {std::move(c).value(), std::move(a).value()};
+}
+
+std::string Random(size_t n, int seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+// Compares without printing megabytes of binary on failure.
+::testing::AssertionResult Same(const std::string& got, const std::string& want) {
+  if (got == want) return ::testing::AssertionSuccess();
+  size_t i = 0;
+  while (i < got.size() && i < want.size() && got[i] == want[i]) ++i;
+  return ::testing::AssertionFailure() << "got " << got.size() << " bytes, want " << want.size()
+                                       << ", first difference at byte " << i;
+}
+
+std::string ReadN(int fd, size_t n) {
+  std::string s(n, '\0');
+  EXPECT_TRUE(ReadFull(fd, s.data(), n, DeadlineIn(20), "test read").ok());
+  return s;
+}
+
+class RelayTest : public ::testing::TestWithParam<bool> {};
+
+// upstream -> relay -> child, with the consumer side (the ring) reading too.
+TEST_P(RelayTest, ForwardsEverythingToTheChildAndTheRing) {
+  Ring ring(1 << 20);
+  Relay relay(ring, /*use_splice=*/GetParam());
+  auto [up_remote, up_local] = TcpPair();
+  auto [child_remote, child_local] = TcpPair();
+  relay.SetUpstream(std::move(up_local));
+  relay.OfferChild(std::move(child_local), 0, "child");
+  int reader = ring.AddCursor(0);
+  std::thread t([&] { relay.Run(); });
+
+  std::string data = Random(8 << 20, 1);
+  std::thread writer([&, fd = up_remote.get()] { EXPECT_TRUE(WriteFull(fd, data.data(), data.size(), DeadlineIn(20), "w").ok()); });
+  std::string local;  // drain the ring like a consumer
+  std::thread consumer([&] {
+    uint64_t pos = 0;
+    while (pos < data.size()) {
+      ring.WaitHead(pos + 1);
+      size_t n = 0;
+      const uint8_t* p = ring.ReadPtr(pos, &n);
+      local.append(reinterpret_cast<const char*>(p), n);
+      pos += n;
+      ring.MoveCursor(reader, pos);
+    }
+  });
+  EXPECT_TRUE(Same(ReadN(child_remote.get(), data.size()), data));
+  writer.join();
+  consumer.join();
+  EXPECT_TRUE(Same(local, data));
+  relay.Stop();
+  t.join();
+}
+
+TEST_P(RelayTest, LateChildIsReplayedFromItsPosition) {
+  Ring ring(4 << 20);
+  Relay relay(ring, GetParam());
+  auto [up_remote, up_local] = TcpPair();
+  relay.SetUpstream(std::move(up_local));
+  std::thread t([&] { relay.Run(); });
+  std::string data = Random(3 << 20, 2);
+  ASSERT_TRUE(WriteFull(up_remote.get(), data.data(), data.size(), DeadlineIn(10), "w").ok());
+  while (ring.head() < data.size()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+
+  auto [child_remote, child_local] = TcpPair();
+  relay.OfferChild(std::move(child_local), 1000, "late");
+  EXPECT_TRUE(Same(ReadN(child_remote.get(), data.size() - 1000), data.substr(1000)));
+  relay.Stop();
+  t.join();
+}
+
+TEST_P(RelayTest, DroppedChildsDataIsHeldForItsReplacement) {
+  Ring ring(16 << 20);  // a quarter of the stream: only the hold keeps the dropped child's bytes
+  Relay relay(ring, GetParam(), /*hold_seconds=*/30);
+  auto [up_remote, up_local] = TcpPair();
+  auto [c1_remote, c1_local] = TcpPair();
+  relay.SetUpstream(std::move(up_local));
+  relay.OfferChild(std::move(c1_local), 0, "first");
+  std::thread t([&] { relay.Run(); });
+  std::string data = Random(64 << 20, 3);
+  std::thread writer([&, fd = up_remote.get()] { (void)WriteFull(fd, data.data(), data.size(), DeadlineIn(30), "w"); });
+  EXPECT_TRUE(Same(ReadN(c1_remote.get(), 100000), data.substr(0, 100000)));  // reads a little, then stalls
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  uint64_t sent = relay.child_position();  // what went to the first child's socket
+  relay.KickChild();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // upstream keeps coming meanwhile
+  ASSERT_TRUE(ring.Holds(sent)) << "sent=" << sent << " tail=" << ring.tail() << " head=" << ring.head();
+  EXPECT_LE(ring.head(), sent + (16u << 20));  // the hold stopped the ring from running over it
+  auto [c2_remote, c2_local] = TcpPair();
+  relay.OfferChild(std::move(c2_local), sent, "second");
+  EXPECT_TRUE(Same(ReadN(c2_remote.get(), data.size() - sent), data.substr(sent)));
+  writer.join();
+  relay.Stop();
+  t.join();
+}
+
+TEST_P(RelayTest, UpstreamCanBeSwappedMidStream) {
+  Ring ring(8 << 20);
+  Relay relay(ring, GetParam());
+  auto [a_remote, a_local] = TcpPair();
+  auto [child_remote, child_local] = TcpPair();
+  relay.SetUpstream(std::move(a_local));
+  relay.OfferChild(std::move(child_local), 0, "child");
+  std::thread t([&] { relay.Run(); });
+  std::string data = Random(2 << 20, 4);
+  ASSERT_TRUE(WriteFull(a_remote.get(), data.data(), 1 << 20, DeadlineIn(10), "w").ok());
+  while (ring.head() < (1u << 20)) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  relay.DetachUpstream();
+  uint64_t pos = ring.head();
+  auto [b_remote, b_local] = TcpPair();  // the new parent sends from our position
+  relay.SetUpstream(std::move(b_local));
+  ASSERT_TRUE(WriteFull(b_remote.get(), data.data() + pos, data.size() - pos, DeadlineIn(10), "w").ok());
+  EXPECT_TRUE(Same(ReadN(child_remote.get(), data.size()), data));
+  relay.Stop();
+  t.join();
+}
+
+INSTANTIATE_TEST_SUITE_P(SpliceAndCopy, RelayTest, ::testing::Values(true, false),
+                         [](const auto& info) { return info.param ? "splice" : "copy"; });
+
+}  // namespace
+}  // namespace ka::chain
