@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "util/log.h"
 #include "util/units.h"
 
 namespace ka::chain {
@@ -66,6 +67,12 @@ bool Secret::Verify(const std::string& proof, const std::string& label, const st
   std::string want = Mac(key_, label, session, role, nonce_client, nonce_server);
   if (proof.size() != want.size()) return false;
   return sodium_memcmp(proof.data(), want.data(), want.size()) == 0;
+}
+
+Result<Secret> LoadSecretOrWarn(const std::string& path, const std::string& risk) {
+  if (!path.empty()) return Secret::Load(path);
+  LogWarn("*** NO --secret-file: {}. Use --secret-file on the sender and every receiver. ***", risk);
+  return Secret();
 }
 
 std::string NewNonce() {

@@ -29,6 +29,10 @@ class Secret {
   std::array<unsigned char, 32> key_{};
 };
 
+// The secret from `path`, or, when path is empty, no secret and a loud
+// warning that says what `risk` that opens.
+Result<Secret> LoadSecretOrWarn(const std::string& path, const std::string& risk);
+
 // 32 random bytes, hex encoded.
 std::string NewNonce();
 // Random non-zero 64-bit identifier.

@@ -4,6 +4,8 @@
 
 #include <thread>
 
+#include "util/log.h"
+
 namespace ka::chain {
 
 bool HandshakePool::Start(UniqueFd fd, std::function<void(UniqueFd)> body) {
@@ -20,6 +22,17 @@ bool HandshakePool::Start(UniqueFd fd, std::function<void(UniqueFd)> body) {
     cv_.notify_all();
   }).detach();
   return true;
+}
+
+void HandshakePool::AcceptLoop(int listen_fd, const std::atomic<bool>& stop,
+                               const std::function<void(UniqueFd, Endpoint)>& body) {
+  while (!stop) {
+    Endpoint peer;
+    auto c = AcceptTcp(listen_fd, DeadlineIn(0.2), &peer);
+    if (!c.ok()) continue;
+    if (!Start(std::move(c).value(), [body, peer](UniqueFd fd) { body(std::move(fd), peer); }))
+      LogWarn("refused connection from {}: too many handshakes in progress", peer.ToString());
+  }
 }
 
 void HandshakePool::ShutdownAll() {

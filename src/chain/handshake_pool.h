@@ -4,12 +4,14 @@
 // peer cannot delay the end of a session).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <set>
 
 #include "util/fd.h"
+#include "util/net.h"
 
 namespace ka::chain {
 
@@ -20,6 +22,10 @@ class HandshakePool {
 
   // Runs body(fd) on a new thread; false (and fd closed) when full or stopped.
   bool Start(UniqueFd fd, std::function<void(UniqueFd)> body);
+  // Accepts connections on listen_fd until `stop`, running body(fd, peer)
+  // for each through Start(). Thread body.
+  void AcceptLoop(int listen_fd, const std::atomic<bool>& stop,
+                  const std::function<void(UniqueFd, Endpoint)>& body);
   // Shuts down every pending connection and waits for their threads.
   void ShutdownAll();
   int active() const;

@@ -46,7 +46,6 @@ class Receiver {
   Status HandleChain(const Json& body);
   void LinkLoop();
   Status Link(const Peer& parent, bool branch);
-  void AcceptLoop();
   void AcceptChild(UniqueFd fd, Endpoint peer);
   void SendProgress();
   void SendDone(const ConsumeResult& r);
@@ -87,15 +86,10 @@ class Receiver {
 };
 
 Status Receiver::Join() {
-  if (!opt_.secret_file.empty()) {
-    auto s = Secret::Load(opt_.secret_file);
-    if (!s.ok()) return s.status();
-    secret_ = s.value();
-  } else {
-    LogWarn("*** NO --secret-file: this node will accept data from ANY sender of session '{}' and cannot prove "
-            "who it is. Use --secret-file on the sender and every receiver. ***",
-            opt_.session);
-  }
+  auto secret = LoadSecretOrWarn(opt_.secret_file, "this node will accept data from ANY sender of session '" +
+                                                        opt_.session + "' and cannot prove who it is");
+  if (!secret.ok()) return secret.status();
+  secret_ = secret.value();
   // Validate the output before joining: a bad path should fail now, not after the stream.
   auto out = opt_.exec.empty() ? OpenPathOutput(opt_.output) : OpenExecOutput(opt_.exec);
   if (!out.ok()) return out.status();
@@ -159,7 +153,10 @@ Status Receiver::Join() {
   consumer_ = std::make_unique<Consumer>(*ring_, session_id_, digest_, output_.get(), nullptr);
   consumer_thread_ = std::thread([this] { consumer_->Run(); });
   relay_thread_ = std::thread([this] { relay_->Run(); });
-  accept_thread_ = std::thread([this] { AcceptLoop(); });
+  accept_thread_ = std::thread([this] {
+    child_handshakes_.AcceptLoop(listener_.get(), stop_,
+                                 [this](UniqueFd fd, Endpoint peer) { AcceptChild(std::move(fd), peer); });
+  });
   link_thread_ = std::thread([this] { LinkLoop(); });
   LogInfo("joined session '{}' at {} as {} (node id {}); waiting for the chain", opt_.session, sender_.ToString(),
           name_, node_id_);
@@ -303,16 +300,6 @@ Status Receiver::HandleChain(const Json& body) {
           order[me - 1].name, child ? order[me + 1].name : std::string("none (end of chain)"));
   link_cv_.notify_all();
   return Status::Ok();
-}
-
-void Receiver::AcceptLoop() {
-  while (!stop_) {
-    Endpoint peer;
-    auto c = AcceptTcp(listener_.get(), DeadlineIn(0.2), &peer);
-    if (!c.ok()) continue;
-    if (!child_handshakes_.Start(std::move(c).value(), [this, peer](UniqueFd fd) { AcceptChild(std::move(fd), peer); }))
-      LogWarn("refused data connection from {}: too many handshakes in progress", peer.ToString());
-  }
 }
 
 void Receiver::AcceptChild(UniqueFd fd, Endpoint peer) {

@@ -78,7 +78,6 @@ class Sender {
 
  private:
   Status Setup();
-  void AcceptLoop();
   void Handshake(UniqueFd fd, Endpoint peer);
   Status CheckHello(const Json& hello, std::string* role);
   void AcceptData(UniqueFd fd, const Json& hello);
@@ -128,14 +127,11 @@ class Sender {
 };
 
 Status Sender::Setup() {
-  if (!opt_.secret_file.empty()) {
-    auto s = Secret::Load(opt_.secret_file);
-    if (!s.ok()) return s.status();
-    secret_ = s.value();
-  } else {
-    LogWarn("*** NO --secret-file: this session is NOT authenticated. Any host on the network can join it "
-            "or pose as a node. Use --secret-file on the sender and every receiver. ***");
-  }
+  auto secret = LoadSecretOrWarn(opt_.secret_file,
+                                 "this session is NOT authenticated. Any host on the network can join it or pose "
+                                 "as a node");
+  if (!secret.ok()) return secret.status();
+  secret_ = secret.value();
   auto mode = ParseDigestMode(opt_.digest);
   if (!mode.ok()) return mode.status();
   if (!opt_.exec.empty()) {
@@ -156,19 +152,11 @@ Status Sender::Setup() {
   producer_ = std::make_unique<Producer>(ring_, session_id_, *source_, opt_.chunk, mode.value());
   producer_thread_ = std::thread([this] { producer_->Run(); });
   relay_thread_ = std::thread([this] { relay_.Run(); });
-  accept_thread_ = std::thread([this] { AcceptLoop(); });
+  accept_thread_ = std::thread([this] {
+    handshakes_.AcceptLoop(listener_.get(), stop_, [this](UniqueFd fd, Endpoint peer) { Handshake(std::move(fd), peer); });
+  });
   heartbeat_thread_ = std::thread([this] { HeartbeatLoop(); });
   return Status::Ok();
-}
-
-void Sender::AcceptLoop() {
-  while (!stop_) {
-    Endpoint peer;
-    auto c = AcceptTcp(listener_.get(), DeadlineIn(0.2), &peer);
-    if (!c.ok()) continue;
-    if (!handshakes_.Start(std::move(c).value(), [this, peer](UniqueFd fd) { Handshake(std::move(fd), peer); }))
-      LogWarn("refused connection from {}: too many handshakes in progress", peer.ToString());
-  }
 }
 
 Status Sender::CheckHello(const Json& hello, std::string* role) {
