@@ -111,6 +111,10 @@ void Relay::OfferChild(UniqueFd fd, uint64_t pos, const std::string& name) {
     c.pos = pos;
     c.name = name;
     c.cursor = ring_.AddCursor(pos);  // protect the data from now on
+    if (c.cursor < 0) {  // overwritten since the handshake checked it: the child retries and is refused
+      LogWarn("position {} for {} is no longer held; closing its connection", pos, name);
+      return;
+    }
     offers_.push_back(std::move(c));
   }
   uint64_t one = 1;

@@ -25,15 +25,16 @@ uint64_t Ring::head() const {
   return head_;
 }
 
+uint64_t Ring::TailLocked() const { return std::max(base_, head_ > buf_.size() ? head_ - buf_.size() : 0); }
+
 uint64_t Ring::tail() const {
   std::lock_guard l(mu_);
-  return std::max(base_, head_ > buf_.size() ? head_ - buf_.size() : 0);
+  return TailLocked();
 }
 
 bool Ring::Holds(uint64_t pos) const {
   std::lock_guard l(mu_);
-  uint64_t t = std::max(base_, head_ > buf_.size() ? head_ - buf_.size() : 0);
-  return pos >= t && pos <= head_;
+  return pos >= TailLocked() && pos <= head_;
 }
 
 uint64_t Ring::MinCursorLocked() const {
@@ -42,7 +43,10 @@ uint64_t Ring::MinCursorLocked() const {
   return m;
 }
 
-size_t Ring::FreeLocked() const { return buf_.size() - static_cast<size_t>(head_ - MinCursorLocked()); }
+size_t Ring::FreeLocked() const {
+  uint64_t used = head_ - MinCursorLocked();  // cursors never sit below the tail, so used <= capacity
+  return used >= buf_.size() ? 0 : buf_.size() - static_cast<size_t>(used);
+}
 
 size_t Ring::Free() const {
   std::lock_guard l(mu_);
@@ -114,6 +118,7 @@ uint64_t Ring::WaitHeadFor(uint64_t pos, int timeout_ms) {
 
 int Ring::AddCursor(uint64_t pos) {
   std::lock_guard l(mu_);
+  if (pos < TailLocked()) return -1;
   int id = next_cursor_++;
   cursors_[id] = pos;
   return id;
@@ -123,7 +128,7 @@ void Ring::MoveCursor(int id, uint64_t pos) {
   bool wake;
   {
     std::lock_guard l(mu_);
-    cursors_[id] = pos;
+    cursors_[id] = std::max(pos, TailLocked());
     wake = !free_waits_.empty() && FreeLocked() >= *free_waits_.begin();
     NotifyFdLocked();
   }

@@ -43,7 +43,9 @@ class Ring {
   uint64_t WaitHead(uint64_t pos);
   uint64_t WaitHeadFor(uint64_t pos, int timeout_ms);
 
-  // Cursors.
+  // Cursors. AddCursor returns -1 if pos is no longer held (below tail()).
+  // MoveCursor never moves a cursor below tail(): bytes already overwritten
+  // cannot be protected again.
   int AddCursor(uint64_t pos);
   void MoveCursor(int id, uint64_t pos);
   void RemoveCursor(int id);
@@ -67,6 +69,7 @@ class Ring {
 
  private:
   uint64_t MinCursorLocked() const;
+  uint64_t TailLocked() const;
   size_t FreeLocked() const;
   void NotifyFdLocked();
 

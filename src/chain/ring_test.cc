@@ -110,3 +110,22 @@ TEST(Ring, CloseWakesWaiters) {
 
 }  // namespace
 }  // namespace ka::chain
+
+namespace ka::chain {
+namespace {
+
+TEST(Ring, CursorsCannotReachBackIntoOverwrittenBytes) {
+  Ring r(8);
+  int c = r.AddCursor(0);
+  Append(r, "12345678");
+  r.MoveCursor(c, 8);
+  Append(r, "abcdefgh");  // positions 0..7 are overwritten now
+  EXPECT_EQ(r.AddCursor(3), -1);
+  r.MoveCursor(c, 2);  // a late, lower "keep" must not resurrect old bytes...
+  EXPECT_EQ(r.Free(), 0u);  // ...it clamps to the tail (8): nothing free, and no underflow
+  r.MoveCursor(c, 12);
+  EXPECT_EQ(r.Free(), 4u);
+}
+
+}  // namespace
+}  // namespace ka::chain

@@ -111,6 +111,7 @@ class Sender {
   std::atomic<bool> stop_{false};
   int head_hold_ = -1;  // keeps the stream start until the first node connects
   int keep_cursor_ = -1;  // keeps what node2 may need if node1 fails
+  uint64_t keep_ = 0;
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -390,9 +391,15 @@ void Sender::HeartbeatLoop() {
         return k;
       };
       if (started_ && keep_cursor_ >= 0) {
+        // Only forward: older bytes may be overwritten already (the ring also clamps).
         uint64_t k = keep_after(0);
-        if (k != UINT64_MAX) ring_.MoveCursor(keep_cursor_, k);
-        else ring_.MoveCursor(keep_cursor_, UINT64_MAX / 2);
+        if (k == UINT64_MAX) {
+          ring_.MoveCursor(keep_cursor_, UINT64_MAX / 2);
+          keep_ = 0;
+        } else if (k > keep_) {
+          keep_ = k;
+          ring_.MoveCursor(keep_cursor_, k);
+        }
       }
       for (size_t i = 0; i < chain.size(); ++i) {
         Json beat{{"sent", relay_.child_position()}};
