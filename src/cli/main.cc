@@ -8,6 +8,7 @@
 
 #include "chain/receiver.h"
 #include "chain/sender.h"
+#include "cli/layout_cmd.h"
 #include "util/log.h"
 #include "util/units.h"
 
@@ -107,7 +108,10 @@ int main(int argc, char** argv) {
       throw CLI::ValidationError("output", "give --output PATH, - (stdout) or --exec 'CMD'");
   });
 
+  ka::cli::LayoutCommands layout_cmds(app);  // ka describe, ka partition
+
   CLI11_PARSE(app, argc, argv);
+  if (layout_cmds.parsed()) return layout_cmds.Run(verbose);
 
   if (send->parsed()) {
     so.buffer = ka::ParseSize(send_buffer).value();
