@@ -151,15 +151,15 @@ bed_pids_of_ns() { ip netns pids "$1" 2>/dev/null; }
 bed_down() {
   local p ns sig
   sleep 0.1   # let just-forked bed_bg children reach their exec before signalling them
-  for p in "${BED_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${BED_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for sig in TERM KILL; do
     for ns in "${BED_NSS[@]}"; do
-      for p in $(bed_pids_of_ns "$ns"); do kill -s "$sig" "$p" 2>/dev/null; done
+      for p in $(bed_pids_of_ns "$ns"); do kill -s "$sig" "$p" 2>/dev/null || true; done
     done
     [[ $sig == TERM ]] && sleep 0.3
   done
   for ns in "${BED_NSS[@]}"; do
-    [[ -e /run/netns/$ns ]] && ip netns del "$ns" 2>/dev/null
+    [[ -e /run/netns/$ns ]] && { ip netns del "$ns" 2>/dev/null || true; }
   done
   (( ${#BED_NSS[@]} )) && bed_log "bed down: ${#BED_NSS[@]} namespaces removed"
   BED_NSS=(); BED_PIDS=(); BED_N=-1
