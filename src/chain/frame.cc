@@ -35,7 +35,7 @@ uint64_t GetU64(const uint8_t* p) {
   return v;
 }
 
-bool IsKnownType(uint8_t t) { return (t >= 0x01 && t <= 0x0c) || (t >= 0x20 && t <= 0x22); }
+bool IsKnownType(uint8_t t) { return (t >= 0x01 && t <= 0x0e) || (t >= 0x20 && t <= 0x22); }
 bool IsControlType(FrameType t) { return static_cast<uint8_t>(t) < 0x20; }
 
 const char* TypeName(FrameType t) {
@@ -52,6 +52,8 @@ const char* TypeName(FrameType t) {
     case FrameType::kAbort: return "ABORT";
     case FrameType::kDiscover: return "DISCOVER";
     case FrameType::kHere: return "HERE";
+    case FrameType::kPrepare: return "PREPARE";
+    case FrameType::kReady: return "READY";
     case FrameType::kData: return "DATA";
     case FrameType::kEnd: return "END";
     case FrameType::kStreamAbort: return "STREAM_ABORT";

@@ -35,6 +35,8 @@ enum class FrameType : uint8_t {
   kAbort = 0x0a,
   kDiscover = 0x0b,
   kHere = 0x0c,
+  kPrepare = 0x0d,  // sender -> node before the stream: what to prepare (clone manifest)
+  kReady = 0x0e,    // node -> sender: prepared (or why not)
   // Data-stream frames: binary payload.
   kData = 0x20,
   kEnd = 0x21,

@@ -49,6 +49,7 @@ class Receiver {
   void AcceptChild(UniqueFd fd, Endpoint peer);
   void SendProgress();
   void SendDone(const ConsumeResult& r);
+  void StartPrepare(const Json& body);
   int Finish(const Status& session_status, bool commit);
 
   ReceiveOptions opt_;
@@ -66,7 +67,10 @@ class Receiver {
   std::unique_ptr<Ring> ring_;
   std::unique_ptr<Relay> relay_;
   std::unique_ptr<Consumer> consumer_;
-  std::thread relay_thread_, consumer_thread_, accept_thread_, link_thread_;
+  std::thread relay_thread_, consumer_thread_, accept_thread_, link_thread_, prepare_thread_;
+  std::atomic<bool> prepare_done_{false};
+  bool prepare_started_ = false, ready_sent_ = false;
+  Result<std::string> prepare_result_{std::string()};
   HandshakePool child_handshakes_;
   std::atomic<bool> stop_{false};
   bool done_sent_ = false;
@@ -91,7 +95,9 @@ Status Receiver::Join() {
   if (!secret.ok()) return secret.status();
   secret_ = secret.value();
   // Validate the output before joining: a bad path should fail now, not after the stream.
-  auto out = opt_.exec.empty() ? OpenPathOutput(opt_.output) : OpenExecOutput(opt_.exec);
+  auto out = opt_.make_output ? opt_.make_output()
+              : opt_.exec.empty() ? OpenPathOutput(opt_.output)
+                                  : OpenExecOutput(opt_.exec);
   if (!out.ok()) return out.status();
   output_ = std::move(out).value();
 
@@ -362,6 +368,7 @@ int Receiver::Finish(const Status& session_status, bool commit) {
   if (relay_) relay_->Stop();
   if (ring_) ring_->Close();
   if (control_) control_->Shutdown();
+  if (prepare_thread_.joinable()) prepare_thread_.join();  // disk work cannot be cut short
   for (auto* t : {&consumer_thread_, &relay_thread_, &accept_thread_, &link_thread_})
     if (t->joinable()) t->join();
   child_handshakes_.ShutdownAll();
@@ -383,6 +390,24 @@ int Receiver::Finish(const Status& session_status, bool commit) {
   return 0;
 }
 
+void Receiver::StartPrepare(const Json& body) {
+  if (prepare_started_) {
+    LogWarn("ignoring a second PREPARE from the sender");
+    return;
+  }
+  prepare_started_ = true;
+  if (!opt_.prepare) {
+    prepare_result_ = Status::Refused("this node cannot prepare for a clone (it runs `ka receive`, not `ka join`)");
+    prepare_done_ = true;
+    return;
+  }
+  std::string local = LocalAddress(control_->fd());
+  prepare_thread_ = std::thread([this, body, local] {
+    prepare_result_ = opt_.prepare(body, local);
+    prepare_done_ = true;
+  });
+}
+
 int Receiver::Run() {
   if (Status s = Join(); !s.ok()) return Finish(s, false);
   auto last_beat = Clock::now() - std::chrono::seconds(1);
@@ -400,6 +425,15 @@ int Receiver::Run() {
         (void)control_->Send(FrameType::kDone, session_id_, d, 5);
         done_sent_ = true;
       }
+    }
+    if (prepare_done_ && !ready_sent_) {
+      ready_sent_ = true;
+      Json r{{"ok", prepare_result_.ok()}};
+      if (prepare_result_.ok()) r["detail"] = prepare_result_.value();
+      else r["error"] = prepare_result_.status().ToString();
+      (void)control_->Send(FrameType::kReady, session_id_, r, 5);
+      if (!prepare_result_.ok()) return Finish(prepare_result_.status().Wrap("preparing for the clone"), false);
+      LogInfo("prepared: {}; waiting for the stream", prepare_result_.value());
     }
     if (Clock::now() - last_beat >= std::chrono::duration<double>(kHeartbeatSeconds)) {
       SendProgress();
@@ -435,8 +469,12 @@ int Receiver::Run() {
         }
         break;
       }
+      case FrameType::kPrepare:
+        StartPrepare(m->body);
+        break;
       case FrameType::kBye: {
         bool ok = BoolField(m->body, "ok", false);
+        if (opt_.on_bye) opt_.on_bye(m->body);
         if (!consumer_->finished())
           return Finish(Status::Refused("the sender ended the session before this node finished"), false);
         if (!done_sent_) SendDone(consumer_->result());

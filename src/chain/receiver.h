@@ -4,8 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "chain/output.h"
+#include "util/status.h"
 
 namespace ka::chain {
 
@@ -24,6 +30,16 @@ struct ReceiveOptions {
   std::string exec;           // or a command fed on stdin
   bool splice = true;
   double sender_timeout = 15;  // give up when the sender is silent this long
+
+  // Used by `ka join` (cloning):
+  // the output, made in-process instead of output/exec;
+  std::function<Result<std::unique_ptr<Output>>()> make_output;
+  // runs (on its own thread, heartbeats go on) when the sender sends PREPARE;
+  // its result is answered with READY: a detail line, or the error (and the
+  // receiver then leaves the session with status 1);
+  std::function<Result<std::string>(const nlohmann::json& prepare, const std::string& local_address)> prepare;
+  // called with the sender's BYE (e.g. its "release_after").
+  std::function<void(const nlohmann::json& bye)> on_bye;
 };
 
 // Returns the process exit status: 0 when the stream was received, verified

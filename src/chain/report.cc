@@ -40,6 +40,8 @@ nlohmann::json SessionReport::ToJson() const {
     if (n.ok) j["ok"].push_back(n.name);
     else j["ko"].push_back({{"name", n.name}, {"reason", n.error}, {"offset", n.bytes}});
   }
+  if (extra.is_object())
+    for (auto& [k, v] : extra.items()) j[k] = v;
   return j;
 }
 
@@ -58,6 +60,7 @@ std::string SessionReport::SummaryText() const {
     ok += n.ok;
   }
   s += fmt::format("OK {} / KO {} of {} nodes\n", ok, static_cast<int>(nodes.size()) - ok, nodes.size());
+  s += extra_text;
   return s;
 }
 

@@ -30,6 +30,8 @@ struct SessionReport {
   std::string digest_mode;
   std::string error;  // session-level failure (source failed...)
   std::vector<NodeReport> nodes;
+  nlohmann::json extra;      // merged into ToJson() (e.g. a clone's used bytes and phases)
+  std::string extra_text;    // appended to SummaryText()
 
   double ThroughputMiBs() const { return seconds > 0 ? static_cast<double>(bytes) / 1048576.0 / seconds : 0; }
   bool AllOk() const;

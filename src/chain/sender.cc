@@ -21,6 +21,8 @@
 #include "chain/report.h"
 #include "chain/ring.h"
 #include "chain/source.h"
+#include <fmt/ranges.h>
+
 #include "util/log.h"
 #include "util/units.h"
 
@@ -31,7 +33,7 @@ namespace {
 constexpr double kHeartbeatSeconds = 0.25;
 constexpr size_t kBranchRing = 32ull << 20;
 
-enum class NodeState { kJoined, kStreaming, kDone, kFailed };
+enum class NodeState { kJoined, kPreparing, kReady, kStreaming, kDone, kFailed };
 
 struct Node {
   uint64_t id = 0;
@@ -87,6 +89,7 @@ class Sender {
   void HeartbeatLoop();
   bool WaitForStart();
   void SendChain(std::unique_lock<std::mutex>& lock);
+  void PreparePhase(std::unique_lock<std::mutex>& lock);
   void DropNode(Node& n, const std::string& why);
   void CheckTimeouts();
   bool AllFinished();
@@ -125,6 +128,7 @@ class Sender {
   uint64_t epoch_ = 0;
   uint64_t chain_head_id_ = 0;
   Clock::time_point t_start_;
+  double prepare_seconds_ = 0;
 };
 
 Status Sender::Setup() {
@@ -135,7 +139,11 @@ Status Sender::Setup() {
   secret_ = secret.value();
   auto mode = ParseDigestMode(opt_.digest);
   if (!mode.ok()) return mode.status();
-  if (!opt_.exec.empty()) {
+  if (opt_.open_source) {
+    auto s = opt_.open_source();
+    if (!s.ok()) return s.status();
+    source_ = std::move(s).value();
+  } else if (!opt_.exec.empty()) {
     auto s = OpenExecSource(opt_.exec);
     if (!s.ok()) return s.status();
     source_ = std::move(s).value();
@@ -343,6 +351,17 @@ void Sender::ReadLoop(std::shared_ptr<Node> n) {
         if (auto r = U64Field(m->body, "received"); r.ok()) n->received = r.value();
         if (auto p = U64Field(m->body, "payload"); p.ok()) n->payload = p.value();
         break;
+      case FrameType::kReady:
+        if (n->state != NodeState::kPreparing) {
+          LogWarn("unexpected READY from node {}", n->name);
+        } else if (BoolField(m->body, "ok", false)) {
+          n->state = NodeState::kReady;
+          LogInfo("node {} is ready ({})", n->name, StringField(m->body, "detail", 1024).value_or("prepared"));
+        } else {
+          MarkFailed(*n, "could not prepare: " + StringField(m->body, "error", 8192).value_or("no reason given"));
+          RemoveFromChain(*n);
+        }
+        break;
       case FrameType::kDone: {
         auto status = StringField(m->body, "status", 16);
         if (n->state == NodeState::kFailed && BoolField(m->body, "unlinked", false)) DropNode(*n, n->error);
@@ -480,6 +499,56 @@ void Sender::SendChain(std::unique_lock<std::mutex>& lock) {
   lock.lock();
 }
 
+// Sends each node the PREPARE object with its index and waits until every
+// node is READY, failed or out of time. Called with mu_ held.
+void Sender::PreparePhase(std::unique_lock<std::mutex>& lock) {
+  auto t0 = Clock::now();
+  std::vector<std::pair<std::shared_ptr<Node>, Json>> sends;
+  int count = 0;
+  for (auto& n : nodes_) count += Live(*n);
+  for (auto& n : nodes_) {
+    if (!Live(*n)) continue;
+    n->state = NodeState::kPreparing;
+    Json body = opt_.prepare;
+    body["index"] = n->position;
+    body["nodes"] = count;
+    body["name"] = n->name;
+    sends.emplace_back(n, std::move(body));
+  }
+  LogInfo("preparing {} node(s) before the stream", sends.size());
+  lock.unlock();
+  std::vector<std::pair<std::shared_ptr<Node>, Status>> failed;
+  for (auto& [n, body] : sends)
+    if (Status s = n->channel->Send(FrameType::kPrepare, session_id_, body, 5); !s.ok()) failed.emplace_back(n, s);
+  lock.lock();
+  for (auto& [n, s] : failed) DropNode(*n, "could not send PREPARE: " + s.ToString());
+  auto last_print = Clock::now();
+  for (;;) {
+    std::vector<std::string> pending;
+    for (auto& n : nodes_)
+      if (Live(*n) && n->state == NodeState::kPreparing) pending.push_back(n->name);
+    if (pending.empty()) break;
+    double waited = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (waited > opt_.prepare_timeout) {
+      for (auto& n : nodes_)
+        if (Live(*n) && n->state == NodeState::kPreparing)
+          DropNode(*n, fmt::format("not ready after {:.0f} s (--prepare-timeout)", waited));
+      break;
+    }
+    if (Clock::now() - last_print >= std::chrono::duration<double>(opt_.progress_interval)) {
+      LogInfo("{:6.1f}s  waiting for {} node(s) to prepare: {}", waited, pending.size(), fmt::join(pending, " "));
+      last_print = Clock::now();
+    }
+    cv_.wait_for(lock, std::chrono::milliseconds(100));
+    CheckTimeouts();
+  }
+  relink_needed_ = false;
+  for (auto& n : nodes_)
+    if (n->state == NodeState::kReady) n->state = NodeState::kStreaming;
+  prepare_seconds_ = std::chrono::duration<double>(Clock::now() - t0).count();
+  LogInfo("prepare phase done in {:.1f} s", prepare_seconds_);
+}
+
 bool Sender::AllFinished() {
   for (auto& n : nodes_)
     if (n->state != NodeState::kDone && n->state != NodeState::kFailed) return false;
@@ -540,6 +609,7 @@ void Sender::Shutdown() {
     for (auto& n : nodes_) {
       if (!n->in_chain) continue;
       Json bye{{"ok", n->state == NodeState::kDone}};
+      if (opt_.stagger > 0) bye["release_after"] = opt_.stagger * std::max(0, n->position - 1);
       if (n->state != NodeState::kDone) bye["error"] = n->error;
       (void)n->channel->Send(FrameType::kBye, session_id_, bye, 1);
     }
@@ -604,6 +674,10 @@ int Sender::Run() {
       nodes_[i]->state = NodeState::kStreaming;
       nodes_[i]->last_heard = Clock::now();
     }
+    if (!opt_.prepare.is_null()) {
+      PreparePhase(l);
+      t_start_ = Clock::now();
+    }
     SendChain(l);
     while (!AllFinished()) {
       cv_.wait_for(l, std::chrono::milliseconds(100));
@@ -626,6 +700,8 @@ int Sender::Run() {
   }
   Shutdown();
   SessionReport report = BuildReport(seconds);
+  if (!opt_.prepare.is_null()) report.extra["prepare_seconds"] = prepare_seconds_;
+  if (opt_.finish_report) opt_.finish_report(report);
   std::fputs(report.SummaryText().c_str(), stdout);
   std::fflush(stdout);
   if (!opt_.report_path.empty()) {

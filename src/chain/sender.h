@@ -4,7 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
+
+#include "chain/report.h"
+#include "chain/source.h"
+#include "util/status.h"
 
 namespace ka::chain {
 
@@ -25,6 +32,18 @@ struct SendOptions {
   double progress_interval = 2;
   double join_timeout = 0;     // 0: wait forever for receivers
   double node_timeout = 4;     // a node silent this long is dropped (frozen)
+
+  // Used by `ka serve` (cloning):
+  // the source, opened in-process instead of source_path/exec;
+  std::function<Result<std::unique_ptr<Source>>()> open_source;
+  // when not null, a PREPARE phase runs after the nodes joined and before the
+  // stream: each node gets this object plus its "index" (chain position) and
+  // answers READY; nodes that cannot prepare are failed and left out of the chain;
+  nlohmann::json prepare;
+  double prepare_timeout = 1800;  // seconds for every node to be READY
+  double stagger = 0;             // node k is released (BYE "release_after") k-1 times this later
+  // called with the report before it is printed and written (to add extras).
+  std::function<void(SessionReport&)> finish_report;
 };
 
 // Runs a whole session; returns the process exit status (0 all nodes OK,

@@ -192,4 +192,13 @@ uint16_t LocalPort(int fd) {
   return ntohs(a.sin_port);
 }
 
+std::string LocalAddress(int fd) {
+  sockaddr_in a{};
+  socklen_t len = sizeof a;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) return {};
+  char buf[INET_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET, &a.sin_addr, buf, sizeof buf);
+  return buf;
+}
+
 }  // namespace ka

@@ -48,5 +48,7 @@ void SetNonBlocking(int fd, bool on);
 void SetTcpOptions(int fd);  // TCP_NODELAY off for data, keepalive on, large buffers
 Endpoint PeerEndpoint(int fd);
 uint16_t LocalPort(int fd);
+// The local IPv4 address of a connected socket ("10.0.0.5"); empty on error.
+std::string LocalAddress(int fd);
 
 }  // namespace ka
