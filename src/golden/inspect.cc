@@ -1,0 +1,494 @@
+#include "golden/inspect.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "golden/fstab.h"
+#include "golden/mountinfo.h"
+#include "layout/desc_parser.h"
+#include "layout/desc_writer.h"
+#include "layout/describe.h"
+#include "layout/disk.h"
+#include "layout/run_tool.h"
+#include "layout/validate.h"
+#include "util/log.h"
+#include "util/units.h"
+
+#include <fmt/ranges.h>
+
+namespace ka::golden {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::set<std::string> kTreeTypes = {"ext2", "ext3", "ext4", "xfs", "btrfs", "jfs", "reiserfs", "vfat"};
+
+std::string ReadSmallFile(const std::string& path, size_t max = 1 << 20) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return {};
+  std::string s(max, '\0');
+  f.read(s.data(), static_cast<std::streamsize>(max));
+  s.resize(static_cast<size_t>(f.gcount()));
+  return s;
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  size_t i = 0;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  return s.substr(i);
+}
+
+bool KernelSupports(const std::string& type) {
+  std::istringstream in(ReadSmallFile("/proc/filesystems"));
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream w(line);
+    std::string a, b;
+    w >> a >> b;
+    if ((b.empty() ? a : b) == type) return true;
+  }
+  return false;
+}
+
+// Options that keep a read-only mount from writing anything (no journal replay).
+std::string ReadOnlyData(const std::string& type) {
+  if (type == "ext3" || type == "ext4") return "noload";
+  if (type == "xfs") return "norecovery";
+  if (type == "btrfs") return "rescue=nologreplay";
+  return {};
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+bool IsDir(const std::string& p) {
+  struct stat st {};
+  return ::lstat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::string DiskName(std::string d) {
+  if (d.rfind("/dev/", 0) == 0) d = d.substr(5);
+  return d;
+}
+
+}  // namespace
+
+Result<std::string> DiskOfRoot() {
+  auto mounts = ReadMountInfo();
+  if (!mounts.ok()) return mounts.status();
+  const MountEntry* root = nullptr;
+  for (const auto& m : *mounts)
+    if (m.mount_point == "/") root = &m;  // the last one wins (the visible one)
+  if (!root) return Status::Io("no \"/\" in /proc/self/mountinfo");
+  std::string sys = "/sys/dev/block/" + std::to_string(root->major) + ":" + std::to_string(root->minor);
+  std::error_code ec;
+  fs::path real = fs::canonical(sys, ec);
+  if (ec)
+    return Status::Invalid("\"/\" is on " + root->source + " (" + root->type +
+                           "), which is not a block device: the running system cannot be cloned from \"/\"; give "
+                           "--source the golden's disk or image");
+  if (!fs::exists(real / "partition"))
+    return Status::Invalid("\"/\" is on " + root->source + ", which is not a partition of a disk (LVM, RAID or a "
+                           "whole-disk filesystem): ka clones partitioned disks");
+  return "/dev/" + real.parent_path().filename().string();
+}
+
+Result<std::unique_ptr<Golden>> Golden::Open(const InspectOptions& options) {
+  std::unique_ptr<Golden> g(new Golden());
+  Status s = g->Inspect(options);
+  if (!s.ok()) {
+    (void)g->Close();
+    return s;
+  }
+  return g;
+}
+
+Golden::~Golden() { (void)Close(); }
+
+Status Golden::Close() {
+  Status first = mounts_.UnmountAll();
+  for (auto it = loops_.rbegin(); it != loops_.rend(); ++it) {
+    auto r = layout::RunTool({"/usr/sbin/losetup", "-d", *it});
+    if (!r.ok() || r->exit_code != 0) {
+      Status s = Status::Io("could not detach " + *it + " (losetup -d)");
+      LogWarn("{}", s.ToString());
+      if (first.ok()) first = s;
+    }
+  }
+  loops_.clear();
+  for (auto& p : parts_)
+    if (!p.dir.empty()) ::rmdir(p.dir.c_str());
+  if (!run_dir_.empty()) ::rmdir(run_dir_.c_str());
+  run_dir_.clear();
+  return first;
+}
+
+Status Golden::Inspect(const InspectOptions& o) {
+  if (o.source.empty()) return Status::Invalid("--source is required: a disk image, a block device, or /");
+  std::string disk = o.source;
+  if (o.source == "/") {
+    auto d = DiskOfRoot();
+    if (!d.ok()) return d.status();
+    disk = d.value();
+    live_ = true;
+  }
+  for (const auto& x : o.exclude_disk)
+    if (DiskName(x) == DiskName(disk))
+      return Status::Invalid("--exclude-disk " + x + " excludes the golden's own disk " + disk);
+  layout::RealDiskOps ops;
+  auto desc = layout::DescribeDisk(ops, disk);
+  if (!desc.ok()) return desc.status().Wrap("reading the golden's disk " + disk);
+  disk_ = desc->disk.path;
+  manifest_.golden_disk = desc->disk.geometry.size_bytes;
+  manifest_.source = o.source == "/" ? "/ (" + disk_ + ")" : disk_;
+  manifest_.hostname_template = o.hostname_template;
+  manifest_.initramfs_options = o.initramfs_options;
+
+  std::set<int> raw(o.raw_partitions.begin(), o.raw_partitions.end());
+  std::set<int> numbers;
+  const auto& layout = desc->layout;
+  const auto& table = desc->table;
+  for (size_t i = 0; i < layout.partitions.size(); ++i) {
+    const auto& lp = layout.partitions[i];
+    const layout::TableEntry* te = nullptr;
+    for (const auto& e : table.entries)
+      if (lp.number && e.number == *lp.number) te = &e;
+    if (!te) return Status::Io("internal: partition on desc line " + std::to_string(lp.line) + " has no table entry");
+    numbers.insert(te->number);
+    GoldenPart gp;
+    auto& m = gp.info;
+    m.number = te->number;
+    m.fs = lp.fs;
+    m.uuid = lp.uuid;
+    m.label = lp.label;
+    m.size = te->size * table.sector_size;
+    bool extended = layout::IsExtended(lp.type);
+    if (raw.count(m.number)) {
+      if (extended) return Status::Invalid("--raw-partition " + std::to_string(m.number) + " is the extended partition");
+      m.method = Method::kRaw;
+    } else if (extended || m.fs.empty()) {
+      m.method = Method::kNone;
+    } else if (m.fs == "swap") {
+      m.method = Method::kSwap;
+    } else if (kTreeTypes.count(m.fs)) {
+      if (KernelSupports(m.fs)) {
+        m.method = Method::kTree;
+      } else if (m.fs == "vfat") {
+        m.method = Method::kRaw;
+        notes_.push_back("partition " + std::to_string(m.number) +
+                         " (vfat): this kernel cannot mount vfat, so it is copied block for block");
+      } else {
+        return Status::Invalid("partition " + std::to_string(m.number) + " holds " + m.fs +
+                               ", which this kernel cannot mount; copy it block for block with --raw-partition " +
+                               std::to_string(m.number) + " or use a kernel with " + m.fs + " support");
+      }
+    } else {
+      return Status::Invalid("partition " + std::to_string(m.number) + " holds " + m.fs +
+                             ", which ka cannot copy file by file; copy it block for block with --raw-partition " +
+                             std::to_string(m.number));
+    }
+    if (m.method == Method::kRaw) m.used = m.size;
+    parts_.push_back(gp);
+  }
+  for (int r : raw)
+    if (!numbers.count(r)) return Status::Invalid("--raw-partition " + std::to_string(r) + ": the golden has no such partition");
+
+  KA_RETURN_IF_ERROR(ExposeAndMount(desc->disk.block_device));
+  KA_RETURN_IF_ERROR(MapFstab(o));
+  KA_RETURN_IF_ERROR(MapExcludes(o));
+  KA_RETURN_IF_ERROR(ResolveBootloader(o));
+  KA_RETURN_IF_ERROR(ReadBootCode(o));
+
+  layout::Layout out = desc->layout;
+  for (auto& lp : out.partitions)
+    for (const auto& gp : parts_)
+      if (lp.number && *lp.number == gp.info.number) lp.mount = gp.info.mount;
+  if (!o.layout_file.empty()) KA_RETURN_IF_ERROR(ApplyLayoutFile(o, out));
+  manifest_.desc = layout::WriteDesc(out);
+  for (const auto& gp : parts_) manifest_.partitions.push_back(gp.info);
+  if (!root_dir_.empty()) manifest_.golden_hostname = Trim(ReadSmallFile(root_dir_ + "/etc/hostname", 256));
+  return Status::Ok();
+}
+
+// Attaches a read-only loop device per streamed partition and mounts the tree
+// ones read-only; a partition already mounted on this machine is bind-mounted
+// read-only from its mount point instead.
+Status Golden::ExposeAndMount(bool block_device) {
+  auto rd = MakeRunDir("golden");
+  if (!rd.ok()) return rd.status();
+  run_dir_ = rd.value();
+  std::vector<MountEntry> mounts;
+  if (block_device) {
+    auto mi = ReadMountInfo();
+    if (!mi.ok()) return mi.status();
+    mounts = mi.value();
+  }
+  layout::RealDiskOps ops;
+  auto table = layout::DescribeDisk(ops, disk_, {{}, false});
+  if (!table.ok()) return table.status();
+  for (auto& gp : parts_) {
+    auto& m = gp.info;
+    if (m.method != Method::kTree && m.method != Method::kRaw) continue;
+    // Already mounted (the running system, or an operator's read-only mount)?
+    std::string mounted_at;
+    if (block_device) {
+      if (auto kp = ops.KernelPartitionOf(disk_, m.number); kp && kp->node_ok) {
+        struct stat st {};
+        if (::stat(kp->device.c_str(), &st) == 0)
+          for (const auto& me : mounts)
+            if (me.major == major(st.st_rdev) && me.minor == minor(st.st_rdev) && me.root == "/")
+              mounted_at = me.mount_point;
+      }
+    }
+    gp.dir = run_dir_ + "/p" + std::to_string(m.number);
+    if (m.method == Method::kTree && !mounted_at.empty()) {
+      if (::mkdir(gp.dir.c_str(), 0700) != 0) return Status::Io("cannot create " + gp.dir);
+      KA_RETURN_IF_ERROR(BindReadOnly(mounted_at, gp.dir));
+      mounts_.Push(gp.dir);
+      LogInfo("golden partition {} ({}) is mounted at {}: reading it through a read-only bind mount", m.number, m.fs,
+              mounted_at);
+      continue;
+    }
+    uint64_t offset = 0;
+    for (const auto& e : table->table.entries)
+      if (e.number == m.number) offset = e.start * table->table.sector_size;
+    auto r = layout::RunTool({"/usr/sbin/losetup", "--read-only", "--find", "--show", "--offset",
+                              std::to_string(offset), "--sizelimit", std::to_string(m.size), disk_});
+    if (!r.ok()) return r.status();
+    if (r->exit_code != 0)
+      return layout::ToolFailure({"losetup", "--read-only", "--offset", std::to_string(offset), disk_}, *r);
+    gp.device = Trim(r->out);
+    loops_.push_back(gp.device);
+    if (m.method == Method::kRaw) {
+      gp.dir.clear();
+      continue;
+    }
+    if (::mkdir(gp.dir.c_str(), 0700) != 0) return Status::Io("cannot create " + gp.dir);
+    KA_RETURN_IF_ERROR(MountFs(gp.device, gp.dir, m.fs, /*read_only=*/true, ReadOnlyData(m.fs))
+                           .Wrap("golden partition " + std::to_string(m.number)));
+    mounts_.Push(gp.dir);
+  }
+  for (auto& gp : parts_) {
+    if (gp.info.method != Method::kTree) continue;
+    struct statvfs sv {};
+    if (::statvfs(gp.dir.c_str(), &sv) == 0)
+      gp.info.used = static_cast<uint64_t>(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
+  }
+  return Status::Ok();
+}
+
+// Finds the golden's root filesystem (the one with /etc/fstab) and gives every
+// partition its mount point from that fstab.
+Status Golden::MapFstab(const InspectOptions& o) {
+  std::vector<GoldenPart*> candidates;
+  for (auto& gp : parts_)
+    if (gp.info.method == Method::kTree && fs::is_regular_file(gp.dir + "/etc/fstab")) candidates.push_back(&gp);
+  if (candidates.empty()) {
+    notes_.push_back("no /etc/fstab on any golden filesystem: no mount points, no individualisation, no bootloader");
+    return Status::Ok();
+  }
+  std::string table_id;
+  {
+    layout::RealDiskOps ops;
+    auto d = layout::DescribeDisk(ops, disk_, {{}, false});
+    if (d.ok()) table_id = Lower(d->table.id);
+  }
+  auto matches = [&](const SpecMatch& sm, const GoldenPart& gp) {
+    switch (sm.kind) {
+      case SpecMatch::kUuid: return !gp.info.uuid.empty() && Lower(gp.info.uuid) == sm.value;
+      case SpecMatch::kLabel: return !gp.info.label.empty() && gp.info.label == sm.value;
+      case SpecMatch::kPartitionNumber: return std::to_string(gp.info.number) == sm.value;
+      case SpecMatch::kPartUuid: {
+        // MBR PARTUUIDs are DISKID-NN.
+        std::string id = table_id.rfind("0x", 0) == 0 ? table_id.substr(2) : table_id;
+        char nn[8];
+        std::snprintf(nn, sizeof nn, "-%02d", gp.info.number);
+        return sm.value == id + nn;
+      }
+      default: return false;
+    }
+  };
+  GoldenPart* root = nullptr;
+  std::vector<FstabEntry> root_fstab;
+  for (GoldenPart* c : candidates) {
+    auto entries = ParseFstab(ReadSmallFile(c->dir + "/etc/fstab"));
+    if (!entries.ok()) return entries.status().Wrap("golden partition " + std::to_string(c->info.number) + " /etc/fstab");
+    for (const auto& e : *entries)
+      if (e.file == "/" && matches(ParseSpec(e.spec), *c)) {
+        root = c;
+        root_fstab = *entries;
+      }
+    if (!root && candidates.size() == 1) {
+      root = c;
+      root_fstab = *entries;
+      notes_.push_back("the golden's /etc/fstab does not name partition " + std::to_string(c->info.number) +
+                       " as \"/\"; using it as the root filesystem anyway");
+    }
+  }
+  if (!root) return Status::Invalid("several golden filesystems have an /etc/fstab and none names itself as \"/\"");
+  root->info.mount = "/";
+  root_dir_ = root->dir;
+  for (const auto& e : root_fstab) {
+    if (e.file == "/") continue;
+    SpecMatch sm = ParseSpec(e.spec);
+    if (sm.kind == SpecMatch::kUnknown) continue;  // proc, tmpfs, nfs, ...
+    GoldenPart* hit = nullptr;
+    for (auto& gp : parts_)
+      if (matches(sm, gp)) hit = &gp;
+    if (!hit) {
+      std::string msg = "golden fstab line " + std::to_string(e.line) + " (" + e.spec + " on " + e.file +
+                        ") names no partition of " + disk_;
+      bool excluded = false;
+      for (const auto& x : o.exclude_disk) excluded |= e.spec.find(DiskName(x)) != std::string::npos;
+      if (live_ && !excluded && e.type != "swap")
+        return Status::Invalid(msg + ": it is on another disk; ka clones one disk per session, so exclude that disk "
+                                     "with --exclude-disk NAME (the nodes keep the fstab line)");
+      notes_.push_back(msg + "; the nodes keep the line as it is");
+      continue;
+    }
+    if (e.type != "swap" && e.file != "none" && e.file != "swap") hit->info.mount = e.file;
+  }
+  return Status::Ok();
+}
+
+// Each excluded golden path belongs to the filesystem with the longest mount
+// point that is a prefix of it.
+Status Golden::MapExcludes(const InspectOptions& o) {
+  for (const auto& x : o.exclude) {
+    if (x.empty() || x[0] != '/')
+      return Status::Invalid("--exclude " + x + ": give an absolute path on the golden, e.g. /tmp");
+    std::string path = fs::path(x).lexically_normal().string();
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    if (path == "/" || path.find("/../") != std::string::npos)
+      return Status::Invalid("--exclude " + x + ": cannot exclude the whole system");
+    GoldenPart* best = nullptr;
+    for (auto& gp : parts_) {
+      const std::string& mp = gp.info.mount;
+      if (gp.info.method != Method::kTree || mp.empty()) continue;
+      bool prefix = mp == "/" || path == mp || path.rfind(mp + "/", 0) == 0;
+      if (prefix && (!best || mp.size() > best->info.mount.size())) best = &gp;
+    }
+    if (!best) return Status::Invalid("--exclude " + x + ": no golden filesystem is mounted there");
+    const std::string& mp = best->info.mount;
+    if (path == mp) return Status::Invalid("--exclude " + x + " is a whole filesystem; leave it out of the clone instead");
+    std::string rel = mp == "/" ? path.substr(1) : path.substr(mp.size() + 1);
+    if (!IsDir(best->dir + "/" + rel))
+      return Status::Invalid("--exclude " + x + ": no such directory on the golden (symlinks are not followed)");
+    best->info.exclude.push_back(rel);
+  }
+  return Status::Ok();
+}
+
+Status Golden::ResolveBootloader(const InspectOptions& o) {
+  auto has = [&](std::initializer_list<const char*> paths) {
+    if (root_dir_.empty()) return false;
+    for (const char* p : paths)
+      if (::access((root_dir_ + p).c_str(), X_OK) == 0) return true;
+    return false;
+  };
+  bool grub = has({"/usr/sbin/grub-install", "/usr/sbin/grub2-install", "/sbin/grub-install", "/sbin/grub2-install"});
+  bool lilo = has({"/sbin/lilo", "/usr/sbin/lilo"});
+  const std::string& want = o.bootloader;
+  if (want == "auto") {
+    manifest_.bootloader = grub ? "grub" : lilo ? "lilo" : "none";
+    if (!grub && !lilo)
+      notes_.push_back("the golden has neither grub-install nor lilo: the nodes get no bootloader (--bootloader auto)");
+  } else if (want == "grub" || want == "lilo") {
+    if (!(want == "grub" ? grub : lilo))
+      return Status::Invalid("--bootloader " + want + ": the golden system has no " +
+                             (want == "grub" ? std::string("grub-install (/usr/sbin/grub-install)") : "/sbin/lilo") +
+                             "; install it on the golden, or choose " + (grub ? "grub or none" : lilo ? "lilo or none" : "none"));
+    manifest_.bootloader = want;
+  } else if (want == "none") {
+    manifest_.bootloader = "none";
+  } else {
+    return Status::Invalid("--bootloader " + want + ": choose auto, grub, lilo or none");
+  }
+  return Status::Ok();
+}
+
+Status Golden::ReadBootCode(const InspectOptions& o) {
+  if (o.copy_mbr && !o.mbr_file.empty()) return Status::Invalid("--copy-mbr and --mbr-file exclude each other");
+  std::string code;
+  if (o.copy_mbr) {
+    code = ReadSmallFile(disk_, 446);
+    if (code.size() != 446) return Status::Io("cannot read the boot code (446 bytes) of " + disk_);
+  } else if (!o.mbr_file.empty()) {
+    std::string f = ReadSmallFile(o.mbr_file, 4096);
+    if (f.size() == 512 && static_cast<uint8_t>(f[510]) == 0x55 && static_cast<uint8_t>(f[511]) == 0xaa) f.resize(446);
+    if (f.size() != 446)
+      return Status::Invalid("--mbr-file " + o.mbr_file + ": must hold 446 bytes of boot code (or a 512-byte MBR), it has " +
+                             std::to_string(f.size()));
+    code = f;
+  } else {
+    return Status::Ok();
+  }
+  static const char* hex = "0123456789abcdef";
+  for (unsigned char c : code) {
+    manifest_.mbr_hex += hex[c >> 4];
+    manifest_.mbr_hex += hex[c & 15];
+  }
+  return Status::Ok();
+}
+
+// The operator's desc replaces the golden's table: every streamed partition
+// needs a partition of the same number, the same filesystem type, and room.
+Status Golden::ApplyLayoutFile(const InspectOptions& o, layout::Layout& out) {
+  std::string text = ReadSmallFile(o.layout_file);
+  if (text.empty()) return Status::Invalid("--layout " + o.layout_file + ": cannot read it or it is empty");
+  auto parsed = layout::ParseDesc(text);
+  if (!parsed.ok()) return parsed.status().Wrap("--layout " + o.layout_file);
+  layout::Layout l = parsed.value();
+  KA_RETURN_IF_ERROR(layout::CheckLayout(l).Wrap("--layout " + o.layout_file));
+  auto numbers = layout::PartitionNumbers(l);
+  if (!numbers.ok()) return numbers.status();
+  for (auto& gp : parts_) {
+    auto& m = gp.info;
+    if (m.method == Method::kNone) continue;
+    size_t idx = l.partitions.size();
+    for (size_t i = 0; i < l.partitions.size(); ++i)
+      if ((*numbers)[i] == m.number) idx = i;
+    if (idx == l.partitions.size())
+      return Status::Invalid("--layout " + o.layout_file + " has no partition " + std::to_string(m.number) +
+                             " for the golden's " + m.fs + (m.mount.empty() ? "" : " (" + m.mount + ")"));
+    auto& p = l.partitions[idx];
+    if (!p.fs.empty() && p.fs != m.fs)
+      return Status::Invalid("--layout " + o.layout_file + " line " + std::to_string(p.line) + ": partition " +
+                             std::to_string(m.number) + " is fs=" + p.fs + " but the golden's is " + m.fs +
+                             "; ka keeps filesystem types");
+    p.fs = m.fs;
+    if (p.uuid.empty()) p.uuid = m.uuid;
+    if (p.label.empty()) p.label = m.label;
+    if (p.mount.empty()) p.mount = m.mount;
+    p.number = m.number;
+  }
+  out = l;
+  return Status::Ok();
+}
+
+std::string Golden::Summary() const {
+  std::string s = "golden " + manifest_.source + " (" + FormatBytes(manifest_.golden_disk) + "), bootloader " +
+                  manifest_.bootloader + "\n";
+  for (const auto& gp : parts_) {
+    const auto& m = gp.info;
+    s += fmt::format("  partition {:>2}  {:<6} {:<5} {:<10} used {:>10}  {}{}\n", m.number, m.fs.empty() ? "-" : m.fs,
+                     MethodName(m.method), m.mount.empty() ? "-" : m.mount, FormatBytes(m.used),
+                     m.label.empty() ? "" : "label " + m.label + " ", m.exclude.empty() ? "" : fmt::format("excluded: {}", fmt::join(m.exclude, " ")));
+  }
+  for (const auto& n : notes_) s += "  note: " + n + "\n";
+  return s;
+}
+
+}  // namespace ka::golden
