@@ -1,0 +1,117 @@
+#include "golden/streamer.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "golden/tree_writer.h"
+#include "util/fd.h"
+#include "util/log.h"
+#include "util/units.h"
+
+namespace ka::golden {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Status StreamRaw(const GoldenPart& p, const StreamOptions& o, StreamWriter& w, SectionStats* st) {
+  UniqueFd fd(::open(p.device.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return Status::Io("cannot open golden partition " + p.device + ": " + std::strerror(errno));
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, o.zstd_level);
+  if (o.zstd_threads > 0) ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, o.zstd_threads);
+  std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> guard(cctx, ZSTD_freeCCtx);
+  std::vector<char> in(4 << 20), out(ZSTD_CStreamOutSize());
+  uint64_t left = p.info.size;
+  for (;;) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(left, in.size()));
+    size_t got = 0;
+    while (got < want) {
+      ssize_t k = ::read(fd.get(), in.data() + got, want - got);
+      if (k < 0 && errno == EINTR) continue;
+      if (k < 0) return Status::Io("reading golden partition " + p.device + ": " + std::strerror(errno));
+      if (k == 0) break;
+      got += static_cast<size_t>(k);
+    }
+    if (got < want) return Status::Io("golden partition " + p.device + " is shorter than its table entry");
+    left -= got;
+    st->data_bytes += got;
+    ZSTD_EndDirective mode = left == 0 ? ZSTD_e_end : ZSTD_e_continue;
+    ZSTD_inBuffer ib{in.data(), got, 0};
+    for (;;) {
+      ZSTD_outBuffer ob{out.data(), out.size(), 0};
+      size_t r = ZSTD_compressStream2(cctx, &ob, &ib, mode);
+      if (ZSTD_isError(r)) return Status::Io(std::string("zstd: ") + ZSTD_getErrorName(r));
+      if (ob.pos) {
+        KA_RETURN_IF_ERROR(w.Data(out.data(), ob.pos));
+        st->wire_bytes += ob.pos;
+      }
+      if (mode == ZSTD_e_end ? r == 0 : ib.pos == ib.size) break;
+    }
+    if (left == 0) break;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+nlohmann::json StreamStats::ToJson() {
+  std::lock_guard l(mu);
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& s : sections)
+    a.push_back({{"partition", s.partition},
+                 {"kind", s.kind},
+                 {"entries", s.entries},
+                 {"data_bytes", s.data_bytes},
+                 {"wire_bytes", s.wire_bytes},
+                 {"seconds", s.seconds}});
+  return a;
+}
+
+Status StreamGolden(const Golden& golden, const StreamOptions& options, const ByteSink& sink, StreamStats* stats) {
+  StreamWriter w(sink);
+  int sections = 0;
+  for (const auto& p : golden.parts()) {
+    const auto& m = p.info;
+    if (m.method != Method::kTree && m.method != Method::kRaw) continue;
+    auto t0 = Clock::now();
+    SectionStats st;
+    st.partition = m.number;
+    st.kind = MethodName(m.method);
+    nlohmann::json begin{{"kind", st.kind}, {"partition", m.number}, {"fs", m.fs}, {"mount", m.mount}};
+    if (m.method == Method::kRaw) begin["bytes"] = m.size;
+    KA_RETURN_IF_ERROR(w.Begin(begin));
+    LogInfo("streaming partition {} ({} {}, {} used) {}", m.number, m.fs, m.mount.empty() ? "-" : m.mount,
+            FormatBytes(m.used), m.method == Method::kTree ? "file by file" : "block for block");
+    if (m.method == Method::kTree) {
+      TreeWriteOptions to;
+      to.exclude = m.exclude;
+      to.zstd_level = options.zstd_level;
+      to.zstd_threads = options.zstd_threads;
+      auto r = WriteTree(p.dir, to, [&](const void* d, size_t n) { return w.Data(d, n); });
+      if (!r.ok()) return r.status().Wrap("golden partition " + std::to_string(m.number) + " (" + m.fs + ")");
+      st.entries = r->entries;
+      st.data_bytes = r->data_bytes;
+      st.wire_bytes = r->archive_bytes;
+    } else {
+      KA_RETURN_IF_ERROR(StreamRaw(p, options, w, &st).Wrap("golden partition " + std::to_string(m.number)));
+    }
+    st.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    KA_RETURN_IF_ERROR(w.End({{"entries", st.entries}, {"data_bytes", st.data_bytes}, {"wire_bytes", st.wire_bytes}}));
+    ++sections;
+    std::lock_guard l(stats->mu);
+    stats->sections.push_back(st);
+    stats->stream_bytes = w.bytes();
+  }
+  KA_RETURN_IF_ERROR(w.Finish({{"sections", sections}}));
+  std::lock_guard l(stats->mu);
+  stats->stream_bytes = w.bytes();
+  return Status::Ok();
+}
+
+}  // namespace ka::golden

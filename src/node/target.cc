@@ -1,0 +1,230 @@
+#include "node/target.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "layout/desc_parser.h"
+#include "layout/partitions.h"
+#include "node/mkfs.h"
+#include "util/fd.h"
+#include "util/log.h"
+#include "util/units.h"
+
+#include <fmt/ranges.h>
+
+namespace ka::node {
+
+namespace {
+
+std::string ReadProcFilesystems() {
+  std::ifstream f("/proc/filesystems");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+Status ZeroRange(const std::string& dev, uint64_t offset, uint64_t len) {
+  UniqueFd fd(::open(dev.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return Status::Io("cannot open " + dev + " to clear boot code: " + std::strerror(errno));
+  std::vector<char> zeros(static_cast<size_t>(std::min<uint64_t>(len, 1 << 20)), 0);
+  while (len > 0) {
+    size_t k = static_cast<size_t>(std::min<uint64_t>(len, zeros.size()));
+    ssize_t w = ::pwrite(fd.get(), zeros.data(), k, static_cast<off_t>(offset));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return Status::Io("clearing " + dev + " at " + std::to_string(offset) + ": " + std::strerror(errno));
+    offset += static_cast<uint64_t>(w);
+    len -= static_cast<uint64_t>(w);
+  }
+  if (::fsync(fd.get()) != 0) return Status::Io("fsync " + dev + ": " + std::strerror(errno));
+  return Status::Ok();
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+FsSpec SpecOf(const golden::ManifestPartition& p) {
+  FsSpec s;
+  s.type = p.fs;
+  s.uuid = p.uuid;
+  s.label = p.label;
+  return s;
+}
+
+}  // namespace
+
+Target::~Target() {
+  (void)UnmountAll();
+  if (touched_ && !released_) (void)Release();
+  if (!run_dir_.empty()) {
+    for (auto& p : parts_)
+      if (!p.dir.empty()) ::rmdir(p.dir.c_str());
+    ::rmdir((run_dir_ + "/root").c_str());
+    ::rmdir(run_dir_.c_str());
+  }
+}
+
+TargetPartition* Target::Find(int number) {
+  for (auto& p : parts_)
+    if (p.info.number == number) return &p;
+  return nullptr;
+}
+
+Status Target::Check(const golden::Manifest& m, const std::string& disk) {
+  manifest_ = m;
+  disk_ = disk;
+  auto l = layout::ParseDesc(m.desc);
+  if (!l.ok()) return l.status().Wrap("the golden's layout");
+  layout_ = l.value();
+  layout::ApplyOptions dry;
+  dry.dry_run = true;
+  auto plan = layout::ApplyLayout(ops_, disk, layout_, dry);
+  if (!plan.ok()) return plan.status().Wrap("the golden's layout does not fit " + disk);
+  applied_ = plan.value();
+  std::string procfs = ReadProcFilesystems();
+  parts_.clear();
+  for (const auto& mp : m.partitions) {
+    TargetPartition tp;
+    tp.info = mp;
+    for (const auto& e : applied_.plan.table.entries)
+      if (e.number == mp.number) tp.size = e.size * applied_.plan.table.sector_size;
+    std::string what = "partition " + std::to_string(mp.number) + (mp.mount.empty() ? "" : " (" + mp.mount + ")");
+    if (mp.method != golden::Method::kNone && tp.size == 0)
+      return Status::Invalid("the layout has no " + what + " that the golden streams");
+    switch (mp.method) {
+      case golden::Method::kTree:
+      case golden::Method::kSwap: {
+        FsSpec spec = SpecOf(mp);
+        KA_RETURN_IF_ERROR(CheckFsSupported(spec, runner_, procfs).Wrap(what));
+        KA_RETURN_IF_ERROR(CheckFsFits(spec, tp.size).Wrap(what));
+        if (mp.method == golden::Method::kTree && tp.size < mp.used)
+          return Status::Invalid(what + " would be " + FormatBytes(tp.size) + " on " + disk + " but the golden's " +
+                                 mp.fs + " holds " + FormatBytes(mp.used) + "; use a larger disk or a --layout with room");
+        break;
+      }
+      case golden::Method::kRaw:
+        if (tp.size < mp.size)
+          return Status::Invalid(what + " would be " + FormatBytes(tp.size) + " on " + disk +
+                                 ", smaller than the golden's partition copied block for block (" + FormatBytes(mp.size) +
+                                 ")");
+        break;
+      case golden::Method::kNone:
+        break;
+    }
+    parts_.push_back(tp);
+  }
+  checked_ = true;
+  return Status::Ok();
+}
+
+Status Target::ClearBootCode() {
+  // Old boot code must not start a half-written system: zero the MBR's 446
+  // bytes and, on MBR disks, the gap before the first partition (where GRUB's
+  // core image lives); the contents of BIOS boot partitions (GPT) as well.
+  const auto& table = applied_.plan.table;
+  uint64_t sector = table.sector_size;
+  KA_RETURN_IF_ERROR(ZeroRange(disk_, 0, 446));
+  uint64_t first = UINT64_MAX;
+  for (const auto& e : table.entries) first = std::min(first, e.start);
+  if (table.label == layout::TableLabel::kMbr && first != UINT64_MAX && first > 1)
+    KA_RETURN_IF_ERROR(ZeroRange(disk_, sector, (first - 1) * sector));
+  for (const auto& e : table.entries)
+    if (Lower(e.type) == "21686148-6449-6e6f-744e-656564454649")
+      for (const auto& d : applied_.devices)
+        if (d.number == e.number) KA_RETURN_IF_ERROR(ZeroRange(d.path, 0, d.size));
+  return Status::Ok();
+}
+
+Result<std::string> Target::Apply() {
+  if (!checked_) return Status::Invalid("internal: Target::Apply before Check");
+  touched_ = true;
+  layout::ApplyOptions o;
+  auto applied = layout::ApplyLayout(ops_, disk_, layout_, o);
+  if (!applied.ok()) return applied.status().Wrap("partitioning " + disk_);
+  applied_ = applied.value();
+  KA_RETURN_IF_ERROR(ClearBootCode());
+  for (auto& tp : parts_)
+    for (const auto& d : applied_.devices)
+      if (d.number == tp.info.number) tp.device = d.path;
+  auto rd = MakeRunDir("target");
+  if (!rd.ok()) return rd.status();
+  run_dir_ = rd.value();
+  std::vector<std::string> made;
+  for (auto& tp : parts_) {
+    const auto& m = tp.info;
+    if (m.method != golden::Method::kTree && m.method != golden::Method::kSwap) continue;
+    if (tp.device.empty()) return Status::Io("partition " + std::to_string(m.number) + " has no device after partitioning");
+    LogInfo("formatting partition {} ({}) as {}{}", m.number, tp.device, m.fs, m.label.empty() ? "" : " label " + m.label);
+    KA_RETURN_IF_ERROR(MakeFilesystem(SpecOf(m), tp.device, runner_).Wrap("formatting partition " + std::to_string(m.number)));
+    made.push_back(m.fs + " p" + std::to_string(m.number));
+    if (m.method != golden::Method::kTree) continue;
+    tp.dir = run_dir_ + "/p" + std::to_string(m.number);
+    if (::mkdir(tp.dir.c_str(), 0700) != 0) return Status::Io("cannot create " + tp.dir + ": " + std::strerror(errno));
+    KA_RETURN_IF_ERROR(MountFs(tp.device, tp.dir, m.fs, false));
+    mounts_.Push(tp.dir);
+  }
+  std::string detail = fmt::format("{} partitioned ({} partitions), made {}", disk_, applied_.plan.table.entries.size(),
+                                   made.empty() ? std::string("no filesystem") : fmt::format("{}", fmt::join(made, ", ")));
+  return detail;
+}
+
+Result<std::string> Target::ComposeRoot() {
+  KA_RETURN_IF_ERROR(UnmountAll());
+  std::vector<TargetPartition*> trees;
+  for (auto& tp : parts_)
+    if (tp.info.method == golden::Method::kTree && !tp.info.mount.empty() && tp.info.mount[0] == '/') trees.push_back(&tp);
+  std::sort(trees.begin(), trees.end(), [](auto* a, auto* b) {
+    auto depth = [](const std::string& s) { return s == "/" ? 0 : std::count(s.begin(), s.end(), '/'); };
+    return depth(a->info.mount) < depth(b->info.mount);
+  });
+  if (trees.empty() || trees.front()->info.mount != "/") return std::string();
+  std::string root = run_dir_ + "/root";
+  ::mkdir(root.c_str(), 0755);
+  for (auto* tp : trees) {
+    std::string dir = tp->info.mount == "/" ? root : root + tp->info.mount;
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      return Status::Io("mount point " + tp->info.mount + " is not a directory in the cloned root filesystem");
+    KA_RETURN_IF_ERROR(MountFs(tp->device, dir, tp->info.fs, false));
+    mounts_.Push(dir);
+  }
+  return root;
+}
+
+Status Target::UnmountAll() {
+  Status s = mounts_.UnmountAll();
+  ::sync();
+  return s;
+}
+
+Status Target::Release() {
+  released_ = true;
+  auto info = ops_.Inspect(disk_);
+  if (!info.ok()) return info.status();
+  auto r = layout::ReleasePartitions(ops_, *info);
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+Status Target::MarkNotCloned() {
+  if (!touched_) return Status::Ok();
+  Status first = UnmountAll();
+  Status rel = Release();
+  if (first.ok()) first = rel;
+  Status wipe = ops_.WipeSignatures(disk_);
+  if (first.ok()) first = wipe;
+  Status zero = ZeroRange(disk_, 0, std::min<uint64_t>(1 << 20, applied_.disk.geometry.size_bytes));
+  if (first.ok()) first = zero;
+  if (first.ok()) LogWarn("{} marked as not cloned: its partition table and boot code are erased", disk_);
+  else LogError("could not fully mark {} as not cloned: {}", disk_, first.ToString());
+  return first;
+}
+
+}  // namespace ka::node

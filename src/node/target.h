@@ -1,0 +1,78 @@
+// The node's disk as a clone target: checks that the golden's layout and
+// filesystems fit it (nothing is written before every check passed), then
+// partitions it, clears old boot code, makes every filesystem with the
+// golden's type, UUID and label, and mounts the ones that receive files under
+// a private directory. On failure after the first write, MarkNotCloned()
+// leaves a disk without partition table and boot code: it cannot boot a
+// half-written system.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "golden/manifest.h"
+#include "layout/apply.h"
+#include "layout/disk.h"
+#include "node/runner.h"
+#include "util/mount.h"
+#include "util/status.h"
+
+namespace ka::node {
+
+struct TargetPartition {
+  golden::ManifestPartition info;
+  std::string device;  // the node's partition device
+  uint64_t size = 0;   // bytes on this node
+  std::string dir;     // tree: where it is mounted (alone, for extraction)
+};
+
+class Target {
+ public:
+  Target(layout::DiskOps& ops, Runner& runner) : ops_(ops), runner_(runner) {}
+  ~Target();
+  Target(const Target&) = delete;
+  Target& operator=(const Target&) = delete;
+
+  // Every check, nothing written: layout fits and the disk is free (sfdisk
+  // --no-act), filesystems supported by tools and kernel, each partition big
+  // enough for the golden's used bytes or raw image. Invalid/Refused errors.
+  Status Check(const golden::Manifest& m, const std::string& disk);
+  // Writes: table, boot code cleared, filesystems made, tree filesystems
+  // mounted. Returns a one-line description.
+  Result<std::string> Apply();
+
+  const std::vector<TargetPartition>& partitions() const { return parts_; }
+  TargetPartition* Find(int number);
+  const std::string& disk() const { return disk_; }
+  const layout::ApplyResult& applied() const { return applied_; }
+  bool touched() const { return touched_; }
+  const std::string& run_dir() const { return run_dir_; }
+
+  // Mounts every tree filesystem composed under run_dir/root ("/" first, then
+  // by depth of mount point) for the finishing steps; returns that root, or ""
+  // when the golden had no root filesystem.
+  Result<std::string> ComposeRoot();
+  // Unmounts everything (composed or not).
+  Status UnmountAll();
+  // After a failure: unmount, release, then remove the table and boot code.
+  Status MarkNotCloned();
+  // Detaches offset loop devices made for the partitions (disk images, loop disks).
+  Status Release();
+
+ private:
+  Status ClearBootCode();
+
+  layout::DiskOps& ops_;
+  Runner& runner_;
+  golden::Manifest manifest_;
+  std::string disk_;
+  layout::Layout layout_;
+  layout::ApplyResult applied_;
+  std::vector<TargetPartition> parts_;
+  bool checked_ = false, touched_ = false, released_ = false;
+  std::string run_dir_;
+  MountStack mounts_;
+};
+
+}  // namespace ka::node
