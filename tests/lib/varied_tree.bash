@@ -194,6 +194,7 @@ ada:x:1000:
 nogroup:x:65534:
 '
   # root: password "ka" (SHA-512 crypt, fixed salt); ada: locked
+  # shellcheck disable=SC2016  # a literal crypt hash
   _varied_step _varied_put "$r/etc/shadow" 'root:$6$kagolden$7ZoIafDB0TTKPhBA7cMTAjka/jGxK6LVZ39cOmZhk1hp9lxpDAXsQlN8WAD8Cg6xGQC5FAxhOvrXlcwGRo/TX/:19723:0:99999:7:::
 daemon:*:19723:0:99999:7:::
 bin:*:19723:0:99999:7:::
@@ -219,6 +220,7 @@ varied_etc() {
   local r=$1 host=${2:-golden} mac=${3:-52:54:00:6b:61:01} t
   _VARIED_OK=1
   [[ -n $r ]] || { echo "usage: varied_etc ROOT [HOST [MAC]]" >&2; return 2; }
+  # shellcheck disable=SC2034  # for the caller
   VARIED_HOSTNAME=$host
   VARIED_MAC=${mac,,}
   # the last two bytes of the MAC make the host part of the address: 10.231.X.Y
