@@ -259,11 +259,11 @@ SUBSYSTEM==\"net\", ACTION==\"add\", DRIVERS==\"?*\", ATTR{address}==\"$VARIED_M
   interface \"eth0\";
   fixed-address $VARIED_IP;
   option subnet-mask 255.255.0.0;
-  option routers 10.231.0.1;
+  option routers 10.231.255.254;
   option dhcp-lease-time 86400;
   option dhcp-message-type 5;
-  option domain-name-servers 10.231.0.1;
-  option dhcp-server-identifier 10.231.0.1;
+  option domain-name-servers 10.231.255.254;
+  option dhcp-server-identifier 10.231.255.254;
   option host-name \"$host\";
   option domain-name \"ka.lan\";
   renew 3 2024/01/03 10:00:00;
