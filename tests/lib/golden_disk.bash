@@ -6,7 +6,8 @@
 # python3, attr, acl, libcap2-bin, openssh-client.
 #
 #   golden_mbr_disk IMG [SIZE_MIB]   (re)creates IMG, a sparse file of SIZE_MIB (default 1024,
-#                                    560..1024), and leaves it unmounted and detached
+#                                    560..1024), and leaves it unmounted and detached; on failure
+#                                    IMG is removed (and nothing stays mounted or attached)
 #
 # Layout (docs/golden-images.md), all ids fixed:
 #   disk id 0x6b614349 (MBR)
@@ -60,6 +61,7 @@ golden_mbr_disk() (
       for i in "$work"/*; do [[ -d $i ]] && ! mountpoint -q "$i" && rmdir "$i"; done
       rmdir "$work" 2>/dev/null
     fi
+    (( rc == 0 )) || [[ -z $img ]] || rm -f "$img"
     exit "$rc"
   }
   trap _gd_cleanup EXIT
