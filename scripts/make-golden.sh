@@ -30,9 +30,10 @@ PARTUUID_PREFIX=6B610000-0000-4000-8000-0000000001  # GPT partition N: ...01 0N
 GOLDEN_EPOCH=1704067200                              # 2024-01-01 00:00:00 UTC: every file's mtime
 BOOT_MIB=64 SWAP_MIB=64
 
-usage() {
-  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2
-  exit 2
+usage() {  # usage [STATUS]: the header above; to stderr unless STATUS is 0
+  if [[ ${1:-2} == 0 ]]; then sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  else sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; fi
+  exit "${1:-2}"
 }
 die() { echo "make-golden: $*" >&2; exit 1; }
 
@@ -43,7 +44,7 @@ while (( $# )); do
     --label) label=${2:-}; shift 2 || usage ;;
     --bulk)  bulk=${2:-}; shift 2 || usage ;;
     --force) force=1; shift ;;
-    -h|--help) usage ;;
+    -h|--help) usage 0 ;;
     -*) echo "make-golden: unknown option $1" >&2; usage ;;
     *) [[ -z $out ]] || usage; out=$1; shift ;;
   esac
