@@ -8,6 +8,7 @@
 
 #include "chain/receiver.h"
 #include "chain/sender.h"
+#include "cli/clone_cmd.h"
 #include "cli/layout_cmd.h"
 #include "util/log.h"
 #include "util/units.h"
@@ -109,9 +110,11 @@ int main(int argc, char** argv) {
   });
 
   ka::cli::LayoutCommands layout_cmds(app);  // ka describe, ka partition
+  ka::cli::CloneCommands clone_cmds(app);    // ka serve, ka join
 
   CLI11_PARSE(app, argc, argv);
   if (layout_cmds.parsed()) return layout_cmds.Run(verbose);
+  if (clone_cmds.parsed()) return clone_cmds.Run(verbose);
 
   if (send->parsed()) {
     so.buffer = ka::ParseSize(send_buffer).value();

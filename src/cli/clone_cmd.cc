@@ -1,0 +1,126 @@
+#include "cli/clone_cmd.h"
+
+#include "util/log.h"
+#include "util/units.h"
+
+namespace ka::cli {
+
+CloneCommands::CloneCommands(CLI::App& app) {
+  auto& g = so_.golden;
+  auto& s = so_.send;
+  serve_ = app.add_subcommand("serve", "Clone a golden disk, disk image or the running system onto N nodes (ka join)");
+  serve_->set_config("--config", "",
+                     "Read defaults from this file (the seed's replication.conf): one 'option = value' per line, with "
+                     "the long option names (exclude = [\"/tmp\", \"/var/cache\"]); flags override it");
+  serve_->add_option("-n,--nodes", s.nodes, "Number of nodes to clone")->required()->check(CLI::Range(1, 10000));
+  serve_->add_option("--source", g.source,
+                     "The golden: a disk image file, a block device (/dev/sda), or / for the running system")
+      ->required();
+  serve_->add_option("-x,--exclude", g.exclude,
+                     "Do not copy the contents of this golden directory (repeatable); the nodes get it empty, with "
+                     "its owner and mode");
+  serve_->add_option("-X,--exclude-disk", g.exclude_disk,
+                     "Leave this disk of the golden out (repeatable; for --source / with several disks)");
+  serve_->add_option("-p,--layout", g.layout_file,
+                     "Partition the nodes with this KA desc instead of the golden's table (partitions grow with "
+                     "'fill'); the golden's partitions keep their numbers")
+      ->check(CLI::ExistingFile);
+  auto* copy = serve_->add_flag("-m,--copy-mbr", g.copy_mbr, "Also copy the golden's 446 bytes of MBR boot code");
+  serve_->add_option("-M,--mbr-file", g.mbr_file, "Write these 446 bytes of boot code on the nodes")
+      ->check(CLI::ExistingFile)
+      ->excludes(copy);
+  serve_->add_option("-D,--raw-partition", g.raw_partitions,
+                     "Copy this partition block for block (repeatable), for filesystems ka does not copy file by "
+                     "file (ntfs, ...)");
+  serve_->add_option("-d,--stagger", s.stagger,
+                     "Seconds between the release (reboot/poweroff) of consecutive nodes at the end")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
+  serve_->add_option("--bootloader", g.bootloader,
+                     "Bootloader installed on the nodes, from the golden system: auto (grub, else lilo, else none), "
+                     "grub, lilo or none")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "grub", "lilo", "none"}));
+  serve_->add_option("-r,--initramfs-options", g.initramfs_options,
+                     "Extra options for the initramfs tool the golden uses (e.g. mkinitrd '--with=ata_piix')");
+  serve_->add_option("--hostname-template", g.hostname_template,
+                     "Hostname of each node: {index} ({index:03}), {name}, {mac}, {ip}; e.g. node-{index:02}")
+      ->capture_default_str();
+  serve_->add_option("--zstd-level", so_.stream.zstd_level, "zstd compression level of the stream")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 19));
+  serve_->add_option("--zstd-threads", so_.stream.zstd_threads, "zstd compression threads (0: one)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
+  serve_->add_option("-s,--session", s.session, "Session name the nodes ask for")->capture_default_str();
+  serve_->add_option("--secret-file", s.secret_file, "File holding the shared secret (same file on every node)")
+      ->check(CLI::ExistingFile);
+  serve_->add_option("--port", s.port, "TCP port for control and data connections")->capture_default_str();
+  serve_->add_option("--discovery-port", s.discovery_port, "UDP port where the nodes' broadcasts are answered")
+      ->capture_default_str();
+  serve_->add_option("--bind", s.bind, "Listen on this IPv4 address only (default: all)");
+  serve_->add_option("--start-after", s.start_after,
+                     "Start with the nodes present after this many seconds, even if fewer than --nodes");
+  serve_->add_option("--join-timeout", s.join_timeout, "Give up if nobody joined after this many seconds (0: never)");
+  serve_->add_option("--node-timeout", s.node_timeout, "Drop a node after this many seconds without a heartbeat")
+      ->capture_default_str()
+      ->check(CLI::Range(0.5, 3600.0));
+  serve_->add_option("--prepare-timeout", s.prepare_timeout,
+                     "Seconds the nodes have to partition and format before the stream starts")
+      ->capture_default_str();
+  serve_->add_option("--report", s.report_path, "Write a JSON report of the session to this file");
+  serve_->add_option("--digest", s.digest, "Whole-stream digest: full or frames")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"full", "frames"}));
+  serve_->add_option("--buffer", buffer_, "Replay window / send buffer size")->capture_default_str();
+  serve_->add_option("--progress-interval", s.progress_interval, "Seconds between progress lines")->capture_default_str();
+  serve_->add_flag("--dry-run", so_.dry_run, "Inspect the golden and print the clone manifest; start nothing");
+
+  auto& r = jo_.receive;
+  join_ = app.add_subcommand("join", "Clone the golden served by `ka serve` onto this node's disk");
+  join_->add_option("--disk", jo_.disk, "The disk to clone onto (ALL its data is replaced)")->required();
+  join_->add_option("-s,--session", r.session, "Session name to find by UDP broadcast")->capture_default_str();
+  join_->add_option("--server", r.server, "Connect to this server (HOST[:PORT]) instead of discovering it");
+  join_->add_option("--secret-file", r.secret_file, "File holding the shared secret")->check(CLI::ExistingFile);
+  join_->add_option("--port", r.port, "Server TCP port used with --server when HOST has no :PORT")->capture_default_str();
+  join_->add_option("--discovery-port", r.discovery_port, "UDP port the discovery broadcast goes to")
+      ->capture_default_str();
+  join_->add_option("--data-port", r.data_port, "TCP port where the next node connects (0: any)")->capture_default_str();
+  join_->add_option("--wait", r.wait, "Discovery tries, one second apart, before giving up")->capture_default_str();
+  join_->add_option("--broadcast", r.broadcast, "Send discovery to this IPv4 address (repeatable)");
+  join_->add_option("--name", r.name, "Name of this node in reports (default: hostname)");
+  join_->add_option("--buffer", join_buffer_, "Buffer / replay window size")->capture_default_str();
+  join_->add_option("--sender-timeout", r.sender_timeout, "Give up after this many seconds without word from the server")
+      ->capture_default_str();
+  join_->add_option("--hostname-template", jo_.hostname_template,
+                    "This node's hostname, overriding the server's template: {index}, {name}, {mac}, {ip}");
+  join_->add_option("--then", jo_.then, "After a successful clone: exit, reboot or poweroff")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"exit", "reboot", "poweroff"}));
+}
+
+bool CloneCommands::parsed() const { return serve_->parsed() || join_->parsed(); }
+
+int CloneCommands::Run(bool verbose) {
+  if (serve_->parsed()) {
+    auto b = ParseSize(buffer_);
+    if (!b.ok()) {
+      std::fprintf(stderr, "ka serve: --buffer: %s\n", b.status().message().c_str());
+      return 2;
+    }
+    so_.send.buffer = b.value();
+    InitLogging("serve", verbose);
+    return golden::RunServe(so_);
+  }
+  auto b = ParseSize(join_buffer_);
+  if (!b.ok()) {
+    std::fprintf(stderr, "ka join: --buffer: %s\n", b.status().message().c_str());
+    return 2;
+  }
+  jo_.receive.buffer = b.value();
+  jo_.receive.output = "clone";  // informational; the output is made in-process
+  InitLogging(jo_.receive.name.empty() ? "join" : jo_.receive.name, verbose);
+  return node::RunJoin(jo_);
+}
+
+}  // namespace ka::cli

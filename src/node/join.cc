@@ -1,0 +1,146 @@
+#include "node/join.h"
+
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/reboot.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <thread>
+
+#include "golden/manifest.h"
+#include "layout/disk.h"
+#include "node/clone_output.h"
+#include "node/finish.h"
+#include "node/identity.h"
+#include "node/runner.h"
+#include "node/target.h"
+#include "util/log.h"
+
+namespace ka::node {
+
+namespace {
+
+// The interface that holds `ip` (the address our control connection uses) and its MAC.
+std::string MacOf(const std::string& ip) {
+  ifaddrs* ifs = nullptr;
+  if (::getifaddrs(&ifs) != 0) return {};
+  std::string name;
+  for (auto* i = ifs; i; i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+    char buf[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, buf, sizeof buf);
+    if (ip == buf) name = i->ifa_name;
+  }
+  ::freeifaddrs(ifs);
+  if (name.empty()) return {};
+  std::ifstream f("/sys/class/net/" + name + "/address");
+  std::string mac;
+  f >> mac;
+  return mac;
+}
+
+class Join {
+ public:
+  explicit Join(const JoinOptions& o) : opt_(o), target_(ops_, runner_) {}
+  int Run();
+
+ private:
+  Result<std::string> Prepare(const nlohmann::json& body, const std::string& local);
+  Status Finish();
+
+  JoinOptions opt_;
+  layout::RealDiskOps ops_;
+  RealRunner runner_;
+  Target target_;
+  golden::Manifest manifest_;
+  Identity identity_;
+  std::string hostname_template_;
+  CloneOutput* output_ = nullptr;
+  double release_after_ = 0;
+};
+
+Result<std::string> Join::Prepare(const nlohmann::json& body, const std::string& local) {
+  auto it = body.find("clone");
+  if (it == body.end()) return Status::Protocol("PREPARE without a clone manifest: is the server `ka serve`?");
+  auto m = golden::Manifest::FromJson(*it);
+  if (!m.ok()) return m.status();
+  manifest_ = m.value();
+  identity_.index = body.value("index", 0);
+  identity_.name = body.value("name", std::string());
+  identity_.ip = local;
+  identity_.mac = MacOf(local);
+  hostname_template_ = !opt_.hostname_template.empty() ? opt_.hostname_template : manifest_.hostname_template;
+  if (!hostname_template_.empty()) {
+    auto h = ExpandHostname(hostname_template_, identity_);
+    if (!h.ok()) return h.status();
+    LogInfo("this node will be {} (index {}, {} {})", h.value(), identity_.index, identity_.ip, identity_.mac);
+  }
+  LogInfo("cloning {} onto {}: checking that it fits", manifest_.source, opt_.disk);
+  KA_RETURN_IF_ERROR(target_.Check(manifest_, opt_.disk));
+  auto detail = target_.Apply();
+  if (!detail.ok()) {
+    (void)target_.MarkNotCloned();
+    return detail.status();
+  }
+  output_->SetTarget(&target_);
+  return detail;
+}
+
+Status Join::Finish() {
+  FinishOptions fo;
+  fo.hostname_template = hostname_template_;
+  Status s = FinishClone(target_, manifest_, identity_, fo, runner_);
+  if (!s.ok()) return s;
+  KA_RETURN_IF_ERROR(target_.UnmountAll());
+  KA_RETURN_IF_ERROR(target_.Release());
+  LogInfo("clone of {} complete on {}", manifest_.source, opt_.disk);
+  return Status::Ok();
+}
+
+int Join::Run() {
+  auto disk = ops_.Inspect(opt_.disk);
+  if (!disk.ok()) {
+    LogError("--disk {}: {}", opt_.disk, disk.status().ToString());
+    return 2;
+  }
+  if (opt_.then != "exit" && opt_.then != "reboot" && opt_.then != "poweroff") {
+    LogError("--then {}: choose exit, reboot or poweroff", opt_.then);
+    return 2;
+  }
+  chain::ReceiveOptions ro = opt_.receive;
+  ro.make_output = [this]() -> Result<std::unique_ptr<chain::Output>> {
+    auto o = std::make_unique<CloneOutput>([this] { return Finish(); },
+                                           [this](const Status& why) {
+                                             LogError("clone failed: {}", why.ToString());
+                                             (void)target_.MarkNotCloned();
+                                           });
+    output_ = o.get();
+    return std::unique_ptr<chain::Output>(std::move(o));
+  };
+  ro.prepare = [this](const nlohmann::json& body, const std::string& local) { return Prepare(body, local); };
+  ro.on_bye = [this](const nlohmann::json& bye) { release_after_ = bye.value("release_after", 0.0); };
+  int rc = chain::RunReceive(ro);
+  if (rc != 0) return rc;
+  if (release_after_ > 0) {
+    LogInfo("released in {:.1f} s (staggered release)", release_after_);
+    std::this_thread::sleep_for(std::chrono::duration<double>(release_after_));
+  }
+  if (opt_.then == "exit") return 0;
+  ::sync();
+  LogInfo("{} now", opt_.then == "reboot" ? "rebooting" : "powering off");
+  ::reboot(opt_.then == "reboot" ? RB_AUTOBOOT : RB_POWER_OFF);
+  LogError("{} failed: {}", opt_.then, std::strerror(errno));
+  return 1;
+}
+
+}  // namespace
+
+int RunJoin(const JoinOptions& options) {
+  Join j(options);
+  return j.Run();
+}
+
+}  // namespace ka::node
