@@ -63,7 +63,7 @@ bool KernelSupports(const std::string& type) {
 // Options that keep a read-only mount from writing anything (no journal replay).
 std::string ReadOnlyData(const std::string& type) {
   if (type == "ext3" || type == "ext4") return "noload";
-  if (type == "xfs") return "norecovery";
+  if (type == "xfs") return "norecovery,nouuid";  // nouuid: a clone of it may be mounted here too
   if (type == "btrfs") return "rescue=nologreplay";
   return {};
 }

@@ -51,6 +51,10 @@ std::string Lower(std::string s) {
   return s;
 }
 
+// xfs refuses a second filesystem with the same UUID on one kernel: clones
+// share their golden's UUID (test beds and the golden's host mount several).
+std::string MountData(const std::string& type) { return type == "xfs" ? "nouuid" : ""; }
+
 FsSpec SpecOf(const golden::ManifestPartition& p) {
   FsSpec s;
   s.type = p.fs;
@@ -168,7 +172,7 @@ Result<std::string> Target::Apply() {
     if (m.method != golden::Method::kTree) continue;
     tp.dir = run_dir_ + "/p" + std::to_string(m.number);
     if (::mkdir(tp.dir.c_str(), 0700) != 0) return Status::Io("cannot create " + tp.dir + ": " + std::strerror(errno));
-    KA_RETURN_IF_ERROR(MountFs(tp.device, tp.dir, m.fs, false));
+    KA_RETURN_IF_ERROR(MountFs(tp.device, tp.dir, m.fs, false, MountData(m.fs)));
     mounts_.Push(tp.dir);
   }
   std::string detail = fmt::format("{} partitioned ({} partitions), made {}", disk_, applied_.plan.table.entries.size(),
@@ -193,7 +197,7 @@ Result<std::string> Target::ComposeRoot() {
     struct stat st {};
     if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
       return Status::Io("mount point " + tp->info.mount + " is not a directory in the cloned root filesystem");
-    KA_RETURN_IF_ERROR(MountFs(tp->device, dir, tp->info.fs, false));
+    KA_RETURN_IF_ERROR(MountFs(tp->device, dir, tp->info.fs, false, MountData(tp->info.fs)));
     mounts_.Push(dir);
   }
   return root;
