@@ -23,13 +23,6 @@ namespace ka::node {
 
 namespace {
 
-std::string ReadProcFilesystems() {
-  std::ifstream f("/proc/filesystems");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 Status ZeroRange(const std::string& dev, uint64_t offset, uint64_t len) {
   UniqueFd fd(::open(dev.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd) return Status::Io("cannot open " + dev + " to clear boot code: " + std::strerror(errno));
@@ -93,7 +86,9 @@ Status Target::Check(const golden::Manifest& m, const std::string& disk) {
   auto plan = layout::ApplyLayout(ops_, disk, layout_, dry);
   if (!plan.ok()) return plan.status().Wrap("the golden's layout does not fit " + disk);
   applied_ = plan.value();
-  std::string procfs = ReadProcFilesystems();
+  auto procfs_text = ReadProcFilesystems();
+  if (!procfs_text.ok()) return procfs_text.status();
+  const std::string& procfs = procfs_text.value();
   parts_.clear();
   for (const auto& mp : m.partitions) {
     TargetPartition tp;

@@ -45,6 +45,7 @@ class Target {
   const std::vector<TargetPartition>& partitions() const { return parts_; }
   TargetPartition* Find(int number);
   const std::string& disk() const { return disk_; }
+  const layout::Layout& layout() const { return layout_; }
   const layout::ApplyResult& applied() const { return applied_; }
   bool touched() const { return touched_; }
   const std::string& run_dir() const { return run_dir_; }

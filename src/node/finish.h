@@ -1,0 +1,25 @@
+// The steps that make an extracted clone this node's system and bootable:
+// excluded directories, individualisation, drivers in the initramfs, boot
+// code, bootloader; then everything unmounted. docs/clone.md section 4.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "golden/manifest.h"
+#include "node/identity.h"
+#include "node/runner.h"
+#include "node/target.h"
+
+namespace ka::node {
+
+struct FinishOptions {
+  std::string hostname_template;  // empty: the node's name
+  std::vector<std::string> keep;  // individualisation rules or paths left alone
+};
+
+// Errors name the step ("individualising: ...", "installing grub: ...").
+Status FinishClone(Target& target, const golden::Manifest& manifest, const Identity& id, const FinishOptions& options,
+                   Runner& runner);
+
+}  // namespace ka::node
