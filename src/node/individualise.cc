@@ -273,7 +273,13 @@ bool MapHostsLine(std::string& line, const std::string& golden, const std::strin
 
 Status Hostname(Work& w, const std::string& hostname) {
   auto& rep = w.rep();
-  auto old = w.fs().IsFile("/etc/hostname") ? w.fs().Read("/etc/hostname") : Result<std::optional<std::string>>(std::nullopt);
+  // The golden's name, read where Write would write (not through a link to another file).
+  auto link = w.fs().Resolve("/etc/hostname", /*follow_last=*/false);
+  auto target = w.fs().Resolve("/etc/hostname");
+  if (!link.ok()) return link.status();
+  if (!target.ok()) return target.status();
+  const bool readable = target->is_file() && (!link->is_symlink() || BaseName(target->rel) == "hostname");
+  auto old = readable ? w.fs().Read("/etc/hostname") : Result<std::optional<std::string>>(std::nullopt);
   if (!old.ok()) return old.status();
   if (old->has_value()) {
     Lines l = Lines::Of(**old);
