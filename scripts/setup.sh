@@ -18,7 +18,7 @@ BUILD_PKGS=(
 RUN_PKGS=(
   iproute2 iputils-ping ethtool iperf3 procps psmisc util-linux fdisk
   coreutils xxd python3 time
-  e2fsprogs dosfstools xfsprogs btrfs-progs mtools
+  e2fsprogs dosfstools xfsprogs btrfs-progs mtools jfsutils reiserfsprogs
   acl attr libcap2-bin kmod busybox-static openssh-client
 )
 

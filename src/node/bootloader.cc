@@ -1,0 +1,166 @@
+#include "node/bootloader.h"
+
+#include "node/root_fs.h"
+#include "util/log.h"
+
+namespace ka::node {
+namespace {
+
+std::string FirstFile(const RootFs& fs, std::initializer_list<const char*> paths) {
+  for (const char* p : paths)
+    if (fs.IsFile(p)) return p;
+  return "";
+}
+
+struct GrubTools {
+  std::string install, mkconfig, cfg;
+};
+
+GrubTools FindGrub(const RootFs& fs) {
+  GrubTools g;
+  g.install = FirstFile(fs, {"/usr/sbin/grub-install", "/sbin/grub-install"});
+  if (!g.install.empty()) {
+    g.mkconfig = FirstFile(fs, {"/usr/sbin/grub-mkconfig", "/sbin/grub-mkconfig"});
+    g.cfg = "/boot/grub/grub.cfg";
+    return g;
+  }
+  g.install = FirstFile(fs, {"/usr/sbin/grub2-install", "/sbin/grub2-install"});
+  g.mkconfig = FirstFile(fs, {"/usr/sbin/grub2-mkconfig", "/sbin/grub2-mkconfig"});
+  g.cfg = "/boot/grub2/grub.cfg";
+  return g;
+}
+
+std::string FindLilo(const RootFs& fs) { return FirstFile(fs, {"/sbin/lilo", "/usr/sbin/lilo"}); }
+
+}  // namespace
+
+const char* BootloaderName(BootloaderKind kind) {
+  switch (kind) {
+    case BootloaderKind::kAuto: return "auto";
+    case BootloaderKind::kGrub: return "grub";
+    case BootloaderKind::kLilo: return "lilo";
+    case BootloaderKind::kNone: return "none";
+  }
+  return "?";
+}
+
+Result<BootloaderKind> ParseBootloader(const std::string& text) {
+  for (auto k : {BootloaderKind::kAuto, BootloaderKind::kGrub, BootloaderKind::kLilo, BootloaderKind::kNone})
+    if (text == BootloaderName(k)) return k;
+  return Status::Invalid("--bootloader " + text + ": use auto, grub, lilo or none");
+}
+
+Result<BootloaderKind> DetectBootloader(const std::string& root) {
+  auto fs = RootFs::Open(root);
+  if (!fs.ok()) return fs.status();
+  if (!FindGrub(*fs).install.empty()) return BootloaderKind::kGrub;
+  if (!FindLilo(*fs).empty()) return BootloaderKind::kLilo;
+  return BootloaderKind::kNone;
+}
+
+Status CheckBootloader(BootloaderKind requested, const std::string& root) {
+  auto fs = RootFs::Open(root);
+  if (!fs.ok()) return fs.status();
+  if (requested == BootloaderKind::kGrub && FindGrub(*fs).install.empty()) {
+    return Status::Invalid("--bootloader grub: the golden image has no grub-install or grub2-install (in /usr/sbin "
+                           "or /sbin); use " + std::string(FindLilo(*fs).empty() ? "" : "lilo or ") + "none");
+  }
+  if (requested == BootloaderKind::kLilo && FindLilo(*fs).empty()) {
+    return Status::Invalid("--bootloader lilo: the golden image has no /sbin/lilo; use " +
+                           std::string(FindGrub(*fs).install.empty() ? "" : "grub or ") + "none");
+  }
+  return Status::Ok();
+}
+
+Result<BootTarget> DecideBootTarget(const layout::Layout& layout, const std::string& disk) {
+  BootTarget t;
+  t.disk = disk;
+  if (layout.label == layout::TableLabel::kMbr) t.bios = true;
+  for (const auto& p : layout.partitions) {
+    if (layout.label == layout::TableLabel::kGpt && p.type.name == "bios") t.bios = true;
+    if (layout::IsEfi(p.type) && !p.mount.empty() && !t.efi) {
+      t.efi = true;
+      t.efi_dir = p.mount;
+    }
+  }
+  if (!t.bios && !t.efi) {
+    return Status::Invalid("nothing to boot from on " + disk +
+                           ": a GPT disk needs a bios_grub partition (type bios, 1 MiB) for BIOS boot or an EFI "
+                           "system partition with a mount point (efi ... fs=vfat mount=/boot/efi) for EFI boot; "
+                           "or use --bootloader none");
+  }
+  return t;
+}
+
+Result<std::vector<std::vector<std::string>>> BootloaderCommands(BootloaderKind kind, const BootTarget& target,
+                                                                 const std::string& root, const std::string& chroot) {
+  auto fs = RootFs::Open(root);
+  if (!fs.ok()) return fs.status();
+  if (kind == BootloaderKind::kAuto) {
+    auto detected = DetectBootloader(root);
+    if (!detected.ok()) return detected.status();
+    kind = *detected;
+    if (kind == BootloaderKind::kNone) LogWarn("no boot loader in the golden image {}: none installed", root);
+  }
+  KA_RETURN_IF_ERROR(CheckBootloader(kind, root));
+  std::vector<std::vector<std::string>> cmds;
+  if (kind == BootloaderKind::kNone) return cmds;
+  if (!target.bios && !target.efi) return Status::Invalid("the boot target of " + target.disk + " is neither BIOS nor EFI");
+  const std::vector<std::string> in_root{chroot, fs->root()};
+  auto cmd = [&](std::initializer_list<std::string> words) {
+    std::vector<std::string> c = in_root;
+    c.insert(c.end(), words);
+    cmds.push_back(std::move(c));
+  };
+
+  if (kind == BootloaderKind::kLilo) {
+    if (target.efi && !target.bios) {
+      return Status::Invalid("lilo cannot boot " + target.disk + " by EFI: use grub, or give the disk an MBR label");
+    }
+    cmd({FindLilo(*fs)});
+    return cmds;
+  }
+
+  GrubTools g = FindGrub(*fs);
+  if (g.mkconfig.empty()) {  // GRUB legacy (0.97): its own menu.lst, BIOS only
+    if (!target.bios) {
+      return Status::Invalid("the golden image has GRUB legacy (" + g.install +
+                             " without grub-mkconfig), which cannot boot by EFI: give the disk an MBR label or a "
+                             "bios_grub partition, or install GRUB 2 in the golden system");
+    }
+    cmd({g.install, "--recheck", target.disk});
+    return cmds;
+  }
+  if (target.bios) {
+    if (!fs->IsDir("/usr/lib/grub/i386-pc")) {
+      return Status::Invalid("the golden image has no GRUB BIOS modules (/usr/lib/grub/i386-pc) to boot " +
+                             target.disk + " by BIOS: install grub-pc-bin (Debian) or grub2-pc-modules (RHEL) in it");
+    }
+    cmd({g.install, "--target=i386-pc", "--recheck", target.disk});
+  }
+  if (target.efi) {
+    if (!fs->IsDir("/usr/lib/grub/x86_64-efi")) {
+      return Status::Invalid("the golden image has no GRUB EFI modules (/usr/lib/grub/x86_64-efi) to boot " +
+                             target.disk + " by EFI: install grub-efi-amd64-bin (Debian) or grub2-efi-x64-modules "
+                             "(RHEL) in it");
+    }
+    cmd({g.install, "--target=x86_64-efi", "--efi-directory=" + target.efi_dir, "--removable", "--no-nvram"});
+  }
+  cmd({g.mkconfig, "-o", g.cfg});
+  return cmds;
+}
+
+Status InstallBootloader(Runner& runner, BootloaderKind kind, const BootTarget& target, const std::string& root) {
+  const std::string what = std::string("installing the boot loader (") + BootloaderName(kind) + ") for " + target.disk;
+  auto chroot = runner.Find("chroot", "coreutils");
+  if (!chroot.ok()) return chroot.status().Wrap(what);
+  auto cmds = BootloaderCommands(kind, target, root, *chroot);
+  if (!cmds.ok()) return cmds.status().Wrap(what);
+  for (const auto& c : *cmds) {
+    auto r = runner.Run(c);
+    if (!r.ok()) return r.status().Wrap(what);
+  }
+  return Status::Ok();
+}
+
+}  // namespace ka::node

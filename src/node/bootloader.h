@@ -1,0 +1,57 @@
+// The boot loader of the clone: which one the golden image has, where it must go
+// on this node (BIOS boot code on the disk, EFI files on the ESP, or both), and the
+// commands that install it, run inside the chroot (ChrootMounts must be active).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "layout/layout.h"
+#include "node/runner.h"
+#include "util/status.h"
+
+namespace ka::node {
+
+enum class BootloaderKind { kAuto, kGrub, kLilo, kNone };
+const char* BootloaderName(BootloaderKind kind);  // "auto", "grub", "lilo", "none"
+// The --bootloader values above.
+Result<BootloaderKind> ParseBootloader(const std::string& text);
+
+// kGrub if ROOT has grub-install or grub2-install (/usr/sbin, /sbin), else kLilo if
+// it has lilo (/sbin, /usr/sbin), else kNone.
+Result<BootloaderKind> DetectBootloader(const std::string& root);
+// The requested boot loader is in the image ("--bootloader lilo: the golden image
+// has no /sbin/lilo; use grub or none"). kAuto and kNone always pass.
+Status CheckBootloader(BootloaderKind requested, const std::string& root);
+
+struct BootTarget {
+  bool bios = false;    // boot code in the disk's MBR / GPT bios_grub partition
+  bool efi = false;     // EFI files on the ESP
+  std::string disk;     // /dev/sda
+  std::string efi_dir;  // where the ESP is mounted in the image: /boot/efi
+};
+
+// From the disk's layout: an MBR label -> BIOS; GPT with a bios_grub partition
+// (type bios) -> BIOS; an EFI system partition with a mount point -> EFI (at that
+// mount point). Both may hold. Neither is an error that says what to add.
+Result<BootTarget> DecideBootTarget(const layout::Layout& layout, const std::string& disk);
+
+// The commands, in order, `chroot` being the host's chroot tool:
+//   grub BIOS  chroot ROOT /usr/sbin/grub-install --target=i386-pc --recheck DISK
+//   grub EFI   chroot ROOT /usr/sbin/grub-install --target=x86_64-efi --efi-directory=EFI_DIR --removable --no-nvram
+//   then       chroot ROOT /usr/sbin/grub-mkconfig -o /boot/grub/grub.cfg
+// (grub2-install and grub2-mkconfig -o /boot/grub2/grub.cfg on RHEL-style images;
+// GRUB legacy, an image with grub-install but no grub-mkconfig: grub-install
+// --recheck DISK alone, BIOS only)
+//   lilo       chroot ROOT /sbin/lilo                                 (BIOS only)
+//   none       nothing
+// kAuto is DetectBootloader's answer. Errors: the boot loader is not in the image,
+// its GRUB modules for the target (ROOT/usr/lib/grub/i386-pc, x86_64-efi) are
+// missing, or it cannot boot that way (lilo or GRUB legacy on EFI).
+Result<std::vector<std::vector<std::string>>> BootloaderCommands(BootloaderKind kind, const BootTarget& target,
+                                                                 const std::string& root, const std::string& chroot);
+
+// Runs BootloaderCommands (chroot found through `runner`); stops at the first failure.
+Status InstallBootloader(Runner& runner, BootloaderKind kind, const BootTarget& target, const std::string& root);
+
+}  // namespace ka::node

@@ -1,0 +1,185 @@
+#include "node/bootloader.h"
+
+#include <gtest/gtest.h>
+
+#include "layout/desc_parser.h"
+#include "node/fake_runner.h"
+#include "node/temp_tree_for_test.h"
+
+namespace ka::node {
+namespace {
+
+using Argvs = std::vector<std::vector<std::string>>;
+
+void DebianGrub(const TempTree& t) {
+  t.Symlink("usr/sbin", "root/sbin");
+  t.Write("root/usr/sbin/grub-install", "", 0755);
+  t.Write("root/usr/sbin/grub-mkconfig", "", 0755);
+  t.Mkdir("root/usr/lib/grub/i386-pc");
+  t.Mkdir("root/usr/lib/grub/x86_64-efi");
+}
+
+TEST(NodeBootloader, Detect) {
+  TempTree deb, rhel, lilo, none;
+  DebianGrub(deb);
+  rhel.Write("root/usr/sbin/grub2-install", "", 0755);
+  rhel.Write("root/usr/sbin/grub2-mkconfig", "", 0755);
+  lilo.Write("root/sbin/lilo", "", 0755);
+  none.Mkdir("root/etc");
+  EXPECT_EQ(DetectBootloader(deb / "root").value_or(BootloaderKind::kAuto), BootloaderKind::kGrub);
+  EXPECT_EQ(DetectBootloader(rhel / "root").value_or(BootloaderKind::kAuto), BootloaderKind::kGrub);
+  EXPECT_EQ(DetectBootloader(lilo / "root").value_or(BootloaderKind::kAuto), BootloaderKind::kLilo);
+  EXPECT_EQ(DetectBootloader(none / "root").value_or(BootloaderKind::kAuto), BootloaderKind::kNone);
+
+  EXPECT_EQ(CheckBootloader(BootloaderKind::kLilo, deb / "root").message(),
+            "--bootloader lilo: the golden image has no /sbin/lilo; use grub or none");
+  EXPECT_EQ(CheckBootloader(BootloaderKind::kGrub, lilo / "root").message(),
+            "--bootloader grub: the golden image has no grub-install or grub2-install (in /usr/sbin or /sbin); use "
+            "lilo or none");
+  EXPECT_EQ(CheckBootloader(BootloaderKind::kLilo, none / "root").message(),
+            "--bootloader lilo: the golden image has no /sbin/lilo; use none");
+  EXPECT_TRUE(CheckBootloader(BootloaderKind::kGrub, rhel / "root").ok());
+  EXPECT_TRUE(CheckBootloader(BootloaderKind::kAuto, none / "root").ok());
+  EXPECT_TRUE(CheckBootloader(BootloaderKind::kNone, none / "root").ok());
+
+  EXPECT_EQ(ParseBootloader("lilo").value_or(BootloaderKind::kAuto), BootloaderKind::kLilo);
+  EXPECT_EQ(ParseBootloader("grub2").status().message(), "--bootloader grub2: use auto, grub, lilo or none");
+}
+
+BootTarget Target(const std::string& desc) {
+  auto l = layout::ParseDesc(desc);
+  EXPECT_TRUE(l.ok()) << l.status().message();
+  auto t = DecideBootTarget(*l, "/dev/sda");
+  EXPECT_TRUE(t.ok()) << t.status().message();
+  return t.value_or({});
+}
+
+TEST(NodeBootloader, TargetFromTheLayout) {
+  BootTarget mbr = Target("linux 3500\nextended fill\nlogical swap 500\nlogical linux fill\n");
+  EXPECT_TRUE(mbr.bios);
+  EXPECT_FALSE(mbr.efi);
+  EXPECT_EQ(mbr.disk, "/dev/sda");
+  BootTarget efi = Target("label gpt\nefi 512MiB fs=vfat mount=/boot/efi\nlinux fill fs=ext4 mount=/\n");
+  EXPECT_FALSE(efi.bios);
+  EXPECT_TRUE(efi.efi);
+  EXPECT_EQ(efi.efi_dir, "/boot/efi");
+  BootTarget both = Target("label gpt\nbios 1MiB\nefi 100MiB fs=vfat mount=/efi\nlinux fill fs=ext4 mount=/\n");
+  EXPECT_TRUE(both.bios);
+  EXPECT_TRUE(both.efi);
+  EXPECT_EQ(both.efi_dir, "/efi");
+  BootTarget mbr_esp = Target("label mbr\nefi 100MiB fs=vfat mount=/boot/efi\nlinux fill fs=ext4 mount=/\n");
+  EXPECT_TRUE(mbr_esp.bios);
+  EXPECT_TRUE(mbr_esp.efi);
+
+  auto l = layout::ParseDesc("label gpt\nefi 512MiB fs=vfat\nlinux fill fs=ext4 mount=/\n");  // ESP without mount
+  ASSERT_TRUE(l.ok());
+  auto none = DecideBootTarget(*l, "/dev/vda");
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().message().rfind("nothing to boot from on /dev/vda: a GPT disk needs a bios_grub partition", 0),
+            0u);
+}
+
+Argvs Commands(BootloaderKind kind, const BootTarget& t, const std::string& root) {
+  auto c = BootloaderCommands(kind, t, root, "/usr/sbin/chroot");
+  EXPECT_TRUE(c.ok()) << c.status().message();
+  return c.value_or({});
+}
+
+TEST(NodeBootloader, GrubCommands) {
+  TempTree t;
+  DebianGrub(t);
+  const std::string r = t / "root";
+  const BootTarget bios{true, false, "/dev/sda", ""};
+  const BootTarget efi{false, true, "/dev/sda", "/boot/efi"};
+  const BootTarget both{true, true, "/dev/nvme0n1", "/boot/efi"};
+  const std::vector<std::string> mk{"/usr/sbin/chroot", r, "/usr/sbin/grub-mkconfig", "-o", "/boot/grub/grub.cfg"};
+  EXPECT_EQ(Commands(BootloaderKind::kGrub, bios, r),
+            (Argvs{{"/usr/sbin/chroot", r, "/usr/sbin/grub-install", "--target=i386-pc", "--recheck", "/dev/sda"}, mk}));
+  EXPECT_EQ(Commands(BootloaderKind::kGrub, efi, r),
+            (Argvs{{"/usr/sbin/chroot", r, "/usr/sbin/grub-install", "--target=x86_64-efi", "--efi-directory=/boot/efi",
+                    "--removable", "--no-nvram"},
+                   mk}));
+  EXPECT_EQ(Commands(BootloaderKind::kAuto, both, r),
+            (Argvs{{"/usr/sbin/chroot", r, "/usr/sbin/grub-install", "--target=i386-pc", "--recheck", "/dev/nvme0n1"},
+                   {"/usr/sbin/chroot", r, "/usr/sbin/grub-install", "--target=x86_64-efi", "--efi-directory=/boot/efi",
+                    "--removable", "--no-nvram"},
+                   mk}));
+  EXPECT_TRUE(Commands(BootloaderKind::kNone, both, r).empty());
+
+  TempTree rhel;
+  rhel.Write("root/usr/sbin/grub2-install", "", 0755);
+  rhel.Write("root/usr/sbin/grub2-mkconfig", "", 0755);
+  rhel.Mkdir("root/usr/lib/grub/i386-pc");
+  const std::string rr = rhel / "root";
+  EXPECT_EQ(Commands(BootloaderKind::kGrub, bios, rr),
+            (Argvs{{"/usr/sbin/chroot", rr, "/usr/sbin/grub2-install", "--target=i386-pc", "--recheck", "/dev/sda"},
+                   {"/usr/sbin/chroot", rr, "/usr/sbin/grub2-mkconfig", "-o", "/boot/grub2/grub.cfg"}}));
+  auto no_efi = BootloaderCommands(BootloaderKind::kGrub, efi, rr, "/usr/sbin/chroot");
+  ASSERT_FALSE(no_efi.ok());
+  EXPECT_EQ(no_efi.status().message(),
+            "the golden image has no GRUB EFI modules (/usr/lib/grub/x86_64-efi) to boot /dev/sda by EFI: install "
+            "grub-efi-amd64-bin (Debian) or grub2-efi-x64-modules (RHEL) in it");
+}
+
+TEST(NodeBootloader, LiloLegacyGrubAndErrors) {
+  TempTree lilo;
+  lilo.Write("root/sbin/lilo", "", 0755);
+  const std::string lr = lilo / "root";
+  const BootTarget bios{true, false, "/dev/hda", ""};
+  const BootTarget efi{false, true, "/dev/sda", "/boot/efi"};
+  EXPECT_EQ(Commands(BootloaderKind::kLilo, bios, lr), (Argvs{{"/usr/sbin/chroot", lr, "/sbin/lilo"}}));
+  EXPECT_EQ(Commands(BootloaderKind::kAuto, bios, lr), (Argvs{{"/usr/sbin/chroot", lr, "/sbin/lilo"}}));
+  auto lilo_efi = BootloaderCommands(BootloaderKind::kLilo, efi, lr, "/usr/sbin/chroot");
+  EXPECT_NE(lilo_efi.status().message().find("lilo cannot boot /dev/sda by EFI"), std::string::npos);
+  auto grub_missing = BootloaderCommands(BootloaderKind::kGrub, bios, lr, "/usr/sbin/chroot");
+  EXPECT_NE(grub_missing.status().message().find("--bootloader grub: the golden image has no grub-install"),
+            std::string::npos);
+
+  TempTree legacy;  // RHEL 5 / Mandriva: GRUB 0.97
+  legacy.Write("root/sbin/grub-install", "", 0755);
+  const std::string gr = legacy / "root";
+  EXPECT_EQ(Commands(BootloaderKind::kGrub, bios, gr),
+            (Argvs{{"/usr/sbin/chroot", gr, "/sbin/grub-install", "--recheck", "/dev/hda"}}));
+  EXPECT_FALSE(BootloaderCommands(BootloaderKind::kGrub, efi, gr, "/usr/sbin/chroot").ok());
+
+  TempTree nomods;
+  nomods.Write("root/usr/sbin/grub-install", "", 0755);
+  nomods.Write("root/usr/sbin/grub-mkconfig", "", 0755);
+  auto bios_mods = BootloaderCommands(BootloaderKind::kGrub, bios, nomods / "root", "/usr/sbin/chroot");
+  EXPECT_NE(bios_mods.status().message().find("no GRUB BIOS modules (/usr/lib/grub/i386-pc)"), std::string::npos);
+
+  TempTree none;
+  none.Mkdir("root/etc");
+  EXPECT_TRUE(Commands(BootloaderKind::kAuto, bios, none / "root").empty());
+}
+
+TEST(NodeBootloader, InstallRunsTheCommandsAndStopsAtAFailure) {
+  TempTree t;
+  DebianGrub(t);
+  const std::string r = t / "root";
+  FakeRunner fr;
+  fr.tool_paths["chroot"] = "/usr/sbin/chroot";
+  ASSERT_TRUE(InstallBootloader(fr, BootloaderKind::kGrub, {true, true, "/dev/sda", "/boot/efi"}, r).ok());
+  EXPECT_EQ(fr.calls.size(), 3u);
+  EXPECT_EQ(fr.argvs()[2], (std::vector<std::string>{"/usr/sbin/chroot", r, "/usr/sbin/grub-mkconfig", "-o",
+                                                     "/boot/grub/grub.cfg"}));
+
+  FakeRunner bad;
+  bad.Script({"/usr/sbin/chroot", r, "/usr/sbin/grub-install", "--target=i386-pc"},
+             {1, "", "grub-install: error: cannot find a GRUB drive for /dev/sda.\n"});
+  Status s = InstallBootloader(bad, BootloaderKind::kGrub, {true, true, "/dev/sda", "/boot/efi"}, r);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "installing the boot loader (grub) for /dev/sda: /usr/sbin/chroot " + r +
+                             " /usr/sbin/grub-install --target=i386-pc --recheck /dev/sda exited with status 1: "
+                             "grub-install: error: cannot find a GRUB drive for /dev/sda.");
+  EXPECT_EQ(bad.calls.size(), 1u);
+
+  FakeRunner nochroot;
+  nochroot.missing_tools = {"chroot"};
+  Status c = InstallBootloader(nochroot, BootloaderKind::kGrub, {true, false, "/dev/sda", ""}, r);
+  EXPECT_NE(c.message().find("install the Debian package coreutils"), std::string::npos);
+  EXPECT_TRUE(nochroot.calls.empty());
+}
+
+}  // namespace
+}  // namespace ka::node
