@@ -21,7 +21,7 @@ using Clock = std::chrono::steady_clock;
 
 Status StreamRaw(const GoldenPart& p, const StreamOptions& o, StreamWriter& w, SectionStats* st) {
   UniqueFd fd(::open(p.device.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return Status::Io("cannot open golden partition " + p.device + ": " + std::strerror(errno));
+  if (!fd.valid()) return Status::Io("cannot open golden partition " + p.device + ": " + std::strerror(errno));
   ZSTD_CCtx* cctx = ZSTD_createCCtx();
   ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, o.zstd_level);
   if (o.zstd_threads > 0) ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, o.zstd_threads);

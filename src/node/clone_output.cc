@@ -79,7 +79,7 @@ class RawSink : public SectionSink {
     auto s = std::make_unique<RawSink>();
     s->what = std::move(what);
     s->fd_ = UniqueFd(::open(device.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!s->fd_) return Status::Io("cannot open " + device + " for writing: " + std::strerror(errno));
+    if (!s->fd_.valid()) return Status::Io("cannot open " + device + " for writing: " + std::strerror(errno));
     s->dctx_ = ZSTD_createDCtx();
     s->expect_ = expect;
     s->out_.resize(ZSTD_DStreamOutSize());

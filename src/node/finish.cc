@@ -49,7 +49,7 @@ Status WriteBootCode(const std::string& disk, const std::string& hex) {
   std::string code;
   for (size_t i = 0; i + 1 < hex.size(); i += 2) code += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
   UniqueFd fd(::open(disk.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) return Status::Io("writing the boot code: cannot open " + disk + ": " + std::strerror(errno));
+  if (!fd.valid()) return Status::Io("writing the boot code: cannot open " + disk + ": " + std::strerror(errno));
   if (::pwrite(fd.get(), code.data(), code.size(), 0) != static_cast<ssize_t>(code.size()) || ::fsync(fd.get()) != 0)
     return Status::Io("writing the boot code to " + disk + ": " + std::strerror(errno));
   LogInfo("wrote {} bytes of boot code to {}", code.size(), disk);

@@ -25,7 +25,7 @@ namespace {
 
 Status ZeroRange(const std::string& dev, uint64_t offset, uint64_t len) {
   UniqueFd fd(::open(dev.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) return Status::Io("cannot open " + dev + " to clear boot code: " + std::strerror(errno));
+  if (!fd.valid()) return Status::Io("cannot open " + dev + " to clear boot code: " + std::strerror(errno));
   std::vector<char> zeros(static_cast<size_t>(std::min<uint64_t>(len, 1 << 20)), 0);
   while (len > 0) {
     size_t k = static_cast<size_t>(std::min<uint64_t>(len, zeros.size()));
