@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -39,13 +40,48 @@ std::string ArchiveMessage(struct archive* a) {
   return m != nullptr ? m : "unknown libarchive error";
 }
 
-// Between libarchive's output and the caller's sink.
+struct CctxFree {
+  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+};
+
+// libarchive's tar output -> zstd (one frame with its content checksum) -> the sink.
+// libarchive's own zstd filter writes no checksum, and without one a flipped
+// byte in the compressed stream mostly decodes to silently different file data.
 struct SinkContext {
   const Sink* sink = nullptr;
-  Status status;         // the sink's error, once it failed
-  bool failed = false;   // the sink failed: never call it again
+  std::unique_ptr<ZSTD_CCtx, CctxFree> zstd;
+  std::vector<char> out;
+  Status status;         // the first error of the sink or of zstd
+  bool failed = false;   // the sink or zstd failed: never call the sink again
   bool aborted = false;  // we are giving up: libarchive's final flush must not reach the sink
   uint64_t bytes = 0;
+
+  // Compresses n bytes (ZSTD_e_continue) or ends the frame (ZSTD_e_end), handing
+  // whatever comes out to the sink.
+  bool Compress(struct archive* a, const void* data, size_t n, ZSTD_EndDirective mode) {
+    ZSTD_inBuffer in = {data, n, 0};
+    for (;;) {
+      ZSTD_outBuffer o = {out.data(), out.size(), 0};
+      size_t left = ZSTD_compressStream2(zstd.get(), &o, &in, mode);
+      if (ZSTD_isError(left)) {
+        failed = true;
+        status = Status::Io(std::string("zstd compression failed: ") + ZSTD_getErrorName(left));
+        archive_set_error(a, EIO, "%s", status.message().c_str());
+        return false;
+      }
+      if (o.pos > 0) {
+        Status s = (*sink)(out.data(), o.pos);
+        if (!s.ok()) {
+          failed = true;
+          status = s;
+          archive_set_error(a, EIO, "archive sink failed: %s", s.message().c_str());
+          return false;
+        }
+        bytes += o.pos;
+      }
+      if (mode == ZSTD_e_end ? left == 0 : in.pos == in.size) return true;
+    }
+  }
 };
 
 la_ssize_t WriteCallback(struct archive* a, void* client, const void* buf, size_t n) {
@@ -54,15 +90,14 @@ la_ssize_t WriteCallback(struct archive* a, void* client, const void* buf, size_
     archive_set_error(a, ECANCELED, "archive output was abandoned");
     return -1;
   }
-  Status s = (*c->sink)(buf, n);
-  if (!s.ok()) {
-    c->failed = true;
-    c->status = s;
-    archive_set_error(a, EIO, "archive sink failed: %s", s.message().c_str());
-    return -1;
-  }
-  c->bytes += n;
+  if (!c->Compress(a, buf, n, ZSTD_e_continue)) return -1;
   return static_cast<la_ssize_t>(n);
+}
+
+int CloseCallback(struct archive* a, void* client) {
+  auto* c = static_cast<SinkContext*>(client);
+  if (c->failed || c->aborted) return ARCHIVE_FATAL;
+  return c->Compress(a, nullptr, 0, ZSTD_e_end) ? ARCHIVE_OK : ARCHIVE_FATAL;
 }
 
 // Marks the output abandoned unless the archive was closed normally, before the
@@ -140,19 +175,24 @@ Status TreeArchiver::Setup(const std::string& canon) {
   // Names as raw bytes: no conversion through the locale (which may be "C").
   if (archive_write_set_format_option(w, "pax", "hdrcharset", "BINARY") != ARCHIVE_OK)
     return WriteFailure("libarchive pax option hdrcharset=BINARY");
-  if (archive_write_add_filter_zstd(w) != ARCHIVE_OK) return WriteFailure("libarchive zstd filter");
-  std::string level = std::to_string(options_.zstd_level);
-  if (archive_write_set_filter_option(w, "zstd", "compression-level", level.c_str()) != ARCHIVE_OK)
-    return Status::Invalid("zstd level " + level + " refused by libarchive: " + ArchiveMessage(w) + " (use 1 to 19)");
-  if (options_.zstd_threads > 0) {
-    std::string threads = std::to_string(options_.zstd_threads);
-    if (archive_write_set_filter_option(w, "zstd", "threads", threads.c_str()) != ARCHIVE_OK)
-      return Status::Invalid("zstd threads " + threads + " refused by libarchive: " + ArchiveMessage(w) +
-                             " (use 0 for the default)");
-  }
+
+  ctx_.zstd.reset(ZSTD_createCCtx());
+  if (!ctx_.zstd) return Status::Io("zstd: out of memory creating the compressor");
+  ZSTD_CCtx* z = ctx_.zstd.get();
+  if (options_.zstd_level < ZSTD_minCLevel() || options_.zstd_level > ZSTD_maxCLevel() ||
+      ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, options_.zstd_level)))
+    return Status::Invalid("zstd level " + std::to_string(options_.zstd_level) + " is not supported (use 1 to " +
+                           std::to_string(ZSTD_maxCLevel()) + ")");
+  if (ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_checksumFlag, 1)))
+    return Status::Io("zstd refused to add content checksums");
+  if (options_.zstd_threads < 0 ||
+      (options_.zstd_threads > 0 && ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_nbWorkers, options_.zstd_threads))))
+    return Status::Invalid("zstd threads " + std::to_string(options_.zstd_threads) +
+                           " refused (this libzstd may lack multithreading: use 0)");
+  ctx_.out.resize(ZSTD_CStreamOutSize());
   archive_write_set_bytes_per_block(w, 128 * 1024);
-  archive_write_set_bytes_in_last_block(w, 1);  // no padding after the zstd frame
-  if (archive_write_open2(w, &ctx_, nullptr, WriteCallback, nullptr, nullptr) != ARCHIVE_OK)
+  archive_write_set_bytes_in_last_block(w, 1);  // no padding beyond the end-of-archive blocks
+  if (archive_write_open2(w, &ctx_, nullptr, WriteCallback, CloseCallback, nullptr) != ARCHIVE_OK)
     return WriteFailure("opening the archive output");
 
   links_.reset(archive_entry_linkresolver_new());

@@ -1,5 +1,8 @@
 // The golden side of a file-level clone: one filesystem's tree as a pax tar archive
-// compressed with zstd (libarchive), streamed strictly sequentially to a sink.
+// (libarchive) compressed with zstd, streamed strictly sequentially to a sink. The
+// zstd stream is one frame with a content checksum (libzstd directly, since
+// libarchive's zstd filter writes none), so `zstd -d`, `tar --zstd -x` and
+// ExtractTree all detect corruption, not only truncation.
 //
 // What the archive holds, per entry (pax "interchange" format, one extended header
 // per entry):
@@ -39,7 +42,7 @@ struct TreeWriteOptions {
   // here is left out entirely.
   std::vector<std::string> exclude;
   int zstd_level = 3;
-  int zstd_threads = 0;  // 0: libzstd's default (single-threaded); >0: zstd worker threads
+  int zstd_threads = 0;  // 0: compress in the calling thread; >0: that many zstd worker threads
   // Do not descend into directories on another filesystem or mount (also bind
   // mounts of the same filesystem); the mount point directory itself is archived.
   bool one_file_system = true;
