@@ -14,6 +14,7 @@
 #include <set>
 
 #include "golden/fs_walk.h"
+#include "util/escape.h"
 #include "util/fd.h"
 
 namespace ka::golden {
@@ -292,6 +293,13 @@ Status TreeArchiver::ArchiveEntry(EntryPtr entry) {
   } else if (excluded) {
     return Status::Ok();
   }
+  // libarchive 3.6.2 creates such paths on the node (it chdirs down the tree) but
+  // then restores owner, mode and times relative to the wrong directory: refuse
+  // here, before any node is half done.
+  if (rel.size() >= PATH_MAX - 1)
+    return Status::Invalid("path " + EscapeBytes(rel.substr(0, 80)) + "... is " + std::to_string(rel.size()) +
+                           " bytes long: the node cannot restore paths of PATH_MAX (" + std::to_string(PATH_MAX) +
+                           ") bytes or more; exclude a directory above it");
   archive_entry_copy_pathname(e, rel.c_str());
 
   // Holes only for files with fewer blocks than bytes (see the header).

@@ -6,8 +6,9 @@
 //
 // What the archive holds, per entry (pax "interchange" format, one extended header
 // per entry):
-//  - paths relative to the root, plain: "." for the root directory itself, then
-//    "etc", "etc/passwd", ... (no "./" prefix, no leading '/'); names are raw bytes
+//  - paths relative to the root, plain: "./" for the root directory itself, then
+//    "etc/", "etc/passwd", ... (no "./" prefix otherwise, no leading '/'; tar's
+//    trailing '/' on directories); names are raw bytes
 //    (hdrcharset=BINARY), so non-UTF-8 names survive whatever the locale;
 //  - numeric uid/gid only (no user or group names: nothing is remapped anywhere);
 //  - mode with setuid/setgid/sticky, mtime/atime/ctime with nanoseconds;
@@ -16,7 +17,8 @@
 //    followed), char/block devices, fifos;
 //  - all xattrs (user.*, trusted.*, security.* incl. security.capability), POSIX
 //    ACLs (access and default, numeric ids), file flags (chattr).
-// Sockets cannot be stored in tar: they are skipped and counted.
+// Sockets cannot be stored in tar: they are skipped and counted. Paths of PATH_MAX
+// (4096) bytes or more are refused (libarchive 3.6.2 cannot restore their metadata).
 //
 // Holes: a file is stored sparse when libarchive finds holes (SEEK_HOLE) AND its
 // allocated size (st_blocks * 512) is below its logical size. A fully allocated
