@@ -44,8 +44,10 @@ double Mib(uint64_t b) { return static_cast<double>(b) / (1 << 20); }
 TreeCommands::TreeCommands(CLI::App& app) {
   archive_ = app.add_subcommand("tree-archive", "Write the zstd-compressed pax archive of a directory tree (helper)");
   archive_->add_option("dir", dir_, "Root of the tree (a mounted filesystem)")->required();
-  archive_->add_option("--exclude", exclude_,
-                       "Directory (relative to DIR) archived empty: itself but none of its contents (repeatable)");
+  archive_
+      ->add_option("--exclude", exclude_,
+                   "Directory (relative to DIR) archived empty: itself but none of its contents (repeatable)")
+      ->allow_extra_args(false);  // one value per --exclude: "--exclude tmp DIR" keeps DIR
   archive_->add_option("-o,--output", output_, "Archive file to write, - for stdout")->capture_default_str();
   archive_->add_option("--zstd-level", level_, "zstd compression level")
       ->capture_default_str()
@@ -62,8 +64,10 @@ TreeCommands::TreeCommands(CLI::App& app) {
 
   manifest_ = app.add_subcommand("tree-manifest", "Print the manifest of a tree, to compare clones (helper)");
   manifest_->add_option("dir", dir_, "Root of the tree")->required();
-  manifest_->add_option("--exclude-contents", exclude_,
-                        "Directory (relative to DIR) listed without its contents (repeatable)");
+  manifest_
+      ->add_option("--exclude-contents", exclude_,
+                   "Directory (relative to DIR) listed without its contents (repeatable)")
+      ->allow_extra_args(false);
   manifest_->add_flag("--no-hash", no_hash_, "Do not hash file contents (metadata only; much faster)");
   manifest_->add_flag("--cross-filesystems", cross_filesystems_, "Descend into other filesystems and mounts below DIR");
 }
