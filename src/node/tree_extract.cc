@@ -86,14 +86,15 @@ Status CheckInside(const char* name, const char* what, const std::string& entry)
   std::string p = name != nullptr ? name : "";
   if (p.empty()) return Status::Corruption("archive entry without a " + std::string(what) + " after " + entry);
   if (p[0] == '/')
-    return Status::Refused("refusing archive entry " + entry + ": absolute " + what + " " + EscapeBytes(p));
+    return Status::Refused("refusing archive entry " + entry + ": absolute " + what + " " + EscapeBytes(p) +
+                           " (check where the archive came from)");
   size_t pos = 0;
   while (pos <= p.size()) {
     size_t slash = p.find('/', pos);
     if (slash == std::string::npos) slash = p.size();
     if (p.compare(pos, slash - pos, "..") == 0 && slash - pos == 2)
       return Status::Refused("refusing archive entry " + entry + ": " + what + " " + EscapeBytes(p) +
-                             " goes up with '..'");
+                             " goes up with '..' (check where the archive came from)");
     pos = slash + 1;
   }
   return Status::Ok();
@@ -198,7 +199,7 @@ Status Extractor::WriteFailure(const std::string& what, const std::string& entry
   std::string text = what + " " + entry + ": " + m;
   if (m.find("symlink") != std::string::npos || m.find("..") != std::string::npos ||
       m.find("absolute") != std::string::npos)
-    return Status::Refused("refusing archive entry " + entry + ": " + m);
+    return Status::Refused("refusing archive entry " + entry + ": " + m + " (check where the archive came from)");
   return Status::Io(text);
 }
 

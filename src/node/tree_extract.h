@@ -37,6 +37,8 @@ struct ExtractStats {
 // Reads the archive from `fd` strictly sequentially until EOF (a pipe is fine) and
 // extracts it under `root` (an existing directory). A truncated or corrupt archive
 // is Status::Corruption naming the entry reached; entries already extracted stay.
+// On any error it stops reading at once: close `fd` then, so that whoever writes
+// into the other end of a pipe gets EPIPE instead of blocking.
 Result<ExtractStats> ExtractTree(int fd, const std::string& root);
 
 }  // namespace ka::node

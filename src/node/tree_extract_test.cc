@@ -309,16 +309,21 @@ TEST(TreeExtract, RefusesEntriesLeavingTheRoot) {
       {"through a symlink", {{"sym", AE_IFLNK, "", "../elsewhere"}, {"sym/x", AE_IFREG, "escaped"}}},
       {"through an absolute symlink", {{"abs", AE_IFLNK, "", outer / "elsewhere"}, {"abs/x", AE_IFREG, "escaped"}}},
       {"hardlink to outside", {{"hl", AE_IFREG, "", "../elsewhere/target", true}}},
+      {"hardlink through a symlink",
+       {{"sym", AE_IFLNK, "", "../elsewhere"}, {"hl", AE_IFREG, "", "sym/target", true}, {"hl", AE_IFREG, "new"}}},
   };
   treetest::WriteFile(outer / "elsewhere/target", "outside\n");
   for (const auto& c : cases) {
     auto r = treetest::ExtractString(MakeArchive(c.entries), root);
     ASSERT_FALSE(r.ok()) << c.what;
     EXPECT_EQ(r.status().code(), Status::Code::kRefused) << c.what << ": " << r.status().ToString();
+    EXPECT_EQ(r.status().message().rfind("refusing archive entry '", 0), 0u) << r.status().message();
     struct stat st {};
     EXPECT_NE(::lstat((outer / "x").c_str(), &st), 0) << c.what;
     EXPECT_NE(::lstat((outer / "elsewhere/x").c_str(), &st), 0) << c.what;
-    EXPECT_EQ(treetest::ReadFile(outer / "elsewhere/target"), "outside\n");
+    EXPECT_EQ(treetest::ReadFile(outer / "elsewhere/target"), "outside\n") << c.what;
+    ASSERT_EQ(::lstat((outer / "elsewhere/target").c_str(), &st), 0);
+    EXPECT_EQ(st.st_nlink, 1u) << c.what;
   }
   // Symlinks themselves may point anywhere: they are data, not followed.
   TempDir ok;
