@@ -252,7 +252,7 @@ struct Entry {
   std::string data;
   std::string link;  // symlink target or hardlink target
   bool hardlink = false;
-  int64_t uid = 0, gid = 0;
+  int64_t uid = -1, gid = -1;  // -1: ours (so that tests without root can extract)
   std::string uname, gname;
 };
 
@@ -276,8 +276,8 @@ std::string MakeArchive(const std::vector<Entry>& entries) {
     archive_entry_set_pathname(ae, e.path.c_str());
     archive_entry_set_filetype(ae, e.type);
     archive_entry_set_perm(ae, e.type == AE_IFDIR ? 0755 : 0644);
-    archive_entry_set_uid(ae, e.uid);
-    archive_entry_set_gid(ae, e.gid);
+    archive_entry_set_uid(ae, e.uid >= 0 ? e.uid : ::geteuid());
+    archive_entry_set_gid(ae, e.gid >= 0 ? e.gid : ::getegid());
     if (!e.uname.empty()) archive_entry_set_uname(ae, e.uname.c_str());
     if (!e.gname.empty()) archive_entry_set_gname(ae, e.gname.c_str());
     if (e.hardlink) archive_entry_set_hardlink(ae, e.link.c_str());
