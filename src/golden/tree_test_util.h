@@ -481,6 +481,7 @@ inline void BuildVariedTree(const std::string& root) {
   SetFlags(p("append-only"), FS_APPEND_FL);
   SetFlags(p("immutable"), FS_IMMUTABLE_FL);
   SetFlags(p("immutable-dir"), FS_IMMUTABLE_FL);
+  SetFlags(root, FS_IMMUTABLE_FL | FS_NODUMP_FL);  // the root too (it exists on the node already)
 }
 
 // WriteTree(src) -> pipe -> ExtractTree(dst) with the writer in another thread.

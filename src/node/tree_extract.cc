@@ -3,11 +3,13 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <linux/posix_acl.h>
 #include <linux/posix_acl_xattr.h>
 #include <locale.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -183,8 +185,9 @@ class Extractor {
   // restores their times at once instead of after their contents (so creating the
   // contents changes their mtime again), and never restores their default ACL (its
   // deferred fixup lacks the directory's mode). They are extracted without ACLs
-  // first (nothing inherits a default ACL); at the end libarchive restores the
-  // rest (times last) once more, then we set their ACLs ourselves.
+  // first (nothing inherits a default ACL) and without file flags (an immutable
+  // flag would block their contents); at the end libarchive restores the rest
+  // (times last) once more, then we set their ACLs and flags ourselves.
   std::vector<EntryPtr> existing_dirs_;
 };
 
@@ -214,6 +217,7 @@ Status Extractor::ExtractOne(struct archive_entry* e, const std::string& shown) 
     if (!copy) return Status::Io("libarchive: out of memory");
     existing_dirs_.push_back(std::move(copy));
     archive_entry_acl_clear(e);
+    archive_entry_set_fflags(e, 0, 0);  // an immutable flag now would block its contents
   }
   if (archive_write_header(out_.get(), e) != ARCHIVE_OK) return WriteFailure("extracting", shown);
   if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0) {
@@ -267,17 +271,21 @@ Status Extractor::RestoreExistingDirs() {
   if (!out_) return Status::Io("libarchive: out of memory");
   if (archive_write_disk_set_options(out_.get(), kExtractFlags) != ARCHIVE_OK)
     return Status::Io("libarchive extract options: " + ArchiveMessage(out_.get()));
-  struct Acls {
+  struct Later {
     std::string path, shown, access, def;
+    unsigned long set = 0, clear = 0;
   };
-  std::vector<Acls> acls;
+  std::vector<Later> later;
   for (auto it = existing_dirs_.rbegin(); it != existing_dirs_.rend(); ++it) {
     struct archive_entry* e = it->get();
     const char* path = archive_entry_pathname(e);
     const std::string shown = "'" + EscapeBytes(path) + "'";
-    acls.push_back({path, shown, AclXattrValue(e, ARCHIVE_ENTRY_ACL_TYPE_ACCESS),
-                    AclXattrValue(e, ARCHIVE_ENTRY_ACL_TYPE_DEFAULT)});
+    Later l{path, shown, AclXattrValue(e, ARCHIVE_ENTRY_ACL_TYPE_ACCESS),
+            AclXattrValue(e, ARCHIVE_ENTRY_ACL_TYPE_DEFAULT)};
+    archive_entry_fflags(e, &l.set, &l.clear);
+    later.push_back(l);
     archive_entry_acl_clear(e);
+    archive_entry_set_fflags(e, 0, 0);
     if (archive_write_header(out_.get(), e) != ARCHIVE_OK || archive_write_finish_entry(out_.get()) != ARCHIVE_OK)
       return WriteFailure("restoring metadata of existing directory", shown);
   }
@@ -285,9 +293,20 @@ Status Extractor::RestoreExistingDirs() {
     return Status::Io("restoring metadata of existing directories: " + ArchiveMessage(out_.get()));
   // After the chmod: libarchive's entry mode carries the ACL's group entry in its
   // group bits, and a chmod after the ACL would turn that into the ACL's mask.
-  for (const auto& a : acls) {
-    KA_RETURN_IF_ERROR(SetAclXattr(a.path.c_str(), "system.posix_acl_access", a.access, a.shown));
-    KA_RETURN_IF_ERROR(SetAclXattr(a.path.c_str(), "system.posix_acl_default", a.def, a.shown));
+  // File flags last: libarchive sets them before the times, which an immutable
+  // directory then refuses. (libarchive's fflags bits are the Linux FS_*_FL ones.)
+  for (const auto& l : later) {
+    KA_RETURN_IF_ERROR(SetAclXattr(l.path.c_str(), "system.posix_acl_access", l.access, l.shown));
+    KA_RETURN_IF_ERROR(SetAclXattr(l.path.c_str(), "system.posix_acl_default", l.def, l.shown));
+    if (l.set == 0 && l.clear == 0) continue;
+    UniqueFd fd(::open(l.path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    unsigned flags = 0;
+    if (!fd.valid() || ::ioctl(fd.get(), FS_IOC_GETFLAGS, &flags) != 0) {
+      return Status::Io(ErrnoMessage("reading the file flags of " + l.shown, errno));
+    }
+    flags = static_cast<unsigned>((flags & ~l.clear) | l.set);
+    if (::ioctl(fd.get(), FS_IOC_SETFLAGS, &flags) != 0)
+      return Status::Io(ErrnoMessage("restoring the file flags (chattr) of " + l.shown, errno));
   }
   return Status::Ok();
 }

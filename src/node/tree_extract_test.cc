@@ -113,6 +113,7 @@ TEST(TreeExtract, RoundTripKeepsEverything) {
   EXPECT_NE(treetest::GetFlags(dst / "immutable") & FS_IMMUTABLE_FL, 0u);
   EXPECT_NE(treetest::GetFlags(dst / "immutable-dir") & FS_IMMUTABLE_FL, 0u);
   EXPECT_NE(treetest::GetFlags(dst / "append-only") & FS_APPEND_FL, 0u);
+  EXPECT_NE(treetest::GetFlags(dst.path()) & FS_IMMUTABLE_FL, 0u);
   EXPECT_EQ(treetest::ReadFile(dst / "bad-\xff\xfe-utf8"), "not utf-8\n");
   EXPECT_EQ(treetest::ReadFile(dst / "new\nline"), "newline\n");
   EXPECT_EQ(treetest::ReadFile(dst / std::string(200, 'n')), "long name\n");
