@@ -19,7 +19,7 @@ RUN_PKGS=(
   iproute2 iputils-ping ethtool iperf3 procps psmisc util-linux fdisk
   coreutils xxd python3 time
   e2fsprogs dosfstools xfsprogs btrfs-progs mtools jfsutils reiserfsprogs
-  acl attr libcap2-bin kmod busybox-static openssh-client
+  acl attr libcap2-bin kmod busybox-static openssh-client zstd
 )
 
 missing=()

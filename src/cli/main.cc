@@ -10,6 +10,7 @@
 #include "chain/sender.h"
 #include "cli/clone_cmd.h"
 #include "cli/layout_cmd.h"
+#include "cli/tree_cmd.h"
 #include "util/log.h"
 #include "util/units.h"
 
@@ -111,10 +112,12 @@ int main(int argc, char** argv) {
 
   ka::cli::LayoutCommands layout_cmds(app);  // ka describe, ka partition
   ka::cli::CloneCommands clone_cmds(app);    // ka serve, ka join
+  ka::cli::TreeCommands tree_cmds(app);      // ka tree-archive, tree-extract, tree-manifest
 
   CLI11_PARSE(app, argc, argv);
   if (layout_cmds.parsed()) return layout_cmds.Run(verbose);
   if (clone_cmds.parsed()) return clone_cmds.Run(verbose);
+  if (tree_cmds.parsed()) return tree_cmds.Run(verbose);
 
   if (send->parsed()) {
     so.buffer = ka::ParseSize(send_buffer).value();

@@ -1,0 +1,74 @@
+// The golden side of a file-level clone: one filesystem's tree as a pax tar archive
+// (libarchive) compressed with zstd, streamed strictly sequentially to a sink. The
+// zstd stream is one frame with a content checksum (libzstd directly, since
+// libarchive's zstd filter writes none), so `zstd -d`, `tar --zstd -x` and
+// ExtractTree all detect corruption, not only truncation.
+//
+// What the archive holds, per entry (pax "interchange" format, one extended header
+// per entry):
+//  - paths relative to the root, plain: "./" for the root directory itself, then
+//    "etc/", "etc/passwd", ... (no "./" prefix otherwise, no leading '/'; tar's
+//    trailing '/' on directories); names are raw bytes
+//    (hdrcharset=BINARY), so non-UTF-8 names survive whatever the locale;
+//  - numeric uid/gid only (no user or group names: nothing is remapped anywhere);
+//  - mode with setuid/setgid/sticky, mtime/atime/ctime with nanoseconds;
+//  - regular files (sparse ones as pax sparse 1.0 with their data map: holes are
+//    not stored), hardlinks (first name carries the data), symlinks (never
+//    followed), char/block devices, fifos;
+//  - all xattrs (user.*, trusted.*, security.* incl. security.capability), POSIX
+//    ACLs (access and default, numeric ids), file flags (chattr).
+// Sockets cannot be stored in tar: they are skipped and counted. Paths of PATH_MAX
+// (4096) bytes or more are refused (libarchive 3.6.2 cannot restore their metadata).
+//
+// Holes: a file is stored sparse when libarchive finds holes (SEEK_HOLE) AND its
+// allocated size (st_blocks * 512) is below its logical size. A fully allocated
+// file whose extents are merely unwritten (fallocate, e.g. a swap file) reads as
+// holes through SEEK_HOLE but is stored with its zeros, so the clone stays fully
+// allocated (swapon refuses files with holes). Allocated blocks of zeros stay
+// allocated too (no ARCHIVE_EXTRACT_SPARSE-style hole punching on either side).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "util/status.h"
+
+namespace ka::golden {
+
+struct TreeWriteOptions {
+  // Paths relative to root ("tmp", "var/cache/apt"; a leading "./" or '/' and
+  // trailing '/' are ignored). A directory named here is archived itself (owner,
+  // mode, times, xattrs) but none of its contents; any other kind of entry named
+  // here is left out entirely.
+  std::vector<std::string> exclude;
+  int zstd_level = 3;
+  int zstd_threads = 0;  // 0: compress in the calling thread; >0: that many zstd worker threads
+  // Do not descend into directories on another filesystem or mount (also bind
+  // mounts of the same filesystem); the mount point directory itself is archived.
+  bool one_file_system = true;
+};
+
+struct TreeWriteStats {
+  uint64_t entries = 0;          // archive entries written
+  uint64_t file_bytes = 0;       // logical sizes of regular files (each inode once)
+  uint64_t data_bytes = 0;       // bytes of file data actually read (holes excluded)
+  uint64_t archive_bytes = 0;    // compressed bytes handed to the sink
+  uint64_t skipped_sockets = 0;  // sockets found and not archived
+};
+
+// Receives the compressed archive in order; a non-ok Status aborts WriteTree at
+// once (the sink is not called again) and is returned as is.
+using Sink = std::function<Status(const void* data, size_t n)>;
+
+// Archives the tree under `root` (a directory; a symlink given as root is
+// followed, nothing below it is) to `sink`. Any entry that cannot be read fully
+// (unreadable file, xattrs, ACLs) is an error naming it: nothing is skipped
+// silently.
+Result<TreeWriteStats> WriteTree(const std::string& root, const TreeWriteOptions& options, const Sink& sink);
+
+// "tmp", "var/cache/apt" from "./tmp/", "/var/cache/apt"; "." for the root.
+std::string NormalizeRelativePath(const std::string& path);
+
+}  // namespace ka::golden
