@@ -118,7 +118,6 @@ int CloneCommands::Run(bool verbose) {
     return 2;
   }
   jo_.receive.buffer = b.value();
-  jo_.receive.output = "clone";  // informational; the output is made in-process
   InitLogging(jo_.receive.name.empty() ? "join" : jo_.receive.name, verbose);
   return node::RunJoin(jo_);
 }

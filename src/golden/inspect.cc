@@ -18,6 +18,7 @@
 #include "layout/desc_writer.h"
 #include "layout/describe.h"
 #include "layout/disk.h"
+#include "layout/from_table.h"
 #include "layout/run_tool.h"
 #include "layout/validate.h"
 #include "util/log.h"
@@ -160,12 +161,12 @@ Status Golden::Inspect(const InspectOptions& o) {
   std::set<int> numbers;
   const auto& layout = desc->layout;
   const auto& table = desc->table;
+  std::vector<layout::TableEntry> in_order = layout::EntriesInLineOrder(table);
+  if (in_order.size() != layout.partitions.size())
+    return Status::Io("internal: the golden's desc and table differ in length");
   for (size_t i = 0; i < layout.partitions.size(); ++i) {
     const auto& lp = layout.partitions[i];
-    const layout::TableEntry* te = nullptr;
-    for (const auto& e : table.entries)
-      if (lp.number && e.number == *lp.number) te = &e;
-    if (!te) return Status::Io("internal: partition on desc line " + std::to_string(lp.line) + " has no table entry");
+    const layout::TableEntry* te = &in_order[i];
     numbers.insert(te->number);
     GoldenPart gp;
     auto& m = gp.info;
@@ -212,9 +213,9 @@ Status Golden::Inspect(const InspectOptions& o) {
   KA_RETURN_IF_ERROR(ReadBootCode(o));
 
   layout::Layout out = desc->layout;
-  for (auto& lp : out.partitions)
+  for (size_t i = 0; i < out.partitions.size(); ++i)
     for (const auto& gp : parts_)
-      if (lp.number && *lp.number == gp.info.number) lp.mount = gp.info.mount;
+      if (in_order[i].number == gp.info.number) out.partitions[i].mount = gp.info.mount;
   if (!o.layout_file.empty()) KA_RETURN_IF_ERROR(ApplyLayoutFile(o, out));
   manifest_.desc = layout::WriteDesc(out);
   for (const auto& gp : parts_) manifest_.partitions.push_back(gp.info);
