@@ -3,18 +3,21 @@
 #include <cstdio>
 
 #include "golden/generator_source.h"
+#include "util/interrupt.h"
 #include "util/log.h"
 #include "util/units.h"
 
 namespace ka::golden {
 
 int RunServe(const ServeOptions& options) {
+  InterruptCleanup interrupt;  // Ctrl-C must not leave the golden's mounts and loop devices behind
   auto golden = Golden::Open(options.golden);
   if (!golden.ok()) {
     LogError("cannot serve {}: {}", options.golden.source, golden.status().ToString());
     return 2;
   }
   Golden& g = **golden;
+  interrupt.Set([&g] { (void)g.Close(); });
   std::fputs(g.Summary().c_str(), stderr);
   const Manifest& m = g.manifest();
   if (options.dry_run) {

@@ -55,6 +55,9 @@ Result<ToolOutput> RunTool(const std::vector<std::string>& argv, const std::stri
   if (pid < 0) return Status::Io(ErrnoMessage("fork for " + argv[0], errno));
   if (pid == 0) {
     signal(SIGPIPE, SIG_DFL);
+    sigset_t none;  // signals a parent thread blocks (InterruptCleanup) are not the tool's business
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
     ::dup2(in_r.get(), STDIN_FILENO);
     ::dup2(out_w.get(), STDOUT_FILENO);
     ::dup2(err_w.get(), STDERR_FILENO);

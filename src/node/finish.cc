@@ -48,6 +48,9 @@ Status EnsureExcludedDirs(const std::string& root, const golden::Manifest& m) {
 Status WriteBootCode(const std::string& disk, const std::string& hex) {
   std::string code;
   for (size_t i = 0; i + 1 < hex.size(); i += 2) code += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  // Bytes 440-445 are the disk signature and a reserved word: they belong to the
+  // table just written (PARTUUIDs are made from the signature) and stay.
+  if (code.size() > 440) code.resize(440);
   UniqueFd fd(::open(disk.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd.valid()) return Status::Io("writing the boot code: cannot open " + disk + ": " + std::strerror(errno));
   if (::pwrite(fd.get(), code.data(), code.size(), 0) != static_cast<ssize_t>(code.size()) || ::fsync(fd.get()) != 0)

@@ -17,6 +17,7 @@
 #include "node/identity.h"
 #include "node/runner.h"
 #include "node/target.h"
+#include "util/interrupt.h"
 #include "util/log.h"
 
 namespace ka::node {
@@ -101,6 +102,8 @@ Status Join::Finish() {
 }
 
 int Join::Run() {
+  InterruptCleanup interrupt;  // a node stopped by a signal leaves its disk marked not cloned, nothing mounted
+  interrupt.Set([this] { (void)target_.MarkNotCloned(); });
   auto disk = ops_.Inspect(opt_.disk);
   if (!disk.ok()) {
     LogError("--disk {}: {}", opt_.disk, disk.status().ToString());

@@ -46,7 +46,9 @@ std::string Lower(std::string s) {
 
 // xfs refuses a second filesystem with the same UUID on one kernel: clones
 // share their golden's UUID (test beds and the golden's host mount several).
-std::string MountData(const std::string& type) { return type == "xfs" ? "nouuid" : ""; }
+// Its speculative preallocation would fill holes of sparse files that are
+// written block by block: allocsize keeps it small, so holes stay holes.
+std::string MountData(const std::string& type) { return type == "xfs" ? "nouuid,allocsize=64k" : ""; }
 
 FsSpec SpecOf(const golden::ManifestPartition& p) {
   FsSpec s;
@@ -125,12 +127,12 @@ Status Target::Check(const golden::Manifest& m, const std::string& disk) {
 }
 
 Status Target::ClearBootCode() {
-  // Old boot code must not start a half-written system: zero the MBR's 446
-  // bytes and, on MBR disks, the gap before the first partition (where GRUB's
+  // Old boot code must not start a half-written system: zero the MBR's boot
+  // code (bytes 0-439; 440-445 hold the disk signature, part of the table) and, on MBR disks, the gap before the first partition (where GRUB's
   // core image lives); the contents of BIOS boot partitions (GPT) as well.
   const auto& table = applied_.plan.table;
   uint64_t sector = table.sector_size;
-  KA_RETURN_IF_ERROR(ZeroRange(disk_, 0, 446));
+  KA_RETURN_IF_ERROR(ZeroRange(disk_, 0, 440));
   uint64_t first = UINT64_MAX;
   for (const auto& e : table.entries) first = std::min(first, e.start);
   if (table.label == layout::TableLabel::kMbr && first != UINT64_MAX && first > 1)

@@ -32,6 +32,9 @@ Result<Subprocess> Subprocess::Start(const std::string& command, Pipe direction)
     // pipe end on stdin or stdout, default SIGPIPE.
     ::setpgid(0, 0);
     signal(SIGPIPE, SIG_DFL);
+    sigset_t none;  // signals a parent thread blocks (InterruptCleanup) are not the tool's business
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
     if (direction == Pipe::kToStdin) {
       ::dup2(fds[0], STDIN_FILENO);
     } else {

@@ -75,4 +75,4 @@ cc_same_manifest() {
 }
 
 # cc_table DISK: sfdisk's dump without the device names
-cc_table() { sfdisk --dump "$1" | sed -e "s#$1#DISK#g" -e '/^device:/d'; }
+cc_table() { sfdisk --dump "$1" | sed -E -e "s#^$1p?([0-9]+) #DISK\1 #" -e '/^device:/d'; }

@@ -66,10 +66,10 @@ spid=$BED_LAST_PID
 bed_wait_tcp 0 30765 60 || { bed_dump "$W/serve.log"; bed_die "the server did not start"; }
 for i in 1 2 3; do
   d=D$i
-  ka_bg "$i" "$W/join$i.log" join --disk "${!d}" --server "$(bed_ip 0)" --secret-file "$W/secret" --name "node$i"
+  ka_bg "$i" "$W/join$i.log" join --disk "${!d}" --server "$(bed_ip 0)" --session "$S" --secret-file "$W/secret" --name "node$i"
   eval "jpid$i=$BED_LAST_PID"
 done
-ka_bg 4 "$W/join4.log" join --disk "$DS" --server "$(bed_ip 0)" --secret-file "$W/secret" --name small
+ka_bg 4 "$W/join4.log" join --disk "$DS" --server "$(bed_ip 0)" --session "$S" --secret-file "$W/secret" --name small
 jpid4=$BED_LAST_PID
 logs=("$W/serve.log" "$W/join1.log" "$W/join2.log" "$W/join3.log" "$W/join4.log")
 
@@ -101,7 +101,7 @@ cc_filter_individual "$W/g1.man" "$W/g1.cmp"
 echo "    / has $(wc -l <"$W/g1.man") entries, /srv $(wc -l <"$W/g6.man")"
 
 fs_ids() { # DISK N: TYPE UUID LABEL of partition N
-  local r; r=$(cc_part_range "$1" "$2"); set -- "$1" $r
+  local r; r=$(cc_part_range "$1" "$2"); [[ -n $r ]] || return 0; set -- "$1" $r
   blkid -p -o export -O "$2" -S "$3" "$1" | grep -E '^(TYPE|UUID|LABEL)=' | sort | tr '\n' ' '
 }
 for i in 1 2 3; do
