@@ -88,8 +88,8 @@ for i in $(seq 1 "$nodes"); do
     verdict="cannot mount its filesystems" host=? keys=? mid=?
   fi
   [[ $verdict == identical ]] || rc=1
-  printf '   node%-3s %-10s %s entries identical to the golden: %s; hostname %s, machine-id %s bytes, %s ssh host keys\n' \
-    "$i" "$d" "$(( $(wc -l <"$w/g.root.cmp") + $(wc -l <"$w/g.boot.man") ))" "$verdict" "$host" "$mid" "$keys"
+  printf '   node%-3s %-10s %s (%s entries compared); hostname %s, machine-id %s bytes, %s ssh host keys\n' \
+    "$i" "$d" "$verdict" "$(( $(wc -l <"$w/g.root.cmp") + $(wc -l <"$w/g.boot.man") ))" "$host" "$mid" "$keys"
 done
 cc_umount_all
 python3 - "$w/report.json" <<'PY'

@@ -1,5 +1,8 @@
 #include "cli/clone_cmd.h"
 
+#include <fstream>
+#include <sstream>
+
 #include "util/log.h"
 #include "util/units.h"
 
@@ -9,9 +12,10 @@ CloneCommands::CloneCommands(CLI::App& app) {
   auto& g = so_.golden;
   auto& s = so_.send;
   serve_ = app.add_subcommand("serve", "Clone a golden disk, disk image or the running system onto N nodes (ka join)");
-  serve_->set_config("--config", "",
-                     "Read defaults from this file (the seed's replication.conf): one 'option = value' per line, with "
-                     "the long option names (exclude = [\"/tmp\", \"/var/cache\"]); flags override it");
+  // Read by ExpandConfig before parsing; declared here for --help.
+  serve_->add_option("--config", config_,
+                     "Read options from this file (the seed's replication.conf): one 'option = value' per line, "
+                     "with the long option names (exclude = [\"/tmp\", \"/var/cache\"]); the command line wins");
   serve_->add_option("-n,--nodes", s.nodes, "Number of nodes to clone")->required()->check(CLI::Range(1, 10000));
   serve_->add_option("--source", g.source,
                      "The golden: a disk image file, a block device (/dev/sda), or / for the running system")
@@ -97,6 +101,108 @@ CloneCommands::CloneCommands(CLI::App& app) {
   join_->add_option("--then", jo_.then, "After a successful clone: exit, reboot or poweroff")
       ->capture_default_str()
       ->check(CLI::IsMember({"exit", "reboot", "poweroff"}));
+}
+
+namespace {
+
+std::string Trim(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  size_t i = 0;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  return s.substr(i);
+}
+
+std::string Unquote(std::string v) {
+  v = Trim(v);
+  if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) v = v.substr(1, v.size() - 2);
+  return v;
+}
+
+// ["a", "b"] or a single value.
+std::vector<std::string> Values(const std::string& raw) {
+  std::string v = Trim(raw);
+  if (v.size() < 2 || v.front() != '[' || v.back() != ']') return {Unquote(v)};
+  std::vector<std::string> out;
+  std::string inner = v.substr(1, v.size() - 2), cur;
+  char quote = 0;
+  for (char c : inner) {
+    if (quote) {
+      if (c == quote) quote = 0;
+      else cur += c;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == ',') {
+      out.push_back(Trim(cur));
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!Trim(cur).empty()) out.push_back(Trim(cur));
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> CloneCommands::ExpandConfig(int argc, char** argv) const {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto sub = std::find(args.begin(), args.end(), "serve");
+  if (sub == args.end()) return args;
+  size_t at = static_cast<size_t>(sub - args.begin()) + 1;
+  std::string file;
+  std::vector<std::string> rest;
+  std::vector<const CLI::Option*> given;
+  for (size_t i = at; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--config" && i + 1 < args.size()) {
+      file = args[++i];
+      continue;
+    }
+    if (a.rfind("--config=", 0) == 0) {
+      file = a.substr(9);
+      continue;
+    }
+    if (a.size() >= 2 && a[0] == '-') {
+      std::string name = a.substr(0, a.find('='));
+      if (const CLI::Option* o = serve_->get_option_no_throw(name)) given.push_back(o);
+    }
+    rest.push_back(a);
+  }
+  if (file.empty()) return args;
+  std::ifstream in(file);
+  if (!in) return Status::Invalid("--config " + file + ": cannot read it");
+  std::vector<std::string> from_file;
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    std::string t = Trim(line);
+    if (t.empty() || t[0] == '#' || t[0] == ';' || t == "[serve]") continue;
+    auto eq = t.find('=');
+    std::string where = "--config " + file + " line " + std::to_string(n);
+    if (eq == std::string::npos) return Status::Invalid(where + ": expected 'option = value'");
+    std::string key = Trim(t.substr(0, eq));
+    std::replace(key.begin(), key.end(), '_', '-');
+    const CLI::Option* o = serve_->get_option_no_throw("--" + key);
+    if (!o || key == "config" || key == "help")
+      return Status::Invalid(where + ": '" + key + "' is not an option of ka serve (see ka serve --help)");
+    if (std::find(given.begin(), given.end(), o) != given.end()) continue;  // the command line wins
+    std::vector<std::string> values = Values(t.substr(eq + 1));
+    if (o->get_expected_min() == 0) {  // a flag
+      std::string v = values.empty() ? "" : values[0];
+      if (v == "true" || v == "yes" || v == "1") from_file.push_back("--" + key);
+      else if (v != "false" && v != "no" && v != "0") return Status::Invalid(where + ": " + key + " takes true or false");
+      continue;
+    }
+    for (const auto& v : values) {
+      from_file.push_back("--" + key);
+      from_file.push_back(v);
+    }
+  }
+  std::vector<std::string> out(args.begin(), args.begin() + static_cast<long>(at));
+  out.insert(out.end(), from_file.begin(), from_file.end());
+  out.insert(out.end(), rest.begin(), rest.end());
+  return out;
 }
 
 bool CloneCommands::parsed() const { return serve_->parsed() || join_->parsed(); }

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "chain/receiver.h"
 #include "chain/sender.h"
@@ -114,7 +115,18 @@ int main(int argc, char** argv) {
   ka::cli::CloneCommands clone_cmds(app);    // ka serve, ka join
   ka::cli::TreeCommands tree_cmds(app);      // ka tree-archive, tree-extract, tree-manifest
 
-  CLI11_PARSE(app, argc, argv);
+  // `ka serve --config FILE`: the file's options join the command line first.
+  auto args = clone_cmds.ExpandConfig(argc, argv);
+  if (!args.ok()) {
+    std::fprintf(stderr, "ka serve: %s\n", args.status().message().c_str());
+    return 2;
+  }
+  std::vector<std::string> reversed(args->rbegin(), args->rend());  // CLI11 takes them last first
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
   if (layout_cmds.parsed()) return layout_cmds.Run(verbose);
   if (clone_cmds.parsed()) return clone_cmds.Run(verbose);
   if (tree_cmds.parsed()) return tree_cmds.Run(verbose);

@@ -447,6 +447,9 @@ Status Golden::ReadBootCode(const InspectOptions& o) {
 // The operator's desc replaces the golden's table: every streamed partition
 // needs a partition of the same number, the same filesystem type, and room.
 Status Golden::ApplyLayoutFile(const InspectOptions& o, layout::Layout& out) {
+  auto golden_numbers_r = layout::PartitionNumbers(out);
+  if (!golden_numbers_r.ok()) return golden_numbers_r.status();
+  const std::vector<int>& golden_numbers = golden_numbers_r.value();
   std::string text = ReadSmallFile(o.layout_file);
   if (text.empty()) return Status::Invalid("--layout " + o.layout_file + ": cannot read it or it is empty");
   auto parsed = layout::ParseDesc(text);
@@ -474,7 +477,14 @@ Status Golden::ApplyLayoutFile(const InspectOptions& o, layout::Layout& out) {
     if (p.label.empty()) p.label = m.label;
     if (p.mount.empty()) p.mount = m.mount;
     p.number = m.number;
+    // GPT: the golden's partition GUID, so PARTUUID= in fstab and bootloaders still names it.
+    if (p.partuuid.empty() && l.label == out.label)
+      for (size_t i = 0; i < out.partitions.size(); ++i)
+        if (out.partitions[i].number.value_or(-1) == m.number || golden_numbers[i] == m.number)
+          p.partuuid = out.partitions[i].partuuid;
   }
+  // The golden's disk id unless the desc sets one: MBR PARTUUIDs are made from it.
+  if (l.id.empty() && l.label == out.label) l.id = out.id;
   out = l;
   return Status::Ok();
 }

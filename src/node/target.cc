@@ -216,15 +216,18 @@ Status Target::Release() {
 
 Status Target::MarkNotCloned() {
   if (!touched_) return Status::Ok();
-  Status first = UnmountAll();
-  Status rel = Release();
-  if (first.ok()) first = rel;
-  Status wipe = ops_.WipeSignatures(disk_);
-  if (first.ok()) first = wipe;
-  Status zero = ZeroRange(disk_, 0, std::min<uint64_t>(1 << 20, applied_.disk.geometry.size_bytes));
-  if (first.ok()) first = zero;
+  // Unmounting may be slow or lazy (an extraction still writing); the disk is
+  // made unbootable either way: that is the verdict.
+  if (Status s = UnmountAll(); !s.ok()) LogWarn("while marking {} not cloned: {}", disk_, s.ToString());
+  if (Status s = Release(); !s.ok()) LogWarn("while marking {} not cloned: {}", disk_, s.ToString());
+  // Zero the first MiB (MBR, boot code, GPT header and entries, GRUB's embedding
+  // area) and the last MiB (GPT backup) directly: no tool that refuses a busy disk.
+  uint64_t size = applied_.disk.geometry.size_bytes;
+  uint64_t mib = std::min<uint64_t>(1 << 20, size);
+  Status first = ZeroRange(disk_, 0, mib);
+  if (first.ok() && size > mib) first = ZeroRange(disk_, size - mib, mib);
   if (first.ok()) LogWarn("{} marked as not cloned: its partition table and boot code are erased", disk_);
-  else LogError("could not fully mark {} as not cloned: {}", disk_, first.ToString());
+  else LogError("could not mark {} as not cloned: {}", disk_, first.ToString());
   return first;
 }
 

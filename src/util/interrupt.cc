@@ -35,6 +35,7 @@ InterruptCleanup::InterruptCleanup() {
         std::lock_guard l(mu_);
         if (cleanup_) cleanup_();
       }
+      spdlog::default_logger()->flush();
       _exit(128 + sig);
     }
   });
