@@ -584,7 +584,9 @@ SessionReport Sender::BuildReport(double seconds) {
   r.seconds = seconds;
   r.digest = producer_->digest_hex();
   r.digest_mode = opt_.digest;
-  if (!producer_->status().ok()) r.error = "source failed: " + producer_->status().ToString();
+  // A source cut short because the session ended (every node failed) is not a source failure.
+  if (!producer_->status().ok() && producer_->status().code() != Status::Code::kClosed)
+    r.error = "source failed: " + producer_->status().ToString();
   std::lock_guard l(mu_);
   for (auto& n : nodes_) {
     NodeReport nr;

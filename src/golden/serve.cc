@@ -1,5 +1,6 @@
 #include "golden/serve.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "golden/generator_source.h"
@@ -39,13 +40,15 @@ int RunServe(const ServeOptions& options) {
   };
   send.finish_report = [&](chain::SessionReport& r) {
     uint64_t used = m.used_bytes();
-    uint64_t frames = send.chunk ? (r.bytes + send.chunk - 1) / send.chunk : 0;
-    uint64_t wire = r.bytes + frames * 40;  // payload + frame headers on every link
+    uint64_t carried = 0;  // what the chain carried: the most any node received
+    for (const auto& n : r.nodes) carried = std::max(carried, n.bytes);
+    uint64_t frames = send.chunk ? (carried + send.chunk - 1) / send.chunk : 0;
+    uint64_t wire = carried + frames * 40;  // payload + frame headers on every link
     double ratio = used ? static_cast<double>(wire) / static_cast<double>(used) : 0;
     r.extra["clone"] = {{"golden", m.source},
                         {"used_bytes", used},
                         {"golden_disk_bytes", m.golden_disk},
-                        {"stream_bytes", r.bytes},
+                        {"stream_bytes", carried},
                         {"wire_bytes_per_link", wire},
                         {"wire_to_used_ratio", ratio},
                         {"sections", stats.ToJson()},
