@@ -14,32 +14,12 @@
 #include <set>
 
 #include "golden/fs_walk.h"
+#include "util/archive_ptr.h"
 #include "util/escape.h"
 #include "util/fd.h"
 
 namespace ka::golden {
 namespace {
-
-struct ReadFree {
-  void operator()(struct archive* a) const { archive_read_free(a); }
-};
-struct WriteFree {
-  void operator()(struct archive* a) const { archive_write_free(a); }
-};
-struct EntryFree {
-  void operator()(struct archive_entry* e) const { archive_entry_free(e); }
-};
-struct ResolverFree {
-  void operator()(struct archive_entry_linkresolver* r) const { archive_entry_linkresolver_free(r); }
-};
-using ReadPtr = std::unique_ptr<struct archive, ReadFree>;
-using WritePtr = std::unique_ptr<struct archive, WriteFree>;
-using EntryPtr = std::unique_ptr<struct archive_entry, EntryFree>;
-
-std::string ArchiveMessage(struct archive* a) {
-  const char* m = archive_error_string(a);
-  return m != nullptr ? m : "unknown libarchive error";
-}
 
 struct CctxFree {
   void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
@@ -119,7 +99,7 @@ class TreeArchiver {
 
  private:
   Status Setup(const std::string& canon);
-  Status ArchiveEntry(EntryPtr entry);
+  Status ArchiveEntry(ArchiveEntryPtr entry);
   Status WriteEntry(struct archive_entry* e, const std::string& rel, bool with_data);
   Status CopyData(struct archive_entry* e, const std::string& rel);
   Status WriteBytes(const void* data, size_t n, const std::string& rel);
@@ -132,9 +112,9 @@ class TreeArchiver {
   UniqueFd root_fd_;
   FsIdentity root_id_;
   std::set<std::string> excluded_;
-  ReadPtr disk_;
-  WritePtr out_;
-  std::unique_ptr<struct archive_entry_linkresolver, ResolverFree> links_;
+  ArchiveReadPtr disk_;
+  ArchiveWritePtr out_;
+  LinkResolverPtr links_;
   std::vector<char> zeros_;
   TreeWriteStats stats_;
 };
@@ -265,7 +245,7 @@ Status TreeArchiver::WriteEntry(struct archive_entry* e, const std::string& rel,
   return Status::Ok();
 }
 
-Status TreeArchiver::ArchiveEntry(EntryPtr entry) {
+Status TreeArchiver::ArchiveEntry(ArchiveEntryPtr entry) {
   struct archive_entry* e = entry.get();
   const char* src = archive_entry_pathname(e);
   std::string path = src != nullptr ? src : "";
@@ -325,7 +305,7 @@ Result<TreeWriteStats> TreeArchiver::Run(const std::string& root) {
     return Status::Invalid(ErrnoMessage("tree root " + root, errno) + " (give an existing directory)");
   KA_RETURN_IF_ERROR(Setup(real));
   for (;;) {
-    EntryPtr entry(archive_entry_new());
+    ArchiveEntryPtr entry(archive_entry_new());
     if (!entry) return Status::Io("libarchive: out of memory for an entry");
     int r = archive_read_next_header2(disk_.get(), entry.get());
     if (r == ARCHIVE_EOF) break;

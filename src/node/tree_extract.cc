@@ -22,27 +22,13 @@
 #include <thread>
 #include <vector>
 
+#include "util/archive_ptr.h"
 #include "util/escape.h"
 #include "util/fd.h"
 
 namespace ka::node {
 namespace {
 
-struct ReadFree {
-  void operator()(struct archive* a) const { archive_read_free(a); }
-};
-struct WriteFree {
-  void operator()(struct archive* a) const { archive_write_free(a); }
-};
-struct EntryFree {
-  void operator()(struct archive_entry* e) const { archive_entry_free(e); }
-};
-using EntryPtr = std::unique_ptr<struct archive_entry, EntryFree>;
-
-std::string ArchiveMessage(struct archive* a) {
-  const char* m = archive_error_string(a);
-  return m != nullptr ? m : "unknown libarchive error";
-}
 
 // Owners, modes, times, ACLs, xattrs (security.capability last: libarchive sets
 // xattrs after chown and chmod when running as root), file flags; refuse "..",
@@ -178,8 +164,8 @@ class Extractor {
   Status RestoreExistingDirs();
 
   ReadContext ctx_;
-  std::unique_ptr<struct archive, ReadFree> in_;
-  std::unique_ptr<struct archive, WriteFree> out_;
+  ArchiveReadPtr in_;
+  ArchiveWritePtr out_;
   ExtractStats stats_;
   // Directories that existed before (the root ".", lost+found): libarchive 3.6.2
   // restores their times at once instead of after their contents (so creating the
@@ -188,7 +174,7 @@ class Extractor {
   // first (nothing inherits a default ACL) and without file flags (an immutable
   // flag would block their contents); at the end libarchive restores the rest
   // (times last) once more, then we set their ACLs and flags ourselves.
-  std::vector<EntryPtr> existing_dirs_;
+  std::vector<ArchiveEntryPtr> existing_dirs_;
 };
 
 Status Extractor::ReadFailure(const std::string& where) {
@@ -213,7 +199,7 @@ Status Extractor::ExtractOne(struct archive_entry* e, const std::string& shown) 
   struct stat st {};
   if (archive_entry_filetype(e) == AE_IFDIR &&
       ::fstatat(AT_FDCWD, archive_entry_pathname(e), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
-    EntryPtr copy(archive_entry_clone(e));
+    ArchiveEntryPtr copy(archive_entry_clone(e));
     if (!copy) return Status::Io("libarchive: out of memory");
     existing_dirs_.push_back(std::move(copy));
     archive_entry_acl_clear(e);
