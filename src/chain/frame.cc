@@ -35,7 +35,7 @@ uint64_t GetU64(const uint8_t* p) {
   return v;
 }
 
-bool IsKnownType(uint8_t t) { return (t >= 0x01 && t <= 0x0e) || (t >= 0x20 && t <= 0x22); }
+bool IsKnownType(uint8_t t) { return (t >= 0x01 && t <= 0x14) || (t >= 0x20 && t <= 0x22); }
 bool IsControlType(FrameType t) { return static_cast<uint8_t>(t) < 0x20; }
 
 const char* TypeName(FrameType t) {
@@ -54,6 +54,12 @@ const char* TypeName(FrameType t) {
     case FrameType::kHere: return "HERE";
     case FrameType::kPrepare: return "PREPARE";
     case FrameType::kReady: return "READY";
+    case FrameType::kStatus: return "STATUS";
+    case FrameType::kLog: return "LOG";
+    case FrameType::kExec: return "EXEC";
+    case FrameType::kExecResult: return "EXEC_RESULT";
+    case FrameType::kRequest: return "REQUEST";
+    case FrameType::kResponse: return "RESPONSE";
     case FrameType::kData: return "DATA";
     case FrameType::kEnd: return "END";
     case FrameType::kStreamAbort: return "STREAM_ABORT";
@@ -91,7 +97,8 @@ Status DecodeHeader(const uint8_t in[kHeaderSize], FrameHeader* out) {
   out->session_id = GetU64(in + 16);
   out->offset = GetU64(in + 24);
   out->checksum = GetU64(in + 32);
-  uint32_t limit = IsControlType(out->type) ? kMaxControlPayload : kMaxDataPayload;
+  // RESPONSE carries session snapshots and logs for `ka status`: as large as a data frame.
+  uint32_t limit = IsControlType(out->type) && out->type != FrameType::kResponse ? kMaxControlPayload : kMaxDataPayload;
   if (out->length > limit)
     return Status::Protocol(std::string(TypeName(out->type)) + " frame length " + std::to_string(out->length) +
                             " exceeds the limit of " + std::to_string(limit));

@@ -37,6 +37,12 @@ enum class FrameType : uint8_t {
   kHere = 0x0c,
   kPrepare = 0x0d,  // sender -> node before the stream: what to prepare (clone manifest)
   kReady = 0x0e,    // node -> sender: prepared (or why not)
+  kStatus = 0x0f,   // node -> sender: its state machine ("formatting", ...)
+  kLog = 0x10,      // node -> sender: log lines
+  kExec = 0x11,     // sender -> node: run a command (sessions started with --allow-exec)
+  kExecResult = 0x12,  // node -> sender: its exit status and output
+  kRequest = 0x13,  // status client -> sender: snapshot, log, exec
+  kResponse = 0x14, // sender -> status client
   // Data-stream frames: binary payload.
   kData = 0x20,
   kEnd = 0x21,

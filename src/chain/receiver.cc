@@ -19,6 +19,7 @@
 #include "chain/handshake_pool.h"
 #include "chain/output.h"
 #include "chain/relay.h"
+#include "chain/remote_exec.h"
 #include "chain/ring.h"
 #include "util/log.h"
 #include "util/units.h"
@@ -50,6 +51,8 @@ class Receiver {
   void SendProgress();
   void SendDone(const ConsumeResult& r);
   void StartPrepare(const Json& body);
+  void SendReports();
+  void StartExec(const Json& body);
   int Finish(const Status& session_status, bool commit);
 
   ReceiveOptions opt_;
@@ -71,6 +74,9 @@ class Receiver {
   std::atomic<bool> prepare_done_{false};
   bool prepare_started_ = false, ready_sent_ = false;
   Result<std::string> prepare_result_{std::string()};
+  std::mutex exec_mu_;
+  std::vector<Json> exec_results_;
+  std::list<std::thread> exec_threads_;
   HandshakePool child_handshakes_;
   std::atomic<bool> stop_{false};
   bool done_sent_ = false;
@@ -166,6 +172,7 @@ Status Receiver::Join() {
   link_thread_ = std::thread([this] { LinkLoop(); });
   LogInfo("joined session '{}' at {} as {} (node id {}); waiting for the chain", opt_.session, sender_.ToString(),
           name_, node_id_);
+  opt_.reporter->State("joined", sender_.ToString());
   return Status::Ok();
 }
 
@@ -300,6 +307,7 @@ Status Receiver::HandleChain(const Json& body) {
   }
   wanted_parent_ = order[me - 1];
   wanted_epoch_ = epoch_;
+  if (epoch_ == 1 && opt_.reporter->state() == "joined") opt_.reporter->State("receiving");
   // A handshake in progress with a parent we no longer want (it may be frozen) ends now.
   if (linking_fd_ >= 0 && linking_to_ != wanted_parent_.id) ::shutdown(linking_fd_, SHUT_RDWR);
   LogInfo("chain epoch {}: position {} of {}, upstream {}, downstream {}", epoch_, me, order.size() - 1,
@@ -353,6 +361,8 @@ void Receiver::SendProgress() {
 void Receiver::SendDone(const ConsumeResult& r) {
   Json d{{"status", r.status.ok() ? "ok" : "failed"}, {"payload", r.bytes}, {"digest", r.digest_hex}};
   if (!r.status.ok()) d["error"] = r.status.ToString();
+  opt_.reporter->State(r.status.ok() ? "done" : "failed", r.status.ok() ? std::string() : r.status.ToString());
+  SendReports();
   (void)control_->Send(FrameType::kDone, session_id_, d, 5);
   done_sent_ = true;
   if (r.status.ok())
@@ -369,6 +379,7 @@ int Receiver::Finish(const Status& session_status, bool commit) {
   if (ring_) ring_->Close();
   if (control_) control_->Shutdown();
   if (prepare_thread_.joinable()) prepare_thread_.join();  // disk work cannot be cut short
+  for (auto& t : exec_threads_) t.join();
   for (auto* t : {&consumer_thread_, &relay_thread_, &accept_thread_, &link_thread_})
     if (t->joinable()) t->join();
   child_handshakes_.ShutdownAll();
@@ -388,6 +399,60 @@ int Receiver::Finish(const Status& session_status, bool commit) {
     }
   }
   return 0;
+}
+
+// Sends the queued state change, log lines and results of remote commands.
+void Receiver::SendReports() {
+  if (!control_) return;
+  auto p = opt_.reporter->Take();
+  if (p.has_state)
+    (void)control_->Send(FrameType::kStatus, session_id_, Json{{"state", p.state}, {"detail", p.detail}}, 2);
+  Json batch = Json::array();
+  size_t bytes = 0;
+  for (auto& line : p.lines) {
+    if (line.size() > 4000) line = line.substr(0, 4000) + "...";
+    bytes += line.size() + 8;
+    batch.push_back(std::move(line));
+    if (bytes > 40000 || batch.size() >= 500) {
+      (void)control_->Send(FrameType::kLog, session_id_, Json{{"lines", batch}}, 2);
+      batch = Json::array();
+      bytes = 0;
+    }
+  }
+  if (!batch.empty()) (void)control_->Send(FrameType::kLog, session_id_, Json{{"lines", batch}}, 2);
+  std::vector<Json> results;
+  {
+    std::lock_guard l(exec_mu_);
+    results.swap(exec_results_);
+  }
+  for (const auto& r : results) (void)control_->Send(FrameType::kExecResult, session_id_, r, 5);
+}
+
+// A command from the server (`ka exec`): run on its own thread, answered with EXEC_RESULT.
+void Receiver::StartExec(const Json& body) {
+  auto id = U64Field(body, "id");
+  auto command = StringField(body, "command", 8192);
+  std::string by = StringField(body, "by", 256).value_or("?");
+  if (!id.ok() || !command.ok()) {
+    LogWarn("ignoring a malformed EXEC from the server");
+    return;
+  }
+  if (!opt_.allow_exec) {
+    LogWarn("refused a remote command from the server (asked by {}): this node runs with --no-remote-commands: {}", by,
+            command.value());
+    std::lock_guard l(exec_mu_);
+    exec_results_.push_back({{"id", id.value()},
+                             {"exit", -1},
+                             {"output", "remote commands are disabled on this node (--no-remote-commands)"}});
+    return;
+  }
+  LogWarn("running a remote command from the server (asked by {}): {}", by, command.value());
+  exec_threads_.emplace_back([this, id = id.value(), cmd = command.value()] {
+    ExecOutcome r = RunRemoteCommand(cmd, 60, 48 * 1024);
+    LogInfo("remote command exited with status {}{}", r.exit_code, r.timed_out ? " (timed out)" : "");
+    std::lock_guard l(exec_mu_);
+    exec_results_.push_back({{"id", id}, {"exit", r.exit_code}, {"output", r.output}});
+  });
 }
 
 void Receiver::StartPrepare(const Json& body) {
@@ -436,6 +501,7 @@ int Receiver::Run() {
       LogInfo("prepared: {}; waiting for the stream", prepare_result_.value());
     }
     if (Clock::now() - last_beat >= std::chrono::duration<double>(kHeartbeatSeconds)) {
+      SendReports();
       SendProgress();
       last_beat = Clock::now();
     }
@@ -472,9 +538,13 @@ int Receiver::Run() {
       case FrameType::kPrepare:
         StartPrepare(m->body);
         break;
+      case FrameType::kExec:
+        StartExec(m->body);
+        break;
       case FrameType::kBye: {
         bool ok = BoolField(m->body, "ok", false);
         if (opt_.on_bye) opt_.on_bye(m->body);
+        SendReports();  // the last log lines reach the server's log of this node
         if (!consumer_->finished())
           return Finish(Status::Refused("the sender ended the session before this node finished"), false);
         if (!done_sent_) SendDone(consumer_->result());
@@ -499,7 +569,10 @@ int Receiver::Run() {
 
 int RunReceive(const ReceiveOptions& options) {
   InitCrypto();
-  Receiver r(options);
+  ReceiveOptions o = options;
+  if (!o.reporter) o.reporter = std::make_shared<NodeReporter>();
+  ForwardLogs(o.reporter);
+  Receiver r(o);
   return r.Run();
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "chain/node_reporter.h"
 #include "chain/output.h"
 #include "util/status.h"
 
@@ -40,6 +41,12 @@ struct ReceiveOptions {
   std::function<Result<std::string>(const nlohmann::json& prepare, const std::string& local_address)> prepare;
   // called with the sender's BYE (e.g. its "release_after").
   std::function<void(const nlohmann::json& bye)> on_bye;
+
+  // State machine and log lines sent to the server (made if null; every log
+  // line of the process is forwarded).
+  std::shared_ptr<NodeReporter> reporter;
+  // Run commands the server sends (`ka exec`; the server must allow them too).
+  bool allow_exec = true;
 };
 
 // Returns the process exit status: 0 when the stream was received, verified

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <fstream>
 #include <list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -84,6 +85,9 @@ class Sender {
   Status CheckHello(const Json& hello, std::string* role);
   void AcceptData(UniqueFd fd, const Json& hello);
   void AcceptControl(UniqueFd fd, const Json& hello, Endpoint peer);
+  void ServeStatus(UniqueFd fd, Endpoint peer);
+  Json StatusRequest(const Json& req, const Endpoint& peer);
+  Json Exec(const std::string& node, const std::string& command, const Endpoint& peer);
   Status StartBranch(UniqueFd fd, uint64_t pos, const std::string& name);
   void ReadLoop(std::shared_ptr<Node> n);
   void HeartbeatLoop();
@@ -129,6 +133,11 @@ class Sender {
   uint64_t chain_head_id_ = 0;
   Clock::time_point t_start_;
   double prepare_seconds_ = 0;
+
+  std::unique_ptr<control::SessionState> state_;
+  std::function<void()> detach_;
+  uint64_t next_exec_id_ = 1;
+  std::map<uint64_t, Json> exec_results_;  // guarded by mu_, signalled on cv_
 };
 
 Status Sender::Setup() {
@@ -152,6 +161,16 @@ Status Sender::Setup() {
     if (!s.ok()) return s.status();
     source_ = std::move(s).value();
   }
+  std::string dir = opt_.session_dir.empty() ? control::DefaultSessionDir(opt_.session)
+                    : opt_.session_dir == "none"  ? std::string()
+                                                  : opt_.session_dir;
+  state_ = std::make_unique<control::SessionState>(opt_.session, dir);
+  state_->SetInfo(fmt::format("{:016x}", session_id_), source_->Describe(), source_->size());
+  state_->SetExecEnabled(opt_.allow_exec);
+  if (!state_->dir().empty()) LogInfo("session directory: {} (node logs, report)", state_->dir());
+  if (opt_.allow_exec && !secret_.enabled())
+    return Status::Invalid("--allow-exec needs --secret-file: remote commands are never accepted unauthenticated");
+  if (opt_.attach) detach_ = opt_.attach(*state_);
   auto l = ListenTcp(opt_.bind, opt_.port);
   if (!l.ok()) return l.status();
   listener_ = std::move(l).value();
@@ -183,6 +202,7 @@ Status Sender::CheckHello(const Json& hello, std::string* role) {
       return Status::Refused("session '" + opt_.session + "' is full (" + std::to_string(opt_.nodes) + " nodes)");
     return Status::Ok();
   }
+  if (*role == "status") return Status::Ok();  // `ka status` / `ka exec`: read-only unless exec is allowed
   if (*role == "data") {
     auto sid = U64Field(hello, "session_id");
     auto nid = U64Field(hello, "node_id");
@@ -216,6 +236,7 @@ void Sender::Handshake(UniqueFd fd, Endpoint peer) {
     return;
   }
   if (role == "data") return AcceptData(std::move(fd), *hello);
+  if (role == "status") return ServeStatus(std::move(fd), peer);
   AcceptControl(std::move(fd), *hello, peer);
 }
 
@@ -291,6 +312,7 @@ void Sender::AcceptControl(UniqueFd fd, const Json& hello, Endpoint peer) {
   node->channel = std::make_unique<ControlChannel>(std::move(fd));
   node->last_heard = Clock::now();
   nodes_.push_back(node);
+  state_->NodeJoined(node->name, peer.Host());
   ++readers_active_;
   node->reader = std::thread([this, node] { ReadLoop(node); });
   if (started_) {  // a late joiner goes to the tail of the chain and catches up
@@ -305,11 +327,76 @@ void Sender::AcceptControl(UniqueFd fd, const Json& hello, Endpoint peer) {
   cv_.notify_all();
 }
 
+// A `ka status` / `ka exec` client: REQUEST messages answered with RESPONSE
+// until it closes. Read-only, except exec when the session allows it.
+void Sender::ServeStatus(UniqueFd fd, Endpoint peer) {
+  LogDebug("status client {} connected", peer.ToString());
+  while (!stop_) {
+    if (!WaitReadable(fd.get(), 200)) continue;
+    auto m = ReadMessage(fd.get(), DeadlineIn(30));
+    if (!m.ok()) return;
+    Json resp = m->type == FrameType::kRequest ? StatusRequest(m->body, peer)
+                                                : Json{{"ok", false}, {"error", "expected a REQUEST"}};
+    if (!SendMessage(fd.get(), FrameType::kResponse, session_id_, resp, DeadlineIn(10)).ok()) return;
+  }
+}
+
+Json Sender::StatusRequest(const Json& req, const Endpoint& peer) {
+  std::string op = StringField(req, "op", 32).value_or("");
+  if (op == "snapshot") return {{"ok", true}, {"snapshot", state_->Snapshot()}};
+  if (op == "log") {
+    std::string node = StringField(req, "node", 128).value_or("");
+    uint64_t from = U64Field(req, "from").value_or(0), next = 0;
+    auto lines = state_->Log(node, from, 2000, &next);
+    if (!lines.ok()) return {{"ok", false}, {"error", lines.status().message()}};
+    return {{"ok", true}, {"lines", lines.value()}, {"next", next}};
+  }
+  if (op == "exec") {
+    std::string node = StringField(req, "node", 128).value_or("");
+    std::string command = StringField(req, "command", 8192).value_or("");
+    if (node.empty() || command.empty()) return {{"ok", false}, {"error", "exec needs a node and a command"}};
+    return Exec(node, command, peer);
+  }
+  return {{"ok", false}, {"error", "unknown request '" + op + "'"}};
+}
+
+Json Sender::Exec(const std::string& node, const std::string& command, const Endpoint& peer) {
+  std::string who = peer.Host();
+  if (!opt_.allow_exec) {
+    LogWarn("REFUSED remote command from {} for {}: {} (this server was not started with --allow-exec)", who, node,
+            command);
+    if (state_->HasNode(node)) state_->NodeNote(node, "refused remote command from " + who + ": " + command);
+    return {{"ok", false}, {"error", "remote commands are disabled on this server (start it with --allow-exec)"}};
+  }
+  std::unique_lock l(mu_);
+  std::shared_ptr<Node> target;
+  for (auto& n : nodes_)
+    if (n->name == node && n->in_chain) target = n;
+  if (!target) return {{"ok", false}, {"error", "no connected node named '" + node + "'"}};
+  uint64_t id = next_exec_id_++;
+  LogWarn("remote command from {} for {}: {}", who, node, command);
+  state_->NodeNote(node, "remote command from " + who + ": " + command);
+  ControlChannel* ch = target->channel.get();
+  l.unlock();
+  Status s = ch->Send(FrameType::kExec, session_id_, Json{{"id", id}, {"command", command}, {"by", who}}, 5);
+  l.lock();
+  if (!s.ok()) return {{"ok", false}, {"error", "could not reach " + node + ": " + s.ToString()}};
+  bool got = cv_.wait_for(l, std::chrono::seconds(90), [&] { return exec_results_.count(id) > 0 || stop_; });
+  if (!got || !exec_results_.count(id)) return {{"ok", false}, {"error", node + " did not answer within 90 s"}};
+  Json r = exec_results_[id];
+  exec_results_.erase(id);
+  int code = r.value("exit", -1);
+  state_->NodeNote(node, "remote command from " + who + " exited with status " + std::to_string(code));
+  return {{"ok", code >= 0}, {"exit", code}, {"output", r.value("output", "")},
+          {"error", code < 0 ? r.value("output", "refused by the node") : ""}};
+}
+
 void Sender::MarkFailed(Node& n, const std::string& why) {
   if (n.state == NodeState::kFailed) return;
   n.state = NodeState::kFailed;
   n.error = why;
   n.seconds = std::chrono::duration<double>(Clock::now() - t_start_).count();
+  state_->NodeFailed(n.name, why);
   if (started_) LogError("node {} FAILED at {}: {}", n.name, FormatBytes(n.payload), why);
 }
 
@@ -350,6 +437,22 @@ void Sender::ReadLoop(std::shared_ptr<Node> n) {
       case FrameType::kProgress:
         if (auto r = U64Field(m->body, "received"); r.ok()) n->received = r.value();
         if (auto p = U64Field(m->body, "payload"); p.ok()) n->payload = p.value();
+        state_->NodeBytes(n->name, n->payload);
+        break;
+      case FrameType::kStatus:
+        state_->NodeState(n->name, StringField(m->body, "state", 32).value_or("?"),
+                          StringField(m->body, "detail", 4096).value_or(""));
+        break;
+      case FrameType::kLog:
+        if (auto it = m->body.find("lines"); it != m->body.end() && it->is_array()) {
+          std::vector<std::string> lines;
+          for (const auto& x : *it)
+            if (x.is_string()) lines.push_back(x.get<std::string>());
+          state_->NodeLog(n->name, lines);
+        }
+        break;
+      case FrameType::kExecResult:
+        if (auto id = U64Field(m->body, "id"); id.ok()) exec_results_[id.value()] = m->body;
         break;
       case FrameType::kReady:
         if (n->state != NodeState::kPreparing) {
@@ -374,6 +477,7 @@ void Sender::ReadLoop(std::shared_ptr<Node> n) {
             MarkFailed(*n, "digest mismatch: node has " + n->digest + ", sender has " + want);
           } else {
             n->state = NodeState::kDone;
+            state_->NodeDone(n->name);
             n->seconds = std::chrono::duration<double>(Clock::now() - t_start_).count();
             LogInfo("node {} done: {} verified", n->name, FormatBytes(n->payload));
           }
@@ -428,6 +532,7 @@ void Sender::HeartbeatLoop() {
       }
     }
     for (auto& [ch, beat] : beats) (void)ch->Send(FrameType::kProgress, session_id_, beat, 1);
+    if (producer_) state_->SetSent(producer_->bytes());
     std::this_thread::sleep_for(std::chrono::duration<double>(kHeartbeatSeconds));
   }
 }
@@ -490,6 +595,9 @@ void Sender::SendChain(std::unique_lock<std::mutex>& lock) {
   chain_head_id_ = head;
   if (members.empty()) relay_.ReleaseHold();
   LogInfo("chain (epoch {}): sender{}", epoch_, line);
+  std::vector<std::string> names;
+  for (auto& n : members) names.push_back(n->name);
+  state_->SetChain(names);
   Json chain{{"epoch", epoch_}, {"order", order}};
   lock.unlock();
   for (auto& n : members) {
@@ -516,6 +624,7 @@ void Sender::PreparePhase(std::unique_lock<std::mutex>& lock) {
     sends.emplace_back(n, std::move(body));
   }
   LogInfo("preparing {} node(s) before the stream", sends.size());
+  state_->SetPhase("preparing");
   lock.unlock();
   std::vector<std::pair<std::shared_ptr<Node>, Status>> failed;
   for (auto& [n, body] : sends)
@@ -675,12 +784,14 @@ int Sender::Run() {
       nodes_[i]->position = static_cast<int>(i + 1);
       nodes_[i]->state = NodeState::kStreaming;
       nodes_[i]->last_heard = Clock::now();
+      state_->NodePosition(nodes_[i]->name, nodes_[i]->position);
     }
     if (!opt_.prepare.is_null()) {
       PreparePhase(l);
       t_start_ = Clock::now();
     }
     SendChain(l);
+    state_->SetPhase("streaming");
     while (!AllFinished()) {
       cv_.wait_for(l, std::chrono::milliseconds(100));
       CheckTimeouts();
@@ -701,11 +812,14 @@ int Sender::Run() {
       if (n->state == NodeState::kDone) seconds = std::max(seconds, n->seconds);
   }
   Shutdown();
+  state_->SetPhase("done");
   SessionReport report = BuildReport(seconds);
   if (!opt_.prepare.is_null()) report.extra["prepare_seconds"] = prepare_seconds_;
   if (opt_.finish_report) opt_.finish_report(report);
   std::fputs(report.SummaryText().c_str(), stdout);
   std::fflush(stdout);
+  state_->WriteReport(report.ToJson());
+  if (detach_) detach_();
   if (!opt_.report_path.empty()) {
     std::ofstream out(opt_.report_path);
     out << report.ToJson().dump(2) << "\n";

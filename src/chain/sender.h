@@ -11,6 +11,7 @@
 
 #include "chain/report.h"
 #include "chain/source.h"
+#include "control/session_state.h"
 #include "util/status.h"
 
 namespace ka::chain {
@@ -44,6 +45,13 @@ struct SendOptions {
   double stagger = 0;             // node k is released (BYE "release_after") k-1 times this later
   // called with the report before it is printed and written (to add extras).
   std::function<void(SessionReport&)> finish_report;
+
+  // Control plane (docs/control.md):
+  std::string session_dir;  // logs/<node>.log and report.json; "" = DefaultSessionDir, "none" = none
+  bool allow_exec = false;  // `ka exec` may run commands on the nodes (needs --secret-file)
+  // called once the session state exists (dashboard, progress display); its
+  // return value is called at the end of the session.
+  std::function<std::function<void()>(const control::SessionState&)> attach;
 };
 
 // Runs a whole session; returns the process exit status (0 all nodes OK,

@@ -79,6 +79,11 @@ CloneCommands::CloneCommands(CLI::App& app) {
   serve_->add_option("--buffer", buffer_, "Replay window / send buffer size")->capture_default_str();
   serve_->add_option("--progress-interval", s.progress_interval, "Seconds between progress lines")->capture_default_str();
   serve_->add_flag("--dry-run", so_.dry_run, "Inspect the golden and print the clone manifest; start nothing");
+  serve_->add_option("--session-dir", s.session_dir,
+                     "Keep the nodes' logs (logs/NODE.log) and the report here; default /var/log/ka/SESSION-TIME, "
+                     "'none' for no files");
+  serve_->add_flag("--allow-exec", s.allow_exec,
+                   "Let `ka exec` run commands on the nodes (needs --secret-file; every use is logged)");
 
   auto& r = jo_.receive;
   join_ = app.add_subcommand("join", "Clone the golden served by `ka serve` onto this node's disk");
@@ -98,6 +103,7 @@ CloneCommands::CloneCommands(CLI::App& app) {
       ->capture_default_str();
   join_->add_option("--hostname-template", jo_.hostname_template,
                     "This node's hostname, overriding the server's template: {index}, {name}, {mac}, {ip}");
+  join_->add_flag("!--no-remote-commands", r.allow_exec, "Refuse `ka exec` commands even if the server allows them");
   join_->add_option("--then", jo_.then, "After a successful clone: exit, reboot or poweroff")
       ->capture_default_str()
       ->check(CLI::IsMember({"exit", "reboot", "poweroff"}));

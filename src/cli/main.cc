@@ -65,6 +65,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"full", "frames"}))
       ->capture_default_str();
   send->add_option("--progress-interval", so.progress_interval, "Seconds between progress lines")->capture_default_str();
+  send->add_option("--session-dir", so.session_dir,
+                   "Keep the nodes' logs (logs/NODE.log) and the report here; default /var/log/ka/SESSION-TIME, "
+                   "'none' for no files");
+  send->add_flag("--allow-exec", so.allow_exec,
+                 "Let `ka exec` run commands on the nodes (needs --secret-file; every use is logged)");
   auto* src_exec = send->add_option("-e,--exec", so.exec, "Stream the standard output of this shell command");
   auto* src_path = send->add_option("source", so.source_path, "File or block device to stream, or - for stdin");
   src_exec->excludes(src_path);
@@ -97,6 +102,7 @@ int main(int argc, char** argv) {
   recv->add_option("--sender-timeout", ro.sender_timeout, "Give up after this many seconds without word from the sender")
       ->capture_default_str()->check(CLI::Range(1.0, 3600.0));
   recv->add_flag("!--no-splice", ro.splice, "Relay by copying instead of splice/tee (for comparison)");
+  recv->add_flag("!--no-remote-commands", ro.allow_exec, "Refuse `ka exec` commands even if the server allows them");
   auto* r_out = recv->add_option("-o,--output", ro.output, "Write the stream to this file or device");
   auto* r_exec = recv->add_option("-e,--exec", ro.exec, "Feed the stream to this shell command's stdin");
   auto* r_pos = recv->add_option("target", recv_path, "- to write the stream to stdout");

@@ -148,6 +148,7 @@ Status CloneOutput::OnBegin(const nlohmann::json& j) {
   std::string what = "partition " + std::to_string(number) + " (" + j.value("fs", "?") +
                      (j.value("mount", "").empty() ? "" : " " + j.value("mount", "")) + ")";
   if (!tp) return Status::Protocol("the stream has a section for " + what + ", which the manifest does not list");
+  if (on_state) on_state(kind == "raw" ? "receiving" : "extracting", what);
   if (kind == "tree") {
     if (tp->dir.empty()) return Status::Protocol(what + " was not prepared to receive files");
     LogInfo("extracting {} into {}", what, tp->device);

@@ -28,6 +28,8 @@ class CloneOutput : public chain::Output, private golden::StreamParser::Handler 
 
   // Set by the PREPARE step, before any data.
   void SetTarget(Target* t) { target_ = t; }
+  // Told when a section starts ("extracting", "partition 6 (xfs /srv)").
+  std::function<void(const std::string& state, const std::string& detail)> on_state;
 
   Status Write(const void* data, size_t n) override;
   Status Close(bool complete) override;

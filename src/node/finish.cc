@@ -122,7 +122,11 @@ Status FinishClone(Target& t, const golden::Manifest& m, const Identity& id, con
     if (!m.mbr_hex.empty()) KA_RETURN_IF_ERROR(WriteBootCode(t.disk(), m.mbr_hex));
     return t.UnmountAll();
   }
+  auto step = [&](const char* state, const std::string& detail) {
+    if (o.on_state) o.on_state(state, detail);
+  };
   KA_RETURN_IF_ERROR(EnsureExcludedDirs(*root, m));
+  step("individualising", o.hostname_template);
   IndividualiseOptions io;
   io.hostname_template = o.hostname_template;
   io.keep = o.keep;
@@ -132,7 +136,9 @@ Status FinishClone(Target& t, const golden::Manifest& m, const Identity& id, con
           rep->golden_hostname.empty() ? "-" : rep->golden_hostname, rep->changed.size(), rep->removed.size(),
           SshKeygenWayName(rep->ssh_keygen));
   for (const auto& n : rep->notes) LogInfo("individualise: {}", n);
+  step("drivers", "");
   KA_RETURN_IF_ERROR(Drivers(*root, t.disk(), m, runner).Wrap("drivers and initramfs"));
+  step("bootloader", m.bootloader);
   if (!m.mbr_hex.empty()) KA_RETURN_IF_ERROR(WriteBootCode(t.disk(), m.mbr_hex));
   KA_RETURN_IF_ERROR(Bootloader(*root, t, m, runner).Wrap("installing the bootloader (" + m.bootloader + ")"));
   return t.UnmountAll().Wrap("unmounting the clone");

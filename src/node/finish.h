@@ -3,6 +3,7 @@
 // code, bootloader; then everything unmounted. docs/clone.md section 4.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@ namespace ka::node {
 struct FinishOptions {
   std::string hostname_template;  // empty: the node's name
   std::vector<std::string> keep;  // individualisation rules or paths left alone
+  // Told each step: "individualising", "drivers", "bootloader".
+  std::function<void(const std::string& state, const std::string& detail)> on_state;
 };
 
 // Errors name the step ("individualising: ...", "installing grub: ...").

@@ -60,6 +60,7 @@ class Join {
   Identity identity_;
   std::string hostname_template_;
   CloneOutput* output_ = nullptr;
+  std::shared_ptr<chain::NodeReporter> reporter_ = std::make_shared<chain::NodeReporter>();
   double release_after_ = 0;
 };
 
@@ -80,6 +81,7 @@ Result<std::string> Join::Prepare(const nlohmann::json& body, const std::string&
     LogInfo("this node will be {} (index {}, {} {})", h.value(), identity_.index, identity_.ip, identity_.mac);
   }
   LogInfo("cloning {} onto {}: checking that it fits", manifest_.source, opt_.disk);
+  reporter_->State("partitioning", "checking that the layout fits " + opt_.disk);
   KA_RETURN_IF_ERROR(target_.Check(manifest_, opt_.disk));
   auto detail = target_.Apply();
   if (!detail.ok()) {
@@ -87,12 +89,14 @@ Result<std::string> Join::Prepare(const nlohmann::json& body, const std::string&
     return detail.status();
   }
   output_->SetTarget(&target_);
+  reporter_->State("receiving", "waiting for the stream");
   return detail;
 }
 
 Status Join::Finish() {
   FinishOptions fo;
   fo.hostname_template = hostname_template_;
+  fo.on_state = [this](const std::string& s, const std::string& d) { reporter_->State(s, d); };
   Status s = FinishClone(target_, manifest_, identity_, fo, runner_);
   if (!s.ok()) return s;
   KA_RETURN_IF_ERROR(target_.UnmountAll());
@@ -114,6 +118,8 @@ int Join::Run() {
     return 2;
   }
   chain::ReceiveOptions ro = opt_.receive;
+  ro.reporter = reporter_;
+  target_.on_state = [this](const std::string& s, const std::string& d) { reporter_->State(s, d); };
   ro.make_output = [this]() -> Result<std::unique_ptr<chain::Output>> {
     auto o = std::make_unique<CloneOutput>([this] { return Finish(); },
                                            [this](const Status& why) {
@@ -121,6 +127,7 @@ int Join::Run() {
                                              (void)target_.MarkNotCloned();
                                            });
     output_ = o.get();
+    o->on_state = [this](const std::string& s, const std::string& d) { reporter_->State(s, d); };
     return std::unique_ptr<chain::Output>(std::move(o));
   };
   ro.prepare = [this](const nlohmann::json& body, const std::string& local) { return Prepare(body, local); };

@@ -147,6 +147,7 @@ Status Target::ClearBootCode() {
 Result<std::string> Target::Apply() {
   if (!checked_) return Status::Invalid("internal: Target::Apply before Check");
   touched_ = true;
+  if (on_state) on_state("partitioning", disk_);
   layout::ApplyOptions o;
   auto applied = layout::ApplyLayout(ops_, disk_, layout_, o);
   if (!applied.ok()) return applied.status().Wrap("partitioning " + disk_);
@@ -164,6 +165,7 @@ Result<std::string> Target::Apply() {
     if (m.method != golden::Method::kTree && m.method != golden::Method::kSwap) continue;
     if (tp.device.empty()) return Status::Io("partition " + std::to_string(m.number) + " has no device after partitioning");
     LogInfo("formatting partition {} ({}) as {}{}", m.number, tp.device, m.fs, m.label.empty() ? "" : " label " + m.label);
+    if (on_state) on_state("formatting", "partition " + std::to_string(m.number) + " " + m.fs);
     KA_RETURN_IF_ERROR(MakeFilesystem(SpecOf(m), tp.device, runner_).Wrap("formatting partition " + std::to_string(m.number)));
     made.push_back(m.fs + " p" + std::to_string(m.number));
     if (m.method != golden::Method::kTree) continue;

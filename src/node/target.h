@@ -7,6 +7,7 @@
 // half-written system.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,9 @@ class Target {
   // Writes: table, boot code cleared, filesystems made, tree filesystems
   // mounted. Returns a one-line description.
   Result<std::string> Apply();
+
+  // Told each step ("partitioning", "formatting") with a detail.
+  std::function<void(const std::string& state, const std::string& detail)> on_state;
 
   const std::vector<TargetPartition>& partitions() const { return parts_; }
   TargetPartition* Find(int number);
