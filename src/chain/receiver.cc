@@ -496,6 +496,11 @@ int Receiver::Run() {
       Json r{{"ok", prepare_result_.ok()}};
       if (prepare_result_.ok()) r["detail"] = prepare_result_.value();
       else r["error"] = prepare_result_.status().ToString();
+      if (!prepare_result_.ok()) {
+        opt_.reporter->State("failed", prepare_result_.status().ToString());
+        LogError("cannot take part: {}", prepare_result_.status().ToString());
+        SendReports();  // the server keeps this node's log, up to the reason
+      }
       (void)control_->Send(FrameType::kReady, session_id_, r, 5);
       if (!prepare_result_.ok()) return Finish(prepare_result_.status().Wrap("preparing for the clone"), false);
       LogInfo("prepared: {}; waiting for the stream", prepare_result_.value());
