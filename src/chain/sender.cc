@@ -22,7 +22,9 @@
 #include "chain/report.h"
 #include "chain/ring.h"
 #include "chain/source.h"
+#include "control/progress_view.h"
 #include <fmt/ranges.h>
+#include <spdlog/sinks/basic_file_sink.h>
 
 #include "util/log.h"
 #include "util/units.h"
@@ -97,7 +99,6 @@ class Sender {
   void DropNode(Node& n, const std::string& why);
   void CheckTimeouts();
   bool AllFinished();
-  void PrintProgress(double elapsed);
   void MarkFailed(Node& n, const std::string& why);
   void RemoveFromChain(Node& n);
   SessionReport BuildReport(double seconds);
@@ -167,7 +168,16 @@ Status Sender::Setup() {
   state_ = std::make_unique<control::SessionState>(opt_.session, dir);
   state_->SetInfo(fmt::format("{:016x}", session_id_), source_->Describe(), source_->size());
   state_->SetExecEnabled(opt_.allow_exec);
-  if (!state_->dir().empty()) LogInfo("session directory: {} (node logs, report)", state_->dir());
+  if (!state_->dir().empty()) {
+    try {  // the server's own log beside the nodes'
+      auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(state_->dir() + "/server.log");
+      file->set_pattern("%H:%M:%S.%e %-5l %v");
+      spdlog::default_logger()->sinks().push_back(file);
+    } catch (const spdlog::spdlog_ex& e) {
+      LogWarn("cannot write {}/server.log: {}", state_->dir(), e.what());
+    }
+    LogInfo("session directory: {} (server.log, logs/NODE.log, report.json)", state_->dir());
+  }
   if (opt_.allow_exec && !secret_.enabled())
     return Status::Invalid("--allow-exec needs --secret-file: remote commands are never accepted unauthenticated");
   if (opt_.attach) detach_ = opt_.attach(*state_);
@@ -331,6 +341,10 @@ void Sender::AcceptControl(UniqueFd fd, const Json& hello, Endpoint peer) {
 // until it closes. Read-only, except exec when the session allows it.
 void Sender::ServeStatus(UniqueFd fd, Endpoint peer) {
   LogDebug("status client {} connected", peer.ToString());
+  if (!SendMessage(fd.get(), FrameType::kWelcome, session_id_, Json{{"session_id", fmt::format("{:016x}", session_id_)}},
+                   DeadlineIn(5))
+           .ok())
+    return;
   while (!stop_) {
     if (!WaitReadable(fd.get(), 200)) continue;
     auto m = ReadMessage(fd.get(), DeadlineIn(30));
@@ -664,26 +678,6 @@ bool Sender::AllFinished() {
   return true;
 }
 
-void Sender::PrintProgress(double elapsed) {
-  uint64_t min_payload = UINT64_MAX;
-  int active = 0, done = 0, failed = 0;
-  for (auto& n : nodes_) {
-    if (n->state == NodeState::kStreaming) {
-      ++active;
-      min_payload = std::min(min_payload, n->payload);
-    }
-    done += n->state == NodeState::kDone;
-    failed += n->state == NodeState::kFailed;
-  }
-  if (min_payload == UINT64_MAX) min_payload = 0;
-  uint64_t read = producer_->bytes();
-  auto total = source_->size();
-  std::string of = total ? " of " + FormatBytes(*total) : "";
-  double rate = elapsed > 0 ? static_cast<double>(min_payload) / 1048576.0 / elapsed : 0;
-  LogInfo("{:6.1f}s  read {}{}  slowest node at {} ({:.1f} MiB/s)  nodes: {} streaming, {} done, {} failed", elapsed,
-          FormatBytes(read), of, FormatBytes(min_payload), rate, active, done, failed);
-}
-
 SessionReport Sender::BuildReport(double seconds) {
   SessionReport r;
   r.session = opt_.session;
@@ -792,6 +786,14 @@ int Sender::Run() {
     }
     SendChain(l);
     state_->SetPhase("streaming");
+    // Live progress on stdout: redrawn in place on a terminal (the console log
+    // then shows warnings and errors only; everything is in server.log), plain
+    // changed lines otherwise.
+    bool tty = control::IsTty(stdout);
+    control::ProgressPrinter printer(stdout, tty, opt_.progress_interval);
+    auto& console = spdlog::default_logger()->sinks().front();
+    auto console_level = console->level();
+    if (tty) console->set_level(spdlog::level::warn);
     while (!AllFinished()) {
       cv_.wait_for(l, std::chrono::milliseconds(100));
       CheckTimeouts();
@@ -800,10 +802,12 @@ int Sender::Run() {
         SendChain(l);
       }
       if (Clock::now() - last_print >= std::chrono::duration<double>(opt_.progress_interval)) {
-        PrintProgress(std::chrono::duration<double>(Clock::now() - t_start_).count());
+        printer.Update(state_->Snapshot());
         last_print = Clock::now();
       }
     }
+    printer.Finish(state_->Snapshot());
+    console->set_level(console_level);
   }
   double seconds = 0;
   {

@@ -10,6 +10,7 @@
 #include "chain/receiver.h"
 #include "chain/sender.h"
 #include "cli/clone_cmd.h"
+#include "cli/control_cmd.h"
 #include "cli/layout_cmd.h"
 #include "cli/tree_cmd.h"
 #include "util/log.h"
@@ -120,6 +121,7 @@ int main(int argc, char** argv) {
   ka::cli::LayoutCommands layout_cmds(app);  // ka describe, ka partition
   ka::cli::CloneCommands clone_cmds(app);    // ka serve, ka join
   ka::cli::TreeCommands tree_cmds(app);      // ka tree-archive, tree-extract, tree-manifest
+  ka::cli::ControlCommands control_cmds(app);  // ka status, ka exec
 
   // `ka serve --config FILE`: the file's options join the command line first.
   auto args = clone_cmds.ExpandConfig(argc, argv);
@@ -136,6 +138,7 @@ int main(int argc, char** argv) {
   if (layout_cmds.parsed()) return layout_cmds.Run(verbose);
   if (clone_cmds.parsed()) return clone_cmds.Run(verbose);
   if (tree_cmds.parsed()) return tree_cmds.Run(verbose);
+  if (control_cmds.parsed()) return control_cmds.Run(verbose);
 
   if (send->parsed()) {
     so.buffer = ka::ParseSize(send_buffer).value();

@@ -331,6 +331,13 @@ ka_rc_is() {
   fi
 }
 
+# ka_rc_is_fg WANT CMD...: run CMD in the foreground, compare its exit status
+ka_rc_is_fg() {
+  local want=$1 rc=0; shift
+  "$@" || rc=$?
+  (( rc == want )) || { echo "    $* exited $rc, want $want"; return 1; }
+}
+
 # ---- fault injection helpers (used by tests/system/fault_*.sh) ----
 
 # ka_real_pid WRAPPER_PID [SECONDS]: print the PID of the ka process itself, started by ka_bg

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# System test: seeing and steering a running session (`ka status`, `ka exec`, the session directory).
+#  A. a broadcast to 3 nodes over 40 Mbit/s links, with a secret, remote commands NOT allowed:
+#     while it streams, `ka status` (from node h1's namespace, over the bed) shows every node with a
+#     consistent state, --json agrees with the chain, `ka status node2` prints node2's log;
+#     `ka exec` is refused and nothing runs, and the refusal is logged on the server and in the
+#     node's log; a wrong secret is refused. Afterwards the session directory holds server.log,
+#     logs/node1..3.log (each node's own lines, up to "stream complete") and report.json.
+#  B. the same with --allow-exec: `ka exec node2 -- ...` runs there (output and exit status come
+#     back), logged on both sides; a node started with --no-remote-commands refuses;
+#     --allow-exec without a secret is refused at start.
+# Env: KA_BIN, KA_TIMEOUT (s, default 120), KA_KEEP=1.
+# shellcheck source-path=SCRIPTDIR
+set -uo pipefail
+# shellcheck source=../lib/bed.sh
+. "$(dirname "$0")/../lib/bed.sh"
+
+bed_require_root
+bed_require_ka
+bed_trap
+bed_workdir
+W=$BED_WORK
+BYTES=$(( 40 << 20 ))
+bed_up 3 40mbit || exit 1
+head -c "$BYTES" /dev/urandom >"$W/src.bin"
+bed_secret "$W/secret"
+echo wrong >"$W/wrong"
+SRV=$(bed_ip 0)
+
+# ka_in I ARGS...: run ka in host I (foreground), stdout to $W/out, stderr to $W/err
+ka_in() { local i=$1; shift; bed_exec "$i" timeout 30 "$KA_BIN" "$@" >"$W/out" 2>"$W/err"; }
+
+run_session() { # NAME EXTRA_SEND_ARGS... ; starts the sender, then the nodes; sets SPID, NPIDS
+  local s=$1 i; shift
+  NPIDS=()
+  ka_bg 0 "$W/$s.send.log" send --nodes 3 --session "$s" --secret-file "$W/secret" --session-dir "$W/$s.dir" \
+    --progress-interval 0.5 "$@" "$W/src.bin"
+  SPID=$BED_LAST_PID
+  bed_wait_tcp 0 30765 20 || echo "    the sender of $s did not start"
+  for i in 1 2 3; do
+    local extra=()
+    [[ $s == B* && $i == 3 ]] && extra=(--no-remote-commands)
+    ka_bg "$i" "$W/$s.r$i.log" receive --server "$SRV" --session "$s" --secret-file "$W/secret" --name "node$i" \
+      --output "$W/$s.out$i" "${extra[@]}"
+    NPIDS+=("$BED_LAST_PID")
+  done
+}
+wait_streaming() { # NAME: until node3 has written something
+  local s=$1 t
+  for (( t = 0; t < 200; t++ )); do
+    [[ -s $W/$s.out3.ka-incomplete ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+echo "== A. remote commands not allowed"
+A=A$$
+run_session "$A"
+bed_check "session A streams" wait_streaming "$A"
+bed_check "ka status: exits 0" ka_in 1 status --server "$SRV" --session "$A" --secret-file "$W/secret"
+sed 's/^/    /' "$W/out"
+bed_check "ka status: a row for each node" bash -c "grep -q node1 '$W/out' && grep -q node2 '$W/out' && grep -q node3 '$W/out'"
+bed_check "ka status --json: 3 nodes, states consistent with the chain" bash -c "
+  timeout 30 ip netns exec $(bed_ns 1) '$KA_BIN' status --server $SRV --session $A --secret-file '$W/secret' --json |
+  python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+ok = {\"joined\", \"receiving\", \"done\"}
+names = [n[\"name\"] for n in s[\"nodes\"]]
+assert names == [\"node1\", \"node2\", \"node3\"], names
+assert s[\"chain\"] == names, s[\"chain\"]
+assert s[\"phase\"] in (\"streaming\", \"done\"), s[\"phase\"]
+for n in s[\"nodes\"]:
+    assert n[\"state\"] in ok, n
+    assert n[\"bytes\"] <= s[\"sent_bytes\"] + 1, n
+    assert n[\"position\"] == names.index(n[\"name\"]) + 1, n
+print(\"    phase\", s[\"phase\"], [(n[\"name\"], n[\"state\"], n[\"bytes\"]) for n in s[\"nodes\"]])
+'"
+bed_check "ka status node2: node2's log" \
+  bash -c "timeout 30 ip netns exec $(bed_ns 1) '$KA_BIN' status --server $SRV --session $A --secret-file '$W/secret' node2 | grep -q \"joined session '$A'\""
+bed_check "ka exec without --allow-exec: refused (exit 1)" ka_rc_is_fg 1 ka_in 1 exec --server "$SRV" --session "$A" \
+  --secret-file "$W/secret" node1 -- touch "$W/exec-proof-A"
+bed_check "ka exec refused: says remote commands are disabled" grep -q "disabled" "$W/err"
+bed_check "ka status with a wrong secret: refused" ka_rc_is_fg 1 ka_in 1 status --server "$SRV" --session "$A" \
+  --secret-file "$W/wrong"
+bed_check "session A: sender exits 0" ka_rc_is 0 "$SPID"
+for i in 1 2 3; do bed_check "session A: node$i exits 0" ka_rc_is 0 "${NPIDS[i-1]}"; done
+bed_check "nothing was executed" test ! -e "$W/exec-proof-A"
+bed_check "server log: the refused command" grep -q "REFUSED remote command" "$W/$A.dir/server.log"
+bed_check "server log: the wrong secret refused" grep -qi "refused connection" "$W/$A.dir/server.log"
+bed_check "node1's log on the server: the refusal" grep -q "refused remote command" "$W/$A.dir/logs/node1.log"
+for i in 1 2 3; do
+  bed_check "session dir: logs/node$i.log has the node's own lines" grep -q "stream complete" "$W/$A.dir/logs/node$i.log"
+done
+bed_check "session dir: report.json lists 3 ok nodes" \
+  python3 -c "import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if len(r['ok']) == 3 else 1)" "$W/$A.dir/report.json"
+bed_check "sender printed progress lines (not a terminal: plain, no escapes)" \
+  bash -c "grep -q 'node2' '$W/$A.send.log' && ! grep -q $'\\e' '$W/$A.send.log'"
+
+echo "== B. remote commands allowed"
+B=B$$
+run_session "$B" --allow-exec
+bed_check "session B streams" wait_streaming "$B"
+bed_check "ka exec node2: exit 0" ka_in 1 exec --server "$SRV" --session "$B" --secret-file "$W/secret" \
+  node2 -- echo hello-from-node2 '&&' touch "$W/exec-proof-B"
+bed_check "ka exec node2: output comes back" grep -q "hello-from-node2" "$W/out"
+bed_check "ka exec node2: the command ran" test -e "$W/exec-proof-B"
+bed_check "ka exec: the command's exit status comes back (3)" ka_rc_is_fg 3 ka_in 1 exec --server "$SRV" \
+  --session "$B" --secret-file "$W/secret" node2 -- exit 3
+bed_check "ka exec on a node with --no-remote-commands: refused" ka_rc_is_fg 1 ka_in 1 exec --server "$SRV" \
+  --session "$B" --secret-file "$W/secret" node3 -- touch "$W/exec-proof-B3"
+bed_check "session B: sender exits 0" ka_rc_is 0 "$SPID"
+for i in 1 2 3; do bed_check "session B: node$i exits 0" ka_rc_is 0 "${NPIDS[i-1]}"; done
+bed_check "node3 ran nothing" test ! -e "$W/exec-proof-B3"
+bed_check "server log: the command and who asked" grep -q "remote command from $(bed_ip 1) for node2" "$W/$B.dir/server.log"
+bed_check "node2's own log: it ran the command" grep -q "running a remote command" "$W/$B.r2.log.err"
+bed_check "node3's own log: it refused" grep -q "refused a remote command" "$W/$B.r3.log.err"
+bed_check "--allow-exec without a secret: refused at start (exit 2)" ka_rc_is_fg 2 bed_exec 0 timeout 30 "$KA_BIN" \
+  send --nodes 1 --session C$$ --allow-exec --session-dir none "$W/src.bin"
+
+if (( BED_FAILS )); then
+  bed_dump "$W/$A.send.log" "$W/$A.r1.log" "$W/$B.send.log" "$W/$B.r2.log" "$W/$B.r3.log"
+  echo "status: FAIL ($BED_FAILS checks failed)"; exit 1
+fi
+echo "status: PASS"
