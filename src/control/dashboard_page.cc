@@ -13,7 +13,7 @@ constexpr std::string_view kStyle = R"KA(
 * { box-sizing: border-box; }
 html { background: var(--bg); }
 body { margin: 0; color: var(--text); font: 14px/1.45 var(--sans); }
-.top { background: var(--card); border-bottom: 1px solid var(--line); padding: 14px 24px 16px; }
+.top { background: var(--card); border-bottom: 1px solid var(--line); padding: 14px 24px; }
 .title { display: flex; align-items: center; gap: 12px; flex-wrap: wrap; }
 .logo { font: 700 15px/1 var(--mono); background: var(--text); color: #fff; border-radius: 6px; padding: 6px 8px; }
 h1 { font-size: 20px; margin: 0; font-weight: 650; }
@@ -23,7 +23,7 @@ h1 { font-size: 20px; margin: 0; font-weight: 650; }
 .live::before { content: ""; width: 9px; height: 9px; border-radius: 50%; background: #9aa4b0; }
 .live.ok::before { background: #1a7f37; }
 .live.bad::before { background: #cf222e; }
-.facts { display: flex; flex-wrap: wrap; gap: 8px 56px; margin: 14px 0 12px; }
+.facts { display: flex; flex-wrap: wrap; gap: 8px 56px; margin: 12px 0 10px; }
 .facts div { min-width: 110px; }
 dt { font-size: 11px; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); }
 dd { margin: 2px 0 0; font: 600 16px/1.3 var(--mono); font-variant-numeric: tabular-nums;
@@ -38,9 +38,9 @@ dd { margin: 2px 0 0; font: 600 16px/1.3 var(--mono); font-variant-numeric: tabu
 .banner { margin: 16px 24px 0; padding: 10px 14px; border-radius: 8px; font-weight: 600; border: 1px solid; }
 .banner.auth, .banner.error { background: #ffebe9; border-color: #ffb3ad; color: #86181d; }
 .banner.gone { background: #fff8c5; border-color: #e3c85b; color: #633c01; }
-main { padding: 18px 24px 8px; display: grid; gap: 18px; }
+main { padding: 16px 24px 8px; display: grid; gap: 14px; }
 main.stale-view section { opacity: .65; }
-section { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 14px 16px; min-width: 0; }
+section { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 12px 16px; min-width: 0; }
 h2 { font-size: 12px; text-transform: uppercase; letter-spacing: .07em; color: var(--muted); margin: 0 0 10px; font-weight: 650; }
 .chain { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; font: 600 13px/1 var(--mono); }
 .hop { padding: 6px 11px; border-radius: 999px; }
@@ -52,7 +52,7 @@ h2 { font-size: 12px; text-transform: uppercase; letter-spacing: .07em; color: v
 table { width: 100%; border-collapse: collapse; }
 th { text-align: left; font-size: 11px; text-transform: uppercase; letter-spacing: .05em; color: var(--muted);
      font-weight: 600; padding: 6px 10px; border-bottom: 1px solid var(--line); white-space: nowrap; }
-td { padding: 8px 10px; border-bottom: 1px solid var(--soft); vertical-align: middle; }
+td { padding: 7px 10px; border-bottom: 1px solid var(--soft); vertical-align: middle; }
 tbody tr:last-child td { border-bottom: 0; }
 tbody tr[data-node] { cursor: pointer; }
 tbody tr[data-node]:hover { background: #f6f8fb; }
@@ -69,7 +69,7 @@ td.name { font-weight: 650; white-space: nowrap; }
 .st-fin { background: #fff0d1; color: #7d4400; }
 .st-done { background: #d8f3df; color: #0f5c25; }
 .st-fail { background: #ffe0df; color: #a00d24; }
-.detail { display: block; font-size: 12px; color: var(--muted); margin-top: 2px; }
+.detail { display: block; font-size: 12px; color: var(--muted); margin-top: 1px; white-space: nowrap; }
 .prog { display: flex; align-items: center; gap: 10px; min-width: 290px; }
 .prog .bar { min-width: 120px; }
 .prog span { font: 12px var(--mono); font-variant-numeric: tabular-nums; color: var(--muted); min-width: 10.5em; text-align: right; white-space: nowrap; }
@@ -77,7 +77,7 @@ td.name { font-weight: 650; white-space: nowrap; }
 .msg.error { color: #a00d24; font-weight: 600; }
 .stale { color: #7d4400; font-weight: 600; }
 .empty td { color: var(--muted); text-align: center; padding: 18px; cursor: default; }
-.grid2 { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 18px; }
+.grid2 { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 14px; }
 @media (max-width: 960px) { .grid2 { grid-template-columns: minmax(0, 1fr); } }
 #chart { width: 100%; height: auto; display: block; }
 #chart .grid { stroke: #e8ebef; }
@@ -93,7 +93,7 @@ td.name { font-weight: 650; white-space: nowrap; }
 .logbar label { font-weight: 600; }
 .logbar span { color: var(--muted); font-size: 12px; margin-left: auto; font-family: var(--mono); }
 select { font: inherit; padding: 4px 8px; border: 1px solid var(--line); border-radius: 6px; background: #fff; color: var(--text); }
-#log { margin: 0; height: 290px; overflow: auto; background: #f6f8fa; border: 1px solid var(--soft); border-radius: 6px;
+#log { margin: 0; height: 236px; overflow: auto; background: #f6f8fa; border: 1px solid var(--soft); border-radius: 6px;
        padding: 8px 10px; font: 12px/1.5 var(--mono); white-space: pre-wrap; overflow-wrap: anywhere; color: #24292f; }
 footer { padding: 4px 24px 18px; color: var(--muted); font-size: 12px; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
@@ -336,7 +336,7 @@ constexpr std::string_view kScript = R"KA(
     svg.append(sv('path', { class: 'series', d: d }));
     const lx = x(last.t), ly = y(last.bytes_per_s / MiB);
     svg.append(sv('circle', { class: 'dot', cx: lx, cy: ly, r: 4 }));
-    svg.append(sv('text', { class: 'value', x: Math.min(lx, W - R - 4), y: Math.max(T + 10, ly - 10),
+    if (last.bytes_per_s > 0) svg.append(sv('text', { class: 'value', x: Math.min(lx, W - R - 4), y: Math.max(T + 10, ly - 10),
                             'text-anchor': lx > W - R - 90 ? 'end' : 'middle' }, fmtRate(last.bytes_per_s)));
   }
 

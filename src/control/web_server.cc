@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -308,15 +310,19 @@ Result<std::unique_ptr<WebServer>> WebServer::Start(const std::string& addr_port
   const std::string shown = where->host.find(':') != std::string::npos
                                 ? "[" + where->host + "]:" + std::to_string(where->port)
                                 : where->host + ":" + std::to_string(where->port);
+  // httplib does not report why a bind failed; errno still holds bind()'s (or getaddrinfo's) error.
+  auto cannot = [&](int err) {
+    std::string why = err != 0 ? std::string(": ") + std::strerror(err)
+                               : " (port in use, unknown host name, or not an address of this machine?)";
+    return Status::Io("web dashboard: cannot listen on " + shown + why + "; choose another --web address or port");
+  };
+  errno = 0;
   if (where->port == 0) {
     int port = impl->server.bind_to_any_port(where->host);
-    if (port <= 0)
-      return Status::Io("web dashboard: cannot listen on " + shown + " (is " + where->host +
-                        " an address of this machine?); choose another --web address");
+    if (port <= 0) return cannot(errno);
     impl->listen.port = port;
   } else if (!impl->server.bind_to_port(where->host, where->port)) {
-    return Status::Io("web dashboard: cannot listen on " + shown +
-                      " (port in use, or not an address of this machine?); choose another --web address or port");
+    return cannot(errno);
   }
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->server.listen_after_bind(); });
