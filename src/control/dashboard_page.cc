@@ -251,7 +251,7 @@ constexpr std::string_view kScript = R"KA(
     r.msg.textContent = n.error || n.last_message || '';
     r.msg.className = 'msg' + (n.error ? ' error' : '');
     const age = s.elapsed - n.updated;
-    if (n.state !== 'done' && n.state !== 'failed' && num(age) && age > 15) {
+    if (!['joined', 'done', 'failed'].includes(n.state) && num(age) && age > 15) {
       r.msg.append(' ', el('span', { class: 'stale' }, '(no news for ' + fmtDur(age) + ')'));
     }
     r.msg.title = num(n.updated) ? 'updated ' + fmtDur(n.updated) + ' into the session' : '';
