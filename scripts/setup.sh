@@ -20,6 +20,7 @@ RUN_PKGS=(
   coreutils xxd python3 time
   e2fsprogs dosfstools xfsprogs btrfs-progs mtools jfsutils reiserfsprogs
   acl attr libcap2-bin kmod busybox-static openssh-client zstd
+  chromium   # headless browser of tests/system/dashboard.sh (the --web dashboard page)
 )
 
 missing=()
