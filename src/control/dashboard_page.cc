@@ -84,7 +84,7 @@ td.name { font-weight: 650; white-space: nowrap; }
 #chart .axis { stroke: #8c959f; }
 #chart text { font: 11px var(--mono); fill: #57606a; }
 #chart text.label { font: 600 11px var(--sans); fill: #3d444d; }
-#chart text.value { font: 600 12px var(--mono); fill: #0a4aa8; }
+#chart text.value { font: 600 12px var(--mono); fill: #0a4aa8; paint-order: stroke; stroke: #fff; stroke-width: 4px; stroke-linejoin: round; }
 #chart text.none { font: 13px var(--sans); }
 #chart .area { fill: #1f6feb; fill-opacity: .12; }
 #chart .series { fill: none; stroke: #1f6feb; stroke-width: 2; stroke-linejoin: round; stroke-linecap: round; }
@@ -336,7 +336,9 @@ constexpr std::string_view kScript = R"KA(
     svg.append(sv('path', { class: 'series', d: d }));
     const lx = x(last.t), ly = y(last.bytes_per_s / MiB);
     svg.append(sv('circle', { class: 'dot', cx: lx, cy: ly, r: 4 }));
-    if (last.bytes_per_s > 0) svg.append(sv('text', { class: 'value', x: Math.min(lx, W - R - 4), y: Math.max(T + 10, ly - 10),
+    // the label goes above the recent samples, so the line does not cross it
+    const recent = pts.slice(-8).reduce((m, p) => Math.max(m, p.bytes_per_s / MiB), 0);
+    if (last.bytes_per_s > 0) svg.append(sv('text', { class: 'value', x: Math.min(lx, W - R - 4), y: Math.max(T + 10, y(recent) - 10),
                             'text-anchor': lx > W - R - 90 ? 'end' : 'middle' }, fmtRate(last.bytes_per_s)));
   }
 

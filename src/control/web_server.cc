@@ -211,6 +211,12 @@ struct WebServer::Impl {
       int on = 1;
       setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
     });
+    // Stop() waits for the connections in progress: an idle keep-alive connection (a browser
+    // between two polls, or a pre-connected socket) holds it for the keep-alive timeout, a slow
+    // request for the read timeout. Polls come every second, so 1 s of keep-alive suffices.
+    server.set_keep_alive_timeout(1);
+    server.set_read_timeout(2, 0);
+    server.set_write_timeout(5, 0);
     server.set_default_headers({{"X-Content-Type-Options", "nosniff"},
                                 {"Referrer-Policy", "no-referrer"},  // the page's URL holds the token
                                 {"X-Frame-Options", "DENY"},

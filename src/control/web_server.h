@@ -41,7 +41,8 @@ class WebServer {
   WebServer(const WebServer&) = delete;
   WebServer& operator=(const WebServer&) = delete;
 
-  // Closes the listening socket, finishes the requests in progress and joins the thread. Idempotent.
+  // Closes the listening socket, finishes the requests in progress (an idle keep-alive connection
+  // holds it up to 1 s, a request still being received up to 2 s) and joins the thread. Idempotent.
   void Stop();
   // "http://ADDR:PORT/?token=TOKEN": the address it listens on (this machine's host name when it
   // listens on all addresses), with the real port.

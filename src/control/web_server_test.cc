@@ -1,8 +1,13 @@
 #include "control/web_server.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <map>
 #include <regex>
 
@@ -223,6 +228,25 @@ TEST_F(ControlWebServer, StopIsIdempotentAndClosesThePort) {
   c.set_connection_timeout(2);
   EXPECT_FALSE(c.Get("/healthz"));
   server_.reset();
+}
+
+TEST_F(ControlWebServer, StopDoesNotWaitLongForIdleConnections) {
+  // A browser's pre-connected socket that never speaks, and a keep-alive connection between polls.
+  int idle = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(idle, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(server_->port()));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(idle, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  client_->set_keep_alive(true);
+  auto r = Get("/api/session", Bearer(kToken));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  auto start = std::chrono::steady_clock::now();
+  server_->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  close(idle);
 }
 
 TEST(ControlWebStart, RefusesAnEmptyTokenAndABadAddress) {
