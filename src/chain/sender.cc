@@ -1,6 +1,7 @@
 #include "chain/sender.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +24,7 @@
 #include "chain/ring.h"
 #include "chain/source.h"
 #include "control/progress_view.h"
+#include "control/web_server.h"
 #include <fmt/ranges.h>
 #include <spdlog/sinks/basic_file_sink.h>
 
@@ -88,6 +90,7 @@ class Sender {
   void AcceptData(UniqueFd fd, const Json& hello);
   void AcceptControl(UniqueFd fd, const Json& hello, Endpoint peer);
   void ServeStatus(UniqueFd fd, Endpoint peer);
+  Status StartWeb();
   Json StatusRequest(const Json& req, const Endpoint& peer);
   Json Exec(const std::string& node, const std::string& command, const Endpoint& peer);
   Status StartBranch(UniqueFd fd, uint64_t pos, const std::string& name);
@@ -136,6 +139,7 @@ class Sender {
   double prepare_seconds_ = 0;
 
   std::unique_ptr<control::SessionState> state_;
+  std::unique_ptr<control::WebServer> web_;  // after state_: stopped before it is destroyed
   std::function<void()> detach_;
   uint64_t next_exec_id_ = 1;
   std::map<uint64_t, Json> exec_results_;  // guarded by mu_, signalled on cv_
@@ -181,6 +185,7 @@ Status Sender::Setup() {
   if (opt_.allow_exec && !secret_.enabled())
     return Status::Invalid("--allow-exec needs --secret-file: remote commands are never accepted unauthenticated");
   if (opt_.attach) detach_ = opt_.attach(*state_);
+  if (!opt_.web.empty()) KA_RETURN_IF_ERROR(StartWeb());
   auto l = ListenTcp(opt_.bind, opt_.port);
   if (!l.ok()) return l.status();
   listener_ = std::move(l).value();
@@ -335,6 +340,31 @@ void Sender::AcceptControl(UniqueFd fd, const Json& hello, Endpoint peer) {
     LogInfo("node {} ({}) joined: {}/{}", node->name, peer.Host(), nodes_.size(), opt_.nodes);
   }
   cv_.notify_all();
+}
+
+Status Sender::StartWeb() {
+  std::string token;
+  if (!opt_.web_token_file.empty()) {
+    std::ifstream in(opt_.web_token_file);
+    std::getline(in, token);
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  }
+  if (token.empty()) {
+    token = control::NewToken();
+    if (!opt_.web_token_file.empty()) {
+      int fd = ::open(opt_.web_token_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      if (fd < 0 || ::write(fd, (token + "\n").data(), token.size() + 1) != static_cast<ssize_t>(token.size() + 1)) {
+        if (fd >= 0) ::close(fd);
+        return Status::Io("--web-token-file " + opt_.web_token_file + ": cannot write the new token");
+      }
+      ::close(fd);
+    }
+  }
+  auto w = control::WebServer::Start(opt_.web, token, *state_);
+  if (!w.ok()) return w.status().Wrap("--web");
+  web_ = std::move(w).value();
+  LogInfo("dashboard (read-only): {}", web_->Url());
+  return Status::Ok();
 }
 
 // A `ka status` / `ka exec` client: REQUEST messages answered with RESPONSE
@@ -546,7 +576,11 @@ void Sender::HeartbeatLoop() {
       }
     }
     for (auto& [ch, beat] : beats) (void)ch->Send(FrameType::kProgress, session_id_, beat, 1);
-    if (producer_) state_->SetSent(producer_->bytes());
+    {
+      // What has gone into the chain (payload bytes, frame headers taken out), not what was read ahead into the ring.
+      uint64_t pos = relay_.child_position();
+      state_->SetSent(static_cast<uint64_t>(static_cast<double>(pos) * opt_.chunk / (opt_.chunk + kHeaderSize)));
+    }
     std::this_thread::sleep_for(std::chrono::duration<double>(kHeartbeatSeconds));
   }
 }

@@ -49,6 +49,8 @@ struct SendOptions {
   // Control plane (docs/control.md):
   std::string session_dir;  // logs/<node>.log and report.json; "" = DefaultSessionDir, "none" = none
   bool allow_exec = false;  // `ka exec` may run commands on the nodes (needs --secret-file)
+  std::string web;             // dashboard on ADDR:PORT (docs/dashboard.md); empty: none
+  std::string web_token_file;  // its token (first line); made and written there when missing
   // called once the session state exists (dashboard, progress display); its
   // return value is called at the end of the session.
   std::function<std::function<void()>(const control::SessionState&)> attach;

@@ -82,6 +82,10 @@ CloneCommands::CloneCommands(CLI::App& app) {
   serve_->add_option("--session-dir", s.session_dir,
                      "Keep the nodes' logs (logs/NODE.log) and the report here; default /var/log/ka/SESSION-TIME, "
                      "'none' for no files");
+  serve_->add_option("--web", s.web,
+                     "Serve the read-only dashboard on ADDR:PORT (PORT alone: 127.0.0.1), token-protected");
+  serve_->add_option("--web-token-file", s.web_token_file,
+                     "The dashboard's token: the file's first line; a new token is written there if it is missing");
   serve_->add_flag("--allow-exec", s.allow_exec,
                    "Let `ka exec` run commands on the nodes (needs --secret-file; every use is logged)");
 

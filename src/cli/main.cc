@@ -11,6 +11,7 @@
 #include "chain/sender.h"
 #include "cli/clone_cmd.h"
 #include "cli/control_cmd.h"
+#include "cli/dashboard_cmd.h"
 #include "cli/layout_cmd.h"
 #include "cli/tree_cmd.h"
 #include "util/log.h"
@@ -69,6 +70,10 @@ int main(int argc, char** argv) {
   send->add_option("--session-dir", so.session_dir,
                    "Keep the nodes' logs (logs/NODE.log) and the report here; default /var/log/ka/SESSION-TIME, "
                    "'none' for no files");
+  send->add_option("--web", so.web,
+                   "Serve the read-only dashboard on ADDR:PORT (PORT alone: 127.0.0.1), token-protected");
+  send->add_option("--web-token-file", so.web_token_file,
+                   "The dashboard's token: the file's first line; a new token is written there if it is missing");
   send->add_flag("--allow-exec", so.allow_exec,
                  "Let `ka exec` run commands on the nodes (needs --secret-file; every use is logged)");
   auto* src_exec = send->add_option("-e,--exec", so.exec, "Stream the standard output of this shell command");
@@ -122,6 +127,7 @@ int main(int argc, char** argv) {
   ka::cli::CloneCommands clone_cmds(app);    // ka serve, ka join
   ka::cli::TreeCommands tree_cmds(app);      // ka tree-archive, tree-extract, tree-manifest
   ka::cli::ControlCommands control_cmds(app);  // ka status, ka exec
+  ka::cli::DashboardCommands dashboard_cmds(app);  // ka dashboard-demo (hidden)
 
   // `ka serve --config FILE`: the file's options join the command line first.
   auto args = clone_cmds.ExpandConfig(argc, argv);
@@ -139,6 +145,7 @@ int main(int argc, char** argv) {
   if (clone_cmds.parsed()) return clone_cmds.Run(verbose);
   if (tree_cmds.parsed()) return tree_cmds.Run(verbose);
   if (control_cmds.parsed()) return control_cmds.Run(verbose);
+  if (dashboard_cmds.parsed()) return dashboard_cmds.Run(verbose);
 
   if (send->parsed()) {
     so.buffer = ka::ParseSize(send_buffer).value();

@@ -208,6 +208,53 @@ png_ok() {
 bed_check "screenshot kept as a test artifact (PNG > 10 KB)" png_ok
 bed_check "the demo is still serving" kill -0 "$DEMO"
 
+echo "== 6. a real session: ka send --web to 2 nodes (network namespaces, 20 Mbit/s links)"
+bed_up 2 20mbit || exit 1
+head -c $(( 24 << 20 )) /dev/urandom >"$W/src.bin"
+bed_secret "$W/secret"
+ka_bg 0 "$W/send.log" send --nodes 2 --session web$$ --secret-file "$W/secret" --session-dir none \
+  --web 127.0.0.1:0 --web-token-file "$W/webtoken" "$W/src.bin"
+SPID=$BED_LAST_PID
+bed_wait_tcp 0 30765 20
+for i in 1 2; do
+  ka_bg "$i" "$W/r$i.log" receive --server "$(bed_ip 0)" --session web$$ --secret-file "$W/secret" --name "node$i" \
+    --output "$W/out$i"
+done
+SURL=
+for (( t = 0; t < 100; t++ )); do
+  SURL=$(sed -n 's/.*dashboard (read-only): //p' "$W/send.log.err" | head -1)
+  [[ -n $SURL ]] && break
+  sleep 0.1
+done
+bed_check "ka send prints the dashboard URL" test -n "$SURL"
+bed_check "the token went to --web-token-file (mode 600)" test "$(stat -c %a "$W/webtoken")" = 600
+for (( t = 0; t < 100; t++ )); do [[ -s $W/out2.ka-incomplete ]] && break; sleep 0.1; done
+# Chromium runs in the sender's namespace: the dashboard listens on its loopback.
+chrome_ns() { bed_exec 0 env HOME="$W/home" "$CHROMIUM" --headless=new --no-sandbox --disable-gpu \
+  --disable-dev-shm-usage --no-first-run --disable-background-networking --disable-component-update --disable-sync \
+  --user-data-dir="$(mktemp -d "$W/profile.XXXXXX")" "$@" 2>>"$W/chromium.err"; }
+chrome_ns --virtual-time-budget=3000 --dump-dom "$SURL#node=node2" >"$W/session-dom.html"
+live_dom() {
+  python3 - "$W/session-dom.html" <<'PY'
+import html, re, sys
+d = open(sys.argv[1], encoding="utf-8").read()
+rows = re.findall(r'<tr\b[^>]*\bdata-node="([^"]+)"', d)
+chain = re.search(r'<div[^>]*id="chain"[^>]*>(.*?)</div>', d, re.S)
+chain = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", chain.group(1)))).strip() if chain else ""
+states = re.findall(r'<span class="badge st-[a-z]+">([a-z]+)</span>', d)
+print(f"    live session DOM: rows {rows}, chain {chain!r}, states {states}")
+ok = rows == ["node1", "node2"] and chain.startswith("sender → node1 → node2") and \
+     all(s in ("joined", "receiving", "done") for s in states) and len(states) == 2
+sys.exit(0 if ok else 1)
+PY
+}
+bed_check "the live session in Chromium: both nodes, the chain, consistent states" live_dom
+chrome_ns --virtual-time-budget=3000 --window-size=1280,900 --screenshot="$W/session.png" "$SURL#node=node1" >/dev/null
+cp "$W/session.png" "$ARTIFACTS/dashboard-session.png" 2>/dev/null
+bed_check "screenshot of the live session kept (test-artifacts/dashboard-session.png)" \
+  test -s "$ARTIFACTS/dashboard-session.png"
+bed_check "the session completes (sender exits 0)" ka_rc_is 0 "$SPID"
+
 if (( BED_FAILS )); then
   bed_dump "$W/demo.log"
   [[ -s $W/chromium.err ]] && { echo "----- chromium.err (tail)"; grep -v dbus "$W/chromium.err" | tail -n 15; }
