@@ -7,7 +7,8 @@
 #     node's log; a wrong secret is refused. Afterwards the session directory holds server.log,
 #     logs/node1..3.log (each node's own lines, up to "stream complete") and report.json.
 #  B. the same with --allow-exec: `ka exec node2 -- ...` runs there (output and exit status come
-#     back), logged on both sides; a node started with --no-remote-commands refuses;
+#     back), logged on both sides; with a wrong secret or none it is refused at the handshake, logged,
+#     and nothing runs; a node started with --no-remote-commands refuses;
 #     --allow-exec without a secret is refused at start.
 # Env: KA_BIN, KA_TIMEOUT (s, default 120), KA_KEEP=1.
 # shellcheck source-path=SCRIPTDIR
@@ -108,11 +109,18 @@ bed_check "ka exec node2: output comes back" grep -q "hello-from-node2" "$W/out"
 bed_check "ka exec node2: the command ran" test -e "$W/exec-proof-B"
 bed_check "ka exec: the command's exit status comes back (3)" ka_rc_is_fg 3 ka_in 1 exec --server "$SRV" \
   --session "$B" --secret-file "$W/secret" node2 -- exit 3
+bed_check "ka exec with a wrong secret: refused (exit 1)" ka_rc_is_fg 1 ka_in 1 exec --server "$SRV" \
+  --session "$B" --secret-file "$W/wrong" node2 -- touch "$W/exec-proof-wrong"
+bed_check "ka exec without a secret: refused (exit 1)" ka_rc_is_fg 1 ka_in 1 exec --server "$SRV" \
+  --session "$B" node2 -- touch "$W/exec-proof-nosecret"
 bed_check "ka exec on a node with --no-remote-commands: refused" ka_rc_is_fg 1 ka_in 1 exec --server "$SRV" \
   --session "$B" --secret-file "$W/secret" node3 -- touch "$W/exec-proof-B3"
 bed_check "session B: sender exits 0" ka_rc_is 0 "$SPID"
 for i in 1 2 3; do bed_check "session B: node$i exits 0" ka_rc_is 0 "${NPIDS[i-1]}"; done
 bed_check "node3 ran nothing" test ! -e "$W/exec-proof-B3"
+bed_check "nothing ran for the wrong or missing secret" test ! -e "$W/exec-proof-wrong" -a ! -e "$W/exec-proof-nosecret"
+bed_check "server log: the unauthenticated attempts refused" \
+  bash -c "[[ \$(grep -c 'refused connection from $(bed_ip 1)' '$W/$B.dir/server.log') -ge 2 ]]"
 bed_check "server log: the command and who asked" grep -q "remote command from $(bed_ip 1) for node2" "$W/$B.dir/server.log"
 bed_check "node2's own log: it ran the command" grep -q "running a remote command" "$W/$B.r2.log.err"
 bed_check "node3's own log: it refused" grep -q "refused a remote command" "$W/$B.r3.log.err"
