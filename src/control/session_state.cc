@@ -63,9 +63,18 @@ SessionState::Node& SessionState::Get(const std::string& name) {
   return n;
 }
 
+// A node's log line without its "HH:MM:SS.mmm level " prefix: the message.
+std::string MessageOf(const std::string& line) {
+  if (line.size() < 14 || line[2] != ':' || line[5] != ':' || line[8] != '.' || line[12] != ' ') return line;
+  size_t i = 13;
+  while (i < line.size() && std::isalpha(static_cast<unsigned char>(line[i]))) ++i;
+  while (i < line.size() && line[i] == ' ') ++i;
+  return line.substr(i);
+}
+
 void SessionState::Append(Node& n, const std::string& line) {
   n.log.push_back(line);
-  n.last_message = line;
+  n.last_message = MessageOf(line);
   if (n.file) {
     *n.file << line << '\n';
     n.file->flush();

@@ -77,6 +77,9 @@ class SessionState : public SessionView {
   Clock::time_point t0_ = Clock::now();
 };
 
+// "12:00:01.250 info  formatting p1" -> "formatting p1" (other lines as they are).
+std::string MessageOf(const std::string& line);
+
 // A default session directory: /var/log/ka/SESSION-YYYYmmdd-HHMMSS (UTC).
 std::string DefaultSessionDir(const std::string& session);
 
