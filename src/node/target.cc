@@ -63,12 +63,15 @@ FsSpec SpecOf(const golden::ManifestPartition& p) {
 Target::~Target() {
   (void)UnmountAll();
   if (touched_ && !released_) (void)Release();
-  if (!run_dir_.empty()) {
-    for (auto& p : parts_)
-      if (!p.dir.empty()) ::rmdir(p.dir.c_str());
-    ::rmdir((run_dir_ + "/root").c_str());
-    ::rmdir(run_dir_.c_str());
-  }
+  RemoveRunDir();
+}
+
+void Target::RemoveRunDir() {
+  if (run_dir_.empty()) return;
+  for (auto& p : parts_)
+    if (!p.dir.empty()) ::rmdir(p.dir.c_str());
+  ::rmdir((run_dir_ + "/root").c_str());
+  ::rmdir(run_dir_.c_str());
 }
 
 TargetPartition* Target::Find(int number) {
@@ -228,6 +231,7 @@ Status Target::MarkNotCloned() {
   uint64_t mib = std::min<uint64_t>(1 << 20, size);
   Status first = ZeroRange(disk_, 0, mib);
   if (first.ok() && size > mib) first = ZeroRange(disk_, size - mib, mib);
+  RemoveRunDir();  // a process that exits on a signal does not run the destructor
   if (first.ok()) LogWarn("{} marked as not cloned: its partition table and boot code are erased", disk_);
   else LogError("could not mark {} as not cloned: {}", disk_, first.ToString());
   return first;

@@ -67,6 +67,7 @@ class Target {
 
  private:
   Status ClearBootCode();
+  void RemoveRunDir();  // the (unmounted) mount point directories under /run/ka
 
   layout::DiskOps& ops_;
   Runner& runner_;

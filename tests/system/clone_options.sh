@@ -45,6 +45,7 @@ trap opts_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+RUN_KA_BEFORE=$(ls /run/ka 2>/dev/null | sort | tr '\n' ' ')
 golden_mbr_disk "$W/golden.img" 1024 || bed_die "cannot build the golden disk"
 golden_sum=$(sha256sum <"$W/golden.img")
 
@@ -152,6 +153,8 @@ umount "$GM"
 partx -d "$G" >/dev/null 2>&1
 bed_check "golden image byte-identical after the session" test "$(sha256sum <"$W/golden.img")" = "$golden_sum"
 bed_check "no ka mounts left" bash -c "! grep -q ' /run/ka/' /proc/self/mountinfo"
+bed_check "no ka mount point directories left (node3 was killed)" \
+  test "$(ls /run/ka 2>/dev/null | sort | tr '\n' ' ')" = "$RUN_KA_BEFORE"
 
 if (( BED_FAILS )); then
   bed_dump "${logs[@]}"
