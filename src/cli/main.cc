@@ -13,6 +13,7 @@
 #include "cli/control_cmd.h"
 #include "cli/dashboard_cmd.h"
 #include "cli/layout_cmd.h"
+#include "cli/netboot_cmd.h"
 #include "cli/tree_cmd.h"
 #include "util/log.h"
 #include "util/units.h"
@@ -128,6 +129,7 @@ int main(int argc, char** argv) {
   ka::cli::TreeCommands tree_cmds(app);      // ka tree-archive, tree-extract, tree-manifest
   ka::cli::ControlCommands control_cmds(app);  // ka status, ka exec
   ka::cli::DashboardCommands dashboard_cmds(app);  // ka dashboard-demo (hidden)
+  ka::cli::NetbootCommands netboot_cmds(app);      // ka netboot build|serve|stage1
 
   // `ka serve --config FILE`: the file's options join the command line first.
   auto args = clone_cmds.ExpandConfig(argc, argv);
@@ -146,6 +148,7 @@ int main(int argc, char** argv) {
   if (tree_cmds.parsed()) return tree_cmds.Run(verbose);
   if (control_cmds.parsed()) return control_cmds.Run(verbose);
   if (dashboard_cmds.parsed()) return dashboard_cmds.Run(verbose);
+  if (netboot_cmds.parsed()) return netboot_cmds.Run(verbose);
 
   if (send->parsed()) {
     so.buffer = ka::ParseSize(send_buffer).value();
