@@ -134,8 +134,10 @@ Status Receiver::Join() {
     ::gethostname(host, sizeof host - 1);
     name = host;
   }
-  ClientHello hello{opt_.session, "control",
-                    Json{{"name", name}, {"data_port", LocalPort(listener_.get())}, {"buffer", opt_.buffer}}};
+  std::string mac = !opt_.mac.empty() ? opt_.mac : MacOfAddress(LocalAddress(c.value().get()));
+  Json hello_body{{"name", name}, {"data_port", LocalPort(listener_.get())}, {"buffer", opt_.buffer}};
+  if (!mac.empty()) hello_body["mac"] = mac;
+  ClientHello hello{opt_.session, "control", hello_body};
   auto w = ClientHandshake(c.value().get(), secret_, hello, 10);
   if (!w.ok()) return w.status();
   auto sid = U64Field(*w, "session_id");

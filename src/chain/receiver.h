@@ -26,6 +26,8 @@ struct ReceiveOptions {
   int wait = 60;              // discovery tries, one second apart
   std::vector<std::string> broadcast;  // discovery targets; empty: every interface
   std::string name;           // default: hostname
+  std::string mac;            // reported to the server (per-MAC boot switch); default: the MAC of the
+                              // interface the control connection leaves from
   uint64_t buffer = 128ull << 20;
   std::string output;         // path, device or "-"
   std::string exec;           // or a command fed on stdin

@@ -31,6 +31,7 @@ nlohmann::json SessionReport::ToJson() const {
     j["nodes"].push_back({{"id", n.id},
                           {"name", n.name},
                           {"address", n.address},
+                          {"mac", n.mac},
                           {"position", n.position},
                           {"status", n.ok ? "ok" : "failed"},
                           {"bytes", n.bytes},

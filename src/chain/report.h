@@ -12,6 +12,7 @@ struct NodeReport {
   uint64_t id = 0;
   std::string name;
   std::string address;
+  std::string mac;  // as the node reported it
   int position = 0;  // 1 = first after the sender
   bool ok = false;
   uint64_t bytes = 0;

@@ -43,6 +43,7 @@ enum class NodeState { kJoined, kPreparing, kReady, kStreaming, kDone, kFailed }
 struct Node {
   uint64_t id = 0;
   std::string name;
+  std::string mac;    // as the node reported it (may be empty)
   Endpoint endpoint;  // control peer address
   uint16_t data_port = 0;
   std::unique_ptr<ControlChannel> channel;
@@ -313,6 +314,7 @@ void Sender::AcceptControl(UniqueFd fd, const Json& hello, Endpoint peer) {
   node->data_port = static_cast<uint16_t>(hello["data_port"].get<uint64_t>());
   auto name = StringField(hello, "name", 64);
   node->name = name.ok() && !name.value().empty() ? name.value() : peer.Host();
+  if (auto mac = StringField(hello, "mac", 32); mac.ok()) node->mac = mac.value();
   std::unique_lock l(mu_);
   if (!started_ && static_cast<int>(nodes_.size()) >= opt_.nodes) {
     SendRefuse(fd.get(), "session is full");
@@ -730,6 +732,7 @@ SessionReport Sender::BuildReport(double seconds) {
     nr.id = n->id;
     nr.name = n->name;
     nr.address = n->endpoint.Host();
+    nr.mac = n->mac;
     nr.position = n->position;
     nr.ok = n->state == NodeState::kDone;
     nr.bytes = n->payload;
@@ -745,6 +748,9 @@ void Sender::Shutdown() {
   {
     std::lock_guard l(mu_);
     ending_ = true;
+    // Before BYE releases the nodes (which may reboot at once): e.g. switch their PXE boot.
+    if (opt_.on_node_final)
+      for (auto& n : nodes_) opt_.on_node_final(n->name, n->mac, n->state == NodeState::kDone);
     for (auto& n : nodes_) {
       if (!n->in_chain) continue;
       Json bye{{"ok", n->state == NodeState::kDone}};

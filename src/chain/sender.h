@@ -43,6 +43,9 @@ struct SendOptions {
   nlohmann::json prepare;
   double prepare_timeout = 1800;  // seconds for every node to be READY
   double stagger = 0;             // node k is released (BYE "release_after") k-1 times this later
+  // called for every node at the end of the session, before the nodes are
+  // released: its name, the MAC it reported ("" if none) and whether it succeeded.
+  std::function<void(const std::string& name, const std::string& mac, bool ok)> on_node_final;
   // called with the report before it is printed and written (to add extras).
   std::function<void(SessionReport&)> finish_report;
 

@@ -73,6 +73,14 @@ CloneCommands::CloneCommands(CLI::App& app) {
                      "Seconds the nodes have to partition and format before the stream starts")
       ->capture_default_str();
   serve_->add_option("--report", s.report_path, "Write a JSON report of the session to this file");
+  serve_->add_option("--stage2", so_.stage2,
+                     "Netbooted nodes: first send them this stage2 archive (ka netboot build's DIR/stage2.ka) "
+                     "on session NAME-stage2")
+      ->check(CLI::ExistingFile);
+  serve_->add_option("--pxe-root", so_.pxe_root,
+                     "Netbooted nodes: the TFTP root of ka netboot serve (DIR/tftp); each cloned node's next PXE "
+                     "boot becomes local, a failed node's stays kamethod")
+      ->check(CLI::ExistingDirectory);
   serve_->add_option("--digest", s.digest, "Whole-stream digest: full or frames")
       ->capture_default_str()
       ->check(CLI::IsMember({"full", "frames"}));
@@ -102,6 +110,8 @@ CloneCommands::CloneCommands(CLI::App& app) {
   join_->add_option("--wait", r.wait, "Discovery tries, one second apart, before giving up")->capture_default_str();
   join_->add_option("--broadcast", r.broadcast, "Send discovery to this IPv4 address (repeatable)");
   join_->add_option("--name", r.name, "Name of this node in reports (default: hostname)");
+  join_->add_option("--mac", r.mac,
+                    "MAC to report to the server (its PXE boot switch; default: the MAC of the interface used)");
   join_->add_option("--buffer", join_buffer_, "Buffer / replay window size")->capture_default_str();
   join_->add_option("--sender-timeout", r.sender_timeout, "Give up after this many seconds without word from the server")
       ->capture_default_str();

@@ -401,11 +401,18 @@ Status Golden::ResolveBootloader(const InspectOptions& o) {
   };
   bool grub = has({"/usr/sbin/grub-install", "/usr/sbin/grub2-install", "/sbin/grub-install", "/sbin/grub2-install"});
   bool lilo = has({"/sbin/lilo", "/usr/sbin/lilo"});
+  // A GRUB configuration without grub-install: the nodes' own GRUB (stage2) installs it.
+  bool grub_cfg = !root_dir_.empty() && ::access((root_dir_ + "/boot/grub/grub.cfg").c_str(), R_OK) == 0;
   const std::string& want = o.bootloader;
   if (want == "auto") {
-    manifest_.bootloader = grub ? "grub" : lilo ? "lilo" : "none";
-    if (!grub && !lilo)
+    manifest_.bootloader = grub ? "grub" : lilo ? "lilo" : grub_cfg ? "grub-node" : "none";
+    if (manifest_.bootloader == "grub-node")
+      notes_.push_back("the golden has /boot/grub/grub.cfg but no grub-install: the nodes install GRUB with their "
+                       "own grub-install (netboot stage2) and keep that grub.cfg");
+    if (!grub && !lilo && !grub_cfg)
       notes_.push_back("the golden has neither grub-install nor lilo: the nodes get no bootloader (--bootloader auto)");
+  } else if (want == "grub" && !grub && grub_cfg) {
+    manifest_.bootloader = "grub-node";
   } else if (want == "grub" || want == "lilo") {
     if (!(want == "grub" ? grub : lilo))
       return Status::Invalid("--bootloader " + want + ": the golden system has no " +

@@ -1,14 +1,70 @@
 #include "golden/serve.h"
 
 #include <algorithm>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
+#include <fstream>
 
 #include "golden/generator_source.h"
+#include "netboot/boot_switch.h"
+#include "netboot/stage1_agent.h"
 #include "util/interrupt.h"
 #include "util/log.h"
 #include "util/units.h"
 
 namespace ka::golden {
+
+namespace {
+
+// The stage2 broadcast: a plain file session to the same nodes, before the clone.
+int SendStage2(const ServeOptions& options, int* ok_nodes, double* seconds) {
+  chain::SendOptions s = options.send;
+  s.session = netboot::Stage2Session(options.send.session);
+  s.source_path = options.stage2;
+  s.prepare = nullptr;
+  s.open_source = nullptr;
+  s.finish_report = nullptr;
+  s.on_node_final = nullptr;
+  s.stagger = 0;
+  s.web.clear();  // the dashboard follows the clone session
+  s.attach = nullptr;
+  s.allow_exec = false;
+  s.report_path.clear();
+  if (!options.send.session_dir.empty() && options.send.session_dir != "none")
+    s.session_dir = options.send.session_dir + "/stage2";
+  std::string report = fmt::format("/run/ka/stage2-report.{}.json", ::getpid());
+  s.report_path = report;
+  LogInfo("sending stage2 {} to {} node(s) on session '{}'", options.stage2, s.nodes, s.session);
+  auto t0 = std::chrono::steady_clock::now();
+  ::mkdir("/run/ka", 0755);
+  int rc = chain::RunSend(s);
+  *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  *ok_nodes = 0;
+  std::ifstream in(report);
+  auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_object() && j.contains("ok") && j["ok"].is_array()) *ok_nodes = static_cast<int>(j["ok"].size());
+  ::unlink(report.c_str());
+  return rc;
+}
+
+}  // namespace
+
+void SwitchNodeBoot(const std::string& pxe_root, const std::string& name, const std::string& mac, bool ok) {
+  if (mac.empty()) {
+    LogWarn("node {} reported no MAC: its PXE boot stays as it is (switch it with ka netboot serve --set-boot)",
+            name);
+    return;
+  }
+  auto choice = ok ? netboot::BootChoice::kLocal : netboot::BootChoice::kKamethod;
+  Status s = netboot::SetNodeBoot(pxe_root, mac, choice);
+  if (!s.ok())
+    LogWarn("node {} ({}): cannot switch its PXE boot: {}", name, mac, s.ToString());
+  else
+    LogInfo("node {} ({}): next PXE boot is {}", name, mac, ok ? "local (cloned)" : "kamethod again (failed)");
+}
 
 int RunServe(const ServeOptions& options) {
   InterruptCleanup interrupt;  // Ctrl-C must not leave the golden's mounts and loop devices behind
@@ -26,8 +82,27 @@ int RunServe(const ServeOptions& options) {
     return g.Close().ok() ? 0 : 1;
   }
 
-  StreamStats stats;
   chain::SendOptions send = options.send;
+  if (!options.stage2.empty()) {
+    int ok_nodes = 0;
+    double seconds = 0;
+    int rc = SendStage2(options, &ok_nodes, &seconds);
+    if (rc == 2 || ok_nodes == 0) {
+      LogError("stage2 reached no node: nothing to clone");
+      (void)g.Close();
+      return rc == 2 ? 2 : 1;
+    }
+    LogInfo("stage2 sent to {} node(s) in {:.1f} s; cloning", ok_nodes, seconds);
+    send.nodes = ok_nodes;
+  }
+  if (!options.pxe_root.empty()) {
+    std::string root = options.pxe_root;
+    send.on_node_final = [root](const std::string& name, const std::string& mac, bool ok) {
+      SwitchNodeBoot(root, name, mac, ok);
+    };
+  }
+
+  StreamStats stats;
   send.prepare = nlohmann::json{{"clone", m.ToJson()}};
   send.open_source = [&]() -> Result<std::unique_ptr<chain::Source>> {
     auto s = GeneratorSource::Start("clone of " + m.source, [&](const ByteSink& sink) {

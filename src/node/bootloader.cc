@@ -1,5 +1,7 @@
 #include "node/bootloader.h"
 
+#include <unistd.h>
+
 #include "node/root_fs.h"
 #include "util/log.h"
 
@@ -40,12 +42,14 @@ const char* BootloaderName(BootloaderKind kind) {
     case BootloaderKind::kGrub: return "grub";
     case BootloaderKind::kLilo: return "lilo";
     case BootloaderKind::kNone: return "none";
+    case BootloaderKind::kGrubNode: return "grub-node";
   }
   return "?";
 }
 
 Result<BootloaderKind> ParseBootloader(const std::string& text) {
-  for (auto k : {BootloaderKind::kAuto, BootloaderKind::kGrub, BootloaderKind::kLilo, BootloaderKind::kNone})
+  for (auto k : {BootloaderKind::kAuto, BootloaderKind::kGrub, BootloaderKind::kLilo, BootloaderKind::kNone,
+                 BootloaderKind::kGrubNode})
     if (text == BootloaderName(k)) return k;
   return Status::Invalid("--bootloader " + text + ": use auto, grub, lilo or none");
 }
@@ -150,8 +154,51 @@ Result<std::vector<std::vector<std::string>>> BootloaderCommands(BootloaderKind 
   return cmds;
 }
 
+Result<std::vector<std::vector<std::string>>> NodeGrubCommands(const BootTarget& target, const std::string& root,
+                                                               const std::string& grub_install) {
+  if (grub_install.empty())
+    return Status::Invalid("the golden has no grub-install and this node has none either: boot the node with "
+                           "ka netboot's stage1/stage2, or install grub2-common and grub-pc-bin on it");
+  auto fs = RootFs::Open(root);
+  if (!fs.ok()) return fs.status();
+  if (!fs->IsFile("/boot/grub/grub.cfg"))
+    return Status::Invalid("the golden has no /boot/grub/grub.cfg for the node's GRUB to use");
+  std::vector<std::vector<std::string>> cmds;
+  const std::string boot_dir = "--boot-directory=" + fs->root() + "/boot";
+  if (target.bios) cmds.push_back({grub_install, "--target=i386-pc", boot_dir, "--recheck", target.disk});
+  if (target.efi)
+    cmds.push_back({grub_install, "--target=x86_64-efi", "--efi-directory=" + fs->root() + target.efi_dir, boot_dir,
+                    "--removable", "--no-nvram"});
+  return cmds;
+}
+
+Status CheckNodeBootloader(Runner& runner, BootloaderKind kind, const BootTarget& target, const std::string& grub_lib) {
+  if (kind != BootloaderKind::kGrubNode) return Status::Ok();
+  auto gi = runner.Find("grub-install", "grub2-common");
+  if (!gi.ok())
+    return gi.status().Wrap("the golden's GRUB is installed by the node (the golden has no grub-install)");
+  auto has = [&](const char* sub) { return ::access((grub_lib + "/" + sub + "/modinfo.sh").c_str(), R_OK) == 0; };
+  if (target.bios && !has("i386-pc"))
+    return Status::Invalid("this node has no GRUB BIOS modules (" + grub_lib +
+                           "/i386-pc) to install the golden's GRUB: install grub-pc-bin (stage2 has it)");
+  if (target.efi && !has("x86_64-efi"))
+    return Status::Invalid("this node has no GRUB EFI modules (" + grub_lib +
+                           "/x86_64-efi) to install the golden's GRUB: install grub-efi-amd64-bin (stage2 has it)");
+  return Status::Ok();
+}
+
 Status InstallBootloader(Runner& runner, BootloaderKind kind, const BootTarget& target, const std::string& root) {
   const std::string what = std::string("installing the boot loader (") + BootloaderName(kind) + ") for " + target.disk;
+  if (kind == BootloaderKind::kGrubNode) {
+    auto gi = runner.Find("grub-install", "grub2-common");
+    auto cmds = NodeGrubCommands(target, root, gi.ok() ? gi.value() : "");
+    if (!cmds.ok()) return cmds.status().Wrap(what);
+    for (const auto& c : *cmds) {
+      auto r = runner.Run(c);
+      if (!r.ok()) return r.status().Wrap(what);
+    }
+    return Status::Ok();
+  }
   auto chroot = runner.Find("chroot", "coreutils");
   if (!chroot.ok()) return chroot.status().Wrap(what);
   auto cmds = BootloaderCommands(kind, target, root, *chroot);

@@ -12,8 +12,12 @@
 
 namespace ka::node {
 
-enum class BootloaderKind { kAuto, kGrub, kLilo, kNone };
-const char* BootloaderName(BootloaderKind kind);  // "auto", "grub", "lilo", "none"
+// kGrubNode: the golden has a GRUB configuration (/boot/grub/grub.cfg) but no
+// grub-install (a small system, e.g. busybox-based): the node's own grub-install
+// (stage2 of a netbooted node) installs GRUB for the image, whose grub.cfg is kept
+// as it is (it names filesystems by UUID, which the clone keeps).
+enum class BootloaderKind { kAuto, kGrub, kLilo, kNone, kGrubNode };
+const char* BootloaderName(BootloaderKind kind);  // "auto", "grub", "lilo", "none", "grub-node"
 // The --bootloader values above.
 Result<BootloaderKind> ParseBootloader(const std::string& text);
 
@@ -50,6 +54,19 @@ Result<BootTarget> DecideBootTarget(const layout::Layout& layout, const std::str
 // missing, or it cannot boot that way (lilo or GRUB legacy on EFI).
 Result<std::vector<std::vector<std::string>>> BootloaderCommands(BootloaderKind kind, const BootTarget& target,
                                                                  const std::string& root, const std::string& chroot);
+
+// kGrubNode, with `grub_install` the node's tool (no chroot):
+//   BIOS  GRUB_INSTALL --target=i386-pc --boot-directory=ROOT/boot --recheck DISK
+//   EFI   GRUB_INSTALL --target=x86_64-efi --efi-directory=ROOT/EFI_DIR --boot-directory=ROOT/boot --removable
+//         --no-nvram
+// (an error if `grub_install` is empty, or ROOT has no /boot/grub/grub.cfg).
+Result<std::vector<std::vector<std::string>>> NodeGrubCommands(const BootTarget& target, const std::string& root,
+                                                               const std::string& grub_install);
+
+// Before any write: the node can install `kind` (kGrubNode needs the node's
+// grub-install and its GRUB modules for the target). Other kinds pass.
+Status CheckNodeBootloader(Runner& runner, BootloaderKind kind, const BootTarget& target,
+                           const std::string& grub_lib = "/usr/lib/grub");
 
 // Runs BootloaderCommands (chroot found through `runner`); stops at the first failure.
 Status InstallBootloader(Runner& runner, BootloaderKind kind, const BootTarget& target, const std::string& root);

@@ -183,3 +183,50 @@ TEST(NodeBootloader, InstallRunsTheCommandsAndStopsAtAFailure) {
 
 }  // namespace
 }  // namespace ka::node
+
+namespace ka::node {
+namespace {
+
+TEST(NodeBootloader, GrubFromTheNodeKeepsTheGoldensConfig) {
+  TempTree t;
+  t.Write("root/boot/grub/grub.cfg", "linux /vmlinuz root=UUID=x\n");
+  auto c = NodeGrubCommands({true, true, "/dev/vda", "/boot/efi"}, t / "root", "/usr/sbin/grub-install");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  std::string r = (t / "root");
+  EXPECT_EQ(*c, (Argvs{{"/usr/sbin/grub-install", "--target=i386-pc", "--boot-directory=" + r + "/boot", "--recheck",
+                        "/dev/vda"},
+                       {"/usr/sbin/grub-install", "--target=x86_64-efi", "--efi-directory=" + r + "/boot/efi",
+                        "--boot-directory=" + r + "/boot", "--removable", "--no-nvram"}}));
+  EXPECT_EQ(ParseBootloader("grub-node").value_or(BootloaderKind::kAuto), BootloaderKind::kGrubNode);
+
+  auto none = NodeGrubCommands({true, false, "/dev/vda", ""}, t / "root", "");
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("ka netboot"), std::string::npos);
+  TempTree bare;
+  bare.Mkdir("root/boot");
+  EXPECT_FALSE(NodeGrubCommands({true, false, "/dev/vda", ""}, bare / "root", "/usr/sbin/grub-install").ok());
+}
+
+TEST(NodeBootloader, NodeGrubIsCheckedBeforeAnyWrite) {
+  TempTree lib;
+  lib.Write("grub/i386-pc/modinfo.sh", "");
+  FakeRunner fr;
+  EXPECT_TRUE(CheckNodeBootloader(fr, BootloaderKind::kGrubNode, {true, false, "/dev/vda", ""}, lib / "grub").ok());
+  Status efi = CheckNodeBootloader(fr, BootloaderKind::kGrubNode, {false, true, "/dev/vda", "/boot/efi"}, lib / "grub");
+  ASSERT_FALSE(efi.ok());
+  EXPECT_NE(efi.message().find("x86_64-efi"), std::string::npos);
+  FakeRunner nogrub;
+  nogrub.missing_tools.insert("grub-install");
+  EXPECT_FALSE(CheckNodeBootloader(nogrub, BootloaderKind::kGrubNode, {true, false, "/dev/vda", ""}, lib / "grub").ok());
+  EXPECT_TRUE(CheckNodeBootloader(nogrub, BootloaderKind::kGrub, {true, false, "/dev/vda", ""}, lib / "grub").ok());
+  // The install runs the node's tool, no chroot.
+  TempTree t;
+  t.Write("root/boot/grub/grub.cfg", "");
+  FakeRunner run;
+  ASSERT_TRUE(InstallBootloader(run, BootloaderKind::kGrubNode, {true, false, "/dev/vda", ""}, (t / "root")).ok());
+  ASSERT_EQ(run.argvs().size(), 1u);
+  EXPECT_EQ(run.argvs()[0][0], "/usr/sbin/grub-install");
+}
+
+}  // namespace
+}  // namespace ka::node

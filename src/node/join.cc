@@ -19,29 +19,11 @@
 #include "node/target.h"
 #include "util/interrupt.h"
 #include "util/log.h"
+#include "util/net.h"
 
 namespace ka::node {
 
 namespace {
-
-// The interface that holds `ip` (the address our control connection uses) and its MAC.
-std::string MacOf(const std::string& ip) {
-  ifaddrs* ifs = nullptr;
-  if (::getifaddrs(&ifs) != 0) return {};
-  std::string name;
-  for (auto* i = ifs; i; i = i->ifa_next) {
-    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
-    char buf[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, buf, sizeof buf);
-    if (ip == buf) name = i->ifa_name;
-  }
-  ::freeifaddrs(ifs);
-  if (name.empty()) return {};
-  std::ifstream f("/sys/class/net/" + name + "/address");
-  std::string mac;
-  f >> mac;
-  return mac;
-}
 
 class Join {
  public:
@@ -73,7 +55,7 @@ Result<std::string> Join::Prepare(const nlohmann::json& body, const std::string&
   identity_.index = body.value("index", 0);
   identity_.name = body.value("name", std::string());
   identity_.ip = local;
-  identity_.mac = MacOf(local);
+  identity_.mac = !opt_.receive.mac.empty() ? opt_.receive.mac : MacOfAddress(local);
   hostname_template_ = !opt_.hostname_template.empty() ? opt_.hostname_template : manifest_.hostname_template;
   if (!hostname_template_.empty()) {
     auto h = ExpandHostname(hostname_template_, identity_);

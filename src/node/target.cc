@@ -1,3 +1,4 @@
+#include "node/bootloader.h"
 #include "node/target.h"
 
 #include <fcntl.h>
@@ -124,6 +125,11 @@ Status Target::Check(const golden::Manifest& m, const std::string& disk) {
         break;
     }
     parts_.push_back(tp);
+  }
+  if (auto kind = ParseBootloader(m.bootloader); kind.ok() && *kind == BootloaderKind::kGrubNode) {
+    auto bt = DecideBootTarget(layout_, disk);
+    if (!bt.ok()) return bt.status();
+    KA_RETURN_IF_ERROR(CheckNodeBootloader(runner_, *kind, *bt));
   }
   checked_ = true;
   return Status::Ok();

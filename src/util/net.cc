@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <netdb.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -10,6 +11,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <fstream>
 
 namespace ka {
 
@@ -199,6 +201,24 @@ std::string LocalAddress(int fd) {
   char buf[INET_ADDRSTRLEN] = {};
   inet_ntop(AF_INET, &a.sin_addr, buf, sizeof buf);
   return buf;
+}
+
+std::string MacOfAddress(const std::string& ip) {
+  ifaddrs* ifs = nullptr;
+  if (::getifaddrs(&ifs) != 0) return {};
+  std::string name;
+  for (auto* i = ifs; i; i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+    char buf[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, buf, sizeof buf);
+    if (ip == buf) name = i->ifa_name;
+  }
+  ::freeifaddrs(ifs);
+  if (name.empty()) return {};
+  std::ifstream f("/sys/class/net/" + name + "/address");
+  std::string mac;
+  f >> mac;
+  return mac;
 }
 
 }  // namespace ka

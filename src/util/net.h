@@ -50,5 +50,7 @@ Endpoint PeerEndpoint(int fd);
 uint16_t LocalPort(int fd);
 // The local IPv4 address of a connected socket ("10.0.0.5"); empty on error.
 std::string LocalAddress(int fd);
+// The MAC (aa:bb:cc:dd:ee:ff) of the interface holding IPv4 address `ip`; empty if none.
+std::string MacOfAddress(const std::string& ip);
 
 }  // namespace ka

@@ -1,0 +1,116 @@
+#include "netboot/stage1_agent.h"
+
+#include <fmt/format.h>
+
+namespace ka::netboot {
+
+std::string Stage2Session(const std::string& session) { return session + "-stage2"; }
+
+std::string NodeNameForMac(const std::string& mac) {
+  if (mac.size() != 17) return {};
+  std::string tail = mac.substr(9);
+  for (char& c : tail)
+    if (c == ':') c = '-';
+  return "pxe-" + tail;
+}
+
+namespace {
+
+class Agent {
+ public:
+  Agent(const Stage1Config& c, Stage1System& s) : c_(c), p_(c.params), sys_(s) {}
+
+  int Run() {
+    if (p_.rescue) {
+      sys_.Say("ka stage1: rescue boot (ka.rescue): no clone, starting a shell");
+      return 3;
+    }
+    sys_.Say(fmt::format("ka stage1: session '{}' on {}, disk {}, {} tries, then {}; on failure {}", p_.session,
+                         p_.server.empty() ? "the server found by broadcast" : p_.server, p_.disk, p_.tries, p_.then,
+                         p_.fail));
+    for (int i = 1; i <= p_.tries; ++i) {
+      sys_.Say(fmt::format("ka stage1: try {} of {}", i, p_.tries));
+      std::string why = Try();
+      if (why.empty()) {
+        sys_.Say("ka stage1: clone done");
+        return 0;
+      }
+      sys_.Say(fmt::format("ka stage1: try {} of {} failed: {}", i, p_.tries, why));
+      if (i < p_.tries) Countdown("next try", p_.delay);
+    }
+    sys_.Say(fmt::format("ka stage1: no clone after {} tries", p_.tries));
+    if (p_.fail == "shell") {
+      sys_.Say("ka stage1: ka.fail=shell: starting a shell (`ka netboot stage1` tries again)");
+      return 3;
+    }
+    Countdown(p_.fail == "reboot" ? "rebooting" : "powering off", p_.delay);
+    Status s = sys_.Act(p_.fail);
+    sys_.Say(fmt::format("ka stage1: {} failed: {}", p_.fail, s.ToString()));
+    return 1;
+  }
+
+ private:
+  std::vector<std::string> Common(const std::string& session) {
+    std::vector<std::string> a{"--session", session};
+    if (!p_.server.empty()) a.insert(a.end(), {"--server", p_.server});
+    if (sys_.Exists(c_.secret_file)) a.insert(a.end(), {"--secret-file", c_.secret_file});
+    std::string name = NodeNameForMac(p_.boot_mac);
+    if (!name.empty()) a.insert(a.end(), {"--name", name});
+    return a;
+  }
+
+  // "" on success, else why the try failed.
+  std::string Try() {
+    if (!sys_.Exists(c_.stage2_marker)) {
+      sys_.Say("ka stage1: fetching stage2 (node tools) through the chain");
+      std::vector<std::string> recv{c_.ka, "receive"};
+      auto common = Common(Stage2Session(p_.session));
+      recv.insert(recv.end(), common.begin(), common.end());
+      recv.insert(recv.end(), {"--wait", "10", "--output", c_.stage2_file});
+      if (int rc = sys_.Run(recv); rc != 0) return Describe("receiving stage2", rc);
+      int rc = sys_.Run({c_.ka, "tree-extract", c_.stage2_root, "-i", c_.stage2_file});
+      sys_.Remove(c_.stage2_file);
+      if (rc != 0) return Describe("unpacking stage2", rc);
+      if (sys_.Run({"/bin/touch", c_.stage2_marker}) != 0) return "cannot write " + c_.stage2_marker;
+      sys_.Say("ka stage1: stage2 installed");
+    }
+    std::string disk = p_.disk;
+    if (disk == "auto") {
+      auto d = sys_.PickDisk();
+      if (!d.ok()) return d.status().message();
+      disk = d.value();
+      sys_.Say("ka stage1: cloning onto " + disk + " (ka.disk=auto)");
+    }
+    std::vector<std::string> join{c_.ka, "join"};
+    auto common = Common(p_.session);
+    join.insert(join.end(), common.begin(), common.end());
+    join.insert(join.end(), {"--disk", disk, "--then", p_.then});
+    if (!p_.boot_mac.empty()) join.insert(join.end(), {"--mac", p_.boot_mac});
+    if (int rc = sys_.Run(join); rc != 0) return Describe("ka join", rc);
+    return {};
+  }
+
+  static std::string Describe(const std::string& what, int rc) {
+    if (rc < 0) return what + ": could not start ka";
+    if (rc > 128) return fmt::format("{}: killed by signal {}", what, rc - 128);
+    return fmt::format("{} exited with status {} (its messages are above)", what, rc);
+  }
+
+  void Countdown(const std::string& what, int seconds) {
+    for (int left = seconds; left > 0; --left) {
+      sys_.Say(fmt::format("ka stage1: {} in {} s ", what, left), /*same_line=*/true);
+      sys_.Sleep(1);
+    }
+    sys_.Say(fmt::format("ka stage1: {} now", what));
+  }
+
+  const Stage1Config& c_;
+  const Stage1Params& p_;
+  Stage1System& sys_;
+};
+
+}  // namespace
+
+int RunStage1(const Stage1Config& config, Stage1System& sys) { return Agent(config, sys).Run(); }
+
+}  // namespace ka::netboot

@@ -1,0 +1,76 @@
+#include "netboot/stage1_system.h"
+
+#include <linux/magic.h>
+#include <sys/reboot.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+#include "netboot/disk_pick.h"
+
+namespace ka::netboot {
+
+int RealStage1System::Run(const std::vector<std::string>& argv) {
+  if (mid_line_) {
+    std::fputc('\n', stdout);
+    mid_line_ = false;
+  }
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    ::execv(args[0], args.data());
+    std::fprintf(stderr, "ka stage1: cannot run %s: %s\n", args[0], std::strerror(errno));
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+void RealStage1System::Sleep(int seconds) { std::this_thread::sleep_for(std::chrono::seconds(seconds)); }
+
+void RealStage1System::Say(const std::string& text, bool same_line) {
+  if (same_line) {
+    std::fprintf(stdout, "\r%s", text.c_str());
+    mid_line_ = true;
+  } else {
+    std::fprintf(stdout, "%s%s\n", mid_line_ ? "\n" : "", text.c_str());
+    mid_line_ = false;
+  }
+  std::fflush(stdout);
+}
+
+bool RealStage1System::Exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+void RealStage1System::Remove(const std::string& path) { ::unlink(path.c_str()); }
+
+Status RealStage1System::Act(const std::string& action) {
+  ::sync();
+  int how = action == "reboot" ? RB_AUTOBOOT : RB_POWER_OFF;
+  if (::reboot(how) != 0) return Status::Io(std::string("reboot(2): ") + std::strerror(errno));
+  return Status::Ok();
+}
+
+Result<std::string> RealStage1System::PickDisk() { return netboot::PickDisk("/sys/block"); }
+
+bool RootIsInitramfs() {
+  struct statfs s {};
+  if (::statfs("/", &s) != 0) return false;
+  return s.f_type == RAMFS_MAGIC || s.f_type == TMPFS_MAGIC;
+}
+
+}  // namespace ka::netboot
