@@ -254,7 +254,7 @@ Result<std::string> RenderDnsmasqConfig(const DnsmasqOptions& o, const std::opti
     s += fmt::format("dhcp-range={},proxy,{}\n", FormatIpv4(net.Network()), FormatIpv4(net.Mask()));
     s += "# BIOS (also QEMU's iPXE ROM): pxelinux(.0). UEFI: ipxe.efi, then the iPXE script.\n";
     s += "pxe-service=x86PC,\"Network boot (ka)\",pxelinux\n";
-    for (const char* csa : {"X86-64_EFI", "BC_EFI"}) {
+    for (const char* csa : {"x86-64_EFI", "BC_EFI"}) {
       s += fmt::format("pxe-service=tag:!ipxe,{},\"Network boot (ka)\",ipxe.efi\n", csa);
       s += fmt::format("pxe-service=tag:ipxe,{},\"Network boot (ka)\",ka/boot.ipxe\n", csa);
     }
