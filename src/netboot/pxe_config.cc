@@ -173,7 +173,7 @@ std::string RenderIpxeScript(const BootParams& p) {
     if (p.secret) s += "initrd secret.img || goto failed\n";
     s += "boot || goto failed\n";
   }
-  s += "\n:failed\necho ka: network boot failed; trying the next boot entry in 10 s\nsleep 10\nexit\n";
+  s += "\n:failed\necho ka: network boot failed, trying the next boot entry in 10 s\nsleep 10\nexit\n";
   return s;
 }
 
