@@ -1,0 +1,135 @@
+#include "netboot/boot_switch.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "util/fd.h"
+
+namespace ka::netboot {
+
+namespace {
+
+std::string Hyphens(const std::string& mac) {
+  std::string s = mac;
+  for (char& ch : s) {
+    if (ch == ':') ch = '-';
+  }
+  return s;
+}
+
+}  // namespace
+
+Result<std::string> ParseMac(const std::string& text) {
+  auto bad = [&](const std::string& why) {
+    return Status::Invalid(fmt::format(
+        "MAC address '{}': {}; write it as aa:bb:cc:dd:ee:ff, AA-BB-CC-DD-EE-FF or 01-aa-bb-cc-dd-ee-ff", text, why));
+  };
+  std::string s = text;
+  // BOOTIF form: hardware type 01 (Ethernet) in front.
+  if (s.size() == 20 && s.rfind("01-", 0) == 0) s = s.substr(3);
+  if (s.size() != 17) return bad("not 6 bytes");
+  const char sep = s[2];
+  if (sep != ':' && sep != '-') return bad("separate the bytes with ':' or '-'");
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char ch = s[i];
+    if (i % 3 == 2) {
+      if (ch != sep) return bad("mixed or misplaced separators");
+      out += ':';
+    } else {
+      if (!std::isxdigit(static_cast<unsigned char>(ch))) return bad(fmt::format("'{}' is not a hex digit", ch));
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    }
+  }
+  return out;
+}
+
+std::string PxelinuxMacFile(const std::string& mac) { return "pxelinux.cfg/01-" + Hyphens(mac); }
+std::string IpxeMacFile(const std::string& mac) { return "ka/mac-" + Hyphens(mac) + ".ipxe"; }
+
+Status WriteFileAtomic(const std::string& path, const std::string& content, unsigned mode) {
+  const std::string tmp = path + ".tmp";
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+  if (!fd.valid()) return Status::Io(ErrnoMessage("creating " + tmp, errno));
+  if (::fchmod(fd.get(), mode) != 0) return Status::Io(ErrnoMessage("setting the mode of " + tmp, errno));
+  size_t off = 0;
+  while (off < content.size()) {
+    ssize_t n = ::write(fd.get(), content.data() + off, content.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::unlink(tmp.c_str());
+      return Status::Io(ErrnoMessage("writing " + tmp, err));
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::fsync(fd.get()) != 0 || ::close(fd.release()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return Status::Io(ErrnoMessage("writing " + tmp, err));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return Status::Io(ErrnoMessage("renaming " + tmp + " to " + path, err));
+  }
+  return Status::Ok();
+}
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Io(ErrnoMessage("reading " + path, errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return Status::Io(ErrnoMessage("reading " + path, errno));
+  return ss.str();
+}
+
+Status SetNodeBoot(const std::string& tftp_root, const std::string& mac_text, BootChoice c) {
+  auto mac = ParseMac(mac_text);
+  if (!mac.ok()) return mac.status();
+  const std::string hint = "; write the menus first with `ka netboot serve DIR --no-run ...`";
+  auto pxe = ReadWholeFile(tftp_root + "/pxelinux.cfg/default");
+  if (!pxe.ok()) return Status::Io(pxe.status().message() + hint);
+  auto ipxe = ReadWholeFile(tftp_root + "/ka/boot.ipxe");
+  if (!ipxe.ok()) return Status::Io(ipxe.status().message() + hint);
+  auto pxe_mac = WithPxelinuxDefault(*pxe, c);
+  if (!pxe_mac.ok()) return pxe_mac.status().Wrap(tftp_root + "/pxelinux.cfg/default");
+  auto ipxe_mac = WithIpxeChoice(*ipxe, c);
+  if (!ipxe_mac.ok()) return ipxe_mac.status().Wrap(tftp_root + "/ka/boot.ipxe");
+  KA_RETURN_IF_ERROR(WriteFileAtomic(tftp_root + "/" + PxelinuxMacFile(*mac), *pxe_mac));
+  KA_RETURN_IF_ERROR(WriteFileAtomic(tftp_root + "/" + IpxeMacFile(*mac), *ipxe_mac));
+  return Status::Ok();
+}
+
+Result<BootChoice> GetNodeBoot(const std::string& tftp_root, const std::string& mac_text) {
+  auto mac = ParseMac(mac_text);
+  if (!mac.ok()) return mac.status();
+  const std::string per_mac = tftp_root + "/" + PxelinuxMacFile(*mac);
+  std::string path = ::access(per_mac.c_str(), F_OK) == 0 ? per_mac : tftp_root + "/pxelinux.cfg/default";
+  auto text = ReadWholeFile(path);
+  if (!text.ok()) return text.status();
+  auto c = PxelinuxDefault(*text);
+  if (!c.ok()) return c.status().Wrap(path);
+  return c;
+}
+
+Status ClearNodeBoot(const std::string& tftp_root, const std::string& mac_text) {
+  auto mac = ParseMac(mac_text);
+  if (!mac.ok()) return mac.status();
+  for (const std::string& f : {PxelinuxMacFile(*mac), IpxeMacFile(*mac)}) {
+    const std::string path = tftp_root + "/" + f;
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return Status::Io(ErrnoMessage("removing " + path, errno));
+  }
+  return Status::Ok();
+}
+
+}  // namespace ka::netboot

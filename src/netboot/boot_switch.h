@@ -1,0 +1,36 @@
+// Per-machine boot choice: pxelinux reads pxelinux.cfg/01-aa-bb-cc-dd-ee-ff before
+// pxelinux.cfg/default, and ka/boot.ipxe chains ka/mac-aa-bb-cc-dd-ee-ff.ipxe
+// first. Writing both files (copies of the default menus with another default
+// entry) switches one machine, e.g. back to kamethod to clone it again.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "netboot/pxe_config.h"
+#include "util/status.h"
+
+namespace ka::netboot {
+
+// Accepts "aa:bb:cc:dd:ee:ff", "AA-BB-CC-DD-EE-FF" and the BOOTIF form
+// "01-aa-bb-cc-dd-ee-ff"; returns "aa:bb:cc:dd:ee:ff".
+Result<std::string> ParseMac(const std::string& text);
+
+// File names inside the TFTP root for a MAC in ParseMac's form.
+std::string PxelinuxMacFile(const std::string& mac);  // "pxelinux.cfg/01-aa-bb-cc-dd-ee-ff"
+std::string IpxeMacFile(const std::string& mac);      // "ka/mac-aa-bb-cc-dd-ee-ff.ipxe"
+
+// Writes both per-MAC files atomically, derived from pxelinux.cfg/default and
+// ka/boot.ipxe (which must exist: `ka netboot serve --no-run` writes them).
+Status SetNodeBoot(const std::string& tftp_root, const std::string& mac, BootChoice c);
+// The machine's choice: its per-MAC file, else the default menu's.
+Result<BootChoice> GetNodeBoot(const std::string& tftp_root, const std::string& mac);
+// Removes the per-MAC files (the machine follows the default again).
+Status ClearNodeBoot(const std::string& tftp_root, const std::string& mac);
+
+// Writes `content` to `path` through a temporary file and rename(2), mode `mode`.
+Status WriteFileAtomic(const std::string& path, const std::string& content, unsigned mode = 0644);
+// Whole file; nullopt-like Status::Io naming the path when unreadable.
+Result<std::string> ReadWholeFile(const std::string& path);
+
+}  // namespace ka::netboot

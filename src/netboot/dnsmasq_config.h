@@ -1,0 +1,69 @@
+// dnsmasq.conf for `ka netboot serve`: TFTP from the build's tftp/ directory and
+// either a full DHCP server (--dhcp-range) or proxy-DHCP next to an existing
+// DHCP server (--proxy-dhcp). BIOS clients get pxelinux.0; x86-64 UEFI clients
+// (client-arch 7 or 9) get ipxe.efi, and once iPXE runs, ka/boot.ipxe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/status.h"
+
+namespace ka::netboot {
+
+// An IPv4 address and prefix, host byte order.
+struct Ipv4Net {
+  uint32_t addr = 0;
+  int prefix = 24;
+  uint32_t Mask() const { return prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix); }
+  uint32_t Network() const { return addr & Mask(); }
+  bool Contains(uint32_t a) const { return (a & Mask()) == Network(); }
+};
+
+std::string FormatIpv4(uint32_t host_order);
+Result<uint32_t> ParseIpv4(const std::string& s, const std::string& what);
+// "10.0.0.0/24" or "10.0.0.0" (/24 assumed).
+Result<Ipv4Net> ParseIpv4Net(const std::string& s);
+
+// The first IPv4 address of an interface (getifaddrs), and whether it has an IPv6 one.
+struct InterfaceInfo {
+  Ipv4Net ipv4;
+  bool has_ipv6 = false;
+};
+// Status::Invalid naming the interface when it does not exist or has no IPv4 address.
+Result<InterfaceInfo> LookupInterface(const std::string& name);
+
+struct DhcpHost {
+  std::string mac;   // aa:bb:cc:dd:ee:ff
+  std::string ip;
+  std::string name;  // optional host name
+};
+// "MAC,IP[,NAME]" as given to --host.
+Result<DhcpHost> ParseDhcpHost(const std::string& spec);
+
+struct DnsmasqOptions {
+  std::string interface;
+  std::string tftp_root;   // absolute
+  std::string state_dir;   // absolute; leases and pid file
+  std::string dhcp_range;  // "START,END[,NETMASK][,LEASE]" (full DHCP mode)
+  bool proxy = false;      // proxy-DHCP mode
+  std::string proxy_network;  // "NET[/PREFIX]"; empty: the interface's network
+  std::vector<DhcpHost> hosts;
+  bool ipv6_ra = false;
+  bool log_dhcp = false;
+  bool authoritative = false;
+};
+
+// Validates `o` (exactly one mode, range and hosts inside the interface's network
+// when `iface` is known) and returns the file's text.
+Result<std::string> RenderDnsmasqConfig(const DnsmasqOptions& o, const std::optional<InterfaceInfo>& iface);
+
+// The files every node fetches must be there: pxelinux.0, ldlinux.c32,
+// ka/vmlinuz, ka/stage1.img. The error names `ka netboot build -o DIR`.
+Status CheckTftpRoot(const std::string& tftp_root);
+// UEFI boot files that are missing (ipxe.efi): UEFI nodes will not boot; a warning.
+std::vector<std::string> MissingUefiFiles(const std::string& tftp_root);
+
+}  // namespace ka::netboot

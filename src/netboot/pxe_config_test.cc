@@ -1,0 +1,125 @@
+#include "netboot/pxe_config.h"
+
+#include <gtest/gtest.h>
+
+namespace ka::netboot {
+namespace {
+
+bool HasLine(const std::string& text, const std::string& line) {
+  return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
+}
+
+TEST(PxeConfig, PxelinuxDefaultMenu) {
+  BootParams p;
+  p.server = "10.0.0.1:30765";
+  const std::string c = RenderPxelinuxConfig(p);
+  EXPECT_TRUE(HasLine(c, "DEFAULT kamethod")) << c;
+  EXPECT_TRUE(HasLine(c, "PROMPT 0")) << c;
+  EXPECT_TRUE(HasLine(c, "TIMEOUT 30")) << c;
+  EXPECT_TRUE(HasLine(c, "LABEL local")) << c;
+  EXPECT_TRUE(HasLine(c, "  LOCALBOOT 0")) << c;
+  EXPECT_TRUE(HasLine(c, "LABEL kamethod")) << c;
+  EXPECT_TRUE(HasLine(c, "LABEL rescue")) << c;
+  EXPECT_TRUE(HasLine(c, "  KERNEL ka/vmlinuz")) << c;
+  EXPECT_TRUE(HasLine(c, "  IPAPPEND 2")) << c;
+  EXPECT_TRUE(HasLine(c,
+                      "  APPEND initrd=ka/stage1.img console=tty0 console=ttyS0,115200n8 ka.server=10.0.0.1:30765 "
+                      "ka.session=ka ka.tries=5 ka.fail=reboot ka.then=reboot"))
+      << c;
+  EXPECT_TRUE(HasLine(c,
+                      "  APPEND initrd=ka/stage1.img console=tty0 console=ttyS0,115200n8 ka.server=10.0.0.1:30765 "
+                      "ka.session=ka ka.tries=5 ka.fail=shell ka.then=reboot ka.rescue=1"))
+      << c;
+}
+
+TEST(PxeConfig, OptionsReachTheKernelLine) {
+  BootParams p;
+  p.session = "lab";
+  p.fail = "poweroff";
+  p.then = "exit";
+  p.disk = "/dev/vda";
+  p.extra_args = "quiet";
+  p.secret = true;
+  p.default_choice = BootChoice::kLocal;
+  const std::string c = RenderPxelinuxConfig(p);
+  EXPECT_TRUE(HasLine(c, "DEFAULT local")) << c;
+  EXPECT_EQ(c.find("ka.server="), std::string::npos) << "no --server: stage1 discovers by broadcast";
+  EXPECT_TRUE(HasLine(c,
+                      "  APPEND initrd=ka/stage1.img,ka/secret.img console=tty0 console=ttyS0,115200n8 "
+                      "ka.session=lab ka.tries=5 ka.fail=poweroff ka.then=exit ka.disk=/dev/vda quiet"))
+      << c;
+}
+
+TEST(PxeConfig, PxelinuxDefaultSwitch) {
+  BootParams p;
+  const std::string c = RenderPxelinuxConfig(p);
+  auto local = WithPxelinuxDefault(c, BootChoice::kLocal);
+  ASSERT_TRUE(local.ok());
+  EXPECT_TRUE(HasLine(*local, "DEFAULT local"));
+  EXPECT_FALSE(HasLine(*local, "DEFAULT kamethod"));
+  EXPECT_TRUE(HasLine(*local, "LABEL kamethod")) << "the labels stay";
+  EXPECT_EQ(PxelinuxDefault(*local).value(), BootChoice::kLocal);
+  EXPECT_EQ(PxelinuxDefault(c).value(), BootChoice::kKamethod);
+  EXPECT_FALSE(WithPxelinuxDefault("LABEL x\n", BootChoice::kLocal).ok());
+  EXPECT_FALSE(PxelinuxDefault("LABEL x\n").ok());
+}
+
+TEST(PxeConfig, IpxeScript) {
+  BootParams p;
+  p.server = "10.0.0.1:30765";
+  p.secret = true;
+  const std::string s = RenderIpxeScript(p);
+  EXPECT_EQ(s.rfind("#!ipxe\n", 0), 0u) << s;
+  EXPECT_TRUE(HasLine(s, "chain --replace mac-${netX/mac:hexhyp}.ipxe || goto kamethod")) << s;
+  EXPECT_TRUE(HasLine(s, ":local")) << s;
+  EXPECT_TRUE(HasLine(s, "exit")) << s;
+  EXPECT_TRUE(HasLine(s, ":kamethod")) << s;
+  EXPECT_TRUE(HasLine(s, ":rescue")) << s;
+  EXPECT_TRUE(HasLine(s,
+                      "kernel vmlinuz initrd=stage1.img initrd=secret.img console=tty0 console=ttyS0,115200n8 "
+                      "ka.server=10.0.0.1:30765 ka.session=ka ka.tries=5 ka.fail=reboot ka.then=reboot "
+                      "BOOTIF=01-${netX/mac:hexhyp} || goto failed"))
+      << s;
+  EXPECT_TRUE(HasLine(s, "initrd stage1.img || goto failed")) << s;
+  EXPECT_TRUE(HasLine(s, "initrd secret.img || goto failed")) << s;
+  EXPECT_TRUE(HasLine(s, "boot || goto failed")) << s;
+  EXPECT_EQ(IpxeChoice(s).value(), BootChoice::kKamethod);
+
+  auto rescue = WithIpxeChoice(s, BootChoice::kRescue);
+  ASSERT_TRUE(rescue.ok());
+  EXPECT_TRUE(HasLine(*rescue, "goto rescue")) << *rescue;
+  EXPECT_EQ(rescue->find("chain "), std::string::npos) << "a per-MAC script must not chain itself";
+  EXPECT_EQ(IpxeChoice(*rescue).value(), BootChoice::kRescue);
+  EXPECT_FALSE(WithIpxeChoice("#!ipxe\nboot\n", BootChoice::kLocal).ok());
+}
+
+TEST(PxeConfig, NormalizeServer) {
+  EXPECT_EQ(NormalizeServer("10.0.0.1").value(), "10.0.0.1:30765");
+  EXPECT_EQ(NormalizeServer("10.0.0.1:4000").value(), "10.0.0.1:4000");
+  EXPECT_FALSE(NormalizeServer("golden.example").ok());
+  EXPECT_FALSE(NormalizeServer("10.0.0.1:").ok());
+  EXPECT_FALSE(NormalizeServer("10.0.0.1:70000").ok());
+  EXPECT_FALSE(NormalizeServer("10.0.0.1:x").ok());
+}
+
+TEST(PxeConfig, Validation) {
+  BootParams p;
+  EXPECT_TRUE(ValidateBootParams(p).ok());
+  auto bad = [](auto change) {
+    BootParams q;
+    change(q);
+    return !ValidateBootParams(q).ok();
+  };
+  EXPECT_TRUE(bad([](BootParams& q) { q.session = "a b"; }));
+  EXPECT_TRUE(bad([](BootParams& q) { q.session = ""; }));
+  EXPECT_TRUE(bad([](BootParams& q) { q.fail = "explode"; }));
+  EXPECT_TRUE(bad([](BootParams& q) { q.then = "shell"; }));
+  EXPECT_TRUE(bad([](BootParams& q) { q.tries = 0; }));
+  EXPECT_TRUE(bad([](BootParams& q) { q.disk = "/dev/sda /dev/sdb"; }));
+  EXPECT_TRUE(bad([](BootParams& q) { q.extra_args = "a\nb"; }));
+  EXPECT_EQ(ParseBootChoice("rescue").value(), BootChoice::kRescue);
+  EXPECT_FALSE(ParseBootChoice("disk").ok());
+}
+
+}  // namespace
+}  // namespace ka::netboot
