@@ -29,6 +29,11 @@ load_modules() {
 load_modules
 sleep 1
 load_modules
+# Filesystems have no device to announce them: load those the node may create
+# or mount (busybox mount without -t only tries the filesystems already loaded).
+for m in ext4 xfs btrfs vfat nls_cp437 nls_iso8859_1 nls_utf8 nls_ascii loop efivarfs; do
+  modprobe -q "$m"
+done
 echo "ka stage1: modules loaded: $(cut -d' ' -f1 /proc/modules | sort | tr '\n' ' ')"
 
 # Network: the interface the machine PXE-booted from (BOOTIF=01-aa-bb-..), else

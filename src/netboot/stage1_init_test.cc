@@ -27,7 +27,7 @@ TEST(Stage1Init, InitIsValidShellWithTheKeySteps) {
   EXPECT_EQ(ShellSyntaxCheck(s), 0);
   EXPECT_EQ(s.rfind("#!/bin/sh\n", 0), 0u);
   for (const char* line : {"echo \"ka stage1 (kernel 6.1.0-99-amd64)\"", "mount -t devtmpfs devtmpfs /dev",
-                           "export PATH=/usr/sbin:/usr/bin:/sbin:/bin", "modprobe -q crc32c_generic",
+                           "export PATH=/usr/sbin:/usr/bin:/sbin:/bin", "modprobe -q crc32c_generic", "for m in ext4 xfs btrfs vfat",
                            "udhcpc -i \"$iface\" -n -q -t 5 -T 2 -s /etc/udhcpc.script", "/usr/bin/ka netboot stage1\n",
                            "setsid cttyhack sh"})
     EXPECT_NE(s.find(line), std::string::npos) << line;
