@@ -147,22 +147,14 @@ Result<int64_t> SourceDateEpoch() {
   return static_cast<int64_t>(v);
 }
 
-Result<BuildSummary> BuildNetboot(node::Runner& runner, const BuildOptions& options) {
-  auto start = std::chrono::steady_clock::now();
-  std::string ka = options.ka_binary;
-  if (ka.empty()) {
-    auto self = SelfExecutable();
-    if (!self.ok()) return self.status();
-    ka = *self;
-  }
-  KA_RETURN_IF_ERROR(CheckOutput(options));
-  KA_RETURN_IF_ERROR(CheckHost(runner, options, ka));
+namespace {
 
-  const std::string out = fs::absolute(options.output).lexically_normal().string();
-  const std::string tmp = out + ".tmp";
+// Everything after the checks, into `tmp`, renamed to `out` at the end.
+Result<BuildSummary> BuildInto(node::Runner& runner, const BuildOptions& options, const std::string& ka,
+                               const std::string& out, const std::string& tmp) {
+  auto start = std::chrono::steady_clock::now();
   const std::string work = tmp + "/.work";
   std::error_code ec;
-  fs::remove_all(tmp, ec);
   fs::create_directories(work, ec);
   if (ec) return Status::Io("cannot create " + work + ": " + ec.message());
 
@@ -266,6 +258,27 @@ Result<BuildSummary> BuildNetboot(node::Runner& runner, const BuildOptions& opti
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), kernel->version,
           Mib(summary.stage1_bytes), Mib(summary.stage2_bytes));
   return summary;
+}
+
+}  // namespace
+
+Result<BuildSummary> BuildNetboot(node::Runner& runner, const BuildOptions& options) {
+  std::string ka = options.ka_binary;
+  if (ka.empty()) {
+    auto self = SelfExecutable();
+    if (!self.ok()) return self.status();
+    ka = *self;
+  }
+  ka = fs::absolute(ka).lexically_normal().string();
+  KA_RETURN_IF_ERROR(CheckOutput(options));
+  KA_RETURN_IF_ERROR(CheckHost(runner, options, ka));
+  const std::string out = fs::absolute(options.output).lexically_normal().string();
+  const std::string tmp = out + ".tmp";
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  auto r = BuildInto(runner, options, ka, out, tmp);
+  if (!r.ok()) fs::remove_all(tmp, ec);  // a failed build leaves nothing behind
+  return r;
 }
 
 }  // namespace ka::netboot
