@@ -1,7 +1,10 @@
-// `ka netboot build` (see docs/netboot.md).
+// `ka netboot build` (see docs/netboot-build.md): the CLI of netboot/netboot_build.h.
 #pragma once
 
 #include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
 
 namespace ka::cli {
 
@@ -14,6 +17,12 @@ class NetbootBuildCommand {
 
  private:
   CLI::App* cmd_ = nullptr;
+  std::string output_;
+  std::string cache_ = "/var/cache/ka/netboot";
+  std::string kernel_deb_;
+  std::string ka_;
+  std::vector<std::string> extra_modules_;
+  bool force_ = false;
 };
 
 }  // namespace ka::cli
