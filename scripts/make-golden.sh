@@ -2,11 +2,16 @@
 # Builds the golden disk image of a small but real Linux system (busybox), the machine that ka's
 # clone demo copies onto its nodes. Needs root (loop devices, mounts, mknod, chown).
 #   scripts/make-golden.sh OUT.img [--size MiB] [--label mbr|gpt] [--bulk MiB] [--force]
+#                          [--kernel-deb DEB [--poweroff-after-boot]]
 #     --size MiB     size of the image file (sparse), default 1024
 #     --label        partition table: mbr (default) or gpt
 #     --bulk MiB     data under /usr/share/bulk, default 200: host docs (compressible), host shared
 #                    libraries (binary) and random bytes (incompressible), 2:2:1
 #     --force        overwrite OUT if it exists (without it an existing OUT is refused)
+#     --kernel-deb   make it bootable: Debian's kernel from this linux-image-*.deb in /boot, a small
+#                    initramfs (busybox, virtio/SATA/NVMe disk and ext4 modules, root by UUID) and
+#                    /boot/grub/grub.cfg (serial console); nodes install GRUB themselves (grub-node)
+#     --poweroff-after-boot  the booted system prints its marker and powers off (tests)
 # Layouts (docs/golden-images.md has every detail and the fixed UUIDs):
 #   mbr: p1 /boot ext4 64 MiB (boot flag) | p2 extended | p5 swap 64 MiB | p6 / ext4 (the rest)
 #   gpt: p1 bios_grub 1 MiB | p2 /boot ext4 64 MiB | p3 swap 64 MiB | p4 / ext4 (the rest)
@@ -37,13 +42,15 @@ usage() {  # usage [STATUS]: the header above; to stderr unless STATUS is 0
 }
 die() { echo "make-golden: $*" >&2; exit 1; }
 
-out="" size=1024 label=mbr bulk=200 force=0
+out="" size=1024 label=mbr bulk=200 force=0 kernel_deb="" poweroff=0
 while (( $# )); do
   case $1 in
     --size)  size=${2:-}; shift 2 || usage ;;
     --label) label=${2:-}; shift 2 || usage ;;
     --bulk)  bulk=${2:-}; shift 2 || usage ;;
     --force) force=1; shift ;;
+    --kernel-deb) kernel_deb=${2:-}; shift 2 || usage ;;
+    --poweroff-after-boot) poweroff=1; shift ;;
     -h|--help) usage 0 ;;
     -*) echo "make-golden: unknown option $1" >&2; usage ;;
     *) [[ -z $out ]] || usage; out=$1; shift ;;
@@ -63,6 +70,12 @@ fi
 root_mib=$(( size - 1 - BOOT_MIB - SWAP_MIB - 2 ))  # leading MiB, EBR gaps / GPT backup
 (( root_mib >= bulk + 128 )) \
   || die "--size $size leaves $root_mib MiB for /: too small for --bulk $bulk (needs bulk + 128)"
+if [[ -n $kernel_deb ]]; then
+  [[ -f $kernel_deb ]] || die "--kernel-deb $kernel_deb: no such file (ka netboot build caches it in /var/cache/ka/netboot)"
+  for t in dpkg-deb depmod modprobe cpio gzip; do
+    command -v "$t" >/dev/null || die "$t not found (scripts/setup.sh installs it)"
+  done
+fi
 if [[ -e $out && $force != 1 ]]; then
   die "$out exists; refusing to overwrite it (use --force)"
 fi
@@ -238,6 +251,11 @@ if [ -z "$KA_RCS_CHROOT" ]; then
   ifconfig lo 127.0.0.1 up
 fi
 echo "KA-CLONE-BOOTED hostname=$(hostname)"
+if grep -qw ka.poweroff /proc/cmdline 2>/dev/null; then
+  echo "ka.poweroff on the kernel command line: powering off"
+  sync
+  poweroff -f
+fi
 EOF
 chmod 0755 "$R/etc/init.d/rcS"
 put "$R/etc/network/interfaces" <<'EOF'
@@ -349,9 +367,73 @@ if (( bulk > 0 )); then
 fi
 
 # ---- 4. /boot ----
-varied_random ka-vmlinuz $(( 4 << 20 )) >"$B/vmlinuz-ka"
-varied_random ka-initrd $(( 4 << 20 )) >"$B/initrd.img-ka"
 mkdir -p "$B/grub"
+if [[ -z $kernel_deb ]]; then  # not bootable: placeholders of a kernel's size
+  varied_random ka-vmlinuz $(( 4 << 20 )) >"$B/vmlinuz-ka"
+  varied_random ka-initrd $(( 4 << 20 )) >"$B/initrd.img-ka"
+else
+  K=$work/kernel I=$work/initramfs
+  dpkg-deb -x "$kernel_deb" "$K" || die "dpkg-deb -x $kernel_deb failed"
+  KV=$(ls "$K/lib/modules" | head -n 1)
+  [[ -n $KV && -f $K/boot/vmlinuz-$KV ]] || die "$kernel_deb holds no kernel (boot/vmlinuz-*)"
+  depmod -b "$K" "$KV"
+  install -m 0644 "$K/boot/vmlinuz-$KV" "$B/vmlinuz-$KV"
+  # the initramfs: busybox, the modules that reach a disk's ext4 root, and an init that mounts
+  # the root named on the kernel command line (root=UUID=...) and switches to it
+  mkdir -p "$I"/{bin,dev,proc,sys,newroot,lib/modules}
+  install -m 0755 "$BUSYBOX" "$I/bin/busybox"
+  for a in sh mount umount sleep cat insmod switch_root findfs echo mkdir grep sed; do ln -s busybox "$I/bin/$a"; done
+  : >"$I/modules.order"
+  while read -r ko; do
+    grep -qxF "/lib/modules/${ko##*/}" "$I/modules.order" && continue
+    cp "$ko" "$I/lib/modules/" && echo "/lib/modules/${ko##*/}" >>"$I/modules.order"
+  done < <(for m in virtio_pci virtio_blk virtio_scsi sd_mod ahci nvme crc32c_generic ext4; do
+             modprobe -d "$K" -S "$KV" --show-depends "$m" 2>/dev/null
+           done | awk '$1 == "insmod" { print $2 }')
+  [[ -s $I/modules.order ]] || die "no modules found in $kernel_deb (modprobe --show-depends)"
+  cat >"$I/init" <<'EOF'
+#!/bin/sh
+# initramfs of the ka golden: load the disk and ext4 modules, mount root=UUID=..., switch to it
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+while read -r m; do insmod "$m" 2>/dev/null; done </modules.order
+root=$(sed -n 's/.*root=\([^ ]*\).*/\1/p' /proc/cmdline)
+dev=""
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+  dev=$(findfs "$root" 2>/dev/null) && break
+  sleep 0.5
+done
+[ -n "$dev" ] || { echo "golden initramfs: root $root not found"; exec sh; }
+mount -o ro -t ext4 "$dev" /newroot || { echo "golden initramfs: cannot mount $dev"; exec sh; }
+umount /sys /proc
+mount --move /dev /newroot/dev 2>/dev/null || umount /dev
+exec switch_root /newroot /sbin/init
+EOF
+  chmod 0755 "$I/init"
+  find "$I" -exec touch -c -h -d "@$GOLDEN_EPOCH" {} +
+  (cd "$I" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 --reproducible | gzip -n -9) \
+    >"$B/initrd.img-$KV" || die "writing the golden's initramfs failed"
+  extra=""
+  if (( poweroff )); then extra=" ka.poweroff"; fi
+  cat >"$B/grub/grub.cfg" <<EOF
+# GRUB of the ka golden (/boot is its own partition: paths are relative to it)
+serial --unit=0 --speed=115200
+terminal_input serial console
+terminal_output serial console
+set timeout=1
+set default=0
+insmod part_msdos
+insmod part_gpt
+insmod ext2
+search --no-floppy --fs-uuid --set=root $UUID_BOOT
+menuentry 'ka golden (Debian kernel $KV)' {
+  linux /vmlinuz-$KV root=UUID=$UUID_ROOT ro console=tty0 console=ttyS0,115200n8 panic=-1$extra
+  initrd /initrd.img-$KV
+}
+EOF
+  log "bootable: kernel $KV, initramfs $(( $(stat -c %s "$B/initrd.img-$KV") >> 10 )) KiB ($(wc -l <"$I/modules.order") modules), grub.cfg"
+fi
 
 # every entry's atime and mtime: GOLDEN_EPOCH (reproducible listings), directories last
 for t in "$R" "$B"; do

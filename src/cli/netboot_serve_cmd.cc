@@ -36,7 +36,7 @@ NetbootServeCommand::NetbootServeCommand(CLI::App& netboot) {
   cmd_->add_flag("--ipv6-ra", o.dnsmasq.ipv6_ra,
                  "Send IPv6 router adverts so iPXE does not wait for IPv6 autoconfiguration (needs an IPv6 address)");
   cmd_->add_flag("--log-dhcp", o.dnsmasq.log_dhcp, "Log every DHCP exchange");
-  cmd_->add_option("--server", o.boot.server, "ka send's address IP[:PORT] for stage1 (default: found by broadcast)");
+  cmd_->add_option("--server", o.boot.server, "ka serve's address IP[:PORT] for stage1 (default: found by broadcast)");
   cmd_->add_option("-s,--session", o.boot.session, "Session name given to stage1")->capture_default_str();
   cmd_->add_option("--tries", o.boot.tries, "ka.tries: attempts to join the session")->capture_default_str();
   cmd_->add_option("--fail", o.boot.fail, "ka.fail: after the last failed try")

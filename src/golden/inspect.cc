@@ -393,16 +393,26 @@ Status Golden::MapExcludes(const InspectOptions& o) {
 }
 
 Status Golden::ResolveBootloader(const InspectOptions& o) {
+  // A path of the golden system, through its mount points (/boot or /usr may be partitions of their own).
+  auto where = [&](const std::string& path) {
+    std::string best_dir = root_dir_, best_mount = "/";
+    for (const auto& gp : parts_) {
+      const std::string& m = gp.info.mount;
+      if (m.empty() || m == "/" || gp.dir.empty() || m.size() <= best_mount.size()) continue;
+      if (path == m || path.rfind(m + "/", 0) == 0) best_dir = gp.dir, best_mount = m;
+    }
+    return best_dir + (best_mount == "/" ? path : path.substr(best_mount.size()));
+  };
   auto has = [&](std::initializer_list<const char*> paths) {
     if (root_dir_.empty()) return false;
     for (const char* p : paths)
-      if (::access((root_dir_ + p).c_str(), X_OK) == 0) return true;
+      if (::access(where(p).c_str(), X_OK) == 0) return true;
     return false;
   };
   bool grub = has({"/usr/sbin/grub-install", "/usr/sbin/grub2-install", "/sbin/grub-install", "/sbin/grub2-install"});
   bool lilo = has({"/sbin/lilo", "/usr/sbin/lilo"});
   // A GRUB configuration without grub-install: the nodes' own GRUB (stage2) installs it.
-  bool grub_cfg = !root_dir_.empty() && ::access((root_dir_ + "/boot/grub/grub.cfg").c_str(), R_OK) == 0;
+  bool grub_cfg = !root_dir_.empty() && ::access(where("/boot/grub/grub.cfg").c_str(), R_OK) == 0;
   const std::string& want = o.bootloader;
   if (want == "auto") {
     manifest_.bootloader = grub ? "grub" : lilo ? "lilo" : grub_cfg ? "grub-node" : "none";

@@ -63,7 +63,7 @@ Result<Manifest> Manifest::FromJson(const nlohmann::json& j) {
       m.partitions.push_back(mp);
     }
     m.bootloader = j.at("bootloader").get<std::string>();
-    if (m.bootloader != "grub" && m.bootloader != "lilo" && m.bootloader != "none")
+    if (m.bootloader != "grub" && m.bootloader != "lilo" && m.bootloader != "none" && m.bootloader != "grub-node")
       return Status::Protocol("clone manifest: unknown bootloader '" + m.bootloader + "'");
     m.initramfs_options = j.value("initramfs_options", "");
     m.mbr_hex = j.value("mbr", "");

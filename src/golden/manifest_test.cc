@@ -33,6 +33,19 @@ TEST(Manifest, RoundTrip) {
   EXPECT_EQ(back->used_bytes(), 10u << 20);
 }
 
+TEST(Manifest, EveryBootloaderTheGoldenSideMakesIsAccepted) {
+  for (const char* b : {"grub", "lilo", "none", "grub-node"}) {
+    Manifest m = Sample();
+    m.bootloader = b;
+    auto back = Manifest::FromJson(m.ToJson());
+    ASSERT_TRUE(back.ok()) << b << ": " << back.status().ToString();
+    EXPECT_EQ(back->bootloader, b);
+  }
+  Manifest bad = Sample();
+  bad.bootloader = "syslinux";
+  EXPECT_FALSE(Manifest::FromJson(bad.ToJson()).ok());
+}
+
 TEST(Manifest, RejectsBadInput) {
   auto j = Sample().ToJson();
   j["version"] = 2;

@@ -3,10 +3,12 @@
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
+#include <filesystem>
 #include <memory>
 #include <set>
 
@@ -15,6 +17,8 @@
 #include "netboot/boot_switch.h"
 
 namespace ka::netboot {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -272,7 +276,30 @@ Status CheckTftpRoot(const std::string& tftp_root) {
   for (const char* f : {"pxelinux.0", "ldlinux.c32", "ka/vmlinuz", "ka/stage1.img"}) {
     if (!FileExists(tftp_root + "/" + f)) missing.push_back(f);
   }
-  if (missing.empty()) return Status::Ok();
+  if (missing.empty()) {
+    // dnsmasq drops root and serves TFTP as an unprivileged user (nobody): every
+    // directory up to the root must be searchable and the boot files readable by others.
+    std::error_code ec;
+    fs::path dir = fs::weakly_canonical(fs::absolute(tftp_root), ec);
+    for (fs::path p = dir; !p.empty(); p = p.parent_path()) {
+      struct stat st {};
+      if (::stat(p.c_str(), &st) == 0 && !(st.st_mode & S_IXOTH))
+        return Status::Invalid(fmt::format(
+            "dnsmasq serves TFTP as an unprivileged user, but {} is not searchable by others (mode {:04o}): "
+            "chmod o+x {} or build into a directory others can reach",
+            p.string(), st.st_mode & 07777, p.string()));
+      if (p == p.root_path()) break;
+    }
+    for (const char* f : {"pxelinux.0", "ldlinux.c32", "ka/vmlinuz", "ka/stage1.img"}) {
+      struct stat st {};
+      std::string path = tftp_root + "/" + f;
+      if (::stat(path.c_str(), &st) == 0 && !(st.st_mode & S_IROTH))
+        return Status::Invalid(fmt::format(
+            "dnsmasq serves TFTP as an unprivileged user, but {} is not readable by others (mode {:04o}): chmod o+r it",
+            path, st.st_mode & 07777));
+    }
+    return Status::Ok();
+  }
   std::string list;
   for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
   return Status::Invalid(fmt::format(

@@ -192,6 +192,17 @@ TEST(DnsmasqConfig, TftpRootCheck) {
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("lacks ka/stage1.img:"), std::string::npos) << s.message();
   std::ofstream(root + "/ka/stage1.img") << "x";
+  // mkdtemp made it 0700: dnsmasq (running as nobody) could not enter it.
+  s = CheckTftpRoot(root);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("not searchable by others (mode 0700)"), std::string::npos) << s.message();
+  fs::permissions(root, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                            fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(root + "/ka/stage1.img", fs::perms::owner_read | fs::perms::owner_write);
+  s = CheckTftpRoot(root);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("stage1.img is not readable by others"), std::string::npos) << s.message();
+  fs::permissions(root + "/ka/stage1.img", fs::perms::others_read, fs::perm_options::add);
   EXPECT_TRUE(CheckTftpRoot(root).ok());
   EXPECT_EQ(MissingUefiFiles(root), std::vector<std::string>{"ipxe.efi"});
   std::ofstream(root + "/ipxe.efi") << "x";

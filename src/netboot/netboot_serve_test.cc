@@ -26,6 +26,7 @@ class NetbootServeTest : public ::testing::Test {
   void SetUp() override {
     std::string t = (fs::temp_directory_path() / "ka-serve-XXXXXX").string();
     dir_ = ::mkdtemp(t.data());
+    fs::permissions(dir_, fs::perms::others_exec | fs::perms::group_exec, fs::perm_options::add);  // as dnsmasq needs
     fs::create_directories(dir_ + "/tftp/ka");
     for (const char* f : {"pxelinux.0", "ldlinux.c32", "ipxe.efi", "ka/vmlinuz", "ka/stage1.img"}) {
       std::ofstream(dir_ + "/tftp/" + f) << "fake " << f;
