@@ -289,6 +289,14 @@ Status TreeArchiver::ArchiveEntry(ArchiveEntryPtr entry) {
     if (!MayBeSparse(*st)) archive_entry_sparse_clear(e);
   }
 
+  if (options_.reproducible) {
+    archive_entry_unset_atime(e);
+    archive_entry_unset_ctime(e);
+    archive_entry_unset_birthtime(e);
+    archive_entry_set_dev(e, 0);
+    archive_entry_set_ino64(e, 0);
+  }
+
   // Hardlinks: the first name carries the data, later ones are links to it. With the
   // tar strategy nothing is ever deferred.
   struct archive_entry* linked = e;

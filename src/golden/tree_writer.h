@@ -48,6 +48,10 @@ struct TreeWriteOptions {
   // Do not descend into directories on another filesystem or mount (also bind
   // mounts of the same filesystem); the mount point directory itself is archived.
   bool one_file_system = true;
+  // Same tree contents, same bytes: leave out access, change and birth times and
+  // device/inode numbers (for build artefacts such as netboot's stage2; a clone
+  // keeps them all).
+  bool reproducible = false;
 };
 
 struct TreeWriteStats {

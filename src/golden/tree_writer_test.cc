@@ -5,8 +5,10 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -83,6 +85,28 @@ TEST(TreeWriter, PlainRelativePathsAndStandardFormat) {
     EXPECT_EQ(r->exit_code, 0) << r->err;
     EXPECT_NE(r->out.find("etc/hostname"), std::string::npos) << r->out;
   }
+}
+
+// Two copies of one tree (other inodes, other access and change times): the same
+// bytes with `reproducible`, different ones without.
+TEST(TreeWriter, ReproducibleArchivesOfEqualTrees) {
+  TempDir a, b;
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (TempDir* d : {&a, &b}) {
+    ASSERT_EQ(::mkdir((*d / "usr").c_str(), 0755), 0);
+    treetest::WriteFile(*d / "usr/tool", "#!/bin/sh\necho hi\n");
+    ASSERT_EQ(::symlink("tool", (*d / "usr/tool2").c_str()), 0);
+    for (const char* p : {"usr/tool", "usr", "."}) {
+      struct timespec ts[2] = {{1700000000 + (d == &b ? 77 : 0), 0}, {1600000000, 0}};  // atime differs
+      ASSERT_EQ(::utimensat(AT_FDCWD, (*d / p).c_str(), ts, AT_SYMLINK_NOFOLLOW), 0);
+    }
+    struct timespec ts[2] = {{1600000000, 0}, {1600000000, 0}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, (*d / "usr/tool2").c_str(), ts, AT_SYMLINK_NOFOLLOW), 0);
+  }
+  TreeWriteOptions rep;
+  rep.reproducible = true;
+  EXPECT_EQ(treetest::ArchiveToString(a.path(), rep), treetest::ArchiveToString(b.path(), rep));
+  EXPECT_NE(treetest::ArchiveToString(a.path()), treetest::ArchiveToString(b.path()));
 }
 
 TEST(TreeWriter, ExcludedDirectoriesAreKeptEmpty) {

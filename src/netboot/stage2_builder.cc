@@ -74,6 +74,7 @@ Result<Stage2Result> BuildStage2(node::Runner& runner, const Stage2Options& opti
   golden::TreeWriteOptions wo;
   wo.zstd_level = options.zstd_level;
   wo.zstd_threads = options.zstd_threads;
+  wo.reproducible = true;
   auto stats = golden::WriteTree(tree.root(), wo, [&](const void* data, size_t n) -> Status {
     const char* p = static_cast<const char*>(data);
     while (n > 0) {
