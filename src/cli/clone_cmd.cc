@@ -5,6 +5,7 @@
 
 #include "util/log.h"
 #include "util/units.h"
+#include "util/strings.h"
 
 namespace ka::cli {
 
@@ -124,13 +125,6 @@ CloneCommands::CloneCommands(CLI::App& app) {
 }
 
 namespace {
-
-std::string Trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-  return s.substr(i);
-}
 
 std::string Unquote(std::string v) {
   v = Trim(v);

@@ -19,6 +19,7 @@
 #include "util/escape.h"
 #include "util/log.h"
 #include "util/units.h"
+#include "util/strings.h"
 
 namespace ka::control {
 namespace {
@@ -66,11 +67,6 @@ bool ParseUint(const std::string& s, uint64_t* v) {
     return false;
   *v = std::stoull(s);
   return true;
-}
-
-std::string LowerAscii(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 // Logs refused requests, at most one line per address every 10 s (with the count of the others),
@@ -180,7 +176,7 @@ struct WebServer::Impl {
     bool have = false;
     if (req.has_header("Authorization")) {
       std::string h = req.get_header_value("Authorization");
-      if (LowerAscii(h.substr(0, 7)) == "bearer ") {
+      if (Lower(h.substr(0, 7)) == "bearer ") {
         given = h.substr(7);
         have = true;
       }

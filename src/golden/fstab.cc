@@ -5,23 +5,11 @@
 #include <regex>
 #include <sstream>
 
+#include "util/strings.h"
+
 namespace ka::golden {
 
 namespace {
-
-std::string Unescape(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isdigit(static_cast<unsigned char>(s[i + 2])) && std::isdigit(static_cast<unsigned char>(s[i + 3]))) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 3), nullptr, 8));
-      i += 3;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
 
 // udev's escapes in /dev/disk/by-label names: "my\x20disk".
 std::string UnescapeHex(const std::string& s) {
@@ -36,11 +24,6 @@ std::string UnescapeHex(const std::string& s) {
     }
   }
   return out;
-}
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
 }
 
 }  // namespace
@@ -62,8 +45,8 @@ Result<std::vector<FstabEntry>> ParseFstab(const std::string& text) {
       return Status::Invalid("fstab line " + std::to_string(n) + " has " + std::to_string(f.size()) +
                              " field(s); expected: device mountpoint type [options [dump [pass]]]");
     FstabEntry e;
-    e.spec = Unescape(f[0]);
-    e.file = Unescape(f[1]);
+    e.spec = UnescapeOctal(f[0]);
+    e.file = UnescapeOctal(f[1]);
     e.type = f[2];
     e.options = f.size() > 3 ? f[3] : "defaults";
     e.line = n;

@@ -22,6 +22,8 @@
 #include "layout/run_tool.h"
 #include "layout/validate.h"
 #include "util/log.h"
+#include "util/proc_filesystems.h"
+#include "util/strings.h"
 #include "util/units.h"
 
 #include <fmt/ranges.h>
@@ -43,22 +45,9 @@ std::string ReadSmallFile(const std::string& path, size_t max = 1 << 20) {
   return s;
 }
 
-std::string Trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-  return s.substr(i);
-}
-
 bool KernelSupports(const std::string& type) {
-  std::istringstream in(ReadSmallFile("/proc/filesystems"));
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream w(line);
-    std::string a, b;
-    w >> a >> b;
-    if ((b.empty() ? a : b) == type) return true;
-  }
-  return false;
+  auto text = ReadProcFilesystems();
+  return text.ok() && KernelFilesystems(*text).count(type) > 0;
 }
 
 // Options that keep a read-only mount from writing anything (no journal replay).
@@ -67,11 +56,6 @@ std::string ReadOnlyData(const std::string& type) {
   if (type == "xfs") return "norecovery,nouuid";  // nouuid: a clone of it may be mounted here too
   if (type == "btrfs") return "rescue=nologreplay";
   return {};
-}
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
 }
 
 bool IsDir(const std::string& p) {

@@ -3,22 +3,9 @@
 #include <fstream>
 #include <sstream>
 
-namespace ka::golden {
+#include "util/strings.h"
 
-namespace {
-std::string Unescape(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size()) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 3), nullptr, 8));
-      i += 3;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-}  // namespace
+namespace ka::golden {
 
 bool MountEntry::read_only() const {
   std::istringstream in(options);
@@ -49,11 +36,11 @@ Result<std::vector<MountEntry>> ParseMountInfo(const std::string& text) {
     MountEntry e;
     if (std::sscanf(w[2].c_str(), "%u:%u", &e.major, &e.minor) != 2)
       return Status::Invalid("malformed device number in mountinfo line " + std::to_string(n));
-    e.root = Unescape(w[3]);
-    e.mount_point = Unescape(w[4]);
+    e.root = UnescapeOctal(w[3]);
+    e.mount_point = UnescapeOctal(w[4]);
     e.options = w[5];
     e.type = w[dash + 1];
-    e.source = Unescape(w[dash + 2]);
+    e.source = UnescapeOctal(w[dash + 2]);
     out.push_back(e);
   }
   return out;

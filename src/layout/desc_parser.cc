@@ -5,15 +5,12 @@
 #include <set>
 #include <vector>
 
+#include "util/strings.h"
+
 namespace ka::layout {
 namespace {
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // Splits a line into tokens: blanks separate them, '#' at the start of a token
 // starts a comment, and "..." quotes (with \" and \\) may appear inside a token

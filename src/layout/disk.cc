@@ -19,6 +19,7 @@
 #include "layout/part_name.h"
 #include "layout/run_tool.h"
 #include "util/fd.h"
+#include "util/strings.h"
 
 namespace ka::layout {
 namespace {
@@ -66,21 +67,6 @@ std::vector<std::string> ListDir(const std::string& dir) {
   }
   ::closedir(d);
   return names;
-}
-
-// /proc/self/mounts-style escapes (\040 for a space).
-std::string Unescape(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' && s[i + 2] <= '7' &&
-        s[i + 3] >= '0' && s[i + 3] <= '7') {
-      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
-      i += 3;
-      continue;
-    }
-    out += s[i];
-  }
-  return out;
 }
 
 // blkid -o export values: a backslash escapes the next character.
@@ -205,7 +191,7 @@ std::vector<std::string> RealDiskOps::Users(const DiskInfo& disk) {
     unsigned ma = 0, mn = 0;
     if (std::sscanf(majmin.c_str(), "%u:%u", &ma, &mn) != 2) continue;
     auto it = devs.find(makedev(ma, mn));
-    if (it != devs.end()) reasons.push_back(it->second + " is mounted on " + Unescape(point) + ": unmount it first");
+    if (it != devs.end()) reasons.push_back(it->second + " is mounted on " + UnescapeOctal(point) + ": unmount it first");
   }
   std::ifstream sw("/proc/swaps");
   std::getline(sw, line);  // header
@@ -214,7 +200,7 @@ std::vector<std::string> RealDiskOps::Users(const DiskInfo& disk) {
     std::string file;
     if (!(in >> file)) continue;
     struct stat st;
-    if (::stat(Unescape(file).c_str(), &st) == 0 && S_ISBLK(st.st_mode)) {
+    if (::stat(UnescapeOctal(file).c_str(), &st) == 0 && S_ISBLK(st.st_mode)) {
       auto it = devs.find(st.st_rdev);
       if (it != devs.end()) reasons.push_back(it->second + " is in use as swap: swapoff it first");
     }

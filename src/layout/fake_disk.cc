@@ -6,14 +6,10 @@
 #include <sstream>
 
 #include "layout/part_name.h"
+#include "util/strings.h"
 
 namespace ka::layout {
 namespace {
-
-std::string Trim(const std::string& s) {
-  size_t a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t");
-  return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
-}
 
 }  // namespace
 

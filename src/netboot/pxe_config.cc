@@ -6,6 +6,8 @@
 
 #include <sstream>
 
+#include "util/strings.h"
+
 namespace ka::netboot {
 
 namespace {
@@ -20,13 +22,6 @@ std::string Initrds(const BootParams& p, const std::string& dir) {
   std::string s = dir + "stage1.img";
   if (p.secret) s += "," + dir + "secret.img";
   return s;
-}
-
-std::string Trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "node/root_fs.h"
 #include "util/log.h"
+#include "util/strings.h"
 
 namespace ka::node {
 namespace {
@@ -43,13 +44,6 @@ struct Lines {
     return s;
   }
 };
-
-std::string Trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
-}
 
 // "key" of a "key=value" line (spaces around it ignored); "" for other lines.
 std::string KeyOf(const std::string& line) {

@@ -5,6 +5,9 @@
 #include <set>
 #include <sstream>
 
+#include "util/proc_filesystems.h"
+#include "util/strings.h"
+
 namespace ka::node {
 namespace {
 
@@ -67,11 +70,6 @@ bool IsVolumeId(const std::string& s) {
   return true;
 }
 
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::string Upper(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
@@ -81,19 +79,6 @@ std::string HumanBytes(uint64_t b) {
   if (b % kMiB == 0) return std::to_string(b / kMiB) + " MiB";
   if (b % kKiB == 0) return std::to_string(b / kKiB) + " KiB";
   return std::to_string(b) + " bytes";
-}
-
-std::set<std::string> KernelFilesystems(const std::string& text) {
-  std::set<std::string> names;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream words(line);
-    std::string w, last;
-    while (words >> w) last = w;
-    if (!last.empty()) names.insert(last);
-  }
-  return names;
 }
 
 }  // namespace
@@ -242,14 +227,6 @@ Status MakeFilesystem(const FsSpec& spec, const std::string& device, Runner& run
     if (!r.ok()) return r.status().Wrap("making " + spec.type + " on " + device);
   }
   return Status::Ok();
-}
-
-Result<std::string> ReadProcFilesystems() {
-  std::ifstream in("/proc/filesystems");
-  if (!in) return Status::Io("cannot read /proc/filesystems: is /proc mounted?");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 }  // namespace ka::node

@@ -55,7 +55,4 @@ Result<std::vector<std::vector<std::string>>> MkfsCommands(const FsSpec& spec, c
 // ValidateFsSpec, then runs MkfsCommands. Errors name the device and the failing command.
 Status MakeFilesystem(const FsSpec& spec, const std::string& device, Runner& runner);
 
-// The text of /proc/filesystems.
-Result<std::string> ReadProcFilesystems();
-
 }  // namespace ka::node

@@ -16,6 +16,8 @@
 #include "node/mkfs.h"
 #include "util/fd.h"
 #include "util/log.h"
+#include "util/proc_filesystems.h"
+#include "util/strings.h"
 #include "util/units.h"
 
 #include <fmt/ranges.h>
@@ -38,11 +40,6 @@ Status ZeroRange(const std::string& dev, uint64_t offset, uint64_t len) {
   }
   if (::fsync(fd.get()) != 0) return Status::Io("fsync " + dev + ": " + std::strerror(errno));
   return Status::Ok();
-}
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
 }
 
 // xfs refuses a second filesystem with the same UUID on one kernel: clones
