@@ -1,11 +1,10 @@
 #include "cli/netboot_stage1_cmd.h"
 
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "netboot/stage1_agent.h"
 #include "netboot/stage1_system.h"
+#include "util/file.h"
 #include "util/log.h"
 
 namespace ka::cli {
@@ -34,10 +33,12 @@ int NetbootStage1Command::Run(bool verbose) {
   }
   std::string text = cmdline_override;
   if (text.empty()) {
-    std::ifstream f("/proc/cmdline");
-    std::stringstream ss;
-    ss << f.rdbuf();
-    text = ss.str();
+    auto cmdline = ReadWholeFile("/proc/cmdline");
+    if (!cmdline.ok()) {
+      std::fprintf(stderr, "ka netboot stage1: %s\n", cmdline.status().ToString().c_str());
+      return 2;
+    }
+    text = cmdline.value();
   }
   auto params = netboot::ParseStage1Params(text);
   if (!params.ok()) {

@@ -1,12 +1,8 @@
 #include "golden/serve.h"
 
 #include <algorithm>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 
 #include "golden/generator_source.h"
 #include "netboot/boot_switch.h"
@@ -26,7 +22,10 @@ int SendStage2(const ServeOptions& options, int* ok_nodes, double* seconds) {
   s.source_path = options.stage2;
   s.prepare = nullptr;
   s.open_source = nullptr;
-  s.finish_report = nullptr;
+  *ok_nodes = 0;
+  s.finish_report = [ok_nodes](chain::SessionReport& r) {
+    for (const auto& n : r.nodes) *ok_nodes += n.ok ? 1 : 0;
+  };
   s.on_node_final = nullptr;
   s.stagger = 0;
   s.web.clear();  // the dashboard follows the clone session
@@ -35,18 +34,10 @@ int SendStage2(const ServeOptions& options, int* ok_nodes, double* seconds) {
   s.report_path.clear();
   if (!options.send.session_dir.empty() && options.send.session_dir != "none")
     s.session_dir = options.send.session_dir + "/stage2";
-  std::string report = fmt::format("/run/ka/stage2-report.{}.json", ::getpid());
-  s.report_path = report;
   LogInfo("sending stage2 {} to {} node(s) on session '{}'", options.stage2, s.nodes, s.session);
   auto t0 = std::chrono::steady_clock::now();
-  ::mkdir("/run/ka", 0755);
   int rc = chain::RunSend(s);
   *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  *ok_nodes = 0;
-  std::ifstream in(report);
-  auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (j.is_object() && j.contains("ok") && j["ok"].is_array()) *ok_nodes = static_cast<int>(j["ok"].size());
-  ::unlink(report.c_str());
   return rc;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "netboot/pxe_config.h"
+#include "util/file.h"
 #include "util/status.h"
 
 namespace ka::netboot {
@@ -27,10 +28,5 @@ Status SetNodeBoot(const std::string& tftp_root, const std::string& mac, BootCho
 Result<BootChoice> GetNodeBoot(const std::string& tftp_root, const std::string& mac);
 // Removes the per-MAC files (the machine follows the default again).
 Status ClearNodeBoot(const std::string& tftp_root, const std::string& mac);
-
-// Writes `content` to `path` through a temporary file and rename(2), mode `mode`.
-Status WriteFileAtomic(const std::string& path, const std::string& content, unsigned mode = 0644);
-// Whole file; nullopt-like Status::Io naming the path when unreadable.
-Result<std::string> ReadWholeFile(const std::string& path);
 
 }  // namespace ka::netboot

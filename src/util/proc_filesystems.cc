@@ -1,16 +1,15 @@
 #include "util/proc_filesystems.h"
 
-#include <fstream>
 #include <sstream>
+
+#include "util/file.h"
 
 namespace ka {
 
 Result<std::string> ReadProcFilesystems() {
-  std::ifstream in("/proc/filesystems");
-  if (!in) return Status::Io("cannot read /proc/filesystems: is /proc mounted?");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  auto text = ReadWholeFile("/proc/filesystems");
+  if (!text.ok()) return Status::Io(text.status().message() + "; is /proc mounted?");
+  return text;
 }
 
 std::set<std::string> KernelFilesystems(const std::string& text) {
