@@ -11,7 +11,8 @@
 #include <map>
 #include <set>
 #include <mutex>
-#include <vector>
+
+#include "util/anon_memory.h"
 
 namespace ka::chain {
 
@@ -73,7 +74,7 @@ class Ring {
   size_t FreeLocked() const;
   void NotifyFdLocked();
 
-  std::vector<uint8_t> buf_;
+  AnonMemory buf_;  // not zero-filled: pages are mapped as data arrives
   mutable std::mutex mu_;
   std::condition_variable cv_;
   uint64_t base_ = 0;
