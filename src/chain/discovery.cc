@@ -9,47 +9,39 @@
 
 #include "chain/frame.h"
 #include "chain/message.h"
+#include "chain/messages.h"
 #include "util/log.h"
 
 namespace ka::chain {
 
-namespace {
-Result<Message> ParseDatagram(std::string_view d) {
-  if (d.size() < kHeaderSize) return Status::Protocol("datagram shorter than a frame header");
-  FrameHeader h;
-  KA_RETURN_IF_ERROR(DecodeHeader(reinterpret_cast<const uint8_t*>(d.data()), &h));
-  if (h.length != d.size() - kHeaderSize) return Status::Protocol("datagram length does not match its header");
-  return ParseMessage(reinterpret_cast<const uint8_t*>(d.data()), d.substr(kHeaderSize));
-}
-}  // namespace
-
 std::string EncodeDiscover(const std::string& session) {
-  return EncodeMessage(FrameType::kDiscover, 0, Json{{"version", kProtocolVersion}, {"session", session}});
+  return EncodePlainMessage(FrameType::kDiscover, Discover{kProtocolVersion, session}.ToJson());
 }
 
 Result<std::string> ParseDiscover(std::string_view datagram) {
-  auto m = ParseDatagram(datagram);
+  auto m = ParsePlainMessage(datagram);
   if (!m.ok()) return m.status();
   if (m->type != FrameType::kDiscover) return Status::Protocol("not a DISCOVER datagram");
-  return StringField(m->body, "session");
+  auto d = Discover::Decode(m->body);
+  if (!d.ok()) return d.status();
+  if (d->version != kProtocolVersion)
+    return Status::Protocol("DISCOVER of protocol version " + std::to_string(d->version));
+  return d->session;
 }
 
 std::string EncodeHere(const std::string& session, uint16_t tcp_port) {
-  return EncodeMessage(FrameType::kHere, 0,
-                       Json{{"version", kProtocolVersion}, {"session", session}, {"port", tcp_port}});
+  return EncodePlainMessage(FrameType::kHere, Here{kProtocolVersion, session, tcp_port}.ToJson());
 }
 
 Result<uint16_t> ParseHere(std::string_view datagram, const std::string& session) {
-  auto m = ParseDatagram(datagram);
+  auto m = ParsePlainMessage(datagram);
   if (!m.ok()) return m.status();
   if (m->type != FrameType::kHere) return Status::Protocol("not a HERE datagram");
-  auto s = StringField(m->body, "session");
-  if (!s.ok()) return s.status();
-  if (s.value() != session) return Status::Refused("HERE for another session '" + s.value() + "'");
-  auto port = U64Field(m->body, "port");
-  if (!port.ok()) return port.status();
-  if (port.value() == 0 || port.value() > 65535) return Status::Protocol("HERE with an invalid port");
-  return static_cast<uint16_t>(port.value());
+  auto h = Here::Decode(m->body);
+  if (!h.ok()) return h.status();
+  if (h->version != kProtocolVersion) return Status::Protocol("HERE of protocol version " + std::to_string(h->version));
+  if (h->session != session) return Status::Refused("HERE for another session '" + h->session + "'");
+  return h->port;
 }
 
 std::vector<uint32_t> DiscoveryTargets() {

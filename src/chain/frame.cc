@@ -1,21 +1,11 @@
 #include "chain/frame.h"
 
-#define XXH_INLINE_ALL
-#include <xxhash.h>
-
 #include <cstring>
 
 namespace ka::chain {
 
 namespace {
-constexpr uint8_t kMagic[4] = {'K', 'A', '0', '1'};
-
-// XXH3-64 of the payload, seeded with XXH3-64 of header bytes 0..32: binds
-// type, length, session id and offset to the payload in one pass.
-uint64_t Checksum(const uint8_t header[kHeaderSize], std::string_view payload) {
-  uint64_t seed = XXH3_64bits(header, 32);
-  return XXH3_64bits_withSeed(payload.data(), payload.size(), seed);
-}
+constexpr uint8_t kMagic[4] = {'K', 'A', '0', '2'};
 }  // namespace
 
 void PutU32(uint8_t* p, uint32_t v) {
@@ -36,7 +26,30 @@ uint64_t GetU64(const uint8_t* p) {
 }
 
 bool IsKnownType(uint8_t t) { return (t >= 0x01 && t <= 0x14) || (t >= 0x20 && t <= 0x22); }
-bool IsControlType(FrameType t) { return static_cast<uint8_t>(t) < 0x20; }
+bool IsDataType(FrameType t) { return static_cast<uint8_t>(t) >= 0x20; }
+
+bool IsPlainType(FrameType t) {
+  switch (t) {
+    case FrameType::kDiscover:
+    case FrameType::kHere:
+    case FrameType::kHello:
+    case FrameType::kChallenge:
+    case FrameType::kAuth:
+    case FrameType::kRefuse:
+      return true;
+    default:
+      return false;
+  }
+}
+
+uint32_t MaxPayload(FrameType t) {
+  if (IsPlainType(t) && t != FrameType::kRefuse) return kMaxPlainPayload;
+  if (t == FrameType::kRefuse) return kMaxPlainPayload + 1024;
+  if (t == FrameType::kResponse) return kMaxResponsePayload;
+  if (t == FrameType::kData) return kMaxDataPayload;
+  if (t == FrameType::kEnd || t == FrameType::kStreamAbort) return kMaxPlainPayload;
+  return kMaxControlPayload;
+}
 
 const char* TypeName(FrameType t) {
   switch (t) {
@@ -67,71 +80,61 @@ const char* TypeName(FrameType t) {
   return "UNKNOWN";
 }
 
-void EncodeHeader(FrameType type, uint64_t session_id, uint64_t offset, std::string_view payload,
-                  uint8_t out[kHeaderSize]) {
+void EncodeHeader(FrameType type, bool sealed, uint32_t length, uint64_t session_id, uint64_t counter,
+                  const uint8_t* tag, uint8_t out[kHeaderSize]) {
   std::memset(out, 0, kHeaderSize);
   std::memcpy(out, kMagic, 4);
   out[4] = static_cast<uint8_t>(type);
-  PutU32(out + 8, static_cast<uint32_t>(payload.size()));
+  out[5] = sealed ? kFlagSealed : 0;
+  PutU32(out + 8, length);
   PutU64(out + 16, session_id);
-  PutU64(out + 24, offset);
-  PutU64(out + 32, Checksum(out, payload));
+  PutU64(out + 24, counter);
+  if (tag) std::memcpy(out + kTagOffset, tag, kTagSize);
 }
 
-std::string EncodeFrame(FrameType type, uint64_t session_id, uint64_t offset, std::string_view payload) {
+std::string EncodePlainFrame(FrameType type, std::string_view payload) {
   std::string f(kHeaderSize + payload.size(), '\0');
   auto* h = reinterpret_cast<uint8_t*>(f.data());
-  EncodeHeader(type, session_id, offset, payload, h);
+  EncodeHeader(type, false, static_cast<uint32_t>(payload.size()), 0, 0, nullptr, h);
   if (!payload.empty()) std::memcpy(h + kHeaderSize, payload.data(), payload.size());
   return f;
 }
 
 Status DecodeHeader(const uint8_t in[kHeaderSize], FrameHeader* out) {
-  if (std::memcmp(in, kMagic, 4) != 0)
-    return Status::Protocol("bad frame magic (not a ka peer, a different protocol version, or a corrupted stream)");
-  if (in[5] != 0 || in[6] != 0 || in[7] != 0 || GetU32(in + 12) != 0)
+  if (std::memcmp(in, kMagic, 4) != 0) {
+    if (in[0] == 'K' && in[1] == 'A' && in[2] == '0' && in[3] == '1')
+      return Status::Protocol("the peer speaks ka protocol version 1: upgrade it (this ka speaks version 2)");
+    return Status::Protocol("bad frame magic (not a ka peer, another protocol version, or a corrupted stream)");
+  }
+  if ((in[5] & ~kFlagSealed) != 0 || in[6] != 0 || in[7] != 0 || GetU32(in + 12) != 0)
     return Status::Protocol("non-zero reserved bits in frame header");
   if (!IsKnownType(in[4])) return Status::Protocol("unknown frame type " + std::to_string(in[4]));
   out->type = static_cast<FrameType>(in[4]);
+  out->sealed = (in[5] & kFlagSealed) != 0;
+  bool may_be_plain = IsPlainType(out->type), may_be_sealed = !may_be_plain || out->type == FrameType::kRefuse;
+  if (out->sealed ? !may_be_sealed : !may_be_plain)
+    return Status::Protocol(std::string(TypeName(out->type)) + " frame " +
+                            (out->sealed ? "marked sealed (it never is)" : "not sealed (it always is)"));
   out->length = GetU32(in + 8);
   out->session_id = GetU64(in + 16);
-  out->offset = GetU64(in + 24);
-  out->checksum = GetU64(in + 32);
-  // RESPONSE carries session snapshots and logs for `ka status`: as large as a data frame.
-  uint32_t limit = IsControlType(out->type) && out->type != FrameType::kResponse ? kMaxControlPayload : kMaxDataPayload;
+  out->counter = GetU64(in + 24);
+  std::memcpy(out->tag, in + kTagOffset, kTagSize);
+  uint32_t limit = MaxPayload(out->type);
   if (out->length > limit)
-    return Status::Protocol(std::string(TypeName(out->type)) + " frame length " + std::to_string(out->length) +
-                            " exceeds the limit of " + std::to_string(limit));
+    return Status::Protocol(std::string(TypeName(out->type)) + " frame declares " + std::to_string(out->length) +
+                            " payload bytes, over its limit of " + std::to_string(limit));
   return Status::Ok();
 }
 
-Status VerifyFrame(const uint8_t header[kHeaderSize], std::string_view payload) {
-  if (GetU32(header + 8) != payload.size()) return Status::Corruption("frame length does not match its payload");
-  uint64_t want = GetU64(header + 32);
-  uint64_t got = Checksum(header, payload);
-  if (want != got)
-    return Status::Corruption("checksum mismatch in " +
-                              std::string(TypeName(static_cast<FrameType>(header[4]))) + " frame at offset " +
-                              std::to_string(GetU64(header + 24)));
-  return Status::Ok();
+void DataNonce(FrameType type, uint64_t offset, uint8_t nonce[12]) {
+  std::memset(nonce, 0, 12);
+  nonce[0] = static_cast<uint8_t>(type);
+  PutU64(nonce + 4, offset);
 }
 
-std::string EncodeEndPayload(uint64_t total, const uint8_t digest[kDigestSize]) {
-  std::string p(kEndPayloadSize, '\0');
-  auto* b = reinterpret_cast<uint8_t*>(p.data());
-  PutU64(b, total);
-  std::memcpy(b + 8, digest, kDigestSize);
-  return p;
-}
-
-Status DecodeEndPayload(std::string_view payload, uint64_t* total, uint8_t digest[kDigestSize]) {
-  if (payload.size() != kEndPayloadSize)
-    return Status::Protocol("END frame payload has " + std::to_string(payload.size()) + " bytes, expected " +
-                            std::to_string(kEndPayloadSize));
-  auto* b = reinterpret_cast<const uint8_t*>(payload.data());
-  *total = GetU64(b);
-  std::memcpy(digest, b + 8, kDigestSize);
-  return Status::Ok();
+void ControlNonce(uint64_t seq, uint8_t nonce[12]) {
+  std::memset(nonce, 0, 12);
+  PutU64(nonce + 4, seq);
 }
 
 }  // namespace ka::chain

@@ -3,135 +3,132 @@
 namespace ka::chain {
 
 namespace {
-constexpr const char* kClientLabel = "ka-client";
-constexpr const char* kServerLabel = "ka-server";
 
-Status RefusalStatus(const Message& m) {
-  auto reason = StringField(m.body, "reason", 4096);
-  std::string text = reason.ok() ? reason.value() : "no reason given";
-  if (BoolField(m.body, "auth", false)) return Status::Auth("the sender refused us: " + text);
-  return Status::Refused("the peer refused us: " + text);
+void PlainRefuse(int fd, const std::string& reason, bool auth) {
+  Refuse r{reason, auth};
+  (void)SendPlain(fd, FrameType::kRefuse, r.ToJson().dump(), DeadlineIn(1));
 }
+
+// A plain REFUSE comes before anyone is authenticated (anyone could have sent
+// it); a sealed one comes from a server that proved the secret.
+Status RefusalStatus(const Json& body, bool sealed) {
+  auto r = Refuse::Decode(body);
+  std::string text = r.ok() ? r->reason : "no reason given";
+  if (!sealed) {
+    if (r.ok() && r->auth) return Status::Auth("refused before authentication: " + text);
+    return Status::Refused("refused before authentication: " + text);
+  }
+  return Status::Refused(std::string(kSealedRefusal) + text);
+}
+
 }  // namespace
 
-void SendRefuse(int fd, const std::string& reason) {
-  (void)SendMessage(fd, FrameType::kRefuse, 0, Json{{"reason", reason}}, DeadlineIn(2));
-}
-
-static void SendAuthRefuse(int fd, const std::string& reason) {
-  (void)SendMessage(fd, FrameType::kRefuse, 0, Json{{"reason", reason}, {"auth", true}}, DeadlineIn(2));
-}
-
-Result<Json> ClientHandshake(int fd, const Secret& secret, const ClientHello& hello, double timeout_s) {
+Result<ClientResult> ClientHandshake(UniqueFd fd, const Secret& secret, Hello hello, double timeout_s,
+                                     uint32_t max_read) {
   Deadline deadline = DeadlineIn(timeout_s);
-  std::string nonce_c = NewNonce();
-  Json h = hello.extra.is_object() ? hello.extra : Json::object();
-  h["version"] = kProtocolVersion;
-  h["session"] = hello.session;
-  h["role"] = hello.role;
-  h["nonce"] = nonce_c;
-  h["auth"] = secret.enabled();
-  KA_RETURN_IF_ERROR(SendMessage(fd, FrameType::kHello, 0, h, deadline));
+  hello.version = kProtocolVersion;
+  hello.nonce = NewNonce();
+  hello.auth = secret.enabled();
+  std::string hello_text = hello.ToJson().dump();
+  KA_RETURN_IF_ERROR(SendPlain(fd.get(), FrameType::kHello, hello_text, deadline));
 
-  auto ch = ReadMessage(fd, deadline);
+  auto ch = ReadPlain(fd.get(), deadline);
   if (!ch.ok()) return ch.status().Wrap("waiting for the handshake challenge");
-  if (ch->type == FrameType::kRefuse) return RefusalStatus(*ch);
+  if (ch->type == FrameType::kRefuse) return RefusalStatus(ch->body, false);
   if (ch->type != FrameType::kChallenge)
     return Status::Protocol(std::string("expected CHALLENGE, got ") + TypeName(ch->type));
-  auto nonce_s = StringField(ch->body, "nonce", 128);
-  if (!nonce_s.ok()) return nonce_s.status();
-  bool server_auth = BoolField(ch->body, "auth", false);
-
-  Json auth = Json::object();
-  if (server_auth && !secret.enabled()) {
-    auth["proof"] = "";
-    (void)SendMessage(fd, FrameType::kAuth, 0, auth, deadline);
-    return Status::Auth("the sender of session '" + hello.session +
-                        "' requires a shared secret; pass the same file with --secret-file");
-  }
-  if (!server_auth && secret.enabled()) {
-    SendRefuse(fd, "this node has a secret but the peer runs without authentication");
+  auto challenge = Challenge::Decode(ch->body);
+  if (!challenge.ok()) return challenge.status();
+  if (challenge->auth && !secret.enabled())
+    return Status::Auth("the server of session '" + hello.session +
+                        "' requires the shared secret; pass the same file with --secret-file");
+  if (!challenge->auth && secret.enabled()) {
+    PlainRefuse(fd.get(), "this node has a secret but the peer runs without one", true);
     return Status::Auth("the peer of session '" + hello.session +
-                        "' runs WITHOUT authentication but this node was given a secret; refusing to trust it "
-                        "(start the sender with the same --secret-file)");
+                        "' runs WITHOUT a secret but this node was given one; refusing to trust it (start the "
+                        "sender with the same --secret-file)");
   }
-  if (secret.enabled()) {
-    auto proof_s = StringField(ch->body, "proof", 128);
-    if (!proof_s.ok() || !secret.Verify(proof_s.value(), kServerLabel, hello.session, hello.role, nonce_c, nonce_s.value())) {
-      SendAuthRefuse(fd, "the server's proof of the secret is wrong");
-      return Status::Auth("the peer's proof of the secret is wrong: it holds a different secret (or is an impostor)");
-    }
-    auth["proof"] = secret.Prove(kClientLabel, hello.session, hello.role, nonce_c, nonce_s.value());
-  }
-  KA_RETURN_IF_ERROR(SendMessage(fd, FrameType::kAuth, 0, auth, deadline));
+  HandshakeKeys keys = DeriveHandshakeKeys(secret, hello_text, ch->payload);
+  KA_RETURN_IF_ERROR(SendPlain(fd.get(), FrameType::kAuth, Auth{ClientProof(keys)}.ToJson().dump(), deadline));
 
-  auto w = ReadMessage(fd, deadline);
-  if (!w.ok()) return w.status().Wrap("waiting for WELCOME");
-  if (w->type == FrameType::kRefuse) return RefusalStatus(*w);
+  // The answer: a plain REFUSE (the proof did not pass) or the first sealed frame.
+  uint8_t header[kHeaderSize];
+  KA_RETURN_IF_ERROR(ReadFull(fd.get(), header, sizeof header, deadline, "waiting for WELCOME"));
+  FrameHeader h;
+  KA_RETURN_IF_ERROR(DecodeHeader(header, &h));
+  if (!h.sealed) {
+    if (h.type != FrameType::kRefuse) return Status::Protocol(std::string("expected WELCOME, got ") + TypeName(h.type));
+    std::string payload(h.length, '\0');
+    KA_RETURN_IF_ERROR(ReadFull(fd.get(), payload.data(), payload.size(), deadline, "reading REFUSE"));
+    auto body = ParseBody(h.type, payload);
+    if (!body.ok()) return body.status();
+    return RefusalStatus(*body, false);
+  }
+  auto channel = std::make_unique<SecureChannel>(std::move(fd), keys, SecureChannel::Side::kClient, max_read);
+  auto w = channel->ReadAfterHeader(header, deadline);
+  if (!w.ok()) {
+    if (w.status().code() == Status::Code::kAuth)
+      return Status::Auth("the server's answer failed authentication: it does not hold this node's secret (an "
+                          "impostor, or another --secret-file)");
+    return w.status().Wrap("waiting for WELCOME");
+  }
+  if (w->type == FrameType::kRefuse) return RefusalStatus(w->body, true);
   if (w->type != FrameType::kWelcome) return Status::Protocol(std::string("expected WELCOME, got ") + TypeName(w->type));
-  return std::move(w->body);
+  return ClientResult{std::move(w->body), std::move(channel)};
 }
 
-Result<Json> ServerHandshake(int fd, const Secret& secret, const std::string& session,
-                             const std::function<Status(const Json& hello)>& check_hello, double timeout_s) {
-  Deadline deadline = DeadlineIn(timeout_s);
-  auto hm = ReadMessage(fd, deadline);
+Result<ServerResult> ServerHandshake(UniqueFd fd, const Secret& secret, const ServerLimits& limits) {
+  Deadline deadline = DeadlineIn(limits.timeout);
+  Deadline hello_deadline = std::min(deadline, DeadlineIn(limits.hello_timeout));
+  auto hm = ReadPlain(fd.get(), hello_deadline);
   if (!hm.ok()) return hm.status().Wrap("reading HELLO");
   if (hm->type != FrameType::kHello) {
-    SendRefuse(fd, "expected HELLO");
+    PlainRefuse(fd.get(), "expected HELLO", false);
     return Status::Protocol(std::string("expected HELLO, got ") + TypeName(hm->type));
   }
-  const Json& hello = hm->body;
-  auto version = U64Field(hello, "version");
-  if (!version.ok() || version.value() != kProtocolVersion) {
-    SendRefuse(fd, "unsupported protocol version (this peer speaks version " + std::to_string(kProtocolVersion) + ")");
-    return Status::Protocol("peer speaks an unsupported protocol version");
+  auto hello = Hello::Decode(hm->body);
+  if (hello.ok() && hello->version != kProtocolVersion) {
+    PlainRefuse(fd.get(), "unsupported protocol version (this peer speaks version " +
+                              std::to_string(kProtocolVersion) + ")", false);
+    return Status::Protocol("peer speaks protocol version " + std::to_string(hello->version));
   }
-  auto their_session = StringField(hello, "session");
-  auto role = StringField(hello, "role", 16);
-  auto nonce_c = StringField(hello, "nonce", 128);
-  for (const Status& s : {their_session.status(), role.status(), nonce_c.status()}) {
-    if (!s.ok()) {
-      SendRefuse(fd, "malformed HELLO: " + s.message());
-      return s;
-    }
+  if (!hello.ok()) {
+    PlainRefuse(fd.get(), "malformed HELLO: " + hello.status().message(), false);
+    return hello.status();
   }
-  if (their_session.value() != session) {
-    SendRefuse(fd, "session '" + their_session.value() + "' is not served here (this is session '" + session + "')");
-    return Status::Refused("peer asked for session '" + their_session.value() + "'");
+  if (secret.enabled() && !hello->auth) {
+    PlainRefuse(fd.get(), "this server requires the shared secret: pass --secret-file", true);
+    return Status::Auth("peer has no secret");
   }
-  std::string nonce_s = NewNonce();
-  Json ch{{"nonce", nonce_s}, {"auth", secret.enabled()}};
-  if (secret.enabled()) ch["proof"] = secret.Prove(kServerLabel, session, role.value(), nonce_c.value(), nonce_s);
-  KA_RETURN_IF_ERROR(SendMessage(fd, FrameType::kChallenge, 0, ch, deadline));
+  Challenge challenge{NewNonce(), secret.enabled()};
+  std::string challenge_text = challenge.ToJson().dump();
+  KA_RETURN_IF_ERROR(SendPlain(fd.get(), FrameType::kChallenge, challenge_text, deadline));
 
-  auto am = ReadMessage(fd, deadline);
+  auto am = ReadPlain(fd.get(), deadline);
   if (!am.ok()) return am.status().Wrap("reading AUTH");
   if (am->type == FrameType::kRefuse) {
-    auto reason = StringField(am->body, "reason", 4096);
-    return Status::Auth("the peer refused us: " + (reason.ok() ? reason.value() : std::string("no reason")));
+    auto r = Refuse::Decode(am->body);
+    return Status::Auth("the peer refused us: " + (r.ok() ? r->reason : std::string("no reason")));
   }
   if (am->type != FrameType::kAuth) {
-    SendRefuse(fd, "expected AUTH");
+    PlainRefuse(fd.get(), "expected AUTH", false);
     return Status::Protocol(std::string("expected AUTH, got ") + TypeName(am->type));
   }
-  if (secret.enabled()) {
-    auto proof = StringField(am->body, "proof", 128);
-    if (!proof.ok() || proof.value().empty()) {
-      SendAuthRefuse(fd, "no proof of the session secret (pass --secret-file)");
-      return Status::Auth("peer has no secret");
-    }
-    if (!secret.Verify(proof.value(), kClientLabel, session, role.value(), nonce_c.value(), nonce_s)) {
-      SendAuthRefuse(fd, "wrong secret");
-      return Status::Auth("peer proved a different secret (wrong --secret-file)");
-    }
+  auto auth = Auth::Decode(am->body);
+  HandshakeKeys keys = DeriveHandshakeKeys(secret, hm->payload, challenge_text);
+  if (!auth.ok() || !CheckClientProof(keys, auth->proof)) {
+    PlainRefuse(fd.get(), "authentication failed", true);
+    return Status::Auth(secret.enabled() ? "wrong secret (the peer's proof does not match this server's secret)"
+                                         : "malformed proof");
   }
-  // Only an authenticated peer learns about the session's state.
-  if (Status s = check_hello(hello); !s.ok()) {
-    SendRefuse(fd, s.message());
-    return s;
-  }
-  return hello;
+  ServerResult r;
+  r.hello = std::move(hello).value();
+  r.channel = std::make_unique<SecureChannel>(std::move(fd), keys, SecureChannel::Side::kServer);
+  return r;
+}
+
+void SendRefuse(SecureChannel& channel, const std::string& reason) {
+  (void)channel.Send(FrameType::kRefuse, Refuse{reason.substr(0, 1024), false}.ToJson(), 1);
 }
 
 }  // namespace ka::chain

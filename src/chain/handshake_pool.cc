@@ -8,30 +8,65 @@
 
 namespace ka::chain {
 
-bool HandshakePool::Start(UniqueFd fd, std::function<void(UniqueFd)> body) {
+void HandshakePool::Slot::Authenticated() {
+  if (pool_) pool_->Release(*this);
+}
+
+void HandshakePool::Release(Slot& s) {
   std::lock_guard l(mu_);
-  if (stopped_ || active_ >= limit_) return false;  // fd closes here
-  ++active_;
+  if (!s.counted_) return;
+  s.counted_ = false;
+  --pending_;
+  if (--by_addr_[s.addr_] <= 0) by_addr_.erase(s.addr_);
+}
+
+bool HandshakePool::Start(UniqueFd fd, Endpoint peer, Body body) {
+  uint32_t addr = peer.addr.sin_addr.s_addr;
+  std::string why;
+  {
+    std::lock_guard l(mu_);
+    if (stopped_) return false;
+    if (pending_ >= limit_) {
+      why = "too many handshakes in progress";
+    } else if (by_addr_[addr] >= per_address_) {
+      why = "too many handshakes in progress from this address";
+    } else {
+      ++pending_;
+      ++by_addr_[addr];
+      ++running_;
+      fds_.insert(fd.get());
+    }
+    if (!why.empty() && by_addr_[addr] == 0) by_addr_.erase(addr);
+  }
+  if (!why.empty()) {
+    uint64_t more = 0;
+    if (log_limit_.Allow(why, &more))
+      LogWarn("refused connection from {}: {}{}", peer.ToString(), why,
+              more ? fmt::format(" (and {} more like it)", more) : std::string());
+    return false;  // fd closes here
+  }
   int raw = fd.get();
-  fds_.insert(raw);
-  std::thread([this, raw, fd = std::move(fd), body = std::move(body)]() mutable {
-    body(std::move(fd));
+  std::thread([this, raw, addr, peer, fd = std::move(fd), body = std::move(body)]() mutable {
+    Slot slot;
+    slot.pool_ = this;
+    slot.addr_ = addr;
+    slot.fd_ = raw;
+    body(std::move(fd), peer, slot);
+    Release(slot);
     std::lock_guard l(mu_);
     fds_.erase(raw);
-    --active_;
+    --running_;
     cv_.notify_all();
   }).detach();
   return true;
 }
 
-void HandshakePool::AcceptLoop(int listen_fd, const std::atomic<bool>& stop,
-                               const std::function<void(UniqueFd, Endpoint)>& body) {
+void HandshakePool::AcceptLoop(int listen_fd, const std::atomic<bool>& stop, const Body& body) {
   while (!stop) {
     Endpoint peer;
     auto c = AcceptTcp(listen_fd, DeadlineIn(0.2), &peer);
     if (!c.ok()) continue;
-    if (!Start(std::move(c).value(), [body, peer](UniqueFd fd) { body(std::move(fd), peer); }))
-      LogWarn("refused connection from {}: too many handshakes in progress", peer.ToString());
+    (void)Start(std::move(c).value(), peer, body);
   }
 }
 
@@ -39,12 +74,17 @@ void HandshakePool::ShutdownAll() {
   std::unique_lock l(mu_);
   stopped_ = true;
   for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);
-  cv_.wait(l, [&] { return active_ == 0; });
+  cv_.wait(l, [&] { return running_ == 0; });
 }
 
-int HandshakePool::active() const {
+int HandshakePool::pending() const {
   std::lock_guard l(mu_);
-  return active_;
+  return pending_;
+}
+
+int HandshakePool::running() const {
+  std::lock_guard l(mu_);
+  return running_;
 }
 
 }  // namespace ka::chain

@@ -1,73 +1,52 @@
 #include "chain/message.h"
 
-#include <sys/socket.h>
-
 namespace ka::chain {
 
-Result<Message> ParseMessage(const uint8_t header[kHeaderSize], std::string_view payload) {
+Result<Json> ParseBody(FrameType type, std::string_view payload) {
+  Json body = Json::parse(payload, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object())
+    return Status::Protocol(std::string(TypeName(type)) + " message body is not a JSON object");
+  return body;
+}
+
+Result<Message> ParsePlainMessage(std::string_view datagram) {
+  if (datagram.size() < kHeaderSize) return Status::Protocol("datagram shorter than a frame header");
   FrameHeader h;
-  KA_RETURN_IF_ERROR(DecodeHeader(header, &h));
-  if (!IsControlType(h.type))
-    return Status::Protocol(std::string("expected a control message, got a ") + TypeName(h.type) + " frame");
-  KA_RETURN_IF_ERROR(VerifyFrame(header, payload));
+  KA_RETURN_IF_ERROR(DecodeHeader(reinterpret_cast<const uint8_t*>(datagram.data()), &h));
+  if (h.sealed) return Status::Protocol(std::string("unexpected sealed ") + TypeName(h.type) + " frame");
+  if (datagram.size() != kHeaderSize + h.length) return Status::Protocol("datagram length does not match its frame");
   Message m;
   m.type = h.type;
-  m.session_id = h.session_id;
-  m.body = Json::parse(payload, nullptr, /*allow_exceptions=*/false);
-  if (m.body.is_discarded() || !m.body.is_object())
-    return Status::Protocol(std::string(TypeName(h.type)) + " message body is not a JSON object");
+  m.payload = std::string(datagram.substr(kHeaderSize));
+  auto body = ParseBody(h.type, m.payload);
+  if (!body.ok()) return body.status();
+  m.body = std::move(body).value();
   return m;
 }
 
-std::string EncodeMessage(FrameType type, uint64_t session_id, const Json& body) {
-  return EncodeFrame(type, session_id, 0, body.dump());
-}
+std::string EncodePlainMessage(FrameType type, const Json& body) { return EncodePlainFrame(type, body.dump()); }
 
-Status SendMessage(int fd, FrameType type, uint64_t session_id, const Json& body, Deadline deadline) {
-  std::string f = EncodeMessage(type, session_id, body);
+Status SendPlain(int fd, FrameType type, const std::string& payload, Deadline deadline) {
+  std::string f = EncodePlainFrame(type, payload);
   return WriteFull(fd, f.data(), f.size(), deadline, std::string("sending ") + TypeName(type));
 }
 
-Result<Message> ReadMessage(int fd, Deadline deadline) {
+Result<Message> ReadPlain(int fd, Deadline deadline) {
   uint8_t header[kHeaderSize];
-  KA_RETURN_IF_ERROR(ReadFull(fd, header, sizeof header, deadline, "reading a control message"));
+  KA_RETURN_IF_ERROR(ReadFull(fd, header, sizeof header, deadline, "reading a handshake message"));
   FrameHeader h;
   KA_RETURN_IF_ERROR(DecodeHeader(header, &h));
-  if (!IsControlType(h.type))
-    return Status::Protocol(std::string("expected a control message, got a ") + TypeName(h.type) + " frame");
-  std::string payload(h.length, '\0');
-  KA_RETURN_IF_ERROR(ReadFull(fd, payload.data(), payload.size(), deadline, "reading a control message"));
-  return ParseMessage(header, payload);
-}
-
-Result<std::string> StringField(const Json& j, const char* name, size_t max_len) {
-  auto it = j.find(name);
-  if (it == j.end() || !it->is_string()) return Status::Protocol(std::string("missing string field '") + name + "'");
-  const auto& s = it->get_ref<const std::string&>();
-  if (s.size() > max_len)
-    return Status::Protocol(std::string("field '") + name + "' longer than " + std::to_string(max_len));
-  return s;
-}
-
-Result<uint64_t> U64Field(const Json& j, const char* name) {
-  auto it = j.find(name);
-  if (it == j.end() || !it->is_number_unsigned())
-    return Status::Protocol(std::string("missing unsigned integer field '") + name + "'");
-  return it->get<uint64_t>();
-}
-
-bool BoolField(const Json& j, const char* name, bool fallback) {
-  auto it = j.find(name);
-  return (it != j.end() && it->is_boolean()) ? it->get<bool>() : fallback;
-}
-
-Status ControlChannel::Send(FrameType type, uint64_t session_id, const Json& body, double timeout_s) {
-  std::lock_guard lock(send_mu_);
-  return SendMessage(fd_.get(), type, session_id, body, DeadlineIn(timeout_s));
-}
-
-void ControlChannel::Shutdown() {
-  if (fd_.valid()) ::shutdown(fd_.get(), SHUT_RDWR);
+  if (h.sealed || !IsPlainType(h.type))
+    return Status::Protocol(std::string("expected a handshake message, got a ") + (h.sealed ? "sealed " : "") +
+                            TypeName(h.type) + " frame");
+  Message m;
+  m.type = h.type;
+  m.payload.assign(h.length, '\0');
+  KA_RETURN_IF_ERROR(ReadFull(fd, m.payload.data(), m.payload.size(), deadline, "reading a handshake message"));
+  auto body = ParseBody(h.type, m.payload);
+  if (!body.ok()) return body.status();
+  m.body = std::move(body).value();
+  return m;
 }
 
 }  // namespace ka::chain

@@ -1,14 +1,13 @@
-// Control messages: a control frame whose payload is a JSON object. A
-// ControlChannel sends and receives them on one TCP connection; sends are
-// serialised so several threads may report on the same channel.
+// Control messages: a control frame whose payload is one JSON object. Plain
+// messages (discovery and the handshake, before any key exists) are read and
+// written here, with the 4 KiB limit of pre-authentication frames; every
+// later message goes through a SecureChannel (chain/channel.h).
 #pragma once
 
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "chain/frame.h"
-#include "util/fd.h"
 #include "util/net.h"
 #include "util/status.h"
 
@@ -18,34 +17,20 @@ using Json = nlohmann::json;
 
 struct Message {
   FrameType type = FrameType::kHello;
-  uint64_t session_id = 0;
   Json body;
+  std::string payload;  // the payload bytes as received (handshake transcripts hash them)
 };
 
-// Decodes a control message from a header and its payload (checksum, type,
-// JSON object). Used for TCP and for UDP discovery datagrams.
-Result<Message> ParseMessage(const uint8_t header[kHeaderSize], std::string_view payload);
-std::string EncodeMessage(FrameType type, uint64_t session_id, const Json& body);
+// A JSON object from a payload, or a Protocol status naming the frame type.
+Result<Json> ParseBody(FrameType type, std::string_view payload);
 
-Status SendMessage(int fd, FrameType type, uint64_t session_id, const Json& body, Deadline deadline);
-Result<Message> ReadMessage(int fd, Deadline deadline);
+// One plain frame in a buffer (a UDP datagram).
+Result<Message> ParsePlainMessage(std::string_view datagram);
+std::string EncodePlainMessage(FrameType type, const Json& body);
 
-// Typed field access that fails with a Protocol status naming the field.
-Result<std::string> StringField(const Json& j, const char* name, size_t max_len = 256);
-Result<uint64_t> U64Field(const Json& j, const char* name);
-bool BoolField(const Json& j, const char* name, bool fallback);
-
-class ControlChannel {
- public:
-  explicit ControlChannel(UniqueFd fd) : fd_(std::move(fd)) {}
-  int fd() const { return fd_.get(); }
-  Status Send(FrameType type, uint64_t session_id, const Json& body, double timeout_s = 10);
-  Result<Message> Read(Deadline deadline) { return ReadMessage(fd_.get(), deadline); }
-  void Shutdown();
-
- private:
-  UniqueFd fd_;
-  std::mutex send_mu_;
-};
+Status SendPlain(int fd, FrameType type, const std::string& payload, Deadline deadline);
+// Reads one plain frame (at most kMaxPlainPayload bytes). A sealed or data
+// frame here is a protocol error.
+Result<Message> ReadPlain(int fd, Deadline deadline);
 
 }  // namespace ka::chain

@@ -24,6 +24,10 @@ class Output {
   // After a successful Close(true), when the session confirms the node:
   // publishes the result (renames PATH.ka-incomplete to PATH).
   virtual Status Commit() { return Status::Ok(); }
+  // After a successful Close(true), when the session does not confirm the node
+  // (the sender's verdict is not OK, or the sender was lost): the result must
+  // not be trusted or used (a clone's disk is marked not cloned).
+  virtual void Discard(const std::string& why) { (void)why; }
   virtual std::string Describe() const = 0;
 };
 

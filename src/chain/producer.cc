@@ -1,18 +1,17 @@
 #include "chain/producer.h"
 
-#include <sodium.h>
-
 #include <chrono>
 #include <cstring>
 #include <thread>
 
 #include "chain/frame.h"
+#include "crypto/sha256.h"
 #include "util/units.h"
 
 namespace ka::chain {
 
-Producer::Producer(Ring& ring, uint64_t session_id, Source& source, size_t chunk_size, DigestMode digest)
-    : ring_(ring), session_id_(session_id), source_(source), chunk_(chunk_size), digest_mode_(digest) {}
+Producer::Producer(Ring& ring, uint64_t session_id, Source& source, size_t chunk_size, ProducerCrypto crypto)
+    : ring_(ring), session_id_(session_id), source_(source), chunk_(chunk_size), crypto_(std::move(crypto)) {}
 
 Status Producer::status() const {
   std::lock_guard l(mu_);
@@ -21,12 +20,13 @@ Status Producer::status() const {
 
 std::string Producer::digest_hex() const {
   std::lock_guard l(mu_);
-  return digest_hex_;
+  return have_end_ ? ToHex(end_.tag_chain.data(), end_.tag_chain.size()) : std::string();
 }
 
-std::string Producer::digest_bytes() const {
+std::string Producer::payload_sha256_hex() const {
   std::lock_guard l(mu_);
-  return digest_bytes_;
+  return have_end_ && (end_.flags & EndRecord::kHasDigest) ? ToHex(end_.digest.data(), end_.digest.size())
+                                                           : std::string();
 }
 
 void Producer::ReplayFrom(uint64_t first_frame, const Producer* main) {
@@ -49,9 +49,14 @@ Status Producer::AppendFrame(const std::string& frame) {
 }
 
 Status Producer::Produce() {
-  StreamDigest hash(digest_mode_);
+  auto sealer = FrameSealer::Create(crypto_.key, session_id_);
+  if (!sealer.ok()) return sealer.status();
+  TagChain chain;
+  std::unique_ptr<crypto::Sha256> sha;
+  if (crypto_.digest || crypto_.sign) sha = std::make_unique<crypto::Sha256>();
   const size_t frame_size = kHeaderSize + chunk_;
   std::string scratch;
+  uint64_t frame_no = first_frame_;
   uint64_t offset = first_frame_ * chunk_;
   if (main_) KA_RETURN_IF_ERROR(source_.Seek(offset));
   for (;;) {
@@ -67,40 +72,58 @@ Status Producer::Produce() {
     auto n = source_.Read(frame + kHeaderSize, chunk_);
     if (!n.ok()) return n.status();
     if (n.value() > 0) {
-      std::string_view payload(reinterpret_cast<const char*>(frame + kHeaderSize), n.value());
-      EncodeHeader(FrameType::kData, session_id_, offset, payload, frame);
-      hash.AddFrame(frame, payload);
+      if (sha) sha->Update(frame + kHeaderSize, n.value());
+      if (!(*sealer)->SealData(offset, frame, n.value())) return Status::Io("sealing a DATA frame failed");
+      if (crypto_.tag_log && !crypto_.tag_log->CheckOrRecord(frame_no, frame + kTagOffset))
+        return Status::Io("the source changed while it was being streamed: frame " + std::to_string(frame_no) +
+                          " (payload offset " + std::to_string(offset) + ") differs from its first reading");
+      chain.Add(frame + kTagOffset);
       if (direct) {
         ring_.Commit(kHeaderSize + n.value());
       } else {
         KA_RETURN_IF_ERROR(AppendFrame(std::string(reinterpret_cast<char*>(frame), kHeaderSize + n.value())));
       }
       offset += n.value();
+      ++frame_no;
       bytes_ = offset;
     }
     if (n.value() < chunk_) break;
   }
   KA_RETURN_IF_ERROR(source_.Finish());
-  uint8_t digest[kDigestSize];
-  hash.Final(digest);
+  EndRecord end;
   if (main_) {  // we did not see the whole stream: end as the main producer did
     while (!main_->finished()) {
       if (ring_.closed()) return Status::Closed("session stopped");
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (!main_->status().ok()) return main_->status();
-    if (main_->bytes() != offset)
+    {
+      std::lock_guard l(main_->mu_);
+      end = main_->end_;
+    }
+    if (end.total != offset)
       return Status::Io("the source changed while streaming: replay read " + std::to_string(offset) +
-                        " bytes, the stream had " + std::to_string(main_->bytes()));
-    std::string d = main_->digest_bytes();
-    std::memcpy(digest, d.data(), kDigestSize);
+                        " bytes, the stream had " + std::to_string(end.total));
+  } else {
+    end.total = offset;
+    end.tag_chain = chain.Final();
+    if (sha) {
+      end.flags |= EndRecord::kHasDigest;
+      end.digest = sha->Final();
+    }
+    if (crypto_.sign) {
+      std::string sig = crypto_.sign(StreamSignedMessage(session_id_, crypto_.prepare_hash, end.total, end.digest));
+      if (sig.size() != end.signature.size()) return Status::Invalid("signing the stream failed");
+      std::memcpy(end.signature.data(), sig.data(), sig.size());
+      end.flags |= EndRecord::kHasSignature;
+    }
   }
   {
     std::lock_guard l(mu_);
-    digest_hex_ = ToHex(digest, kDigestSize);
-    digest_bytes_.assign(reinterpret_cast<char*>(digest), kDigestSize);
+    end_ = end;
+    have_end_ = true;
   }
-  KA_RETURN_IF_ERROR(AppendFrame(EncodeFrame(FrameType::kEnd, session_id_, offset, EncodeEndPayload(offset, digest))));
+  KA_RETURN_IF_ERROR(AppendFrame((*sealer)->SealEnd(end)));
   end_pos_ = ring_.head();
   return Status::Ok();
 }
@@ -108,8 +131,8 @@ Status Producer::Produce() {
 void Producer::Run() {
   Status st = Produce();
   if (!st.ok() && st.code() != Status::Code::kClosed) {
-    std::string reason = st.ToString();
-    (void)AppendFrame(EncodeFrame(FrameType::kStreamAbort, session_id_, bytes_.load(), reason));
+    auto sealer = FrameSealer::Create(crypto_.key, session_id_);
+    if (sealer.ok()) (void)AppendFrame((*sealer)->SealAbort(bytes_.load(), st.ToString()));
   }
   {
     std::lock_guard l(mu_);

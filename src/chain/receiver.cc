@@ -9,19 +9,24 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "chain/auth.h"
 #include "chain/consumer.h"
-#include "chain/digest.h"
 #include "chain/discovery.h"
 #include "chain/handshake.h"
 #include "chain/handshake_pool.h"
+#include "chain/messages.h"
 #include "chain/output.h"
 #include "chain/relay.h"
 #include "chain/remote_exec.h"
 #include "chain/ring.h"
+#include "chain/stream_seal.h"
+#include "crypto/key_file.h"
+#include "crypto/sha256.h"
 #include "util/log.h"
+#include "util/log_limiter.h"
 #include "util/units.h"
 
 namespace ka::chain {
@@ -43,28 +48,33 @@ class Receiver {
   int Run();
 
  private:
+  Status LoadKeys();
   Status Join();
+  Result<ClientResult> JoinOnce(const std::string& name);
   Status HandleChain(const Json& body);
   void LinkLoop();
   Status Link(const Peer& parent, bool branch);
-  void AcceptChild(UniqueFd fd, Endpoint peer);
+  void AcceptChild(UniqueFd fd, Endpoint peer, HandshakePool::Slot& slot);
   void SendProgress();
   void SendDone(const ConsumeResult& r);
-  void StartPrepare(const Json& body);
+  Status StartPrepare(const Json& body);
   void SendReports();
   void StartExec(const Json& body);
   int Finish(const Status& session_status, bool commit);
 
   ReceiveOptions opt_;
   Secret secret_;
+  std::unique_ptr<crypto::PublicKey> trusted_;   // --trust
+  std::unique_ptr<crypto::PublicKey> operator_;  // --allow-remote-commands
   Endpoint sender_;
   UniqueFd listener_;
-  std::unique_ptr<ControlChannel> control_;
+  std::unique_ptr<SecureChannel> control_;
   uint64_t session_id_ = 0;
   uint64_t node_id_ = 0;
   std::string name_;
   uint32_t chunk_ = 0;
-  DigestMode digest_ = DigestMode::kFull;
+  DataKey data_key_;
+  bool digest_ = false;
 
   std::unique_ptr<Output> output_;
   std::unique_ptr<Ring> ring_;
@@ -74,12 +84,17 @@ class Receiver {
   std::atomic<bool> prepare_done_{false};
   bool prepare_started_ = false, ready_sent_ = false;
   Result<std::string> prepare_result_{std::string()};
+  std::mutex prepare_mu_;
+  std::array<uint8_t, 32> prepare_hash_{};  // SHA-256 of the session's prepare text; guarded by prepare_mu_
   std::mutex exec_mu_;
-  std::vector<Json> exec_results_;
+  std::vector<ExecResult> exec_results_;
   std::list<std::thread> exec_threads_;
-  HandshakePool child_handshakes_;
+  std::set<std::string> exec_nonces_;  // each signed command runs at most once
+  HandshakePool child_handshakes_{16, 4};
+  LogLimiter refusals_;
   std::atomic<bool> stop_{false};
   bool done_sent_ = false;
+  bool discovery_failed_ = false;
 
   std::mutex mu_;
   std::condition_variable link_cv_;
@@ -95,18 +110,29 @@ class Receiver {
   uint64_t linking_to_ = 0;
 };
 
-Status Receiver::Join() {
+Status Receiver::LoadKeys() {
   auto secret = LoadSecretOrWarn(opt_.secret_file, "this node will accept data from ANY sender of session '" +
                                                         opt_.session + "' and cannot prove who it is");
   if (!secret.ok()) return secret.status();
   secret_ = secret.value();
-  // Validate the output before joining: a bad path should fail now, not after the stream.
-  auto out = opt_.make_output ? opt_.make_output()
-              : opt_.exec.empty() ? OpenPathOutput(opt_.output)
-                                  : OpenExecOutput(opt_.exec);
-  if (!out.ok()) return out.status();
-  output_ = std::move(out).value();
+  if (!opt_.trust.empty()) {
+    auto k = crypto::LoadPublicKey(opt_.trust);
+    if (!k.ok()) return k.status().Wrap("--trust");
+    trusted_ = std::make_unique<crypto::PublicKey>(k.value());
+    LogInfo("accepting only a stream signed by {}", trusted_->Fingerprint());
+  }
+  if (!opt_.operator_key.empty()) {
+    auto k = crypto::LoadPublicKey(opt_.operator_key);
+    if (!k.ok()) return k.status().Wrap("--allow-remote-commands");
+    operator_ = std::make_unique<crypto::PublicKey>(k.value());
+    LogWarn("remote commands signed by operator key {} will run on this node", operator_->Fingerprint());
+  }
+  prepare_hash_ = crypto::Sha256::Of("");
+  return Status::Ok();
+}
 
+// One attempt: find the sender, connect, authenticate.
+Result<ClientResult> Receiver::JoinOnce(const std::string& name) {
   if (!opt_.server.empty()) {
     auto e = ResolveEndpoint(opt_.server, opt_.port);
     if (!e.ok()) return e.status();
@@ -119,42 +145,81 @@ Status Receiver::Join() {
       targets.push_back(a.s_addr);
     }
     auto e = DiscoverSender(opt_.session, opt_.discovery_port, opt_.wait, targets);
-    if (!e.ok()) return e.status();
+    if (!e.ok()) {
+      discovery_failed_ = true;  // it already waited --wait tries
+      return e.status();
+    }
     sender_ = e.value();
   }
+  auto c = ConnectTcp(sender_, DeadlineIn(10));
+  if (!c.ok()) return c.status().Wrap("connecting to the sender " + sender_.ToString());
+  Hello hello;
+  hello.session = opt_.session;
+  hello.role = "control";
+  hello.name = name;
+  hello.data_port = LocalPort(listener_.get());
+  hello.buffer = opt_.buffer;
+  hello.mac = !opt_.mac.empty() ? opt_.mac : MacOfAddress(LocalAddress(c.value().get()));
+  hello.aes = crypto::PreferredCipher() == crypto::Cipher::kAes256Gcm;
+  return ClientHandshake(std::move(c).value(), secret_, hello, 10);
+}
+
+Status Receiver::Join() {
+  KA_RETURN_IF_ERROR(LoadKeys());
+  // Validate the output before joining: a bad path should fail now, not after the stream.
+  auto out = opt_.make_output ? opt_.make_output()
+              : opt_.exec.empty() ? OpenPathOutput(opt_.output)
+                                  : OpenExecOutput(opt_.exec);
+  if (!out.ok()) return out.status();
+  output_ = std::move(out).value();
   auto l = ListenTcp("", opt_.data_port);
   if (!l.ok()) return l.status().Wrap("opening the data port for the next node");
   listener_ = std::move(l).value();
-
-  auto c = ConnectTcp(sender_, DeadlineIn(10));
-  if (!c.ok()) return c.status().Wrap("connecting to the sender");
   std::string name = opt_.name;
   if (name.empty()) {
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
     name = host;
   }
-  std::string mac = !opt_.mac.empty() ? opt_.mac : MacOfAddress(LocalAddress(c.value().get()));
-  Json hello_body{{"name", name}, {"data_port", LocalPort(listener_.get())}, {"buffer", opt_.buffer}};
-  if (!mac.empty()) hello_body["mac"] = mac;
-  ClientHello hello{opt_.session, "control", hello_body};
-  auto w = ClientHandshake(c.value().get(), secret_, hello, 10);
-  if (!w.ok()) return w.status();
-  auto sid = U64Field(*w, "session_id");
-  auto nid = U64Field(*w, "node_id");
-  auto chunk = U64Field(*w, "chunk_size");
-  if (!sid.ok() || !nid.ok() || !chunk.ok() || chunk.value() == 0 || chunk.value() > kMaxDataPayload)
-    return Status::Protocol("malformed WELCOME from the sender");
-  session_id_ = sid.value();
-  node_id_ = nid.value();
-  chunk_ = static_cast<uint32_t>(chunk.value());
-  auto digest_name = StringField(*w, "digest", 16);
-  auto digest = ParseDigestMode(digest_name.ok() ? digest_name.value() : "full");
-  if (!digest.ok()) return digest.status().Wrap("WELCOME from the sender");
-  digest_ = digest.value();
-  auto given = StringField(*w, "name", 128);
-  name_ = given.ok() ? given.value() : name;
-  control_ = std::make_unique<ControlChannel>(std::move(c).value());
+  // A refused, reset or silent join is tried again, with backoff, until --join-timeout:
+  // a busy sender, a flood of strangers or a rogue answer to discovery must not keep a
+  // genuine node out. A wrong secret is said at once but also retried a few times (the
+  // refusal may come from an impostor that answered our discovery).
+  Deadline give_up = DeadlineIn(opt_.join_timeout);
+  double backoff = 0.5;
+  int auth_failures = 0;
+  Result<ClientResult> joined = Status::Closed("not tried");
+  for (int attempt = 1;; ++attempt) {
+    joined = JoinOnce(name);
+    if (joined.ok()) break;
+    const Status& s = joined.status();
+    bool fatal = s.code() == Status::Code::kInvalid || discovery_failed_ ||
+                 (s.code() == Status::Code::kAuth && ++auth_failures >= 3) ||
+                 (s.code() == Status::Code::kRefused && s.message().rfind(kSealedRefusal, 0) == 0);
+    if (fatal || Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(backoff)) >
+                     give_up)
+      return s;
+    LogWarn("join attempt {} failed: {}; trying again in {:.1f} s", attempt, s.ToString(), backoff);
+    std::this_thread::sleep_for(std::chrono::duration<double>(backoff));
+    backoff = std::min(backoff * 2, 5.0);
+  }
+  auto w = ControlWelcome::Decode(joined->welcome);
+  if (!w.ok()) return w.status().Wrap("the sender's WELCOME");
+  session_id_ = w->session_id;
+  node_id_ = w->node_id;
+  chunk_ = w->chunk_size;
+  name_ = w->name.empty() ? name : w->name;
+  digest_ = w->digest == "sha256";
+  data_key_.cipher = crypto::ParseCipher(w->cipher).value();
+  if (!FromHex(w->data_key, data_key_.key.data(), data_key_.key.size()))
+    return Status::Protocol("the sender's WELCOME has a malformed data key");
+  if (trusted_ && w->signer != trusted_->Fingerprint())
+    return Status::Auth(w->signer.empty()
+                            ? "the sender does not sign its stream; this node accepts only streams signed by " +
+                                  trusted_->Fingerprint() + " (start the sender with --sign-key)"
+                            : "the sender signs with " + w->signer + ", not with the trusted key " +
+                                  trusted_->Fingerprint());
+  control_ = std::move(joined->channel);
 
   uint64_t frame = kHeaderSize + chunk_;
   uint64_t cap = std::max<uint64_t>(opt_.buffer, 4 * frame);
@@ -162,18 +227,37 @@ Status Receiver::Join() {
   ring_ = std::make_unique<Ring>(static_cast<size_t>(cap));
   relay_ = std::make_unique<Relay>(*ring_, opt_.splice);
   keep_cursor_ = ring_->AddCursor(0);
+  ConsumerCrypto cc;
+  cc.key = data_key_;
+  cc.chunk_size = chunk_;
+  cc.digest = digest_;
+  if (trusted_) {
+    crypto::PublicKey k = *trusted_;
+    cc.verify = [k](std::string_view m, std::string_view sig) { return crypto::Verify(k, m, sig); };
+    cc.trusted = k.Fingerprint();
+  }
+  cc.prepare_hash = [this] {
+    std::lock_guard l(prepare_mu_);
+    return prepare_hash_;
+  };
   // The consumer waits for data until the ring is closed: losing the
   // upstream is not the end, the sender re-links us.
-  consumer_ = std::make_unique<Consumer>(*ring_, session_id_, digest_, output_.get(), nullptr);
+  consumer_ = std::make_unique<Consumer>(*ring_, session_id_, cc, output_.get(), nullptr);
   consumer_thread_ = std::thread([this] { consumer_->Run(); });
   relay_thread_ = std::thread([this] { relay_->Run(); });
   accept_thread_ = std::thread([this] {
-    child_handshakes_.AcceptLoop(listener_.get(), stop_,
-                                 [this](UniqueFd fd, Endpoint peer) { AcceptChild(std::move(fd), peer); });
+    child_handshakes_.AcceptLoop(listener_.get(), stop_, [this](UniqueFd fd, Endpoint peer, HandshakePool::Slot& s) {
+      try {
+        AcceptChild(std::move(fd), peer, s);
+      } catch (const std::exception& e) {
+        LogError("data connection from {} failed: {}", peer.ToString(), e.what());
+      }
+    });
   });
   link_thread_ = std::thread([this] { LinkLoop(); });
-  LogInfo("joined session '{}' at {} as {} (node id {}); waiting for the chain", opt_.session, sender_.ToString(),
-          name_, node_id_);
+  LogInfo("joined session '{}' at {} as {} (node id {}); data sealed with {}{}; waiting for the chain", opt_.session,
+          sender_.ToString(), name_, node_id_, w->cipher,
+          w->signer.empty() ? std::string() : ", signed by " + w->signer);
   opt_.reporter->State("joined", sender_.ToString());
   return Status::Ok();
 }
@@ -197,17 +281,26 @@ Status Receiver::Link(const Peer& parent, bool branch) {
     linking_fd_ = c.value().get();
     linking_to_ = parent.id;
   }
-  Json extra{{"session_id", session_id_}, {"node_id", node_id_}, {"name", name_}, {"position", pos}};
-  if (branch) extra["branch"] = true;
-  auto w = ClientHandshake(c.value().get(), secret_, ClientHello{opt_.session, "data", extra}, 5);
+  Hello hello;
+  hello.session = opt_.session;
+  hello.role = "data";
+  hello.session_id = session_id_;
+  hello.node_id = node_id_;
+  hello.name = name_;
+  hello.position = pos;
+  hello.branch = branch;
+  auto w = ClientHandshake(std::move(c).value(), secret_, hello, 5);
   {
     std::lock_guard l(mu_);
     linking_fd_ = -1;
   }
   if (!w.ok()) return w.status();
+  auto dw = DataWelcome::Decode(w->welcome);
+  if (!dw.ok()) return dw.status();
+  if (dw->position != pos) return Status::Protocol("the parent would feed us from another position");
   LogInfo("receiving from {} ({}) from stream position {}", branch ? "the sender (direct branch)" : parent.name,
           to.ToString(), pos);
-  relay_->SetUpstream(std::move(c).value());
+  relay_->SetUpstream(w->channel->Release());
   return Status::Ok();
 }
 
@@ -266,33 +359,17 @@ void Receiver::LinkLoop() {
 }
 
 Status Receiver::HandleChain(const Json& body) {
-  auto epoch = U64Field(body, "epoch");
-  auto it = body.find("order");
-  if (!epoch.ok() || it == body.end() || !it->is_array() || it->size() < 2)
-    return Status::Protocol("CHAIN without an epoch and an order list");
+  auto chain = ChainMsg::Decode(body);
+  if (!chain.ok()) return chain.status();
   std::vector<Peer> order;
-  for (const auto& e : *it) {
-    if (!e.is_object()) return Status::Protocol("CHAIN order entry is not an object");
-    Peer p;
-    auto id = U64Field(e, "id");
-    auto port = U64Field(e, "port");
-    auto host = StringField(e, "host", 64);
-    auto name = StringField(e, "name", 128);
-    if (!id.ok() || !port.ok() || !host.ok() || !name.ok() || port.value() > 65535)
-      return Status::Protocol("malformed CHAIN order entry");
-    p.id = id.value();
-    p.port = static_cast<uint16_t>(port.value());
-    p.host = host.value();
-    p.name = name.value();
-    order.push_back(p);
-  }
+  for (const auto& e : chain->order) order.push_back(Peer{e.id, e.name, e.host, e.port});
   size_t me = order.size();
   for (size_t i = 1; i < order.size(); ++i)
     if (order[i].id == node_id_) me = i;
   if (me == order.size()) return Status::Protocol("this node is not in the CHAIN");
   std::lock_guard l(mu_);
-  if (epoch.value() <= epoch_) return Status::Ok();  // stale
-  epoch_ = epoch.value();
+  if (chain->epoch <= epoch_) return Status::Ok();  // stale
+  epoch_ = chain->epoch;
   uint64_t child = me + 1 < order.size() ? order[me + 1].id : 0;
   if (child != expected_child_) {
     if (expected_child_ != 0) relay_->KickChild();  // e.g. a frozen child that is still connected
@@ -318,33 +395,39 @@ Status Receiver::HandleChain(const Json& body) {
   return Status::Ok();
 }
 
-void Receiver::AcceptChild(UniqueFd fd, Endpoint peer) {
-  auto check = [&](const Json& hello) -> Status {
-    auto role = StringField(hello, "role", 16);
-    if (!role.ok() || role.value() != "data") return Status::Refused("only data connections are accepted here");
-    auto sid = U64Field(hello, "session_id");
-    auto nid = U64Field(hello, "node_id");
-    auto pos = U64Field(hello, "position");
-    if (!sid.ok() || !nid.ok() || !pos.ok()) return Status::Protocol("data HELLO needs session_id, node_id and position");
-    if (sid.value() != session_id_) return Status::Refused("data connection for another session id");
-    std::lock_guard l(mu_);
-    if (nid.value() != expected_child_)
-      return Status::Refused("node " + std::to_string(nid.value()) + " is not our downstream neighbour");
-    if (pos.value() > ring_->head()) return Status::Refused("position " + std::to_string(pos.value()) + " is ahead of us");
-    if (!ring_->Holds(pos.value()))
-      return Status::Refused("position " + std::to_string(pos.value()) + " is no longer in our replay window (it holds " +
-                             std::to_string(ring_->tail()) + ".." + std::to_string(ring_->head()) + ")");
-    return Status::Ok();
-  };
-  auto hello = ServerHandshake(fd.get(), secret_, opt_.session, check, 10);
-  if (!hello.ok()) {
-    LogWarn("refused data connection from {}: {}", peer.ToString(), hello.status().ToString());
+void Receiver::AcceptChild(UniqueFd fd, Endpoint peer, HandshakePool::Slot& slot) {
+  auto r = ServerHandshake(std::move(fd), secret_, ServerLimits{});
+  if (!r.ok()) {
+    uint64_t more = 0;
+    if (refusals_.Allow(r.status().code() == Status::Code::kAuth ? "auth" : "other", &more))
+      LogWarn("refused data connection from {}: {}{}", peer.ToString(), r.status().ToString(),
+              more ? fmt::format(" ({} more refusals like it were not logged)", more) : std::string());
     return;
   }
-  uint64_t pos = (*hello)["position"].get<uint64_t>();
-  if (!SendMessage(fd.get(), FrameType::kWelcome, session_id_, Json{{"position", pos}}, DeadlineIn(5)).ok()) return;
-  auto child_name = StringField(*hello, "name", 128);
-  relay_->OfferChild(std::move(fd), pos, child_name.ok() ? child_name.value() : peer.Host());
+  slot.Authenticated();
+  const Hello& hello = r->hello;
+  auto check = [&]() -> Status {
+    if (hello.role != "data") return Status::Refused("only data connections are accepted here");
+    if (hello.session != opt_.session || hello.session_id != session_id_)
+      return Status::Refused("data connection for another session");
+    std::lock_guard l(mu_);
+    if (hello.node_id != expected_child_)
+      return Status::Refused("node " + std::to_string(hello.node_id) + " is not our downstream neighbour");
+    if (hello.position > ring_->head())
+      return Status::Refused("position " + std::to_string(hello.position) + " is ahead of us");
+    if (!ring_->Holds(hello.position))
+      return Status::Refused("position " + std::to_string(hello.position) +
+                             " is no longer in our replay window (it holds " + std::to_string(ring_->tail()) + ".." +
+                             std::to_string(ring_->head()) + ")");
+    return Status::Ok();
+  };
+  if (Status s = check(); !s.ok()) {
+    SendRefuse(*r->channel, s.message());
+    LogWarn("refused data connection from {}: {}", peer.ToString(), s.message());
+    return;
+  }
+  if (!r->channel->Send(FrameType::kWelcome, DataWelcome{hello.position}.ToJson(), 5).ok()) return;
+  relay_->OfferChild(r->channel->Release(), hello.position, hello.name.empty() ? peer.Host() : hello.name);
   std::lock_guard l(mu_);
   if (child_hold_ >= 0) {
     ring_->RemoveCursor(child_hold_);
@@ -353,23 +436,24 @@ void Receiver::AcceptChild(UniqueFd fd, Endpoint peer) {
 }
 
 void Receiver::SendProgress() {
-  Json p{{"received", ring_->head()},
-         {"payload", consumer_->payload_bytes()},
-         {"position", consumer_->position()},
-         {"upstream", !relay_->upstream_ended()}};
-  (void)control_->Send(FrameType::kProgress, session_id_, p, 2);
+  NodeProgress p{ring_->head(), consumer_->payload_bytes(), consumer_->position(), !relay_->upstream_ended()};
+  (void)control_->Send(FrameType::kProgress, p.ToJson(), 2);
 }
 
 void Receiver::SendDone(const ConsumeResult& r) {
-  Json d{{"status", r.status.ok() ? "ok" : "failed"}, {"payload", r.bytes}, {"digest", r.digest_hex}};
-  if (!r.status.ok()) d["error"] = r.status.ToString();
-  opt_.reporter->State(r.status.ok() ? "done" : "failed", r.status.ok() ? std::string() : r.status.ToString());
+  Done d;
+  d.ok = r.status.ok();
+  d.payload = r.bytes;
+  if (r.digest_hex.size() == 64) d.digest = r.digest_hex;
+  if (!r.status.ok()) d.error = r.status.ToString().substr(0, kMaxReasonLen);
+  opt_.reporter->State(d.ok ? "done" : "failed", d.ok ? std::string() : r.status.ToString());
   SendReports();
-  (void)control_->Send(FrameType::kDone, session_id_, d, 5);
+  (void)control_->Send(FrameType::kDone, d.ToJson(), 5);
   done_sent_ = true;
-  if (r.status.ok())
-    LogInfo("stream complete: {} verified, digest ({}) {}; relaying until the session ends", FormatBytes(r.bytes),
-            DigestModeName(digest_), r.digest_hex);
+  if (d.ok)
+    LogInfo("stream complete: {} verified{}{}; relaying until the session ends", FormatBytes(r.bytes),
+            r.sha256_hex.empty() ? std::string() : ", sha256 " + r.sha256_hex,
+            r.signature_ok ? ", signature verified" : "");
   else
     LogError("stream FAILED: {}", r.status.ToString());
 }
@@ -386,17 +470,20 @@ int Receiver::Finish(const Status& session_status, bool commit) {
     if (t->joinable()) t->join();
   child_handshakes_.ShutdownAll();
   if (!consumer_ && output_) (void)output_->Close(false);
+  bool completed = consumer_ && consumer_->result().status.ok();
   if (!session_status.ok()) {
     LogError("{}", session_status.ToString());
+    // The stream verified but the session did not confirm us: nothing of it may be used.
+    if (completed) output_->Discard(session_status.ToString());
     if (output_ && !opt_.output.empty() && opt_.output != "-")
       LogError("output left incomplete (not at {})", opt_.output);
     return 1;
   }
-  ConsumeResult r = consumer_->result();
-  if (!r.status.ok()) return 1;
+  if (!completed) return 1;
   if (commit) {
     if (Status c = output_->Commit(); !c.ok()) {
       LogError("{}", c.ToString());
+      output_->Discard(c.ToString());
       return 1;
     }
   }
@@ -408,71 +495,116 @@ void Receiver::SendReports() {
   if (!control_) return;
   auto p = opt_.reporter->Take();
   if (p.has_state)
-    (void)control_->Send(FrameType::kStatus, session_id_, Json{{"state", p.state}, {"detail", p.detail}}, 2);
-  Json batch = Json::array();
+    (void)control_->Send(FrameType::kStatus, StatusMsg{p.state, p.detail.substr(0, 4000)}.ToJson(), 2);
+  LogMsg batch;
   size_t bytes = 0;
   for (auto& line : p.lines) {
     if (line.size() > 4000) line = line.substr(0, 4000) + "...";
     bytes += line.size() + 8;
-    batch.push_back(std::move(line));
-    if (bytes > 40000 || batch.size() >= 500) {
-      (void)control_->Send(FrameType::kLog, session_id_, Json{{"lines", batch}}, 2);
-      batch = Json::array();
+    batch.lines.push_back(std::move(line));
+    if (bytes > 40000 || batch.lines.size() >= 500) {
+      (void)control_->Send(FrameType::kLog, batch.ToJson(), 2);
+      batch.lines.clear();
       bytes = 0;
     }
   }
-  if (!batch.empty()) (void)control_->Send(FrameType::kLog, session_id_, Json{{"lines", batch}}, 2);
-  std::vector<Json> results;
+  if (!batch.lines.empty()) (void)control_->Send(FrameType::kLog, batch.ToJson(), 2);
+  std::vector<ExecResult> results;
   {
     std::lock_guard l(exec_mu_);
     results.swap(exec_results_);
   }
-  for (const auto& r : results) (void)control_->Send(FrameType::kExecResult, session_id_, r, 5);
+  for (const auto& r : results) (void)control_->Send(FrameType::kExecResult, r.ToJson(), 5);
 }
 
-// A command from the server (`ka exec`): run on its own thread, answered with EXEC_RESULT.
+// A command relayed by the server (`ka exec`): it runs only when this node was
+// given an operator key and the command carries that key's signature over
+// this session, this node's name, the command and a nonce never seen before.
 void Receiver::StartExec(const Json& body) {
-  auto id = U64Field(body, "id");
-  auto command = StringField(body, "command", 8192);
-  std::string by = StringField(body, "by", 256).value_or("?");
-  if (!id.ok() || !command.ok()) {
-    LogWarn("ignoring a malformed EXEC from the server");
+  auto e = chain::Exec::Decode(body);
+  if (!e.ok()) {
+    LogWarn("ignoring a malformed EXEC from the server: {}", e.status().message());
     return;
   }
-  if (!opt_.allow_exec) {
-    LogWarn("refused a remote command from the server (asked by {}): this node runs with --no-remote-commands: {}", by,
-            command.value());
+  auto refuse = [&](const std::string& why) {
+    LogWarn("REFUSED a remote command (asked by {}): {}: {}", e->by, why, e->command);
     std::lock_guard l(exec_mu_);
-    exec_results_.push_back({{"id", id.value()},
-                             {"exit", -1},
-                             {"output", "remote commands are disabled on this node (--no-remote-commands)"}});
-    return;
+    exec_results_.push_back({e->id, -1, why});
+  };
+  if (!operator_) return refuse("remote commands are off on this node (start it with --allow-remote-commands KEY)");
+  std::string sig;
+  sig.resize(64);
+  if (!FromHex(e->signature, reinterpret_cast<uint8_t*>(sig.data()), 64) ||
+      !crypto::Verify(*operator_, ExecSignedMessage(session_id_, name_, e->command, e->nonce), sig))
+    return refuse("the command is not signed by the operator key " + operator_->Fingerprint() + " for this node");
+  {
+    std::lock_guard l(exec_mu_);
+    if (!exec_nonces_.insert(e->nonce).second) {
+      exec_results_.push_back({e->id, -1, "this signed command already ran once (replayed)"});
+      LogWarn("REFUSED a replayed remote command: {}", e->command);
+      return;
+    }
   }
-  LogWarn("running a remote command from the server (asked by {}): {}", by, command.value());
-  exec_threads_.emplace_back([this, id = id.value(), cmd = command.value()] {
-    ExecOutcome r = RunRemoteCommand(cmd, 60, 48 * 1024);
+  LogWarn("running a remote command signed by operator {} (asked by {}): {}", operator_->Fingerprint(), e->by,
+          e->command);
+  exec_threads_.emplace_back([this, id = e->id, cmd = e->command] {
+    ExecOutcome r = RunRemoteCommand(cmd, 60, kMaxExecOutput);
     LogInfo("remote command exited with status {}{}", r.exit_code, r.timed_out ? " (timed out)" : "");
     std::lock_guard l(exec_mu_);
-    exec_results_.push_back({{"id", id}, {"exit", r.exit_code}, {"output", r.output}});
+    exec_results_.push_back({id, r.exit_code, r.output});
   });
 }
 
-void Receiver::StartPrepare(const Json& body) {
+// PREPARE: the session's prepare object (a clone manifest). A node that
+// trusts a signing key acts on no manifest that key did not sign.
+Status Receiver::StartPrepare(const Json& body) {
   if (prepare_started_) {
     LogWarn("ignoring a second PREPARE from the sender");
-    return;
+    return Status::Ok();
   }
   prepare_started_ = true;
-  if (!opt_.prepare) {
-    prepare_result_ = Status::Refused("this node cannot prepare for a clone (it runs `ka receive`, not `ka join`)");
-    prepare_done_ = true;
-    return;
+  auto p = Prepare::Decode(body);
+  if (!p.ok()) return p.status();
+  auto hash = crypto::Sha256::Of(p->prepare);
+  {
+    std::lock_guard l(prepare_mu_);
+    prepare_hash_ = hash;
   }
+  Status bad;
+  Json object;
+  if (trusted_) {
+    std::string sig(64, '\0');
+    if (p->signature.empty())
+      bad = Status::Auth("the manifest is not signed; this node accepts only what " + trusted_->Fingerprint() +
+                         " signed");
+    else if (!FromHex(p->signature, reinterpret_cast<uint8_t*>(sig.data()), 64) ||
+             !crypto::Verify(*trusted_, PrepareSignedMessage(session_id_, hash), sig))
+      bad = Status::Auth("the manifest's signature does not verify with the trusted key " + trusted_->Fingerprint());
+  }
+  if (bad.ok()) {
+    object = Json::parse(p->prepare, nullptr, false);
+    if (object.is_discarded() || !object.is_object()) bad = Status::Protocol("PREPARE holds no JSON object");
+  }
+  if (!bad.ok() || !opt_.prepare) {
+    prepare_result_ = !bad.ok() ? bad
+                                : Status::Refused("this node cannot prepare for a clone (it runs `ka receive`, not "
+                                                  "`ka join`)");
+    prepare_done_ = true;
+    return Status::Ok();
+  }
+  object["index"] = p->index;
+  object["nodes"] = p->nodes;
+  object["name"] = p->name;
   std::string local = LocalAddress(control_->fd());
-  prepare_thread_ = std::thread([this, body, local] {
-    prepare_result_ = opt_.prepare(body, local);
+  prepare_thread_ = std::thread([this, object, local] {
+    try {
+      prepare_result_ = opt_.prepare(object, local);
+    } catch (const std::exception& e) {
+      prepare_result_ = Status::Invalid(std::string("preparing failed: ") + e.what());
+    }
     prepare_done_ = true;
   });
+  return Status::Ok();
 }
 
 int Receiver::Run() {
@@ -485,25 +617,26 @@ int Receiver::Run() {
       std::lock_guard l(mu_);
       if (!link_failure_.ok() && !done_sent_) {
         LogError("{}", link_failure_.ToString());
-        Json d{{"status", "failed"},
-               {"payload", consumer_->payload_bytes()},
-               {"error", link_failure_.ToString()},
-               {"unlinked", true}};
-        (void)control_->Send(FrameType::kDone, session_id_, d, 5);
+        Done d;
+        d.payload = consumer_->payload_bytes();
+        d.error = link_failure_.ToString().substr(0, kMaxReasonLen);
+        d.unlinked = true;
+        (void)control_->Send(FrameType::kDone, d.ToJson(), 5);
         done_sent_ = true;
       }
     }
     if (prepare_done_ && !ready_sent_) {
       ready_sent_ = true;
-      Json r{{"ok", prepare_result_.ok()}};
-      if (prepare_result_.ok()) r["detail"] = prepare_result_.value();
-      else r["error"] = prepare_result_.status().ToString();
+      Ready r;
+      r.ok = prepare_result_.ok();
+      if (prepare_result_.ok()) r.detail = prepare_result_.value().substr(0, 1000);
+      else r.error = prepare_result_.status().ToString().substr(0, kMaxReasonLen);
       if (!prepare_result_.ok()) {
         opt_.reporter->State("failed", prepare_result_.status().ToString());
         LogError("cannot take part: {}", prepare_result_.status().ToString());
         SendReports();  // the server keeps this node's log, up to the reason
       }
-      (void)control_->Send(FrameType::kReady, session_id_, r, 5);
+      (void)control_->Send(FrameType::kReady, r.ToJson(), 5);
       if (!prepare_result_.ok()) return Finish(prepare_result_.status().Wrap("preparing for the clone"), false);
       LogInfo("prepared: {}; waiting for the stream", prepare_result_.value());
     }
@@ -518,56 +651,76 @@ int Receiver::Run() {
     if (!WaitReadable(control_->fd(), 100)) continue;
     auto m = control_->Read(DeadlineIn(10));
     if (!m.ok()) {
+      Status::Code code = m.status().code();
+      if (code == Status::Code::kAuth || code == Status::Code::kProtocol) {
+        // Our direction of the channel still works: tell the sender why we stop.
+        Done d;
+        d.payload = consumer_->payload_bytes();
+        d.error = ("the control channel from the sender failed: " + m.status().ToString()).substr(0, kMaxReasonLen);
+        opt_.reporter->State("failed", d.error);
+        SendReports();
+        (void)control_->Send(FrameType::kDone, d.ToJson(), 2);
+        return Finish(m.status().Wrap("the control channel from the sender"), false);
+      }
       return Finish(m.status().Wrap("lost contact with the sender" +
                                     std::string(done_sent_ ? "" : " before the end of the stream")),
                     false);
     }
     last_heard = Clock::now();
+    Status bad;  // a message the protocol does not allow from the sender ends this node's session
     switch (m->type) {
       case FrameType::kChain:
-        if (Status s = HandleChain(m->body); !s.ok()) {
-          Json d{{"status", "failed"}, {"payload", consumer_->payload_bytes()}, {"error", s.ToString()}};
-          (void)control_->Send(FrameType::kDone, session_id_, d, 5);
-          return Finish(s, false);
-        }
+        bad = HandleChain(m->body);
         break;
       case FrameType::kProgress: {  // the sender's heartbeat, with how far back to keep data
-        auto keep = U64Field(m->body, "keep");
-        if (!keep.ok()) {
+        auto p = SenderProgress::Decode(m->body);
+        if (!p.ok()) {
+          bad = p.status();
+        } else if (!p->has_keep) {
           ring_->MoveCursor(keep_cursor_, UINT64_MAX / 2);  // nobody downstream needs our window
           keep_ = 0;
-        } else if (keep.value() > keep_) {  // only forward: older bytes may be gone already
-          keep_ = keep.value();
+        } else if (p->keep > keep_) {  // only forward: older bytes may be gone already
+          keep_ = p->keep;
           ring_->MoveCursor(keep_cursor_, keep_);
         }
         break;
       }
       case FrameType::kPrepare:
-        StartPrepare(m->body);
+        bad = StartPrepare(m->body);
         break;
       case FrameType::kExec:
         StartExec(m->body);
         break;
       case FrameType::kBye: {
-        bool ok = BoolField(m->body, "ok", false);
+        auto bye = Bye::Decode(m->body);
+        if (!bye.ok()) {
+          bad = bye.status();
+          break;
+        }
         if (opt_.on_bye) opt_.on_bye(m->body);
         SendReports();  // the last log lines reach the server's log of this node
         if (!consumer_->finished())
           return Finish(Status::Refused("the sender ended the session before this node finished"), false);
         if (!done_sent_) SendDone(consumer_->result());
-        if (!ok && consumer_->result().status.ok())
+        if (!bye->ok && consumer_->result().status.ok())
           return Finish(Status::Refused("the sender did not count this node OK: " +
-                                        StringField(m->body, "error", 4096).value_or("no reason given")),
+                                        (bye->error.empty() ? std::string("no reason given") : bye->error)),
                         false);
-        return Finish(Status::Ok(), ok);
+        return Finish(Status::Ok(), bye->ok);
       }
       case FrameType::kAbort: {
-        auto reason = StringField(m->body, "reason", 4096);
-        return Finish(Status::Refused("dropped by the sender: " + (reason.ok() ? reason.value() : "no reason given")),
-                      false);
+        auto a = chain::Abort::Decode(m->body);
+        return Finish(Status::Refused("dropped by the sender: " + (a.ok() ? a->reason : "no reason given")), false);
       }
       default:
-        LogWarn("ignoring unexpected {} from the sender", TypeName(m->type));
+        bad = Status::Protocol(std::string("the sender may not send ") + TypeName(m->type));
+    }
+    if (!bad.ok()) {
+      Done d;
+      d.payload = consumer_->payload_bytes();
+      d.error = bad.ToString().substr(0, kMaxReasonLen);
+      (void)control_->Send(FrameType::kDone, d.ToJson(), 5);
+      return Finish(bad.Wrap("a message from the sender"), false);
     }
   }
 }
@@ -580,7 +733,12 @@ int RunReceive(const ReceiveOptions& options) {
   if (!o.reporter) o.reporter = std::make_shared<NodeReporter>();
   ForwardLogs(o.reporter);
   Receiver r(o);
-  return r.Run();
+  try {
+    return r.Run();
+  } catch (const std::exception& e) {
+    LogError("internal error: {}", e.what());
+    return 2;
+  }
 }
 
 }  // namespace ka::chain

@@ -20,10 +20,12 @@ struct ReceiveOptions {
   std::string session = "ka";
   std::string server;         // host[:port]; empty: discover by broadcast
   std::string secret_file;
+  std::string trust;          // public key (file or text): accept only a stream signed by it
   uint16_t port = 30765;      // sender TCP port with --server
   uint16_t discovery_port = 30764;
   uint16_t data_port = 0;     // where our child connects; 0 = any
-  int wait = 60;              // discovery tries, one second apart
+  int wait = 60;              // discovery tries, one second apart (each join attempt)
+  double join_timeout = 120;  // keep retrying a refused, reset or timed-out join this long (seconds)
   std::vector<std::string> broadcast;  // discovery targets; empty: every interface
   std::string name;           // default: hostname
   std::string mac;            // reported to the server (per-MAC boot switch); default: the MAC of the
@@ -47,8 +49,9 @@ struct ReceiveOptions {
   // State machine and log lines sent to the server (made if null; every log
   // line of the process is forwarded).
   std::shared_ptr<NodeReporter> reporter;
-  // Run commands the server sends (`ka exec`; the server must allow them too).
-  bool allow_exec = true;
+  // Operator public key (file or text): run the remote commands (`ka exec`)
+  // that it signed; empty: remote commands are refused.
+  std::string operator_key;
 };
 
 // Returns the process exit status: 0 when the stream was received, verified

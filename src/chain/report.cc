@@ -23,6 +23,9 @@ nlohmann::json SessionReport::ToJson() const {
   j["throughput_mib_s"] = ThroughputMiBs();
   j["digest"] = digest;
   j["digest_mode"] = digest_mode;
+  if (!payload_sha256.empty()) j["payload_sha256"] = payload_sha256;
+  j["cipher"] = cipher;
+  j["signed_by"] = signed_by.empty() ? nlohmann::json(nullptr) : nlohmann::json(signed_by);
   if (!error.empty()) j["error"] = error;
   j["nodes"] = nlohmann::json::array();
   j["ok"] = nlohmann::json::array();
@@ -51,6 +54,9 @@ std::string SessionReport::SummaryText() const {
   s += fmt::format("session '{}' ({}): {} from {} in {:.2f} s, {:.1f} MiB/s per node\n", session, session_id,
                    FormatBytes(bytes), source, seconds, ThroughputMiBs());
   if (!error.empty()) s += fmt::format("session error: {}\n", error);
+  s += fmt::format("frames sealed with {}{}{}\n", cipher.empty() ? "?" : cipher,
+                   signed_by.empty() ? std::string(", not signed") : ", signed by " + signed_by,
+                   payload_sha256.empty() ? std::string() : ", payload sha256 " + payload_sha256);
   s += fmt::format("{:>3}  {:<16} {:<22} {:<6} {:>12} {:>8}  {}\n", "#", "node", "address", "result", "bytes", "MiB/s",
                    "detail");
   int ok = 0;

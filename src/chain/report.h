@@ -27,8 +27,11 @@ struct SessionReport {
   std::string source;
   uint64_t bytes = 0;
   double seconds = 0;
-  std::string digest;
-  std::string digest_mode;
+  std::string digest;          // the session digest: the chain of frame tags (docs/protocol.md §5)
+  std::string digest_mode;     // tags | sha256
+  std::string payload_sha256;  // sha256sum of the payload, when the session computed it
+  std::string cipher;          // the data frames' AEAD
+  std::string signed_by;       // fingerprint of the golden's signing key, empty when unsigned
   std::string error;  // session-level failure (source failed...)
   std::vector<NodeReport> nodes;
   nlohmann::json extra;      // merged into ToJson() (e.g. a clone's used bytes and phases)

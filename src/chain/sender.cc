@@ -18,17 +18,23 @@
 #include "chain/discovery.h"
 #include "chain/handshake.h"
 #include "chain/handshake_pool.h"
+#include "chain/messages.h"
 #include "chain/producer.h"
 #include "chain/relay.h"
 #include "chain/report.h"
 #include "chain/ring.h"
 #include "chain/source.h"
+#include "chain/stream_seal.h"
 #include "control/progress_view.h"
 #include "control/web_server.h"
+#include "crypto/key_file.h"
+#include "crypto/sha256.h"
 #include <fmt/ranges.h>
 #include <spdlog/sinks/basic_file_sink.h>
 
+#include "util/file.h"
 #include "util/log.h"
+#include "util/log_limiter.h"
 #include "util/units.h"
 
 namespace ka::chain {
@@ -46,7 +52,7 @@ struct Node {
   std::string mac;    // as the node reported it (may be empty)
   Endpoint endpoint;  // control peer address
   uint16_t data_port = 0;
-  std::unique_ptr<ControlChannel> channel;
+  std::unique_ptr<SecureChannel> channel;
   std::thread reader;
   NodeState state = NodeState::kJoined;
   int position = 0;
@@ -86,16 +92,18 @@ class Sender {
 
  private:
   Status Setup();
-  void Handshake(UniqueFd fd, Endpoint peer);
-  Status CheckHello(const Json& hello, std::string* role);
-  void AcceptData(UniqueFd fd, const Json& hello);
-  void AcceptControl(UniqueFd fd, const Json& hello, Endpoint peer);
-  void ServeStatus(UniqueFd fd, Endpoint peer);
+  Status SetupCrypto();
+  void Handshake(UniqueFd fd, Endpoint peer, HandshakePool::Slot& slot);
+  Status CheckHello(const Hello& hello);
+  void AcceptData(std::unique_ptr<SecureChannel> ch, const Hello& hello);
+  void AcceptControl(std::unique_ptr<SecureChannel> ch, const Hello& hello, Endpoint peer);
+  void ServeStatus(std::unique_ptr<SecureChannel> ch, Endpoint peer);
   Status StartWeb();
-  Json StatusRequest(const Json& req, const Endpoint& peer);
-  Json Exec(const std::string& node, const std::string& command, const Endpoint& peer);
+  Json StatusRequest(const Request& req, const Endpoint& peer);
+  Json Exec(const Request& req, const Endpoint& peer);
   Status StartBranch(UniqueFd fd, uint64_t pos, const std::string& name);
   void ReadLoop(std::shared_ptr<Node> n);
+  Status HandleNodeMessage(Node& n, const Message& m);
   void HeartbeatLoop();
   bool WaitForStart();
   void SendChain(std::unique_lock<std::mutex>& lock);
@@ -107,11 +115,18 @@ class Sender {
   void RemoveFromChain(Node& n);
   SessionReport BuildReport(double seconds);
   void Shutdown();
+  void LogRefusal(const Endpoint& peer, const Status& why);
 
   SendOptions opt_;
   uint64_t session_id_;
   uint64_t frame_;
   Secret secret_;
+  DataKey data_key_;
+  std::unique_ptr<crypto::SigningKey> sign_key_;
+  std::string prepare_text_;       // the session's prepare object as sent (what is signed)
+  std::string prepare_signature_;  // hex, empty when unsigned
+  std::unique_ptr<TagLog> tag_log_;
+  ProducerCrypto producer_crypto_;
   Ring ring_;
   Relay relay_;
   std::unique_ptr<Source> source_;
@@ -120,6 +135,7 @@ class Sender {
   DiscoveryResponder discovery_;
   std::thread accept_thread_, producer_thread_, relay_thread_, heartbeat_thread_;
   HandshakePool handshakes_;
+  LogLimiter refusals_;
   std::atomic<bool> stop_{false};
   int head_hold_ = -1;  // keeps the stream start until the first node connects
   int keep_cursor_ = -1;  // keeps what node2 may need if node1 fails
@@ -143,17 +159,60 @@ class Sender {
   std::unique_ptr<control::WebServer> web_;  // after state_: stopped before it is destroyed
   std::function<void()> detach_;
   uint64_t next_exec_id_ = 1;
-  std::map<uint64_t, Json> exec_results_;  // guarded by mu_, signalled on cv_
+  std::map<uint64_t, ExecResult> exec_results_;  // guarded by mu_, signalled on cv_
 };
+
+void Sender::LogRefusal(const Endpoint& peer, const Status& why) {
+  // A flood of strangers must not drown the log: a few lines per kind, then a count.
+  std::string kind = why.code() == Status::Code::kAuth ? "auth" : why.code() == Status::Code::kTimeout ? "timeout"
+                                                                                                          : "other";
+  uint64_t more = 0;
+  if (refusals_.Allow(kind, &more))
+    LogWarn("refused connection from {}: {}{}", peer.ToString(), why.ToString(),
+            more ? fmt::format(" ({} more refusals like it were not logged)", more) : std::string());
+}
+
+Status Sender::SetupCrypto() {
+  if (opt_.digest != "tags" && opt_.digest != "sha256")
+    return Status::Invalid("--digest " + opt_.digest + ": choose tags or sha256");
+  crypto::Cipher cipher = crypto::PreferredCipher();
+  if (opt_.cipher != "auto") {
+    auto c = crypto::ParseCipher(opt_.cipher);
+    if (!c.ok()) return c.status().Wrap("--cipher");
+    cipher = c.value();
+  }
+  data_key_ = DataKey::Random(cipher);
+  if (!opt_.sign_key.empty()) {
+    auto k = crypto::LoadSigningKey(opt_.sign_key);
+    if (!k.ok()) return k.status().Wrap("--sign-key");
+    sign_key_ = std::make_unique<crypto::SigningKey>(k.value());
+  }
+  prepare_text_ = opt_.prepare.is_null() ? std::string() : opt_.prepare.dump();
+  if (prepare_text_.size() > kMaxPrepareText)
+    return Status::Invalid("the clone manifest is " + std::to_string(prepare_text_.size()) +
+                           " bytes, over the protocol's limit of " + std::to_string(kMaxPrepareText));
+  auto prepare_hash = crypto::Sha256::Of(prepare_text_);
+  if (sign_key_) {
+    std::string sig = crypto::Sign(*sign_key_, PrepareSignedMessage(session_id_, prepare_hash));
+    prepare_signature_ = ToHex(sig.data(), sig.size());
+  }
+  producer_crypto_.key = data_key_;
+  producer_crypto_.digest = opt_.digest == "sha256" || sign_key_;
+  producer_crypto_.prepare_hash = prepare_hash;
+  if (sign_key_) {
+    crypto::SigningKey key = *sign_key_;
+    producer_crypto_.sign = [key](std::string_view m) { return crypto::Sign(key, m); };
+  }
+  return Status::Ok();
+}
 
 Status Sender::Setup() {
   auto secret = LoadSecretOrWarn(opt_.secret_file,
-                                 "this session is NOT authenticated. Any host on the network can join it or pose "
-                                 "as a node");
+                                 "this session is NOT authenticated. Any host on the network can join it, read the "
+                                 "stream or pose as a node");
   if (!secret.ok()) return secret.status();
   secret_ = secret.value();
-  auto mode = ParseDigestMode(opt_.digest);
-  if (!mode.ok()) return mode.status();
+  KA_RETURN_IF_ERROR(SetupCrypto());
   if (opt_.open_source) {
     auto s = opt_.open_source();
     if (!s.ok()) return s.status();
@@ -166,6 +225,11 @@ Status Sender::Setup() {
     auto s = OpenPathSource(opt_.source_path);
     if (!s.ok()) return s.status();
     source_ = std::move(s).value();
+  }
+  if (source_->rereadable()) {
+    uint64_t frames = source_->size() ? *source_->size() / opt_.chunk + 1 : 0;
+    tag_log_ = std::make_unique<TagLog>(frames);
+    producer_crypto_.tag_log = tag_log_.get();
   }
   std::string dir = opt_.session_dir.empty() ? control::DefaultSessionDir(opt_.session)
                     : opt_.session_dir == "none"  ? std::string()
@@ -183,8 +247,10 @@ Status Sender::Setup() {
     }
     LogInfo("session directory: {} (server.log, logs/NODE.log, report.json)", state_->dir());
   }
-  if (opt_.allow_exec && !secret_.enabled())
-    return Status::Invalid("--allow-exec needs --secret-file: remote commands are never accepted unauthenticated");
+  LogInfo("data frames sealed with {}{}", crypto::CipherName(data_key_.cipher),
+          sign_key_ ? "; stream and manifest signed by " + sign_key_->pub.Fingerprint() : std::string());
+  if (opt_.allow_exec)
+    LogInfo("remote commands (ka exec) are relayed; each node runs only those signed by an operator key it trusts");
   if (opt_.attach) detach_ = opt_.attach(*state_);
   if (!opt_.web.empty()) KA_RETURN_IF_ERROR(StartWeb());
   auto l = ListenTcp(opt_.bind, opt_.port);
@@ -193,22 +259,24 @@ Status Sender::Setup() {
   KA_RETURN_IF_ERROR(discovery_.Start(opt_.session, opt_.discovery_port, opt_.port));
   head_hold_ = ring_.AddCursor(0);
   keep_cursor_ = ring_.AddCursor(0);
-  producer_ = std::make_unique<Producer>(ring_, session_id_, *source_, opt_.chunk, mode.value());
+  producer_ = std::make_unique<Producer>(ring_, session_id_, *source_, opt_.chunk, producer_crypto_);
   producer_thread_ = std::thread([this] { producer_->Run(); });
   relay_thread_ = std::thread([this] { relay_.Run(); });
   accept_thread_ = std::thread([this] {
-    handshakes_.AcceptLoop(listener_.get(), stop_, [this](UniqueFd fd, Endpoint peer) { Handshake(std::move(fd), peer); });
+    handshakes_.AcceptLoop(listener_.get(), stop_, [this](UniqueFd fd, Endpoint peer, HandshakePool::Slot& slot) {
+      try {
+        Handshake(std::move(fd), peer, slot);
+      } catch (const std::exception& e) {  // never let one peer end the session
+        LogError("connection from {} failed: {}", peer.ToString(), e.what());
+      }
+    });
   });
   heartbeat_thread_ = std::thread([this] { HeartbeatLoop(); });
   return Status::Ok();
 }
 
-Status Sender::CheckHello(const Json& hello, std::string* role) {
-  auto r = StringField(hello, "role", 16);
-  if (!r.ok()) return r.status();
-  *role = r.value();
-  if (*role == "control") {
-    if (!U64Field(hello, "data_port").ok()) return Status::Protocol("HELLO without data_port");
+Status Sender::CheckHello(const Hello& hello) {
+  if (hello.role == "control") {
     std::lock_guard l(mu_);
     if (started_ && !source_->rereadable())
       return Status::Refused("session '" + opt_.session +
@@ -218,47 +286,49 @@ Status Sender::CheckHello(const Json& hello, std::string* role) {
       return Status::Refused("session '" + opt_.session + "' is full (" + std::to_string(opt_.nodes) + " nodes)");
     return Status::Ok();
   }
-  if (*role == "status") return Status::Ok();  // `ka status` / `ka exec`: read-only unless exec is allowed
-  if (*role == "data") {
-    auto sid = U64Field(hello, "session_id");
-    auto nid = U64Field(hello, "node_id");
-    auto pos = U64Field(hello, "position");
-    if (!sid.ok() || !nid.ok() || !pos.ok()) return Status::Protocol("data HELLO needs session_id, node_id and position");
-    if (sid.value() != session_id_) return Status::Refused("data connection for another session id");
-    std::lock_guard l(mu_);
-    auto it = std::find_if(nodes_.begin(), nodes_.end(), [&](auto& n) { return n->id == nid.value(); });
-    if (!started_ || it == nodes_.end() || !Live(**it))
-      return Status::Refused("node " + std::to_string(nid.value()) + " is not a live member of this session");
-    bool branch = BoolField(hello, "branch", false);
-    bool held = nid.value() == chain_head_id_ && ring_.Holds(pos.value());
-    if (!held && !source_->rereadable())
-      return Status::Refused(branch ? "the source is a stream: it cannot be replayed from position " +
-                                          std::to_string(pos.value())
-                                    : "position " + std::to_string(pos.value()) +
-                                          " is no longer in the sender's replay window and the source is a stream");
-    if (!branch && nid.value() != chain_head_id_ && !source_->rereadable())
-      return Status::Refused("node " + std::to_string(nid.value()) + " is not the head of the chain");
-    return Status::Ok();
-  }
-  return Status::Protocol("unknown role '" + *role + "'");
+  if (hello.role == "status") return Status::Ok();  // `ka status` / `ka exec`
+  // role "data"
+  if (hello.session_id != session_id_) return Status::Refused("data connection for another session id");
+  std::lock_guard l(mu_);
+  auto it = std::find_if(nodes_.begin(), nodes_.end(), [&](auto& n) { return n->id == hello.node_id; });
+  if (!started_ || it == nodes_.end() || !Live(**it))
+    return Status::Refused("node " + std::to_string(hello.node_id) + " is not a live member of this session");
+  bool held = hello.node_id == chain_head_id_ && ring_.Holds(hello.position);
+  if (!held && !source_->rereadable())
+    return Status::Refused(hello.branch ? "the source is a stream: it cannot be replayed from position " +
+                                              std::to_string(hello.position)
+                                        : "position " + std::to_string(hello.position) +
+                                              " is no longer in the sender's replay window and the source is a "
+                                              "stream");
+  if (!hello.branch && hello.node_id != chain_head_id_ && !source_->rereadable())
+    return Status::Refused("node " + std::to_string(hello.node_id) + " is not the head of the chain");
+  return Status::Ok();
 }
 
-void Sender::Handshake(UniqueFd fd, Endpoint peer) {
-  std::string role;
-  auto hello = ServerHandshake(fd.get(), secret_, opt_.session,
-                               [&](const Json& h) { return CheckHello(h, &role); }, 10);
-  if (!hello.ok()) {
-    LogWarn("refused connection from {}: {}", peer.ToString(), hello.status().ToString());
+void Sender::Handshake(UniqueFd fd, Endpoint peer, HandshakePool::Slot& slot) {
+  auto r = ServerHandshake(std::move(fd), secret_, ServerLimits{});
+  if (!r.ok()) return LogRefusal(peer, r.status());
+  slot.Authenticated();
+  const Hello& hello = r->hello;
+  if (hello.session != opt_.session) {
+    SendRefuse(*r->channel, "session '" + hello.session + "' is not served here (this is session '" + opt_.session +
+                                "')");
+    LogWarn("refused {} from {}: it asked for session '{}'", hello.role, peer.ToString(), hello.session);
     return;
   }
-  if (role == "data") return AcceptData(std::move(fd), *hello);
-  if (role == "status") return ServeStatus(std::move(fd), peer);
-  AcceptControl(std::move(fd), *hello, peer);
+  if (Status s = CheckHello(hello); !s.ok()) {
+    SendRefuse(*r->channel, s.message());
+    LogWarn("refused {} connection from {}: {}", hello.role, peer.ToString(), s.message());
+    return;
+  }
+  if (hello.role == "data") return AcceptData(std::move(r->channel), hello);
+  if (hello.role == "status") return ServeStatus(std::move(r->channel), peer);
+  AcceptControl(std::move(r->channel), hello, peer);
 }
 
-void Sender::AcceptData(UniqueFd fd, const Json& hello) {
-  uint64_t pos = hello["position"].get<uint64_t>();
-  uint64_t nid = hello["node_id"].get<uint64_t>();
+void Sender::AcceptData(std::unique_ptr<SecureChannel> ch, const Hello& hello) {
+  uint64_t pos = hello.position;
+  uint64_t nid = hello.node_id;
   std::string name;
   bool head, is_head_id;
   {
@@ -266,9 +336,10 @@ void Sender::AcceptData(UniqueFd fd, const Json& hello) {
     for (auto& n : nodes_)
       if (n->id == nid) name = n->name;
     is_head_id = nid == chain_head_id_;
-    head = is_head_id && ring_.Holds(pos) && !BoolField(hello, "branch", false);
+    head = is_head_id && ring_.Holds(pos) && !hello.branch;
   }
-  if (!SendMessage(fd.get(), FrameType::kWelcome, session_id_, Json{{"position", pos}}, DeadlineIn(5)).ok()) return;
+  if (!ch->Send(FrameType::kWelcome, DataWelcome{pos}.ToJson(), 5).ok()) return;
+  UniqueFd fd = ch->Release();
   if (!head && is_head_id) relay_.ReleaseHold();  // the head is fed from the source instead
   if (head) {
     relay_.OfferChild(std::move(fd), pos, name);
@@ -297,8 +368,7 @@ Status Sender::StartBranch(UniqueFd fd, uint64_t pos, const std::string& name) {
   b.node = name;
   b.source = std::move(src).value();
   b.ring = std::make_unique<Ring>(RoundUp(kBranchRing, frame_), first_frame * frame_);
-  b.producer = std::make_unique<Producer>(*b.ring, session_id_, *b.source, opt_.chunk,
-                                          ParseDigestMode(opt_.digest).value());
+  b.producer = std::make_unique<Producer>(*b.ring, session_id_, *b.source, opt_.chunk, producer_crypto_);
   b.producer->ReplayFrom(first_frame, producer_.get());
   b.relay = std::make_unique<Relay>(*b.ring, false);
   b.relay->OfferChild(std::move(fd), pos, name);
@@ -308,26 +378,36 @@ Status Sender::StartBranch(UniqueFd fd, uint64_t pos, const std::string& name) {
   return Status::Ok();
 }
 
-void Sender::AcceptControl(UniqueFd fd, const Json& hello, Endpoint peer) {
+void Sender::AcceptControl(std::unique_ptr<SecureChannel> ch, const Hello& hello, Endpoint peer) {
   auto node = std::make_shared<Node>();
   node->endpoint = peer;
-  node->data_port = static_cast<uint16_t>(hello["data_port"].get<uint64_t>());
-  auto name = StringField(hello, "name", 64);
-  node->name = name.ok() && !name.value().empty() ? name.value() : peer.Host();
-  if (auto mac = StringField(hello, "mac", 32); mac.ok()) node->mac = mac.value();
+  node->data_port = hello.data_port;
+  node->name = !hello.name.empty() ? hello.name : peer.Host();
+  node->mac = hello.mac;
   std::unique_lock l(mu_);
   if (!started_ && static_cast<int>(nodes_.size()) >= opt_.nodes) {
-    SendRefuse(fd.get(), "session is full");
+    SendRefuse(*ch, "session is full");
     return;
   }
   for (auto& n : nodes_)
     if (n->name == node->name) node->name += "@" + peer.Host();
   node->id = next_id_++;
-  Json welcome{{"session_id", session_id_}, {"node_id", node->id}, {"name", node->name},
-               {"chunk_size", opt_.chunk}, {"nodes", opt_.nodes},  {"digest", opt_.digest}};
-  if (!SendMessage(fd.get(), FrameType::kWelcome, session_id_, welcome, DeadlineIn(5)).ok()) return;
-  node->channel = std::make_unique<ControlChannel>(std::move(fd));
-  node->last_heard = Clock::now();
+  ControlWelcome w;
+  w.session_id = session_id_;
+  w.node_id = node->id;
+  w.name = node->name;
+  w.chunk_size = opt_.chunk;
+  w.nodes = static_cast<uint32_t>(opt_.nodes);
+  w.cipher = crypto::CipherName(data_key_.cipher);
+  w.data_key = ToHex(data_key_.key.data(), data_key_.key.size());
+  w.digest = producer_crypto_.digest ? "sha256" : "tags";
+  if (sign_key_) w.signer = sign_key_->pub.Fingerprint();
+  if (!ch->Send(FrameType::kWelcome, w.ToJson(), 5).ok()) return;
+  if (data_key_.cipher == crypto::Cipher::kAes256Gcm && !hello.aes)
+    LogWarn("node {} has no AES instructions: it opens AES-256-GCM frames slowly (--cipher chacha20-poly1305 suits "
+            "such nodes)", node->name);
+  node->channel = std::move(ch);
+  node->last_heard = Clock::now();  // the heartbeat clock starts now that it has joined
   nodes_.push_back(node);
   state_->NodeJoined(node->name, peer.Host());
   ++readers_active_;
@@ -370,48 +450,48 @@ Status Sender::StartWeb() {
 }
 
 // A `ka status` / `ka exec` client: REQUEST messages answered with RESPONSE
-// until it closes. Read-only, except exec when the session allows it.
-void Sender::ServeStatus(UniqueFd fd, Endpoint peer) {
+// until it closes. Read-only, except exec when the session relays it.
+void Sender::ServeStatus(std::unique_ptr<SecureChannel> ch, Endpoint peer) {
   LogDebug("status client {} connected", peer.ToString());
-  if (!SendMessage(fd.get(), FrameType::kWelcome, session_id_, Json{{"session_id", fmt::format("{:016x}", session_id_)}},
-                   DeadlineIn(5))
-           .ok())
-    return;
+  if (!ch->Send(FrameType::kWelcome, StatusWelcome{session_id_, opt_.allow_exec}.ToJson(), 5).ok()) return;
   while (!stop_) {
-    if (!WaitReadable(fd.get(), 200)) continue;
-    auto m = ReadMessage(fd.get(), DeadlineIn(30));
-    if (!m.ok()) return;
-    Json resp = m->type == FrameType::kRequest ? StatusRequest(m->body, peer)
-                                                : Json{{"ok", false}, {"error", "expected a REQUEST"}};
-    if (!SendMessage(fd.get(), FrameType::kResponse, session_id_, resp, DeadlineIn(10)).ok()) return;
+    if (!WaitReadable(ch->fd(), 200)) continue;
+    auto m = ch->Read(DeadlineIn(30));
+    if (!m.ok()) {
+      if (m.status().code() == Status::Code::kAuth || m.status().code() == Status::Code::kProtocol)
+        LogWarn("status client {}: {}", peer.ToString(), m.status().ToString());
+      return;
+    }
+    Json resp;
+    if (m->type != FrameType::kRequest) {
+      resp = {{"ok", false}, {"error", "expected a REQUEST"}};
+    } else if (auto req = Request::Decode(m->body); !req.ok()) {
+      resp = {{"ok", false}, {"error", req.status().message()}};
+    } else {
+      resp = StatusRequest(req.value(), peer);
+    }
+    if (!ch->Send(FrameType::kResponse, resp, 10).ok()) return;
   }
 }
 
-Json Sender::StatusRequest(const Json& req, const Endpoint& peer) {
-  std::string op = StringField(req, "op", 32).value_or("");
-  if (op == "snapshot") return {{"ok", true}, {"snapshot", state_->Snapshot()}};
-  if (op == "log") {
-    std::string node = StringField(req, "node", 128).value_or("");
-    uint64_t from = U64Field(req, "from").value_or(0), next = 0;
-    auto lines = state_->Log(node, from, 2000, &next);
+Json Sender::StatusRequest(const Request& req, const Endpoint& peer) {
+  if (req.op == "snapshot") return {{"ok", true}, {"snapshot", state_->Snapshot()}};
+  if (req.op == "log") {
+    uint64_t next = 0;
+    auto lines = state_->Log(req.node, req.from, 2000, &next);
     if (!lines.ok()) return {{"ok", false}, {"error", lines.status().message()}};
     return {{"ok", true}, {"lines", lines.value()}, {"next", next}};
   }
-  if (op == "exec") {
-    std::string node = StringField(req, "node", 128).value_or("");
-    std::string command = StringField(req, "command", 8192).value_or("");
-    if (node.empty() || command.empty()) return {{"ok", false}, {"error", "exec needs a node and a command"}};
-    return Exec(node, command, peer);
-  }
-  return {{"ok", false}, {"error", "unknown request '" + op + "'"}};
+  return Exec(req, peer);
 }
 
-Json Sender::Exec(const std::string& node, const std::string& command, const Endpoint& peer) {
+Json Sender::Exec(const Request& req, const Endpoint& peer) {
+  const std::string& node = req.node;
   std::string who = peer.Host();
   if (!opt_.allow_exec) {
     LogWarn("REFUSED remote command from {} for {}: {} (this server was not started with --allow-exec)", who, node,
-            command);
-    if (state_->HasNode(node)) state_->NodeNote(node, "refused remote command from " + who + ": " + command);
+            req.command);
+    if (state_->HasNode(node)) state_->NodeNote(node, "refused remote command from " + who + ": " + req.command);
     return {{"ok", false}, {"error", "remote commands are disabled on this server (start it with --allow-exec)"}};
   }
   std::unique_lock l(mu_);
@@ -420,21 +500,22 @@ Json Sender::Exec(const std::string& node, const std::string& command, const End
     if (n->name == node && n->in_chain) target = n;
   if (!target) return {{"ok", false}, {"error", "no connected node named '" + node + "'"}};
   uint64_t id = next_exec_id_++;
-  LogWarn("remote command from {} for {}: {}", who, node, command);
-  state_->NodeNote(node, "remote command from " + who + ": " + command);
-  ControlChannel* ch = target->channel.get();
+  LogWarn("remote command from {} for {}: {}", who, node, req.command);
+  state_->NodeNote(node, "remote command from " + who + ": " + req.command);
+  SecureChannel* ch = target->channel.get();
   l.unlock();
-  Status s = ch->Send(FrameType::kExec, session_id_, Json{{"id", id}, {"command", command}, {"by", who}}, 5);
+  Status s = ch->Send(FrameType::kExec, chain::Exec{id, req.command, who, req.nonce, req.signature}.ToJson(), 5);
   l.lock();
   if (!s.ok()) return {{"ok", false}, {"error", "could not reach " + node + ": " + s.ToString()}};
   bool got = cv_.wait_for(l, std::chrono::seconds(90), [&] { return exec_results_.count(id) > 0 || stop_; });
   if (!got || !exec_results_.count(id)) return {{"ok", false}, {"error", node + " did not answer within 90 s"}};
-  Json r = exec_results_[id];
+  ExecResult r = exec_results_[id];
   exec_results_.erase(id);
-  int code = r.value("exit", -1);
-  state_->NodeNote(node, "remote command from " + who + " exited with status " + std::to_string(code));
-  return {{"ok", code >= 0}, {"exit", code}, {"output", r.value("output", "")},
-          {"error", code < 0 ? r.value("output", "refused by the node") : ""}};
+  state_->NodeNote(node, "remote command from " + who + " exited with status " + std::to_string(r.exit));
+  return {{"ok", r.exit >= 0},
+          {"exit", r.exit},
+          {"output", r.output},
+          {"error", r.exit < 0 ? (r.output.empty() ? std::string("refused by the node") : r.output) : ""}};
 }
 
 void Sender::MarkFailed(Node& n, const std::string& why) {
@@ -456,8 +537,8 @@ void Sender::DropNode(Node& n, const std::string& why) {
   MarkFailed(n, why);
   RemoveFromChain(n);
   // Tell it (it reads this when it wakes up), then cut it off.
-  std::thread([ch = n.channel.get(), sid = session_id_, why] {
-    (void)ch->Send(FrameType::kAbort, sid, Json{{"reason", "dropped from the chain: " + why}}, 0.5);
+  std::thread([ch = n.channel.get(), why] {
+    (void)ch->Send(FrameType::kAbort, chain::Abort{"dropped from the chain: " + why}.ToJson(), 0.5);
     ch->Shutdown();
   }).detach();
 }
@@ -471,6 +552,9 @@ void Sender::ReadLoop(std::shared_ptr<Node> n) {
         if (!started_) LogWarn("node {} left before the start: {}", n->name, m.status().ToString());
         // Even a node that had finished is lost: it never got BYE, so it did not commit its output.
         if (n->state == NodeState::kDone) n->state = NodeState::kStreaming;
+        Status::Code code = m.status().code();
+        if (code == Status::Code::kAuth || code == Status::Code::kProtocol)  // forged, replayed or garbled
+          DropNode(*n, "its control channel failed: " + m.status().ToString());
         MarkFailed(*n, "lost contact with the node: " + m.status().ToString());
         RemoveFromChain(*n);
       }
@@ -479,66 +563,86 @@ void Sender::ReadLoop(std::shared_ptr<Node> n) {
       return;
     }
     n->last_heard = Clock::now();
-    switch (m->type) {
-      case FrameType::kProgress:
-        if (auto r = U64Field(m->body, "received"); r.ok()) n->received = r.value();
-        if (auto p = U64Field(m->body, "payload"); p.ok()) n->payload = p.value();
-        state_->NodeBytes(n->name, n->payload);
-        break;
-      case FrameType::kStatus:
-        state_->NodeState(n->name, StringField(m->body, "state", 32).value_or("?"),
-                          StringField(m->body, "detail", 4096).value_or(""));
-        break;
-      case FrameType::kLog:
-        if (auto it = m->body.find("lines"); it != m->body.end() && it->is_array()) {
-          std::vector<std::string> lines;
-          for (const auto& x : *it)
-            if (x.is_string()) lines.push_back(x.get<std::string>());
-          state_->NodeLog(n->name, lines);
-        }
-        break;
-      case FrameType::kExecResult:
-        if (auto id = U64Field(m->body, "id"); id.ok()) exec_results_[id.value()] = m->body;
-        break;
-      case FrameType::kReady:
-        if (n->state != NodeState::kPreparing) {
-          LogWarn("unexpected READY from node {}", n->name);
-        } else if (BoolField(m->body, "ok", false)) {
-          n->state = NodeState::kReady;
-          LogInfo("node {} is ready ({})", n->name, StringField(m->body, "detail", 1024).value_or("prepared"));
-        } else {
-          MarkFailed(*n, "could not prepare: " + StringField(m->body, "error", 8192).value_or("no reason given"));
-          RemoveFromChain(*n);
-        }
-        break;
-      case FrameType::kDone: {
-        auto status = StringField(m->body, "status", 16);
-        if (n->state == NodeState::kFailed && BoolField(m->body, "unlinked", false)) DropNode(*n, n->error);
-        if (auto p = U64Field(m->body, "payload"); p.ok()) n->payload = p.value();
-        if (auto d = StringField(m->body, "digest", 128); d.ok()) n->digest = d.value();
-        if (n->state == NodeState::kFailed) break;
-        if (status.ok() && status.value() == "ok") {
-          std::string want = producer_->digest_hex();
-          if (n->digest != want) {
-            MarkFailed(*n, "digest mismatch: node has " + n->digest + ", sender has " + want);
-          } else {
-            n->state = NodeState::kDone;
-            state_->NodeDone(n->name);
-            n->seconds = std::chrono::duration<double>(Clock::now() - t_start_).count();
-            LogInfo("node {} done: {} verified", n->name, FormatBytes(n->payload));
-          }
-        } else {
-          // Failed locally but still connected: it keeps relaying, so the chain is unchanged,
-          // unless it cannot get data itself ("unlinked"): then the chain goes around it.
-          MarkFailed(*n, StringField(m->body, "error", 4096).value_or("failed without a reason"));
-          if (BoolField(m->body, "unlinked", false)) DropNode(*n, n->error);
-        }
-        break;
-      }
-      default:
-        LogWarn("unexpected {} from node {}", TypeName(m->type), n->name);
+    if (Status s = HandleNodeMessage(*n, *m); !s.ok()) {
+      // A node that sends what the protocol does not allow fails alone; the session goes on.
+      if (n->state == NodeState::kDone) n->state = NodeState::kStreaming;
+      DropNode(*n, s.ToString());
     }
     cv_.notify_all();
+  }
+}
+
+// Called with mu_ held. A malformed message is the sending node's failure.
+Status Sender::HandleNodeMessage(Node& n, const Message& m) {
+  switch (m.type) {
+    case FrameType::kProgress: {
+      auto p = NodeProgress::Decode(m.body);
+      if (!p.ok()) return p.status();
+      n.received = p->received;
+      n.payload = p->payload;
+      state_->NodeBytes(n.name, n.payload);
+      return Status::Ok();
+    }
+    case FrameType::kStatus: {
+      auto s = StatusMsg::Decode(m.body);
+      if (!s.ok()) return s.status();
+      state_->NodeState(n.name, s->state, s->detail);
+      return Status::Ok();
+    }
+    case FrameType::kLog: {
+      auto lg = LogMsg::Decode(m.body);
+      if (!lg.ok()) return lg.status();
+      state_->NodeLog(n.name, lg->lines);
+      return Status::Ok();
+    }
+    case FrameType::kExecResult: {
+      auto r = ExecResult::Decode(m.body);
+      if (!r.ok()) return r.status();
+      if (r->id == 0 || r->id >= next_exec_id_) return Status::Protocol("EXEC_RESULT for a command never sent");
+      exec_results_[r->id] = r.value();
+      return Status::Ok();
+    }
+    case FrameType::kReady: {
+      auto r = Ready::Decode(m.body);
+      if (!r.ok()) return r.status();
+      if (n.state != NodeState::kPreparing) {
+        LogWarn("unexpected READY from node {}", n.name);
+      } else if (r->ok) {
+        n.state = NodeState::kReady;
+        LogInfo("node {} is ready ({})", n.name, r->detail.empty() ? "prepared" : r->detail);
+      } else {
+        MarkFailed(n, "could not prepare: " + (r->error.empty() ? std::string("no reason given") : r->error));
+        RemoveFromChain(n);
+      }
+      return Status::Ok();
+    }
+    case FrameType::kDone: {
+      auto d = Done::Decode(m.body);
+      if (!d.ok()) return d.status();
+      if (n.state == NodeState::kFailed && d->unlinked) DropNode(n, n.error);
+      n.payload = d->payload;
+      n.digest = d->digest;
+      if (n.state == NodeState::kFailed) return Status::Ok();
+      if (d->ok) {
+        std::string want = producer_->digest_hex();
+        if (want.empty() || n.digest != want) {
+          MarkFailed(n, "digest mismatch: node has " + n.digest + ", sender has " + want);
+        } else {
+          n.state = NodeState::kDone;
+          state_->NodeDone(n.name);
+          n.seconds = std::chrono::duration<double>(Clock::now() - t_start_).count();
+          LogInfo("node {} done: {} verified", n.name, FormatBytes(n.payload));
+        }
+      } else {
+        // Failed locally but still connected: it keeps relaying, so the chain is unchanged,
+        // unless it cannot get data itself ("unlinked"): then the chain goes around it.
+        MarkFailed(n, d->error.empty() ? "failed without a reason" : d->error);
+        if (d->unlinked) DropNode(n, n.error);
+      }
+      return Status::Ok();
+    }
+    default:
+      return Status::Protocol(std::string("a node may not send ") + TypeName(m.type));
   }
 }
 
@@ -547,7 +651,7 @@ void Sender::ReadLoop(std::shared_ptr<Node> n) {
 // fails, the grandchild can resume from this member's window.
 void Sender::HeartbeatLoop() {
   while (!stop_) {
-    std::vector<std::pair<ControlChannel*, Json>> beats;
+    std::vector<std::pair<SecureChannel*, Json>> beats;
     {
       std::lock_guard l(mu_);
       std::vector<Node*> chain;
@@ -571,13 +675,17 @@ void Sender::HeartbeatLoop() {
         }
       }
       for (size_t i = 0; i < chain.size(); ++i) {
-        Json beat{{"sent", relay_.child_position()}};
+        SenderProgress beat;
+        beat.sent = relay_.child_position();
         uint64_t k = keep_after(i + 1);
-        if (started_ && k != UINT64_MAX) beat["keep"] = k;
-        beats.emplace_back(chain[i]->channel.get(), std::move(beat));
+        if (started_ && k != UINT64_MAX) {
+          beat.has_keep = true;
+          beat.keep = k;
+        }
+        beats.emplace_back(chain[i]->channel.get(), beat.ToJson());
       }
     }
-    for (auto& [ch, beat] : beats) (void)ch->Send(FrameType::kProgress, session_id_, beat, 1);
+    for (auto& [ch, beat] : beats) (void)ch->Send(FrameType::kProgress, beat, 1);
     {
       // What has gone into the chain (payload bytes, frame headers taken out), not what was read ahead into the ring.
       uint64_t pos = relay_.child_position();
@@ -629,14 +737,14 @@ bool Sender::WaitForStart() {
 // with mu_ held; releases it while sending.
 void Sender::SendChain(std::unique_lock<std::mutex>& lock) {
   ++epoch_;
-  Json order = Json::array();
-  order.push_back({{"id", 0}, {"name", "sender"}, {"host", ""}, {"port", opt_.port}});
+  ChainMsg chain;
+  chain.epoch = epoch_;
+  chain.order.push_back({0, "sender", "", opt_.port});
   std::string line;
-  std::vector<ControlChannel*> to;
   std::vector<std::shared_ptr<Node>> members;
   for (auto& n : nodes_) {
     if (!Live(*n)) continue;
-    order.push_back({{"id", n->id}, {"name", n->name}, {"host", n->endpoint.Host()}, {"port", n->data_port}});
+    chain.order.push_back({n->id, n->name, n->endpoint.Host(), n->data_port});
     line += " -> " + n->name;
     members.push_back(n);
   }
@@ -648,10 +756,10 @@ void Sender::SendChain(std::unique_lock<std::mutex>& lock) {
   std::vector<std::string> names;
   for (auto& n : members) names.push_back(n->name);
   state_->SetChain(names);
-  Json chain{{"epoch", epoch_}, {"order", order}};
+  Json body = chain.ToJson();
   lock.unlock();
   for (auto& n : members) {
-    Status s = n->channel->Send(FrameType::kChain, session_id_, chain, 2);
+    Status s = n->channel->Send(FrameType::kChain, body, 2);
     if (!s.ok()) LogWarn("could not send the chain to {}: {}", n->name, s.ToString());
   }
   lock.lock();
@@ -667,18 +775,20 @@ void Sender::PreparePhase(std::unique_lock<std::mutex>& lock) {
   for (auto& n : nodes_) {
     if (!Live(*n)) continue;
     n->state = NodeState::kPreparing;
-    Json body = opt_.prepare;
-    body["index"] = n->position;
-    body["nodes"] = count;
-    body["name"] = n->name;
-    sends.emplace_back(n, std::move(body));
+    Prepare p;
+    p.index = static_cast<uint32_t>(n->position);
+    p.nodes = static_cast<uint32_t>(count);
+    p.name = n->name;
+    p.prepare = prepare_text_;
+    p.signature = prepare_signature_;
+    sends.emplace_back(n, p.ToJson());
   }
   LogInfo("preparing {} node(s) before the stream", sends.size());
   state_->SetPhase("preparing");
   lock.unlock();
   std::vector<std::pair<std::shared_ptr<Node>, Status>> failed;
   for (auto& [n, body] : sends)
-    if (Status s = n->channel->Send(FrameType::kPrepare, session_id_, body, 5); !s.ok()) failed.emplace_back(n, s);
+    if (Status s = n->channel->Send(FrameType::kPrepare, body, 5); !s.ok()) failed.emplace_back(n, s);
   lock.lock();
   for (auto& [n, s] : failed) DropNode(*n, "could not send PREPARE: " + s.ToString());
   auto last_print = Clock::now();
@@ -722,7 +832,10 @@ SessionReport Sender::BuildReport(double seconds) {
   r.bytes = producer_->bytes();
   r.seconds = seconds;
   r.digest = producer_->digest_hex();
-  r.digest_mode = opt_.digest;
+  r.digest_mode = producer_crypto_.digest ? "sha256" : "tags";
+  r.payload_sha256 = producer_->payload_sha256_hex();
+  r.cipher = crypto::CipherName(data_key_.cipher);
+  if (sign_key_) r.signed_by = sign_key_->pub.Fingerprint();
   // A source cut short because the session ended (every node failed) is not a source failure.
   if (!producer_->status().ok() && producer_->status().code() != Status::Code::kClosed)
     r.error = "source failed: " + producer_->status().ToString();
@@ -753,10 +866,11 @@ void Sender::Shutdown() {
       for (auto& n : nodes_) opt_.on_node_final(n->name, n->mac, n->state == NodeState::kDone);
     for (auto& n : nodes_) {
       if (!n->in_chain) continue;
-      Json bye{{"ok", n->state == NodeState::kDone}};
-      if (opt_.stagger > 0) bye["release_after"] = opt_.stagger * std::max(0, n->position - 1);
-      if (n->state != NodeState::kDone) bye["error"] = n->error;
-      (void)n->channel->Send(FrameType::kBye, session_id_, bye, 1);
+      Bye bye;
+      bye.ok = n->state == NodeState::kDone;
+      if (opt_.stagger > 0) bye.release_after = opt_.stagger * std::max(0, n->position - 1);
+      if (!bye.ok) bye.error = n->error.substr(0, kMaxReasonLen);
+      (void)n->channel->Send(FrameType::kBye, bye.ToJson(), 1);
     }
   }
   {
@@ -865,9 +979,8 @@ int Sender::Run() {
   state_->WriteReport(report.ToJson());
   if (detach_) detach_();
   if (!opt_.report_path.empty()) {
-    std::ofstream out(opt_.report_path);
-    out << report.ToJson().dump(2) << "\n";
-    if (!out) LogError("could not write the report to {}", opt_.report_path);
+    Status w = WriteFileAtomic(opt_.report_path, report.ToJson().dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
+    if (!w.ok()) LogError("could not write the report to {}: {}", opt_.report_path, w.ToString());
   }
   return report.AllOk() ? 0 : 1;
 }
@@ -877,7 +990,12 @@ int Sender::Run() {
 int RunSend(const SendOptions& options) {
   InitCrypto();
   Sender s(options);
-  return s.Run();
+  try {
+    return s.Run();
+  } catch (const std::exception& e) {  // a bug, not a peer: say so rather than abort
+    LogError("internal error: {}", e.what());
+    return 2;
+  }
 }
 
 }  // namespace ka::chain

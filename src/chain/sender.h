@@ -29,7 +29,9 @@ struct SendOptions {
   uint32_t chunk = 256 * 1024;
   std::string source_path;     // file, device or "-"
   std::string exec;            // or a command whose stdout is streamed
-  std::string digest = "full"; // whole-stream digest mode: full | frames
+  std::string digest = "tags";  // tags (AEAD tags only) | sha256 (also the payload's SHA-256 in END)
+  std::string cipher = "auto";  // auto | aes-256-gcm | chacha20-poly1305: the data frames' AEAD
+  std::string sign_key;         // Ed25519 secret key file (ka key new): sign the manifest and the stream
   double progress_interval = 2;
   double join_timeout = 0;     // 0: wait forever for receivers
   double node_timeout = 4;     // a node silent this long is dropped (frozen)
@@ -51,7 +53,7 @@ struct SendOptions {
 
   // Control plane (docs/control.md):
   std::string session_dir;  // logs/<node>.log and report.json; "" = DefaultSessionDir, "none" = none
-  bool allow_exec = false;  // `ka exec` may run commands on the nodes (needs --secret-file)
+  bool allow_exec = false;  // relay `ka exec` commands (nodes still require the operator's signature)
   std::string web;             // dashboard on ADDR:PORT (docs/dashboard.md); empty: none
   std::string web_token_file;  // its token (first line); made and written there when missing
   // called once the session state exists (dashboard, progress display); its

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli/trust_options.h"
 #include "util/log.h"
 #include "util/units.h"
 #include "util/strings.h"
@@ -58,8 +59,7 @@ CloneCommands::CloneCommands(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
   serve_->add_option("-s,--session", s.session, "Session name the nodes ask for")->capture_default_str();
-  serve_->add_option("--secret-file", s.secret_file, "File holding the shared secret (same file on every node)")
-      ->check(CLI::ExistingFile);
+  AddSenderTrustOptions(serve_, s);
   serve_->add_option("--port", s.port, "TCP port for control and data connections")->capture_default_str();
   serve_->add_option("--discovery-port", s.discovery_port, "UDP port where the nodes' broadcasts are answered")
       ->capture_default_str();
@@ -82,9 +82,6 @@ CloneCommands::CloneCommands(CLI::App& app) {
                      "Netbooted nodes: the TFTP root of ka netboot serve (DIR/tftp); each cloned node's next PXE "
                      "boot becomes local, a failed node's stays kamethod")
       ->check(CLI::ExistingDirectory);
-  serve_->add_option("--digest", s.digest, "Whole-stream digest: full or frames")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"full", "frames"}));
   serve_->add_option("--buffer", buffer_, "Replay window / send buffer size")->capture_default_str();
   serve_->add_option("--progress-interval", s.progress_interval, "Seconds between progress lines")->capture_default_str();
   serve_->add_flag("--dry-run", so_.dry_run, "Inspect the golden and print the clone manifest; start nothing");
@@ -95,15 +92,13 @@ CloneCommands::CloneCommands(CLI::App& app) {
                      "Serve the read-only dashboard on ADDR:PORT (PORT alone: 127.0.0.1), token-protected");
   serve_->add_option("--web-token-file", s.web_token_file,
                      "The dashboard's token: the file's first line; a new token is written there if it is missing");
-  serve_->add_flag("--allow-exec", s.allow_exec,
-                   "Let `ka exec` run commands on the nodes (needs --secret-file; every use is logged)");
 
   auto& r = jo_.receive;
   join_ = app.add_subcommand("join", "Clone the golden served by `ka serve` onto this node's disk");
   join_->add_option("--disk", jo_.disk, "The disk to clone onto (ALL its data is replaced)")->required();
   join_->add_option("-s,--session", r.session, "Session name to find by UDP broadcast")->capture_default_str();
   join_->add_option("--server", r.server, "Connect to this server (HOST[:PORT]) instead of discovering it");
-  join_->add_option("--secret-file", r.secret_file, "File holding the shared secret")->check(CLI::ExistingFile);
+  AddReceiverTrustOptions(join_, r);
   join_->add_option("--port", r.port, "Server TCP port used with --server when HOST has no :PORT")->capture_default_str();
   join_->add_option("--discovery-port", r.discovery_port, "UDP port the discovery broadcast goes to")
       ->capture_default_str();
@@ -118,7 +113,6 @@ CloneCommands::CloneCommands(CLI::App& app) {
       ->capture_default_str();
   join_->add_option("--hostname-template", jo_.hostname_template,
                     "This node's hostname, overriding the server's template: {index}, {name}, {mac}, {ip}");
-  join_->add_flag("!--no-remote-commands", r.allow_exec, "Refuse `ka exec` commands even if the server allows them");
   join_->add_option("--then", jo_.then, "After a successful clone: exit, reboot or poweroff")
       ->capture_default_str()
       ->check(CLI::IsMember({"exit", "reboot", "poweroff"}));

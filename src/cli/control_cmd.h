@@ -28,6 +28,7 @@ class ControlCommands {
   bool follow_ = false;
   bool json_ = false;
   std::vector<std::string> command_;
+  std::string operator_key_;  // the operator's secret key file: signs each command
 };
 
 }  // namespace ka::cli

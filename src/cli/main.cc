@@ -15,6 +15,7 @@
 #include "cli/layout_cmd.h"
 #include "cli/netboot_cmd.h"
 #include "cli/tree_cmd.h"
+#include "cli/trust_options.h"
 #include "util/log.h"
 #include "util/units.h"
 
@@ -47,8 +48,7 @@ int main(int argc, char** argv) {
   auto* send = app.add_subcommand("send", "Stream a file, stdin or a command's output to N receivers through a chain");
   send->add_option("-n,--nodes", so.nodes, "Number of receivers to wait for")->required()->check(CLI::Range(1, 10000));
   send->add_option("-s,--session", so.session, "Session name that receivers ask for")->capture_default_str();
-  send->add_option("--secret-file", so.secret_file, "File holding the shared secret (same file on every node)")
-      ->check(CLI::ExistingFile);
+  ka::cli::AddSenderTrustOptions(send, so);
   send->add_option("-p,--port", so.port, "TCP port for control and data connections")->capture_default_str();
   send->add_option("--discovery-port", so.discovery_port, "UDP port where receivers' broadcasts are answered")
       ->capture_default_str();
@@ -62,11 +62,6 @@ int main(int argc, char** argv) {
   send->add_option("--report", so.report_path, "Write a JSON report of the session to this file");
   send->add_option("--buffer", send_buffer, "Replay window / send buffer size")->check(SizeValidator())->capture_default_str();
   send->add_option("--chunk-size", send_chunk, "Payload bytes per data frame")->check(SizeValidator())->capture_default_str();
-  send->add_option("--digest", so.digest,
-                   "Whole-stream digest: full (BLAKE2b of all bytes, = b2sum -l 256) or frames (BLAKE2b of the "
-                   "verified frame checksums; for links faster than a core can hash)")
-      ->check(CLI::IsMember({"full", "frames"}))
-      ->capture_default_str();
   send->add_option("--progress-interval", so.progress_interval, "Seconds between progress lines")->capture_default_str();
   send->add_option("--session-dir", so.session_dir,
                    "Keep the nodes' logs (logs/NODE.log) and the report here; default /var/log/ka/SESSION-TIME, "
@@ -75,8 +70,6 @@ int main(int argc, char** argv) {
                    "Serve the read-only dashboard on ADDR:PORT (PORT alone: 127.0.0.1), token-protected");
   send->add_option("--web-token-file", so.web_token_file,
                    "The dashboard's token: the file's first line; a new token is written there if it is missing");
-  send->add_flag("--allow-exec", so.allow_exec,
-                 "Let `ka exec` run commands on the nodes (needs --secret-file; every use is logged)");
   auto* src_exec = send->add_option("-e,--exec", so.exec, "Stream the standard output of this shell command");
   auto* src_path = send->add_option("source", so.source_path, "File or block device to stream, or - for stdin");
   src_exec->excludes(src_path);
@@ -94,7 +87,7 @@ int main(int argc, char** argv) {
   auto* r_server = recv->add_option("--server", ro.server, "Connect to this sender (HOST[:PORT]) instead of discovering it");
   (void)r_session;
   (void)r_server;
-  recv->add_option("--secret-file", ro.secret_file, "File holding the shared secret")->check(CLI::ExistingFile);
+  ka::cli::AddReceiverTrustOptions(recv, ro);
   recv->add_option("-p,--port", ro.port, "Sender TCP port used with --server when HOST has no :PORT")->capture_default_str();
   recv->add_option("--discovery-port", ro.discovery_port, "UDP port the discovery broadcast goes to")->capture_default_str();
   recv->add_option("--data-port", ro.data_port, "TCP port where the next node connects (0: any free port)")
@@ -109,7 +102,6 @@ int main(int argc, char** argv) {
   recv->add_option("--sender-timeout", ro.sender_timeout, "Give up after this many seconds without word from the sender")
       ->capture_default_str()->check(CLI::Range(1.0, 3600.0));
   recv->add_flag("!--no-splice", ro.splice, "Relay by copying instead of splice/tee (for comparison)");
-  recv->add_flag("!--no-remote-commands", ro.allow_exec, "Refuse `ka exec` commands even if the server allows them");
   auto* r_out = recv->add_option("-o,--output", ro.output, "Write the stream to this file or device");
   auto* r_exec = recv->add_option("-e,--exec", ro.exec, "Feed the stream to this shell command's stdin");
   auto* r_pos = recv->add_option("target", recv_path, "- to write the stream to stdout");

@@ -6,7 +6,7 @@
 #include "chain/auth.h"
 #include "chain/discovery.h"
 #include "chain/handshake.h"
-#include "chain/message.h"
+#include "chain/messages.h"
 #include "util/net.h"
 
 namespace ka::control {
@@ -35,22 +35,35 @@ Result<StatusClient> StatusClient::Connect(const ClientOptions& o) {
   if (!c.ok()) return c.status().Wrap("connecting to the server " + server.ToString());
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
-  auto w = chain::ClientHandshake(c.value().get(), secret.value(),
-                                  chain::ClientHello{o.session, "status", nlohmann::json{{"name", host}}}, 10);
+  chain::Hello hello;
+  hello.session = o.session;
+  hello.role = "status";
+  hello.name = host;
+  auto w = chain::ClientHandshake(std::move(c).value(), secret.value(), hello, 10, chain::kMaxResponsePayload);
   if (!w.ok()) return w.status();
+  auto welcome = chain::StatusWelcome::Decode(w->welcome);
+  if (!welcome.ok()) return welcome.status().Wrap("the server's WELCOME");
   StatusClient client;
-  client.fd_ = std::move(c).value();
+  client.channel_ = std::move(w->channel);
+  client.session_id_ = welcome->session_id;
+  client.exec_ = welcome->exec;
   return client;
 }
 
 Result<nlohmann::json> StatusClient::Request(const nlohmann::json& request) {
-  KA_RETURN_IF_ERROR(chain::SendMessage(fd_.get(), chain::FrameType::kRequest, 0, request, DeadlineIn(10)));
-  auto m = chain::ReadMessage(fd_.get(), DeadlineIn(120));
+  KA_RETURN_IF_ERROR(channel_->Send(chain::FrameType::kRequest, request, 10));
+  auto m = channel_->Read(DeadlineIn(120));
   if (!m.ok()) return m.status().Wrap("waiting for the server's answer");
-  if (m->type != chain::FrameType::kResponse) return Status::Protocol("the server answered with a " + std::string(TypeName(m->type)));
-  if (!m->body.value("ok", false) && m->body.contains("error") && !m->body.contains("exit"))
-    return Status::Refused(m->body.value("error", "refused"));
-  return m->body;
+  if (m->type != chain::FrameType::kResponse)
+    return Status::Protocol("the server answered with a " + std::string(TypeName(m->type)));
+  const auto& b = m->body;
+  auto ok = b.find("ok");
+  if (ok == b.end() || !ok->is_boolean()) return Status::Protocol("the server's RESPONSE has no 'ok'");
+  if (!ok->get<bool>() && !b.contains("exit")) {
+    auto e = b.find("error");
+    return Status::Refused(e != b.end() && e->is_string() ? e->get<std::string>() : std::string("refused"));
+  }
+  return b;
 }
 
 }  // namespace ka::control

@@ -1,14 +1,15 @@
 // The client side of the server's status service, used by `ka status` and
 // `ka exec`: an authenticated connection (role "status", the session's secret)
-// carrying REQUEST/RESPONSE messages. docs/control.md.
+// carrying sealed REQUEST/RESPONSE messages. docs/control.md.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "util/fd.h"
+#include "chain/channel.h"
 #include "util/status.h"
 
 namespace ka::control {
@@ -26,12 +27,17 @@ struct ClientOptions {
 class StatusClient {
  public:
   static Result<StatusClient> Connect(const ClientOptions& options);
-  // One request; a RESPONSE with "ok": false becomes an error with its "error".
+  // One request; a RESPONSE with "ok": false becomes an error with its "error"
+  // (except exec answers, which carry the command's exit status).
   Result<nlohmann::json> Request(const nlohmann::json& request);
+  uint64_t session_id() const { return session_id_; }
+  bool exec_relayed() const { return exec_; }
 
  private:
   StatusClient() = default;
-  UniqueFd fd_;
+  std::unique_ptr<chain::SecureChannel> channel_;
+  uint64_t session_id_ = 0;
+  bool exec_ = false;
 };
 
 }  // namespace ka::control

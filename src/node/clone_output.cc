@@ -209,4 +209,8 @@ Status CloneOutput::Close(bool complete) {
   return s;
 }
 
+void CloneOutput::Discard(const std::string& why) {
+  if (target_) fail_(Status::Refused("not confirmed by the server: " + why));
+}
+
 }  // namespace ka::node

@@ -33,6 +33,9 @@ class CloneOutput : public chain::Output, private golden::StreamParser::Handler 
 
   Status Write(const void* data, size_t n) override;
   Status Close(bool complete) override;
+  // The stream verified and the clone was finished, but the session did not
+  // confirm this node: the disk is marked not cloned.
+  void Discard(const std::string& why) override;
   std::string Describe() const override { return "the clone of the golden onto this node's disk"; }
 
   uint64_t sections_done() const { return sections_done_; }

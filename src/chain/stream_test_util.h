@@ -1,0 +1,125 @@
+// Test helpers (unit tests only): sealed data streams built frame by frame
+// with the real FrameSealer, and an in-memory Output, so that consumer and
+// producer tests can tamper with exact bytes.
+#pragma once
+
+#include <sodium.h>
+
+#include <cstring>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "chain/consumer.h"
+#include "chain/output.h"
+#include "chain/ring.h"
+#include "chain/stream_seal.h"
+#include "crypto/sha256.h"
+
+namespace ka::chain::testing {
+
+class MemoryOutput : public Output {
+ public:
+  Status Write(const void* d, size_t n) override {
+    if (fail_after >= 0 && static_cast<long>(data.size() + n) > fail_after) return Status::Io("disk full");
+    data.append(static_cast<const char*>(d), n);
+    return Status::Ok();
+  }
+  Status Close(bool complete) override {
+    closed = true;
+    finished_complete = complete;
+    return Status::Ok();
+  }
+  void Discard(const std::string& why) override { discarded = why; }
+  std::string Describe() const override { return "memory"; }
+  std::string data;
+  long fail_after = -1;
+  bool closed = false;
+  bool finished_complete = false;
+  std::string discarded;
+};
+
+inline DataKey TestKey(uint8_t fill = 7, crypto::Cipher c = crypto::Cipher::kAes256Gcm) {
+  DataKey k;
+  k.cipher = c;
+  k.key.fill(fill);
+  return k;
+}
+
+struct StreamSpec {
+  uint64_t session_id = 77;
+  DataKey key = TestKey();
+  bool digest = false;
+  std::function<std::string(std::string_view)> sign;
+  std::array<uint8_t, 32> prepare_hash = crypto::Sha256::Of("");
+};
+
+// One sealed frame per chunk, then END. `frames` receives each frame's bytes.
+inline std::string SealedStream(const StreamSpec& spec, const std::vector<std::string>& chunks,
+                                std::vector<std::string>* frames = nullptr, EndRecord* end_out = nullptr) {
+  auto sealer = FrameSealer::Create(spec.key, spec.session_id);
+  TagChain chain;
+  crypto::Sha256 sha;
+  std::string out;
+  uint64_t off = 0;
+  for (const auto& c : chunks) {
+    std::string f(kHeaderSize + c.size(), '\0');
+    std::memcpy(f.data() + kHeaderSize, c.data(), c.size());
+    auto* p = reinterpret_cast<uint8_t*>(f.data());
+    (*sealer)->SealData(off, p, c.size());
+    chain.Add(p + kTagOffset);
+    sha.Update(c.data(), c.size());
+    off += c.size();
+    if (frames) frames->push_back(f);
+    out += f;
+  }
+  EndRecord end;
+  end.total = off;
+  end.tag_chain = chain.Final();
+  if (spec.digest || spec.sign) {
+    end.flags |= EndRecord::kHasDigest;
+    end.digest = sha.Final();
+  }
+  if (spec.sign) {
+    std::string sig = spec.sign(StreamSignedMessage(spec.session_id, spec.prepare_hash, end.total, end.digest));
+    std::memcpy(end.signature.data(), sig.data(), 64);
+    end.flags |= EndRecord::kHasSignature;
+  }
+  if (end_out) *end_out = end;
+  std::string e = (*sealer)->SealEnd(end);
+  if (frames) frames->push_back(e);
+  return out + e;
+}
+
+// Feeds `wire` to a Consumer through a Ring of `ring` bytes; everything is
+// already there, so an incomplete stream fails instead of waiting.
+inline ConsumeResult Consume(const std::string& wire, MemoryOutput* out, ConsumerCrypto crypto,
+                             uint64_t session_id = 77, size_t ring = 1 << 16) {
+  if (sodium_init() < 0) abort();
+  Ring r(ring);
+  if (crypto.chunk_size == 0) crypto.chunk_size = 1 << 20;
+  Consumer c(r, session_id, crypto, out, [] { return true; });
+  std::thread t([&] { c.Run(); });
+  size_t done = 0;
+  while (done < wire.size()) {
+    r.WaitFree(1);
+    size_t cont = 0;
+    uint8_t* p = r.WritePtr(&cont);
+    size_t k = std::min(cont, wire.size() - done);
+    std::memcpy(p, wire.data() + done, k);
+    r.Commit(k);
+    done += k;
+    if (c.finished()) break;
+  }
+  t.join();
+  return c.result();
+}
+
+inline ConsumerCrypto PlainCrypto(const DataKey& key = TestKey()) {
+  ConsumerCrypto c;
+  c.key = key;
+  return c;
+}
+
+}  // namespace ka::chain::testing
