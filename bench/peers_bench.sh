@@ -208,10 +208,12 @@ proc_start() {
   PID[$name]=$BED_LAST_PID
 }
 
-# wait_listen HOST PROTO:PORT...: wait (20 s at most) until host HOST listens on every PROTO:PORT
-# (tcp or udp), so that receivers never miss a sender that is still starting. 1 if the sender died.
+# wait_listen HOST NAME PROTO:PORT...: wait (20 s at most) until process NAME of host HOST listens on
+# every PROTO:PORT (tcp or udp). Same start-up rule for every method: the side that listens first (all
+# the relays of the floor, tail first; the sender of the others), then, once it listens, the side that
+# connects (the feeding socat; all the receivers at once). 1 if NAME died.
 wait_listen() {
-  local host=$1 end out ok p; shift
+  local host=$1 name=$2 end out ok p; shift 2
   end=$(( $(now_us) + 20000000 ))
   while (( $(now_us) < end )); do
     out=$(bed_exec "$host" ss -Hlntu 2>/dev/null)
@@ -219,8 +221,8 @@ wait_listen() {
     for p in "$@"; do
       grep -qE "^${p%%:*} .*:${p#*:}[[:space:]]" <<<"$out" || { ok=0; break; }
     done
-    if (( ok )); then bed_log "$RUN_ID: sender ready after $(us_to_s $(( $(now_us) - T0 ))) s"; return 0; fi
-    kill -0 "${PID[sender]}" 2>/dev/null || return 1
+    if (( ok )); then bed_log "$RUN_ID: $name ready after $(us_to_s $(( $(now_us) - T0 ))) s"; return 0; fi
+    kill -0 "${PID[$name]}" 2>/dev/null || return 1
     sleep 0.01
   done
   return 1
@@ -358,13 +360,17 @@ run_onecopy() {
   run_begin onecopy onecopy "" 1 "one copy, h0 -> h1 (socat)"
   TOPO=star
   proc_start 1 node1 "${WCHAR_WRAP[@]}" socat -u "TCP-LISTEN:$PORT,reuseaddr" OPEN:/dev/null
-  proc_start 0 sender socat -u "OPEN:$SRC" "TCP:$(bed_ip 1):$PORT,retry=200,interval=0.05"
+  if wait_listen 1 node1 "tcp:$PORT"; then
+    proc_start 0 sender socat -u "OPEN:$SRC" "TCP:$(bed_ip 1):$PORT"
+  else
+    PROBLEMS+=("socat on h1 did not listen"); end_proc "${PID[node1]}"
+  fi
   wait_all
   check_bytes node1 "$(wchar_of "$R/node1.log.err")"
   run_end
 }
 
-run_floor() {   # the chain starts from its tail; socat retries until h1 listens
+run_floor() {   # the chain starts from its tail (each relay retries its downstream connect every 50 ms)
   local n=$1 i
   run_begin "floor-n$n" floor "" "$n" "minimal splice/tee relay chain (the floor)"
   [[ -n $RELAY ]] || { run_skip "$RELAY_NOTE"; return; }
@@ -372,7 +378,12 @@ run_floor() {   # the chain starts from its tail; socat retries until h1 listens
     if (( i == n )); then proc_start "$i" "node$i" "$RELAY" "$PORT"
     else proc_start "$i" "node$i" "$RELAY" "$PORT" "$(bed_ip $(( i + 1 )))" "$PORT"; fi
   done
-  proc_start 0 sender socat -u "OPEN:$SRC" "TCP:$(bed_ip 1):$PORT,retry=200,interval=0.05"
+  if wait_listen 1 node1 "tcp:$PORT"; then
+    proc_start 0 sender socat -u "OPEN:$SRC" "TCP:$(bed_ip 1):$PORT"
+  else
+    PROBLEMS+=("the relay on h1 did not listen")
+    for (( i = 1; i <= n; i++ )); do end_proc "${PID[node$i]}"; done
+  fi
   wait_all
   for (( i = 1; i <= n; i++ )); do
     check_bytes "node$i" "$(sed -n 's/^relay_count: bytes \([0-9]*\)$/\1/p' "$R/node$i.log.err" | tail -n 1)"
@@ -392,7 +403,7 @@ run_kadeploy() {
   # shellcheck disable=SC2016  # expanded by that shell
   proc_start 0 sender unshare -m sh -c 'mount --bind "$1" /etc/hosts && shift && exec "$@"' sh "$R/hosts" \
     "$KAD_SERVER" -s "$SESSION$n" -n "$n" -e "/usr/bin/time -f '$TIMEF' -o $R/sender-cmd.time cat $SRC"
-  if ! wait_listen 0 tcp:30765 tcp:30764 udp:4957; then
+  if ! wait_listen 0 sender tcp:30765 tcp:30764 udp:4957; then
     PROBLEMS+=("ka-d-server did not start"); end_proc "${PID[sender]}"; wait_all; run_end; return
   fi
   for (( i = 1; i <= n; i++ )); do
@@ -427,7 +438,7 @@ run_udpcast() {
   [[ -z $UDP_NOTE ]] || { run_skip "$UDP_NOTE"; return; }
   TOPO=star
   proc_start 0 sender udp-sender --file "$SRC" --min-receivers "$n" --interface eth0 --nokbd
-  if ! wait_listen 0 udp:9001; then
+  if ! wait_listen 0 sender udp:9001; then
     PROBLEMS+=("udp-sender did not start"); end_proc "${PID[sender]}"; wait_all; run_end; return
   fi
   for (( i = 1; i <= n; i++ )); do
@@ -453,7 +464,7 @@ run_ka() {
   run_begin "ka-$v-n$n" ka "$v" "$n" "ka send $v ($desc)"
   proc_start 0 sender "$KA_BIN" send --nodes "$n" --session "$SESSION$v$n" "${secret_args[@]}" \
     --report "$R/report.json" --session-dir "$R/session" "${sargs[@]}" "$SRC"
-  if ! wait_listen 0 tcp:30765 udp:30764; then
+  if ! wait_listen 0 sender tcp:30765 udp:30764; then
     PROBLEMS+=("ka send did not start"); end_proc "${PID[sender]}"; wait_all; run_end; return
   fi
   for (( i = 1; i <= n; i++ )); do
