@@ -34,7 +34,10 @@
 # sides) or nosecret. Built in: default, nosecret, frames (--digest frames), full (--digest full),
 # nosplice (receive --no-splice). Add one without editing: KA_VARIANT_big='secret|--buffer 512MiB|'.
 # Env: KA_BIN, KA_VARIANTS, PEERS_DIR (default ../shared/bench beside the repository),
-#      BENCH_TIMEOUT (seconds per process; default from size and rate).
+#      BENCH_TIMEOUT (seconds per process; default from size and rate),
+#      UDP_SENDER_ARGS / UDP_RECEIVER_ARGS (extra udpcast options, e.g. "--max-bitrate 900m"),
+#      SOCAT_ARGS (options of every socat, default "-b 1048576": with its default 8 KiB buffer socat
+#      costs about 3x the CPU, and on unshaped links the feeder, not the relays, paced the floor).
 # Exit status: 0 when every method that ran delivered every byte, 1 otherwise, 2 on bad usage,
 # 77 (skip) without root or ka. The verdicts do not change it.
 # shellcheck source-path=SCRIPTDIR
@@ -74,7 +77,7 @@ while (( $# )); do
     --variants) VARIANTS=${2:-}; shift ;;
     --output) OUTPUT=${2:-}; shift ;;
     --keep) export KA_KEEP=1 ;;
-    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ && !/^# shellcheck/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) usage_error "unknown argument '$1' (--help)" ;;
   esac
   shift
@@ -111,8 +114,10 @@ fi
 
 BYTES=$(( SIZE_MIB << 20 ))
 TIMEF='%U %S %e'
+read -ra SOCAT <<<"socat ${SOCAT_ARGS--b 1048576}"
 PORT=7100                   # onecopy and floor; ka and ka-deploy use their own defaults (both 30765)
 GRACE=10                    # seconds the others get after one process of a run failed
+GRACE_DONE=30               # seconds the sender gets to exit after the last receiver did
 SESSION=pb$$
 
 # rate_mbit RATE: a tc rate in Mbit/s (integer >= 1; "none" or unknown: 1000)
@@ -204,7 +209,7 @@ run_skip() {   # run_skip WHY
 proc_start() {
   local host=$1 name=$2; shift 2
   [[ -n $T0 ]] || T0=$(now_us)
-  bed_bg "$host" "$R/$name.log" /usr/bin/time -f "$TIMEF" -o "$R/$name.time" timeout "$TIMEOUT" "$@"
+  bed_bg "$host" "$R/$name.log" /usr/bin/time -f "$TIMEF" -o "$R/$name.time" timeout -k 5 "$TIMEOUT" "$@"
   PID[$name]=$BED_LAST_PID
 }
 
@@ -238,10 +243,11 @@ end_proc() {
 }
 
 # wait_all: wait for every process of the run; T_END = when the last receiver exited. When one
-# process fails, the others get GRACE seconds, then they are ended.
+# process fails, the others get GRACE seconds, then they are ended; so is a sender still running
+# GRACE_DONE seconds after the last receiver exited.
 wait_all() {
   local -A name_of=()
-  local pending=() n p done_pid rc timer='' np
+  local pending=() n p done_pid rc timer='' np grace
   for n in "${!PID[@]}"; do name_of[${PID[$n]}]=$n; pending+=("${PID[$n]}"); done
   while (( ${#pending[@]} )); do
     done_pid=
@@ -261,9 +267,11 @@ wait_all() {
     np=()
     for p in "${pending[@]}"; do [[ $p == "$done_pid" ]] || np+=("$p"); done
     pending=("${np[@]}")
-    if [[ -z $T_END ]] && ! receivers_pending "${pending[@]}"; then T_END=$(now_us); fi
-    if (( rc != 0 )) && [[ -z $timer ]] && (( ${#pending[@]} )); then
-      sleep "$GRACE" &
+    grace=
+    if [[ -z $T_END ]] && ! receivers_pending "${pending[@]}"; then T_END=$(now_us); grace=$GRACE_DONE; fi
+    (( rc == 0 )) || grace=$GRACE
+    if [[ -n $grace && -z $timer ]] && (( ${#pending[@]} )); then
+      sleep "$grace" &
       timer=$!
       BED_PIDS+=("$timer")
     fi
@@ -359,9 +367,9 @@ run_end() {
 run_onecopy() {
   run_begin onecopy onecopy "" 1 "one copy, h0 -> h1 (socat)"
   TOPO=star
-  proc_start 1 node1 "${WCHAR_WRAP[@]}" socat -u "TCP-LISTEN:$PORT,reuseaddr" OPEN:/dev/null
+  proc_start 1 node1 "${WCHAR_WRAP[@]}" "${SOCAT[@]}" -u "TCP-LISTEN:$PORT,reuseaddr" OPEN:/dev/null
   if wait_listen 1 node1 "tcp:$PORT"; then
-    proc_start 0 sender socat -u "OPEN:$SRC" "TCP:$(bed_ip 1):$PORT"
+    proc_start 0 sender "${SOCAT[@]}" -u "OPEN:$SRC" "TCP:$(bed_ip 1):$PORT"
   else
     PROBLEMS+=("socat on h1 did not listen"); end_proc "${PID[node1]}"
   fi
@@ -379,7 +387,7 @@ run_floor() {   # the chain starts from its tail (each relay retries its downstr
     else proc_start "$i" "node$i" "$RELAY" "$PORT" "$(bed_ip $(( i + 1 )))" "$PORT"; fi
   done
   if wait_listen 1 node1 "tcp:$PORT"; then
-    proc_start 0 sender socat -u "OPEN:$SRC" "TCP:$(bed_ip 1):$PORT"
+    proc_start 0 sender "${SOCAT[@]}" -u "OPEN:$SRC" "TCP:$(bed_ip 1):$PORT"
   else
     PROBLEMS+=("the relay on h1 did not listen")
     for (( i = 1; i <= n; i++ )); do end_proc "${PID[node$i]}"; done
@@ -437,12 +445,15 @@ run_udpcast() {
   run_begin "udpcast-n$n" udpcast "" "$n" "udpcast (multicast)"
   [[ -z $UDP_NOTE ]] || { run_skip "$UDP_NOTE"; return; }
   TOPO=star
-  proc_start 0 sender udp-sender --file "$SRC" --min-receivers "$n" --interface eth0 --nokbd
+  local sargs=() rargs=()
+  read -ra sargs <<<"${UDP_SENDER_ARGS:-}"
+  read -ra rargs <<<"${UDP_RECEIVER_ARGS:-}"
+  proc_start 0 sender udp-sender --file "$SRC" --min-receivers "$n" --interface eth0 --nokbd "${sargs[@]}"
   if ! wait_listen 0 sender udp:9001; then
     PROBLEMS+=("udp-sender did not start"); end_proc "${PID[sender]}"; wait_all; run_end; return
   fi
   for (( i = 1; i <= n; i++ )); do
-    proc_start "$i" "node$i" udp-receiver --file /dev/null --interface eth0 --nokbd
+    proc_start "$i" "node$i" udp-receiver --file /dev/null --interface eth0 --nokbd "${rargs[@]}"
   done
   wait_all
   for (( i = 1; i <= n; i++ )); do
@@ -496,9 +507,10 @@ cat "$SRC" >/dev/null
 
 {
   printf 'command\t%s\n' "$CMDLINE"
-  printf 'env\t%s\n' "$(env | grep -E '^(KA_VARIANT|KA_BIN=|PEERS_DIR=|BENCH_TIMEOUT=|BED_TBF)' | sort | xargs)"
+  printf 'env\t%s\n' "$(env | grep -E '^(KA_VARIANT|KA_BIN=|PEERS_DIR=|BENCH_TIMEOUT=|BED_TBF|UDP_(SENDER|RECEIVER)_ARGS=|SOCAT_ARGS=)' | sort | xargs)"
   printf 'mode\t%s\n' "$( (( UNSHAPED )) && echo unshaped || echo shaped)"
   printf 'rate\t%s\n' "$RATE"
+  printf 'socat\t%s\n' "${SOCAT[*]}"
   printf 'bytes\t%s\n' "$BYTES"
   printf 'nodes\t%s\n' "$(xargs <<<"$NODES")"
   printf 'kernel\t%s\n' "$(uname -r)"

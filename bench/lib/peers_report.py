@@ -101,7 +101,7 @@ def main():
           f"{p['load']}; ka {p['ka_version']}; {p['date']}.")
     print("Wall s: from the start of the method's first process until its last receiver exited. "
           "vs one copy: one-copy seconds / wall s. CPU: user+sys (/usr/bin/time) of every process of the "
-          "method, per GiB of the stream (not per GiB delivered).")
+          f"method, per GiB of the stream (not per GiB delivered). socat runs as `{p.get('socat', 'socat')}`.")
 
     order = {"onecopy": 0, "floor": 1, "kadeploy": 2, "ka": 3, "udpcast": 4}
 
