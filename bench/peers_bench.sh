@@ -149,7 +149,8 @@ mkdir -p "$W/runs" "$W/peers"
 : >"$W/results.tsv"
 : >"$W/cpu.tsv"
 
-now_us() { echo "${EPOCHREALTIME/[.,]/}"; }
+# Clock: microseconds, read without a fork as ${EPOCHREALTIME/[.,]/} (a command substitution inside the
+# wait loop below upsets bash 5.2's `wait -n`: "wait_for: No record of process").
 us_to_s() { printf '%d.%06d' $(( $1 / 1000000 )) $(( $1 % 1000000 )); }
 
 # ---------------------------------------------------------------- the peers, built in the work dir
@@ -192,7 +193,7 @@ run_begin() {   # run_begin ID METHOD VARIANT N LABEL
   R=$W/runs/$RUN_ID
   mkdir -p "$R"
   T0='' T_END='' TOPO=chain ORDER=() PROBLEMS=()
-  PID=() RC=() ENDED=()
+  PID=() RC=() ENDED=() SHORT=()
   local i
   for (( i = 1; i <= RUN_N; i++ )); do ORDER+=("node$i"); done
   bed_log "$RUN_ID: $RUN_LABEL, N = $RUN_N"
@@ -208,7 +209,7 @@ run_skip() {   # run_skip WHY
 # timeout; output in $R/NAME.log and .log.err. The first start of a run is its time zero.
 proc_start() {
   local host=$1 name=$2; shift 2
-  [[ -n $T0 ]] || T0=$(now_us)
+  [[ -n $T0 ]] || T0=${EPOCHREALTIME/[.,]/}
   bed_bg "$host" "$R/$name.log" /usr/bin/time -f "$TIMEF" -o "$R/$name.time" timeout -k 5 "$TIMEOUT" "$@"
   PID[$name]=$BED_LAST_PID
 }
@@ -219,14 +220,14 @@ proc_start() {
 # connects (the feeding socat; all the receivers at once). 1 if NAME died.
 wait_listen() {
   local host=$1 name=$2 end out ok p; shift 2
-  end=$(( $(now_us) + 20000000 ))
-  while (( $(now_us) < end )); do
+  end=$(( ${EPOCHREALTIME/[.,]/} + 20000000 ))
+  while (( ${EPOCHREALTIME/[.,]/} < end )); do
     out=$(bed_exec "$host" ss -Hlntu 2>/dev/null)
     ok=1
     for p in "$@"; do
       grep -qE "^${p%%:*} .*:${p#*:}[[:space:]]" <<<"$out" || { ok=0; break; }
     done
-    if (( ok )); then bed_log "$RUN_ID: $name ready after $(us_to_s $(( $(now_us) - T0 ))) s"; return 0; fi
+    if (( ok )); then bed_log "$RUN_ID: $name ready after $(us_to_s $(( ${EPOCHREALTIME/[.,]/} - T0 ))) s"; return 0; fi
     kill -0 "${PID[$name]}" 2>/dev/null || return 1
     sleep 0.01
   done
@@ -268,7 +269,7 @@ wait_all() {
     for p in "${pending[@]}"; do [[ $p == "$done_pid" ]] || np+=("$p"); done
     pending=("${np[@]}")
     grace=
-    if [[ -z $T_END ]] && ! receivers_pending "${pending[@]}"; then T_END=$(now_us); grace=$GRACE_DONE; fi
+    if [[ -z $T_END ]] && ! receivers_pending "${pending[@]}"; then T_END=${EPOCHREALTIME/[.,]/}; grace=$GRACE_DONE; fi
     (( rc == 0 )) || grace=$GRACE
     if [[ -n $grace && -z $timer ]] && (( ${#pending[@]} )); then
       sleep "$grace" &
@@ -309,9 +310,15 @@ reap_bed() {
   return 0
 }
 
-# check_bytes NAME GOT: every receiver must have got BYTES
+# check_bytes NAME GOT: every receiver must have got BYTES (short ones are grouped by count in SHORT)
+declare -A SHORT=()
 check_bytes() {
-  [[ $2 == "$BYTES" ]] || PROBLEMS+=("$1 got ${2:-an unknown number of} bytes, not $BYTES")
+  [[ $2 == "$BYTES" ]] || SHORT[${2:-an unknown number of}]+=" $1"
+}
+short_problems() {   # SHORT -> PROBLEMS: "node1 node2 got N bytes, not BYTES"
+  local got
+  for got in "${!SHORT[@]}"; do PROBLEMS+=("${SHORT[$got]# } got $got bytes, not $BYTES"); done
+  SHORT=()
 }
 # wchar_of FILE: bytes a receiver wrapped in WCHAR_WRAP wrote (to /dev/null)
 wchar_of() { sed -n 's/^wchar: \([0-9][0-9]*\)$/\1/p' "$1" 2>/dev/null | tail -n 1; }
@@ -333,6 +340,7 @@ time_cpu() {
 
 run_end() {
   local status=ok wall=- note f name role i
+  short_problems
   local -A role_of=()
   for (( i = 0; i < ${#ORDER[@]}; i++ )); do
     if [[ $TOPO == chain ]] && (( i < ${#ORDER[@]} - 1 )); then role_of[${ORDER[i]}]=hop; else role_of[${ORDER[i]}]=last; fi
@@ -457,11 +465,21 @@ run_udpcast() {
   done
   wait_all
   for (( i = 1; i <= n; i++ )); do
-    # its last progress line: "bytes= 1 073 741 824  (...)", then "Transfer complete."
     grep -q 'Transfer complete' "$R/node$i.log.err" 2>/dev/null || PROBLEMS+=("node$i: no 'Transfer complete'")
-    check_bytes "node$i" "$(tr '\r' '\n' <"$R/node$i.log.err" | sed -n 's/^bytes= *\([0-9][0-9 ]*\).*/\1/p' | tail -n 1 | tr -d ' ')"
+    check_bytes "node$i" "$(udp_bytes "$R/node$i.log.err")"
   done
   run_end
+}
+
+# udp_bytes FILE: the count of udp-receiver's last progress line: "bytes= 123 456 789  (...)", or
+# in KiB past 1e9 bytes: "bytes=  1 048 576K (...)" (then exact to the KiB only)
+udp_bytes() {
+  local line num
+  line=$(tr '\r' '\n' 2>/dev/null <"$1" | grep -E '^bytes=' | tail -n 1)
+  [[ $line =~ ^bytes=\ *([0-9][0-9\ ]*[0-9]|[0-9])([KMG]?) ]] || return 0
+  num=${BASH_REMATCH[1]// /}
+  case ${BASH_REMATCH[2]} in K) num=$(( num << 10 )) ;; M) num=$(( num << 20 )) ;; G) num=$(( num << 30 )) ;; esac
+  echo "$num"
 }
 
 run_ka() {
