@@ -25,6 +25,10 @@ RUN_PKGS=(
   # without the system service; grub-*-bin hold the grub images stage2 carries to nodes
   dnsmasq-base pxelinux syslinux-common ipxe grub2-common grub-pc-bin grub-efi-amd64-bin cpio
   qemu-system-x86
+  # bench/peers_bench.sh: the peers ka is measured against (one copy with socat, udpcast) and the
+  # floor relay and ka-deploy built from ../shared/bench (gcc, make: build-essential)
+  socat udpcast
+  shellcheck   # bench/*.sh are kept clean: shellcheck -x bench/*.sh
 )
 
 missing=()
