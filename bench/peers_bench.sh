@@ -27,12 +27,14 @@
 #   --unshaped     no tbf: CPU efficiency, per-node throughput against the floor's
 #                  (default methods: onecopy floor ka)
 #   --methods LIST methods to run (default: all five shaped, "onecopy floor ka" unshaped)
-#   --variants L   ka variants (default $KA_VARIANTS or "default nosecret frames"), see below
+#   --variants L   ka variants (default $KA_VARIANTS or "default nosecret signed"), see below
 #   --output FILE  also write the tables to FILE
 #   --keep         keep the work dir (logs, /usr/bin/time files, ka reports): KA_KEEP=1
 # ka variants: NAME = "SECRET|SEND ARGS|RECEIVE ARGS", SECRET being secret (--secret-file on both
-# sides) or nosecret. Built in: default, nosecret, frames (--digest frames), full (--digest full),
-# nosplice (receive --no-splice). Add one without editing: KA_VARIANT_big='secret|--buffer 512MiB|'.
+# sides) or nosecret; @W@ is the work dir (it holds golden/ka.key and golden/ka.pub from `ka key new`).
+# Built in: default, nosecret, signed (--sign-key / --trust), sha256 (--digest sha256), chacha
+# (--cipher chacha20-poly1305), nosplice (receive --no-splice).
+# Add one without editing: KA_VARIANT_big='secret|--buffer 512MiB|'.
 # Env: KA_BIN, KA_VARIANTS, PEERS_DIR (default ../shared/bench beside the repository),
 #      BENCH_TIMEOUT (seconds per process; default from size and rate),
 #      UDP_SENDER_ARGS / UDP_RECEIVER_ARGS (extra udpcast options, e.g. "--max-bitrate 900m"),
@@ -58,12 +60,13 @@ BENCH=$(cd "$(dirname "$0")" && pwd)
 declare -A KA_VARIANT=(
   [default]='secret||'
   [nosecret]='nosecret||'
-  [frames]='secret|--digest frames|'
-  [full]='secret|--digest full|'
+  [sha256]='secret|--digest sha256|'
+  [chacha]='secret|--cipher chacha20-poly1305|'
+  [signed]='secret|--sign-key @W@/golden/ka.key|--trust @W@/golden/ka.pub'
   [nosplice]='secret||--no-splice'
 )
 SIZE_MIB='' RATE=1gbit NODES='' METHODS='' OUTPUT='' UNSHAPED=0
-VARIANTS=${KA_VARIANTS:-default nosecret frames}
+VARIANTS=${KA_VARIANTS:-default nosecret signed}
 PEERS_DIR=${PEERS_DIR:-$KA_ROOT/../shared/bench}
 usage_error() { echo "peers_bench: $*" >&2; exit 2; }
 while (( $# )); do
@@ -486,6 +489,8 @@ run_ka() {
   local v=$1 n=$2 i secret send recv names=() chain secs
   local sargs=() rargs=() secret_args=()
   IFS='|' read -r secret send recv <<<"$(ka_variant_def "$v")"
+  send=${send//@W@/$W}
+  recv=${recv//@W@/$W}
   read -ra sargs <<<"$send"
   read -ra rargs <<<"$recv"
   [[ $secret == secret ]] && secret_args=(--secret-file "$W/secret")
@@ -519,6 +524,7 @@ STATUS=0
 export BED_DEFAULT_ROUTE=1   # ka-deploy's discovery goes to 255.255.255.255; the same bed for every method
 bed_up "$MAXN" "$RATE" || exit 1
 bed_secret "$W/secret"
+"$KA_BIN" key new "$W/golden" >/dev/null 2>&1 || true  # for the signed variant
 bed_log "generating $SIZE_MIB MiB of random data"
 head -c "$BYTES" /dev/urandom >"$SRC"
 cat "$SRC" >/dev/null
