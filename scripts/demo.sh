@@ -45,7 +45,7 @@ done
 
 echo "== private network: server h0 + nodes h1..h$nodes on a bridge (namespaces) =="
 bed_up "$nodes"
-head -c 32 /dev/urandom | base64 >"$w/secret"
+"$KA_BIN" secret new "$w/secret"   # 32 random bytes, mode 600
 
 echo "== cloning: ka serve on h0, ka join on every node (session 'demo') =="
 pids=()

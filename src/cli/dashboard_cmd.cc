@@ -16,6 +16,7 @@
 
 #include "control/session_view.h"
 #include "control/web_server.h"
+#include "control/web_token.h"
 #include "util/log.h"
 #include "util/units.h"
 
@@ -233,33 +234,6 @@ class DemoSession : public control::SessionView {
   std::vector<std::pair<double, double>> samples_;
 };
 
-// The token of --token-file: its first line; a missing or empty file gets a new token (mode 600).
-Result<std::string> TokenFromFile(const std::string& path) {
-  std::string token;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    char buf[512];
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    ::close(fd);
-    if (n < 0) return Status::Invalid("cannot read token file " + path + ": " + ErrnoMessage("read", errno));
-    token.assign(buf, static_cast<size_t>(n));
-    token = token.substr(0, token.find('\n'));
-    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
-    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.front()))) token.erase(0, 1);
-    if (!token.empty()) return token;
-  } else if (errno != ENOENT) {
-    return Status::Invalid("cannot read token file " + path + ": " + ErrnoMessage("open", errno));
-  }
-  token = control::NewToken();
-  fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::Invalid("cannot write a new token to " + path + ": " + ErrnoMessage("open", errno));
-  const std::string line = token + "\n";
-  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-  ::close(fd);
-  if (!ok) return Status::Io("cannot write a new token to " + path + " (disk full?)");
-  return token;
-}
-
 }  // namespace
 
 DashboardCommands::DashboardCommands(CLI::App& app) {
@@ -278,25 +252,22 @@ bool DashboardCommands::parsed() const { return demo_->parsed(); }
 
 int DashboardCommands::Run(bool verbose) {
   InitLogging("dashboard", verbose);
-  std::string token;
-  if (token_file_.empty()) {
-    token = control::NewToken();
-  } else {
-    auto t = TokenFromFile(token_file_);
-    if (!t.ok()) {
-      std::fprintf(stderr, "ka dashboard-demo: %s\n", t.status().message().c_str());
-      return 2;
-    }
-    token = *t;
+  auto token = control::LoadOrCreateWebToken(token_file_, "");
+  if (!token.ok()) {
+    std::fprintf(stderr, "ka dashboard-demo: %s\n", token.status().message().c_str());
+    return token.status().code() == Status::Code::kIo ? 1 : 2;
   }
+  if (!token->warning.empty()) LogWarn("{}", token->warning);
   DemoSession session(seconds_);
-  auto server = control::WebServer::Start(web_, token, session);
+  auto server = control::WebServer::Start(web_, token->token, session);
   if (!server.ok()) {
     std::fprintf(stderr, "ka dashboard-demo: %s\n", server.status().message().c_str());
     return server.status().code() == Status::Code::kInvalid ? 2 : 1;
   }
+  // The full URL goes to stdout (a demo's terminal), never to the log.
   std::printf("dashboard: %s\n", (*server)->Url().c_str());
   std::fflush(stdout);
+  LogInfo("dashboard-demo: {}", (*server)->UrlForLog(token->file));
   const auto start = std::chrono::steady_clock::now();
   for (int i = 1;; ++i) {
     const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

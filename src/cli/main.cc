@@ -12,6 +12,7 @@
 #include "cli/clone_cmd.h"
 #include "cli/control_cmd.h"
 #include "cli/dashboard_cmd.h"
+#include "cli/key_cmd.h"
 #include "cli/layout_cmd.h"
 #include "cli/netboot_cmd.h"
 #include "cli/tree_cmd.h"
@@ -122,6 +123,7 @@ int main(int argc, char** argv) {
   ka::cli::ControlCommands control_cmds(app);  // ka status, ka exec
   ka::cli::DashboardCommands dashboard_cmds(app);  // ka dashboard-demo (hidden)
   ka::cli::NetbootCommands netboot_cmds(app);      // ka netboot build|serve|stage1
+  ka::cli::KeyCommands key_cmds(app);              // ka key new|show, ka secret new
 
   // `ka serve --config FILE`: the file's options join the command line first.
   auto args = clone_cmds.ExpandConfig(argc, argv);
@@ -141,6 +143,7 @@ int main(int argc, char** argv) {
   if (control_cmds.parsed()) return control_cmds.Run(verbose);
   if (dashboard_cmds.parsed()) return dashboard_cmds.Run(verbose);
   if (netboot_cmds.parsed()) return netboot_cmds.Run(verbose);
+  if (key_cmds.parsed()) return key_cmds.Run(verbose);
 
   if (send->parsed()) {
     so.buffer = ka::ParseSize(send_buffer).value();

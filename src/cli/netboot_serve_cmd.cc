@@ -51,8 +51,15 @@ NetbootServeCommand::NetbootServeCommand(CLI::App& netboot) {
       ->check(CLI::IsMember({"local", "kamethod", "rescue"}))
       ->capture_default_str();
   cmd_->add_option("--timeout", o.boot.timeout_ds, "pxelinux TIMEOUT in tenths of a second")->capture_default_str();
+  cmd_->add_option("--trust-key", o.trust_key_file,
+                   "FILE: the golden's public key (ka.pub of `ka key new`, or its line): ka.trust= for stage1, "
+                   "whose nodes then accept only a stream signed by it");
+  cmd_->add_option("--operator-key", o.operator_key_file,
+                   "FILE: an operator's public key (or its line): ka.operator= for stage1, whose nodes then run "
+                   "`ka exec` commands only when signed by it");
   cmd_->add_option("--secret-file", o.secret_file,
-                   "Also serve ka/secret.img holding this session secret (readable by anyone on the boot network)")
+                   "Also serve ka/secret.img holding this session secret: ANYONE on the boot network can fetch it "
+                   "(prefer --trust-key; see docs/netboot.md)")
       ->check(CLI::ExistingFile);
   cmd_->add_flag("--print", o.print, "Print the generated files; write and run nothing");
   cmd_->add_flag("--no-run", o.no_run, "Write the files but do not start dnsmasq");
@@ -64,6 +71,18 @@ NetbootServeCommand::NetbootServeCommand(CLI::App& netboot) {
       ->allow_extra_args(false);
   cmd_->add_option("--show-boot", show_boot_, "MAC: print what the machine boots (repeatable)")
       ->allow_extra_args(false);
+  cmd_->footer(R"(
+Trust on the boot network (docs/netboot.md, "Keys and the secret on the boot network"):
+  --trust-key FILE     puts ka.trust=ka-ed25519:... on the stage1 kernel command line: the nodes
+                       accept only a stream signed by the golden's key (integrity, even on a shared
+                       network). Make the key on the golden with `ka key new /etc/ka/golden`.
+  --operator-key FILE  puts ka.operator=ka-ed25519:...: `ka exec` commands run on the nodes only
+                       when signed by that operator's key.
+  --secret-file FILE   serves the shared secret as ka/secret.img by TFTP, which anyone on the boot
+                       network can fetch: it then gives only the session's confidentiality, on a
+                       boot VLAN you trust. ka warns loudly when it is used.
+Public keys are not secret: kernel command lines and TFTP may carry them. Key files are checked at
+start (a secret key file, a damaged key or a weak or world-readable secret file is refused).)");
 }
 
 bool NetbootServeCommand::parsed() const { return cmd_->parsed(); }

@@ -420,8 +420,8 @@ constexpr std::string_view kScript = R"KA(
         delay = 5000;
         live('bad', 'unauthorized');
         banner('auth', token
-          ? 'The ka server refused this page\'s token (HTTP 401 Unauthorized). Open the dashboard with the URL that ka printed when the session started; it ends in /?token=….'
-          : 'HTTP 401 Unauthorized: this page was opened without a token. Open the URL that ka printed when the session started; it ends in /?token=….');
+          ? 'The ka server refused this page\'s token (HTTP 401 Unauthorized). Open this address with ?token=TOKEN, TOKEN being the first line of the token file that ka\'s log names (--web-token-file).'
+          : 'HTTP 401 Unauthorized: this page was opened without a token. Add ?token=TOKEN to the address, TOKEN being the first line of the token file that ka\'s log names (--web-token-file).');
       } else if (!r.ok) {
         live('bad', 'error');
         banner('error', 'The ka server answered HTTP ' + r.status + ' for the session state; retrying every second.');

@@ -1,6 +1,7 @@
 #include "control/session_state.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -9,6 +10,8 @@
 #include <ctime>
 #include <filesystem>
 
+#include "control/session_dir.h"
+#include "util/file.h"
 #include "util/log.h"
 
 namespace ka::control {
@@ -36,12 +39,14 @@ std::string DefaultSessionDir(const std::string& session) {
 
 SessionState::SessionState(std::string session, std::string dir) : session_(std::move(session)), dir_(std::move(dir)) {
   if (dir_.empty()) return;
-  std::error_code ec;
-  std::filesystem::create_directories(dir_ + "/logs", ec);
-  if (ec) {
-    LogWarn("cannot create the session directory {}: {}; node logs are kept in memory only", dir_, ec.message());
+  std::string warning;
+  Status s = PrepareSessionDir(dir_, &warning);
+  if (!s.ok()) {
+    LogWarn("cannot create the session directory {}: {}; node logs are kept in memory only", dir_, s.message());
     dir_.clear();
+    return;
   }
+  if (!warning.empty()) LogWarn("{}", warning);
 }
 
 double SessionState::Now() const { return std::chrono::duration<double>(Clock::now() - t0_).count(); }
@@ -53,11 +58,11 @@ SessionState::Node& SessionState::Get(const std::string& name) {
   n.name = name;
   n.updated = Now();
   if (!dir_.empty()) {
-    std::string path = dir_ + "/logs/" + FileName(name) + ".log";
-    n.file = std::make_unique<std::ofstream>(path, std::ios::app);
-    if (!*n.file) {
-      LogWarn("cannot write {}: {}", path, std::strerror(errno));
-      n.file.reset();
+    auto fd = OpenPrivateAppend(dir_ + "/logs/" + FileName(name) + ".log");
+    if (fd.ok()) {
+      n.file = std::move(fd).value();
+    } else {
+      LogWarn("cannot write the node's log: {}", fd.status().message());
     }
   }
   return n;
@@ -75,9 +80,20 @@ std::string MessageOf(const std::string& line) {
 void SessionState::Append(Node& n, const std::string& line) {
   n.log.push_back(line);
   n.last_message = MessageOf(line);
-  if (n.file) {
-    *n.file << line << '\n';
-    n.file->flush();
+  if (n.file.valid()) {
+    const std::string out = line + "\n";
+    size_t off = 0;
+    while (off < out.size()) {  // one write for a whole line unless it is huge
+      ssize_t w = ::write(n.file.get(), out.data() + off, out.size() - off);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        LogWarn("cannot write {}/logs/{}.log: {}; its lines are kept in memory only", dir_, FileName(n.name),
+                std::strerror(errno));
+        n.file.reset();
+        break;
+      }
+      off += static_cast<size_t>(w);
+    }
   }
 }
 
@@ -246,9 +262,8 @@ Result<std::vector<std::string>> SessionState::Log(const std::string& node, uint
 void SessionState::WriteReport(const nlohmann::json& report) {
   std::lock_guard l(mu_);
   if (dir_.empty()) return;
-  std::ofstream f(dir_ + "/report.json");
-  f << report.dump(2) << "\n";
-  if (!f) LogWarn("cannot write {}/report.json", dir_);
+  Status s = WriteFileAtomic(dir_ + "/report.json", report.dump(2) + "\n", 0600);
+  if (!s.ok()) LogWarn("cannot write {}/report.json: {}", dir_, s.message());
 }
 
 }  // namespace ka::control

@@ -2,7 +2,9 @@
 // read by the dashboard, `ka status` and the progress display: each node's
 // state machine, bytes, rate, ETA, last message and full log, the chain
 // order, and throughput over time. With a session directory it also keeps
-// DIR/logs/<node>.log (every line a node sent) and DIR/report.json.
+// DIR/logs/<node>.log (every line a node sent) and DIR/report.json, private
+// (directories 0700, files 0600: control/session_dir.h), and creates an empty
+// DIR/server.log (0600) for the server's own log sink to append to.
 #pragma once
 
 #include <chrono>
@@ -15,12 +17,14 @@
 #include <vector>
 
 #include "control/session_view.h"
+#include "util/fd.h"
 
 namespace ka::control {
 
 class SessionState : public SessionView {
  public:
-  // `dir` empty: nothing is written to disk. Errors creating it are logged.
+  // `dir` empty: nothing is written to disk. Errors creating it are logged (and the
+  // state kept in memory only); so is an existing `dir` that others may read.
   SessionState(std::string session, std::string dir);
 
   void SetInfo(const std::string& session_id, const std::string& source, std::optional<uint64_t> total);
@@ -59,7 +63,7 @@ class SessionState : public SessionView {
     uint64_t rate_bytes = 0;
     double rate_t = 0;
     std::vector<std::string> log;
-    std::unique_ptr<std::ofstream> file;
+    UniqueFd file;  // DIR/logs/NODE.log (0600), when there is a directory
   };
   double Now() const;
   Node& Get(const std::string& name);

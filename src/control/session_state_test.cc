@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "crypto/temp_dir_for_test.h"
+
 namespace ka::control {
 namespace {
 
@@ -81,6 +83,24 @@ TEST(ControlSessionState, WritesNodeLogsAndTheReport) {
       << log;
   EXPECT_NE(ReadFile(dir + "/report.json").find("node/1"), std::string::npos);
   std::filesystem::remove_all(tmpl);
+}
+
+TEST(ControlSessionState, EverythingInTheSessionDirectoryIsPrivate) {
+  crypto::TempDir t;
+  crypto::ScopedUmask open_umask(0);
+  const std::string dir = t / "ka/lab-1";
+  {
+    SessionState st("lab", dir);
+    st.NodeJoined("node1", "10.0.0.2");
+    st.NodeLog("node1", {"12:00:01.250 info  hello"});
+    st.WriteReport({{"ok", {"node1"}}});
+  }
+  EXPECT_EQ(crypto::ModeOf(dir), 0700u);
+  EXPECT_EQ(crypto::ModeOf(dir + "/logs"), 0700u);
+  EXPECT_EQ(crypto::ModeOf(dir + "/server.log"), 0600u);  // made empty for the server's log sink
+  EXPECT_EQ(crypto::ModeOf(dir + "/logs/node1.log"), 0600u);
+  EXPECT_EQ(crypto::ModeOf(dir + "/report.json"), 0600u);
+  EXPECT_NE(ReadFile(dir + "/logs/node1.log").find("hello"), std::string::npos);
 }
 
 TEST(ControlSessionState, MessageOfStripsTimeAndLevel) {

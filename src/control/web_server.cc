@@ -231,8 +231,8 @@ struct WebServer::Impl {
         res.status = 401;
         res.set_header("WWW-Authenticate", "Bearer realm=\"ka dashboard\"");
         res.set_content(std::string("401 Unauthorized: ") + why +
-                            ". This ka dashboard needs the session's token: open the URL that ka printed when the "
-                            "session started (it ends in /?token=...).\n",
+                            ". This ka dashboard needs the session's token: add ?token=TOKEN to the address, TOKEN "
+                            "being the first line of the token file that ka's log names (--web-token-file).\n",
                         "text/plain");
         return httplib::Server::HandlerResponse::Handled;
       }
@@ -355,14 +355,23 @@ int WebServer::port() const { return impl_->listen.port; }
 
 const std::string& WebServer::host() const { return impl_->listen.host; }
 
-std::string WebServer::Url() const {
+std::string WebServer::BaseUrl() const {
   std::string host = impl_->listen.host;
   if (host == "0.0.0.0" || host == "::") {
     char name[256] = {};
     if (gethostname(name, sizeof name - 1) == 0 && name[0] != '\0') host = name;
   }
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  return "http://" + host + ":" + std::to_string(impl_->listen.port) + "/?token=" + EncodeQueryValue(impl_->token);
+  return "http://" + host + ":" + std::to_string(impl_->listen.port) + "/";
+}
+
+std::string WebServer::Url() const { return BaseUrl() + "?token=" + EncodeQueryValue(impl_->token); }
+
+std::string WebServer::UrlForLog(const std::string& token_file) const {
+  if (token_file.empty()) {
+    return BaseUrl() + " (token not logged: give --web-token-file FILE to find it in FILE)";
+  }
+  return BaseUrl() + " (token in " + token_file + ")";
 }
 
 }  // namespace ka::control

@@ -46,13 +46,19 @@ class WebServer {
   void Stop();
   // "http://ADDR:PORT/?token=TOKEN": the address it listens on (this machine's host name when it
   // listens on all addresses), with the real port.
+  // Never log this one: it holds the token. For a terminal or a browser only.
   std::string Url() const;
+  // For log lines (server.log, the console log): the URL without the token, and where the
+  // token is: "http://ADDR:PORT/ (token in FILE)"; with no file, "http://ADDR:PORT/ (token
+  // not logged: ...)". See LoadOrCreateWebToken (control/web_token.h) for the file.
+  std::string UrlForLog(const std::string& token_file) const;
   int port() const;
   const std::string& host() const;
 
  private:
   struct Impl;
   explicit WebServer(std::unique_ptr<Impl> impl);
+  std::string BaseUrl() const;  // "http://ADDR:PORT/"
   std::unique_ptr<Impl> impl_;
 };
 

@@ -209,6 +209,17 @@ TEST_F(ControlWebServer, UrlNamesTheRealPortAndTheToken) {
   EXPECT_EQ(server_->host(), "127.0.0.1");
 }
 
+TEST_F(ControlWebServer, UrlForLogNeverHoldsTheToken) {
+  const std::string base = "http://127.0.0.1:" + std::to_string(server_->port()) + "/";
+  EXPECT_EQ(server_->UrlForLog("/etc/ka/web-token"), base + " (token in /etc/ka/web-token)");
+  const std::string none = server_->UrlForLog("");
+  EXPECT_EQ(none.rfind(base + " (token not logged", 0), 0u) << none;
+  for (const auto& u : {server_->UrlForLog("/etc/ka/web-token"), none}) {
+    EXPECT_EQ(u.find(kToken), std::string::npos) << u;
+    EXPECT_EQ(u.find("token="), std::string::npos) << u;
+  }
+}
+
 TEST_F(ControlWebServer, BindFailureNamesTheAddress) {
   const std::string where = "127.0.0.1:" + std::to_string(server_->port());
   FakeView other;

@@ -10,9 +10,12 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <tuple>
 
 #include <fmt/format.h>
 
+#include "crypto/key_file.h"
+#include "crypto/secret_file.h"
 #include "netboot/boot_switch.h"
 #include "netboot/secret_image.h"
 #include "util/fd.h"
@@ -131,6 +134,14 @@ Result<std::vector<GeneratedFile>> PlanServe(ServeOptions o) {
     o.boot.server = *s;
   }
   o.boot.secret = !o.secret_file.empty();
+  for (const auto& [file, line, option] :
+       {std::tuple{&o.trust_key_file, &o.boot.trust_key, "--trust-key"},
+        std::tuple{&o.operator_key_file, &o.boot.operator_key, "--operator-key"}}) {
+    if (file->empty()) continue;
+    auto k = crypto::LoadPublicKey(*file);
+    if (!k.ok()) return k.status().Wrap(option);
+    *line = crypto::FormatPublicKey(*k);
+  }
   KA_RETURN_IF_ERROR(ValidateBootParams(o.boot));
   KA_RETURN_IF_ERROR(CheckTftpRoot(o.tftp_root));
 
@@ -151,9 +162,8 @@ Result<std::vector<GeneratedFile>> PlanServe(ServeOptions o) {
   files.push_back({o.tftp_root + "/pxelinux.cfg/default", RenderPxelinuxConfig(o.boot), 0644, true});
   files.push_back({o.tftp_root + "/ka/boot.ipxe", RenderIpxeScript(o.boot), 0644, true});
   if (!o.secret_file.empty()) {
-    auto secret = ReadWholeFile(o.secret_file);
+    auto secret = crypto::LoadSecret(o.secret_file);
     if (!secret.ok()) return secret.status().Wrap("--secret-file");
-    if (secret->empty()) return Status::Invalid(fmt::format("--secret-file {}: the file is empty", o.secret_file));
     auto img = MakeSecretImage(*secret);
     if (!img.ok()) return img.status();
     // World-readable: dnsmasq serves it as its own unprivileged user, and TFTP
@@ -214,9 +224,40 @@ Status RunDnsmasq(const std::string& binary, const std::string& conf) {
                                 TrimNewlines(r->output_tail)));
 }
 
+std::vector<std::string> TrustWarnings(const ServeOptions& o) {
+  std::vector<std::string> w;
+  if (!o.secret_file.empty()) {
+    w.push_back(fmt::format(
+        "*** --secret-file {}: ka/secret.img holds the session secret, and TFTP has no authentication: ANYONE on "
+        "the boot network can fetch it, then join or feed sessions as a node. Keep that network on its own VLAN, "
+        "and prefer --trust-key (nodes accept only a stream signed by the golden's key) and --operator-key (ka "
+        "exec only when signed by the operator's key): see docs/netboot.md ***",
+        o.secret_file));
+  } else if (o.trust_key_file.empty()) {
+    w.push_back(
+        "no --trust-key and no --secret-file: stage1 nodes will accept any server on the boot network (give "
+        "--trust-key with the golden's public key: see docs/netboot.md)");
+  }
+  return w;
+}
+
+std::vector<std::string> TrustNotes(const ServeOptions& o) {
+  std::vector<std::string> n;
+  for (const auto& [file, what] : {std::pair{&o.trust_key_file, "nodes accept only a stream signed by the golden key"},
+                                   std::pair{&o.operator_key_file, "nodes accept remote commands signed by the "
+                                                                   "operator key"}}) {
+    if (file->empty()) continue;
+    auto k = crypto::LoadPublicKey(*file);
+    if (k.ok()) n.push_back(fmt::format("{} {} ({})", what, k->Fingerprint(), *file));
+  }
+  return n;
+}
+
 Status Serve(const ServeOptions& o, std::FILE* out) {
   auto files = PlanServe(o);
   if (!files.ok()) return files.status();
+  for (const auto& w : TrustWarnings(o)) LogWarn("{}", w);
+  for (const auto& n : TrustNotes(o)) LogInfo("{}", n);
   if (o.print) {
     const std::string text = FormatForPrint(*files);
     std::fwrite(text.data(), 1, text.size(), out);

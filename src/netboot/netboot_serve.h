@@ -18,7 +18,9 @@ struct ServeOptions {
   std::string state_dir;    // default: DIR/dnsmasq (next to tftp/)
   BootParams boot;
   DnsmasqOptions dnsmasq;   // tftp_root and state_dir are filled in from the above
-  std::string secret_file;  // empty: no ka/secret.img
+  std::string secret_file;  // empty: no ka/secret.img (readable by anyone on the boot network)
+  std::string trust_key_file;     // --trust-key: the golden's public key (ka.trust=), or empty
+  std::string operator_key_file;  // --operator-key: the operator's public key (ka.operator=), or empty
   bool print = false;       // print the files, write and run nothing
   bool no_run = false;      // write the files, do not start dnsmasq
   std::string dnsmasq_binary = "/usr/sbin/dnsmasq";
@@ -32,7 +34,8 @@ struct GeneratedFile {
 };
 
 // Validates everything and returns the files to write, without touching the disk
-// (reads the secret file and looks up the interface).
+// (reads the secret and key files and looks up the interface). The secret file must
+// pass crypto::LoadSecret (not world-readable, not weak); key files crypto::LoadPublicKey.
 Result<std::vector<GeneratedFile>> PlanServe(ServeOptions o);
 
 // "# ---- path ----" followed by each printable file.
@@ -48,6 +51,12 @@ Status RunDnsmasq(const std::string& binary, const std::string& conf);
 
 // Syntax check by dnsmasq itself: `binary --test --conf-file=conf`.
 Status TestDnsmasqConfig(const std::string& binary, const std::string& conf);
+
+// What the operator must be told about the trust material of `o`, one line each: the
+// loud warning that --secret-file exposes the secret to the boot network, and the
+// fingerprints of the keys the nodes are given. Logged by Serve.
+std::vector<std::string> TrustWarnings(const ServeOptions& o);
+std::vector<std::string> TrustNotes(const ServeOptions& o);
 
 // The whole command: plan, then print, or write and (unless no_run) run.
 Status Serve(const ServeOptions& o, std::FILE* out);

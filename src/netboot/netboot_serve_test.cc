@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "crypto/key_file.h"
 #include "netboot/boot_switch.h"
 #include "netboot/secret_image.h"
 #include "util/archive_ptr.h"
@@ -104,9 +105,11 @@ TEST_F(NetbootServeTest, MissingInterfaceIsAnErrorUnlessPrinting) {
 }
 
 TEST_F(NetbootServeTest, SecretImage) {
-  const std::string secret = "s3cret bytes\n\x01\x02";
+  std::string secret = "s3cret bytes\n";  // binary, 32 bytes, 22 distinct: a strong enough secret
+  for (int i = 0; i < 19; ++i) secret.push_back(static_cast<char>(0x80 + i));
   const std::string secret_file = dir_ + "/secret";
   std::ofstream(secret_file, std::ios::binary) << secret;
+  fs::permissions(secret_file, fs::perms::owner_read | fs::perms::owner_write);
   o_.secret_file = secret_file;
   auto files = PlanServe(o_);
   ASSERT_TRUE(files.ok()) << files.status().message();
@@ -142,6 +145,70 @@ TEST_F(NetbootServeTest, SecretImage) {
 
   std::ofstream(secret_file, std::ios::trunc);
   EXPECT_FALSE(PlanServe(o_).ok()) << "an empty secret is refused";
+}
+
+TEST_F(NetbootServeTest, WeakOrWorldReadableSecretsAreRefused) {
+  const std::string secret_file = dir_ + "/secret";
+  std::ofstream(secret_file) << "hunter2\n";
+  fs::permissions(secret_file, fs::perms::owner_read | fs::perms::owner_write);
+  o_.secret_file = secret_file;
+  auto weak = PlanServe(o_);
+  ASSERT_FALSE(weak.ok());
+  EXPECT_NE(weak.status().message().find("ka secret new"), std::string::npos) << weak.status().message();
+  std::ofstream(secret_file, std::ios::trunc) << "3f9a0c7e12b45d68e9f0a1b2c3d4e5f6\n";
+  fs::permissions(secret_file, fs::perms::others_read, fs::perm_options::add);
+  auto world = PlanServe(o_);
+  ASSERT_FALSE(world.ok());
+  EXPECT_NE(world.status().message().find("chmod 600 " + secret_file), std::string::npos) << world.status().message();
+}
+
+TEST_F(NetbootServeTest, SecretFileWarnsLoudlyAndKeysAreNamedByFingerprint) {
+  const std::string secret_file = dir_ + "/secret";
+  std::ofstream(secret_file) << "3f9a0c7e12b45d68e9f0a1b2c3d4e5f6\n";
+  fs::permissions(secret_file, fs::perms::owner_read | fs::perms::owner_write);
+  o_.secret_file = secret_file;
+  auto warnings = TrustWarnings(o_);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("ANYONE on the boot network"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("--trust-key"), std::string::npos) << warnings[0];
+  EXPECT_TRUE(TrustNotes(o_).empty());
+
+  crypto::PublicKey golden;
+  ASSERT_TRUE(crypto::WriteNewKeyPair(dir_ + "/golden", &golden).ok());
+  o_.secret_file.clear();
+  o_.trust_key_file = dir_ + "/golden/ka.pub";
+  EXPECT_TRUE(TrustWarnings(o_).empty());
+  auto notes = TrustNotes(o_);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find(golden.Fingerprint()), std::string::npos) << notes[0];
+  o_.trust_key_file.clear();
+  ASSERT_EQ(TrustWarnings(o_).size(), 1u) << "neither a key nor a secret: the nodes trust any server";
+}
+
+TEST_F(NetbootServeTest, TrustAndOperatorKeysReachTheMenus) {
+  crypto::PublicKey golden, op;
+  ASSERT_TRUE(crypto::WriteNewKeyPair(dir_ + "/golden", &golden).ok());
+  ASSERT_TRUE(crypto::WriteNewKeyPair(dir_ + "/op", &op).ok());
+  o_.trust_key_file = dir_ + "/golden/ka.pub";
+  o_.operator_key_file = crypto::FormatPublicKey(op);  // the line itself is accepted too
+  auto files = PlanServe(o_);
+  ASSERT_TRUE(files.ok()) << files.status().message();
+  const std::string args = "ka.trust=" + crypto::FormatPublicKey(golden) + " ka.operator=" + crypto::FormatPublicKey(op);
+  EXPECT_NE((*files)[1].content.find(args), std::string::npos) << (*files)[1].content;  // pxelinux
+  EXPECT_NE((*files)[2].content.find(args), std::string::npos) << (*files)[2].content;  // iPXE
+
+  o_.trust_key_file = dir_ + "/golden/ka.key";  // the secret half: refused, at start
+  auto secret = PlanServe(o_);
+  ASSERT_FALSE(secret.ok());
+  EXPECT_NE(secret.status().message().find("--trust-key"), std::string::npos) << secret.status().message();
+  EXPECT_NE(secret.status().message().find("secret key file"), std::string::npos) << secret.status().message();
+
+  o_.trust_key_file = dir_ + "/golden/ka.pub";
+  o_.operator_key_file = dir_ + "/missing.pub";
+  auto missing = PlanServe(o_);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("--operator-key"), std::string::npos) << missing.status().message();
+  EXPECT_NE(missing.status().message().find(dir_ + "/missing.pub"), std::string::npos) << missing.status().message();
 }
 
 // dnsmasq itself checks the syntax of both modes (no root needed, binds nothing).

@@ -6,6 +6,7 @@
 
 #include <sstream>
 
+#include "crypto/key_file.h"
 #include "util/strings.h"
 
 namespace ka::netboot {
@@ -63,6 +64,14 @@ Status ValidateBootParams(const BootParams& p) {
   if (p.extra_args.find_first_of("\r\n") != std::string::npos) {
     return Status::Invalid("--append: the extra kernel arguments must be on one line");
   }
+  for (const auto& [key, option] : {std::pair{&p.trust_key, "--trust-key"}, {&p.operator_key, "--operator-key"}}) {
+    if (key->empty()) continue;
+    auto k = crypto::ParsePublicKey(*key);
+    if (!k.ok()) return k.status().Wrap(option);
+    if (crypto::FormatPublicKey(*k) != *key) {
+      return Status::Invalid(fmt::format("{}: give the key line as `ka key show` prints it", option));
+    }
+  }
   if (p.timeout_ds < 0 || p.timeout_ds > 36000) {
     return Status::Invalid(fmt::format("--timeout {}: give tenths of a second from 0 to 36000", p.timeout_ds));
   }
@@ -103,6 +112,8 @@ std::string KernelArgs(const BootParams& p, BootChoice c) {
   s += " ka.fail=" + std::string(c == BootChoice::kRescue ? "shell" : p.fail);
   s += " ka.then=" + p.then;
   if (!p.disk.empty()) s += " ka.disk=" + p.disk;
+  if (!p.trust_key.empty()) s += " ka.trust=" + p.trust_key;
+  if (!p.operator_key.empty()) s += " ka.operator=" + p.operator_key;
   if (c == BootChoice::kRescue) s += " ka.rescue=1";
   if (!p.extra_args.empty()) s += " " + p.extra_args;
   return s;

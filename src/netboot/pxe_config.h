@@ -27,11 +27,14 @@ struct BootParams {
   std::string disk;               // ka.disk (optional)
   std::string extra_args;         // appended verbatim
   bool secret = false;            // also load ka/secret.img
+  std::string trust_key;          // ka.trust: the golden's public key line ("ka-ed25519:..."), optional
+  std::string operator_key;       // ka.operator: the operator's public key line, optional
   BootChoice default_choice = BootChoice::kKamethod;
   int timeout_ds = 30;            // pxelinux TIMEOUT, tenths of a second
 };
 
-// Checks every field (session and disk without spaces, known fail/then words...).
+// Checks every field (session and disk without spaces, known fail/then words, the
+// public key lines...).
 Status ValidateBootParams(const BootParams& p);
 
 // "HOST[:PORT]" -> "IP:PORT" (port 30765 when absent); the host must be an IPv4

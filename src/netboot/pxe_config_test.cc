@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "crypto/key_file.h"
+#include "netboot/stage1_params.h"
+
 namespace ka::netboot {
 namespace {
 
@@ -48,6 +51,31 @@ TEST(PxeConfig, OptionsReachTheKernelLine) {
                       "  APPEND initrd=ka/stage1.img,ka/secret.img console=tty0 console=ttyS0,115200n8 "
                       "ka.session=lab ka.tries=5 ka.fail=poweroff ka.then=exit ka.disk=/dev/vda quiet"))
       << c;
+}
+
+TEST(PxeConfig, KeysReachBothStage1Entries) {
+  BootParams p;
+  p.trust_key = crypto::FormatPublicKey(crypto::NewSigningKey().pub);
+  p.operator_key = crypto::FormatPublicKey(crypto::NewSigningKey().pub);
+  ASSERT_TRUE(ValidateBootParams(p).ok());
+  const std::string keys = " ka.trust=" + p.trust_key + " ka.operator=" + p.operator_key;
+  EXPECT_EQ(KernelArgs(p, BootChoice::kKamethod),
+            "console=tty0 console=ttyS0,115200n8 ka.session=ka ka.tries=5 ka.fail=reboot ka.then=reboot" + keys);
+  EXPECT_EQ(KernelArgs(p, BootChoice::kRescue),
+            "console=tty0 console=ttyS0,115200n8 ka.session=ka ka.tries=5 ka.fail=shell ka.then=reboot" + keys +
+                " ka.rescue=1");
+  const std::string pxe = RenderPxelinuxConfig(p);
+  const std::string ipxe = RenderIpxeScript(p);
+  for (const std::string* menu : {&pxe, &ipxe}) {
+    size_t n = 0;
+    for (size_t at = menu->find(keys); at != std::string::npos; at = menu->find(keys, at + 1)) ++n;
+    EXPECT_EQ(n, 2u) << *menu;  // kamethod and rescue
+  }
+  // What stage1 reads back from such a command line.
+  auto parsed = ParseStage1Params(KernelArgs(p, BootChoice::kKamethod));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->trust, p.trust_key);
+  EXPECT_EQ(parsed->operator_key, p.operator_key);
 }
 
 TEST(PxeConfig, PxelinuxDefaultSwitch) {
@@ -117,6 +145,9 @@ TEST(PxeConfig, Validation) {
   EXPECT_TRUE(bad([](BootParams& q) { q.tries = 0; }));
   EXPECT_TRUE(bad([](BootParams& q) { q.disk = "/dev/sda /dev/sdb"; }));
   EXPECT_TRUE(bad([](BootParams& q) { q.extra_args = "a\nb"; }));
+  EXPECT_TRUE(bad([](BootParams& q) { q.trust_key = "ka-ed25519:short"; }));
+  EXPECT_TRUE(bad([](BootParams& q) { q.operator_key = "not a key"; }));
+  EXPECT_TRUE(bad([](BootParams& q) { q.trust_key = " " + crypto::FormatPublicKey(crypto::NewSigningKey().pub); }));
   EXPECT_EQ(ParseBootChoice("rescue").value(), BootChoice::kRescue);
   EXPECT_FALSE(ParseBootChoice("disk").ok());
 }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "crypto/key_file.h"
+
 namespace ka::netboot {
 
 std::string Stage2Session(const std::string& session) { return session + "-stage2"; }
@@ -28,6 +30,12 @@ class Agent {
     sys_.Say(fmt::format("ka stage1: session '{}' on {}, disk {}, {} tries, then {}; on failure {}", p_.session,
                          p_.server.empty() ? "the server found by broadcast" : p_.server, p_.disk, p_.tries, p_.then,
                          p_.fail));
+    if (!p_.trust.empty()) {
+      sys_.Say("ka stage1: accepting only a stream signed by " + Fingerprint(p_.trust) + " (ka.trust)");
+    }
+    if (!p_.operator_key.empty()) {
+      sys_.Say("ka stage1: remote commands only when signed by " + Fingerprint(p_.operator_key) + " (ka.operator)");
+    }
     for (int i = 1; i <= p_.tries; ++i) {
       sys_.Say(fmt::format("ka stage1: try {} of {}", i, p_.tries));
       std::string why = Try();
@@ -54,9 +62,16 @@ class Agent {
     std::vector<std::string> a{"--session", session};
     if (!p_.server.empty()) a.insert(a.end(), {"--server", p_.server});
     if (sys_.Exists(c_.secret_file)) a.insert(a.end(), {"--secret-file", c_.secret_file});
+    if (!p_.trust.empty()) a.insert(a.end(), {"--trust", p_.trust});
+    if (!p_.operator_key.empty()) a.insert(a.end(), {"--allow-remote-commands", p_.operator_key});
     std::string name = NodeNameForMac(p_.boot_mac);
     if (!name.empty()) a.insert(a.end(), {"--name", name});
     return a;
+  }
+
+  static std::string Fingerprint(const std::string& key_line) {
+    auto k = crypto::ParsePublicKey(key_line);
+    return k.ok() ? k->Fingerprint() : key_line;
   }
 
   // "" on success, else why the try failed.

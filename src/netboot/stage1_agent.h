@@ -2,6 +2,8 @@
 // /init): fetches stage2 (the node's tools) through the chain, then clones the
 // node with `ka join`, trying ka.tries times with a visible countdown between
 // tries, and after the last failure reboots, powers off or drops to a shell.
+// ka.trust= and ka.operator= (public keys) reach both commands as `--trust KEY`
+// and `--allow-remote-commands KEY`.
 // Every effect goes through Stage1System so the logic is tested without a VM.
 #pragma once
 

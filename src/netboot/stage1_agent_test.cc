@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "crypto/key_file.h"
+
 #include <map>
 #include <set>
 
@@ -76,6 +78,34 @@ TEST(Stage1Agent, FetchesStage2ThenJoinsWithTheBootMac) {
                                                    "52:54:00:ab:cd:01"}));
   EXPECT_TRUE(sys.acts.empty());
   EXPECT_EQ(sys.slept, 0);
+}
+
+TEST(Stage1Agent, PassesTheTrustAndOperatorKeysToReceiveAndJoin) {
+  const crypto::PublicKey golden = crypto::NewSigningKey().pub, op = crypto::NewSigningKey().pub;
+  const std::string g = crypto::FormatPublicKey(golden), o = crypto::FormatPublicKey(op);
+  FakeSystem sys;
+  int rc = RunStage1(Config("ka.then=exit ka.trust=" + g + " ka.operator=" + o), sys);
+  EXPECT_EQ(rc, 0);
+  ASSERT_EQ(sys.runs.size(), 4u);
+  EXPECT_EQ(sys.runs[0], (std::vector<std::string>{"/usr/bin/ka", "receive", "--session", "ka-stage2", "--trust", g,
+                                                   "--allow-remote-commands", o, "--wait", "10", "--output",
+                                                   "/run/ka/stage2.ka"}));
+  EXPECT_EQ(sys.runs[3], (std::vector<std::string>{"/usr/bin/ka", "join", "--session", "ka", "--trust", g,
+                                                   "--allow-remote-commands", o, "--disk", "/dev/vda", "--then",
+                                                   "exit"}));
+  EXPECT_TRUE(sys.Said("accepting only a stream signed by " + golden.Fingerprint())) << sys.lines.front();
+  EXPECT_TRUE(sys.Said("remote commands only when signed by " + op.Fingerprint()));
+}
+
+TEST(Stage1Agent, WithoutKeysNoTrustOptions) {
+  FakeSystem sys;
+  EXPECT_EQ(RunStage1(Config("ka.then=exit"), sys), 0);
+  for (const auto& run : sys.runs) {
+    for (const auto& arg : run) {
+      EXPECT_NE(arg, "--trust");
+      EXPECT_NE(arg, "--allow-remote-commands");
+    }
+  }
 }
 
 TEST(Stage1Agent, UnreachableServerFiveTriesWithCountdownThenTheAction) {

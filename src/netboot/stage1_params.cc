@@ -5,6 +5,8 @@
 #include <cctype>
 #include <sstream>
 
+#include "crypto/key_file.h"
+
 namespace ka::netboot {
 
 namespace {
@@ -77,6 +79,13 @@ Result<Stage1Params> ParseStage1Params(const std::string& cmdline) {
       p.disk = v;
     } else if (key == "ka.rescue") {
       p.rescue = v.empty() || v == "1" || v == "yes";
+    } else if (key == "ka.trust" || key == "ka.operator") {
+      auto k = crypto::ParsePublicKey(v);
+      if (!k.ok()) {
+        return Status::Invalid(fmt::format("{}=: {} (it takes the public key line, as `ka key show` prints it)", key,
+                                           k.status().message()));
+      }
+      (key == "ka.trust" ? p.trust : p.operator_key) = crypto::FormatPublicKey(*k);
     } else if (key == "BOOTIF") {
       auto m = BootifMac(v);
       if (!m.ok()) return m.status();

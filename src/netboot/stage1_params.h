@@ -8,6 +8,8 @@
 //   ka.then=ACTION        after a clone: reboot | poweroff | exit (default reboot)
 //   ka.disk=DEV|auto      the disk to clone onto (default auto: the first fixed disk)
 //   ka.rescue=1           no clone: straight to a shell (the `rescue` label)
+//   ka.trust=KEY          the golden's public key (ka-ed25519:BASE64): accept only a stream signed by it
+//   ka.operator=KEY       an operator's public key: remote commands only when signed by it
 //   BOOTIF=01-aa-bb-..    the MAC pxelinux booted from (IPAPPEND 2)
 #pragma once
 
@@ -27,6 +29,8 @@ struct Stage1Params {
   std::string disk = "auto";
   bool rescue = false;
   std::string boot_mac;  // aa:bb:cc:dd:ee:ff, or empty
+  std::string trust;         // ka.trust: the public key line (canonical), or empty
+  std::string operator_key;  // ka.operator: the public key line (canonical), or empty
 };
 
 // Parses /proc/cmdline's text. Unknown words are ignored (they belong to the

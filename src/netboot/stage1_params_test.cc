@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "crypto/key_file.h"
+
 namespace ka::netboot {
 namespace {
 
@@ -17,6 +19,8 @@ TEST(Stage1Params, DefaultsWithoutKaWords) {
   EXPECT_EQ(p->disk, "auto");
   EXPECT_FALSE(p->rescue);
   EXPECT_EQ(p->boot_mac, "");
+  EXPECT_EQ(p->trust, "");
+  EXPECT_EQ(p->operator_key, "");
 }
 
 TEST(Stage1Params, ReadsEveryKaWordAndBootif) {
@@ -50,6 +54,36 @@ TEST(Stage1Params, BadValuesNameTheParameter) {
       {"ka.then=shell", "reboot, poweroff or exit"},
       {"ka.disk=sda", "/dev/ path"},        {"ka.server=", "ka.server"},
       {"BOOTIF=01-52-54", "BOOTIF"},       {"BOOTIF=01-zz-54-00-ab-cd-01", "BOOTIF"},
+  };
+  for (const auto& c : cases) {
+    auto p = ParseStage1Params(c.cmdline);
+    ASSERT_FALSE(p.ok()) << c.cmdline;
+    EXPECT_NE(p.status().message().find(c.says), std::string::npos) << c.cmdline << ": " << p.status().message();
+  }
+}
+
+TEST(Stage1Params, TrustAndOperatorKeys) {
+  const std::string golden = crypto::FormatPublicKey(crypto::NewSigningKey().pub);
+  const std::string op = crypto::FormatPublicKey(crypto::NewSigningKey().pub);
+  auto p = ParseStage1Params("console=ttyS0 ka.trust=" + golden + " ka.operator=" + op + " ka.session=lab\n");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->trust, golden);
+  EXPECT_EQ(p->operator_key, op);
+  EXPECT_EQ(p->session, "lab");
+}
+
+TEST(Stage1Params, BadKeysNameTheParameter) {
+  const std::string good = crypto::FormatPublicKey(crypto::NewSigningKey().pub);
+  const std::string secret = crypto::FormatSigningKey(crypto::NewSigningKey());
+  struct Case {
+    std::string cmdline, says;
+  } cases[] = {
+      {"ka.trust=", "ka.trust="},
+      {"ka.trust", "ka.trust="},
+      {"ka.trust=" + good.substr(0, 30), "ka.trust="},
+      {"ka.trust=ssh-ed25519:AAAA", "ka.trust="},
+      {"ka.operator=" + good + "x", "ka.operator="},
+      {"ka.operator=" + secret, "secret key"},
   };
   for (const auto& c : cases) {
     auto p = ParseStage1Params(c.cmdline);

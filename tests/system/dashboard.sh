@@ -227,6 +227,11 @@ for (( t = 0; t < 100; t++ )); do
   sleep 0.1
 done
 bed_check "ka send prints the dashboard URL" test -n "$SURL"
+# The log may name the token file instead of holding the token: "http://A:P/ (token in FILE)".
+if [[ $SURL == *" (token in "*")" ]]; then
+  tfile=${SURL##* (token in }; tfile=${tfile%)}
+  SURL="${SURL%% *}?token=$(head -n 1 "$tfile")"
+fi
 bed_check "the token went to --web-token-file (mode 600)" test "$(stat -c %a "$W/webtoken")" = 600
 for (( t = 0; t < 100; t++ )); do [[ -s $W/out2.ka-incomplete ]] && break; sleep 0.1; done
 # Chromium runs in the sender's namespace: the dashboard listens on its loopback.

@@ -5,7 +5,8 @@
 #     consistent state, --json agrees with the chain, `ka status node2` prints node2's log;
 #     `ka exec` is refused and nothing runs, and the refusal is logged on the server and in the
 #     node's log; a wrong secret is refused. Afterwards the session directory holds server.log,
-#     logs/node1..3.log (each node's own lines, up to "stream complete") and report.json.
+#     logs/node1..3.log (each node's own lines, up to "stream complete") and report.json, private
+#     (directories 0700, files 0600).
 #  B. the same with --allow-exec: `ka exec node2 -- ...` runs there (output and exit status come
 #     back), logged on both sides; with a wrong secret or none it is refused at the handshake, logged,
 #     and nothing runs; a node started with --no-remote-commands refuses;
@@ -96,6 +97,13 @@ for i in 1 2 3; do
 done
 bed_check "session dir: report.json lists 3 ok nodes" \
   python3 -c "import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if len(r['ok']) == 3 else 1)" "$W/$A.dir/report.json"
+private_dir() {  # the session directory and logs/ 0700, every file in them 0600
+  local d=$1 bad
+  bad=$(find "$d" \( -type d ! -perm 0700 \) -o \( -type f ! -perm 0600 \) -printf '%m %p\n')
+  [[ -z $bad ]] && [[ -f $d/server.log && -f $d/report.json ]] && return 0
+  echo "    not private: $bad"; return 1
+}
+bed_check "session dir: 0700 directories, 0600 files (server.log, logs/*.log, report.json)" private_dir "$W/$A.dir"
 bed_check "sender printed progress lines (not a terminal: plain, no escapes)" \
   bash -c "grep -q 'node2' '$W/$A.send.log' && ! grep -q $'\\e' '$W/$A.send.log'"
 
