@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +27,8 @@
 #include "chain/source.h"
 #include "chain/stream_seal.h"
 #include "control/progress_view.h"
+#include "control/session_dir.h"
+#include "control/web_token.h"
 #include "control/web_server.h"
 #include "crypto/key_file.h"
 #include "crypto/sha256.h"
@@ -239,7 +242,10 @@ Status Sender::Setup() {
   state_->SetExecEnabled(opt_.allow_exec);
   if (!state_->dir().empty()) {
     try {  // the server's own log beside the nodes'
-      auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(state_->dir() + "/server.log");
+      spdlog::file_event_handlers private_file;  // 0600 whatever the umask: the log names nodes and commands
+      private_file.after_open = [](const spdlog::filename_t&, std::FILE* f) { (void)::fchmod(::fileno(f), 0600); };
+      auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(control::ServerLogPath(state_->dir()), false,
+                                                                       private_file);
       file->set_pattern("%H:%M:%S.%e %-5l %v");
       spdlog::default_logger()->sinks().push_back(file);
     } catch (const spdlog::spdlog_ex& e) {
@@ -425,27 +431,16 @@ void Sender::AcceptControl(std::unique_ptr<SecureChannel> ch, const Hello& hello
 }
 
 Status Sender::StartWeb() {
-  std::string token;
-  if (!opt_.web_token_file.empty()) {
-    std::ifstream in(opt_.web_token_file);
-    std::getline(in, token);
-    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
-  }
-  if (token.empty()) {
-    token = control::NewToken();
-    if (!opt_.web_token_file.empty()) {
-      int fd = ::open(opt_.web_token_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-      if (fd < 0 || ::write(fd, (token + "\n").data(), token.size() + 1) != static_cast<ssize_t>(token.size() + 1)) {
-        if (fd >= 0) ::close(fd);
-        return Status::Io("--web-token-file " + opt_.web_token_file + ": cannot write the new token");
-      }
-      ::close(fd);
-    }
-  }
-  auto w = control::WebServer::Start(opt_.web, token, *state_);
+  auto token = control::LoadOrCreateWebToken(opt_.web_token_file, state_->dir());
+  if (!token.ok()) return token.status().Wrap("--web-token-file");
+  if (!token->warning.empty()) LogWarn("{}", token->warning);
+  if (token->file.empty())
+    return Status::Invalid("--web needs --web-token-file FILE (or a session directory, where the token is written): "
+                           "the token never appears in a log");
+  auto w = control::WebServer::Start(opt_.web, token->token, *state_);
   if (!w.ok()) return w.status().Wrap("--web");
   web_ = std::move(w).value();
-  LogInfo("dashboard (read-only): {}", web_->Url());
+  LogInfo("dashboard (read-only): {}", web_->UrlForLog(token->file));
   return Status::Ok();
 }
 

@@ -7,10 +7,11 @@
 #     node's log; a wrong secret is refused. Afterwards the session directory holds server.log,
 #     logs/node1..3.log (each node's own lines, up to "stream complete") and report.json, private
 #     (directories 0700, files 0600).
-#  B. the same with --allow-exec: `ka exec node2 -- ...` runs there (output and exit status come
+#  B. the same with --allow-exec, nodes 1 and 2 started with --allow-remote-commands OPERATOR.pub:
+#     `ka exec --operator-key OPERATOR.key node2 -- ...` runs there (output and exit status come
 #     back), logged on both sides; with a wrong secret or none it is refused at the handshake, logged,
-#     and nothing runs; a node started with --no-remote-commands refuses;
-#     --allow-exec without a secret is refused at start.
+#     and nothing runs; a command signed by another operator key is refused by the node; node3,
+#     started without an operator key, refuses every command.
 # Env: KA_BIN, KA_TIMEOUT (s, default 120), KA_KEEP=1.
 # shellcheck source-path=SCRIPTDIR
 set -uo pipefail
@@ -26,7 +27,9 @@ BYTES=$(( 40 << 20 ))
 bed_up 3 40mbit || exit 1
 head -c "$BYTES" /dev/urandom >"$W/src.bin"
 bed_secret "$W/secret"
-echo wrong >"$W/wrong"
+bed_secret "$W/wrong"
+"$KA_BIN" key new "$W/op" >/dev/null || exit 1
+"$KA_BIN" key new "$W/intruder" >/dev/null || exit 1
 SRV=$(bed_ip 0)
 
 # ka_in I ARGS...: run ka in host I (foreground), stdout to $W/out, stderr to $W/err
@@ -41,7 +44,7 @@ run_session() { # NAME EXTRA_SEND_ARGS... ; starts the sender, then the nodes; s
   bed_wait_tcp 0 30765 20 || echo "    the sender of $s did not start"
   for i in 1 2 3; do
     local extra=()
-    [[ $s == B* && $i == 3 ]] && extra=(--no-remote-commands)
+    [[ $s == B* && $i != 3 ]] && extra=(--allow-remote-commands "$W/op/ka.pub")
     ka_bg "$i" "$W/$s.r$i.log" receive --server "$SRV" --session "$s" --secret-file "$W/secret" --name "node$i" \
       --output "$W/$s.out$i" "${extra[@]}"
     NPIDS+=("$BED_LAST_PID")
@@ -81,7 +84,7 @@ print(\"    phase\", s[\"phase\"], [(n[\"name\"], n[\"state\"], n[\"bytes\"]) fo
 '"
 bed_check "ka status node2: node2's log" \
   bash -c "timeout 30 ip netns exec $(bed_ns 1) '$KA_BIN' status --server $SRV --session $A --secret-file '$W/secret' node2 | grep -q \"joined session '$A'\""
-bed_check "ka exec without --allow-exec: refused (exit 1)" ka_rc_is_fg 1 ka_in 1 exec --server "$SRV" --session "$A" \
+bed_check "ka exec without --allow-exec: refused (exit 1)" ka_rc_is_fg 1 ka_in 1 exec --operator-key "$W/op/ka.key" --server "$SRV" --session "$A" \
   --secret-file "$W/secret" node1 -- touch "$W/exec-proof-A"
 bed_check "ka exec refused: says remote commands are disabled" grep -q "disabled" "$W/err"
 bed_check "ka status with a wrong secret: refused" ka_rc_is_fg 1 ka_in 1 status --server "$SRV" --session "$A" \
@@ -111,29 +114,30 @@ echo "== B. remote commands allowed"
 B=B$$
 run_session "$B" --allow-exec
 bed_check "session B streams" wait_streaming "$B"
-bed_check "ka exec node2: exit 0" ka_in 1 exec --server "$SRV" --session "$B" --secret-file "$W/secret" \
+bed_check "ka exec node2: exit 0" ka_in 1 exec --operator-key "$W/op/ka.key" --server "$SRV" --session "$B" --secret-file "$W/secret" \
   node2 -- echo hello-from-node2 '&&' touch "$W/exec-proof-B"
 bed_check "ka exec node2: output comes back" grep -q "hello-from-node2" "$W/out"
 bed_check "ka exec node2: the command ran" test -e "$W/exec-proof-B"
-bed_check "ka exec: the command's exit status comes back (3)" ka_rc_is_fg 3 ka_in 1 exec --server "$SRV" \
+bed_check "ka exec: the command's exit status comes back (3)" ka_rc_is_fg 3 ka_in 1 exec --operator-key "$W/op/ka.key" --server "$SRV" \
   --session "$B" --secret-file "$W/secret" node2 -- exit 3
-bed_check "ka exec with a wrong secret: refused (exit 1)" ka_rc_is_fg 1 ka_in 1 exec --server "$SRV" \
+bed_check "ka exec with a wrong secret: refused (exit 1)" ka_rc_is_fg 1 ka_in 1 exec --operator-key "$W/op/ka.key" --server "$SRV" \
   --session "$B" --secret-file "$W/wrong" node2 -- touch "$W/exec-proof-wrong"
-bed_check "ka exec without a secret: refused (exit 1)" ka_rc_is_fg 1 ka_in 1 exec --server "$SRV" \
+bed_check "ka exec without a secret: refused (exit 1)" ka_rc_is_fg 1 ka_in 1 exec --operator-key "$W/op/ka.key" --server "$SRV" \
   --session "$B" node2 -- touch "$W/exec-proof-nosecret"
-bed_check "ka exec on a node with --no-remote-commands: refused" ka_rc_is_fg 1 ka_in 1 exec --server "$SRV" \
+bed_check "ka exec signed by another operator key: refused by node2" ka_rc_is_fg 1 ka_in 1 exec --operator-key "$W/intruder/ka.key" --server \
+  "$SRV" --session "$B" --secret-file "$W/secret" node2 -- touch "$W/exec-proof-intruder"
+bed_check "the refusal says the signature is not the operator's" grep -q "not signed by the operator key" "$W/err"
+bed_check "ka exec on node3, which has no operator key: refused" ka_rc_is_fg 1 ka_in 1 exec --operator-key "$W/op/ka.key" --server "$SRV" \
   --session "$B" --secret-file "$W/secret" node3 -- touch "$W/exec-proof-B3"
 bed_check "session B: sender exits 0" ka_rc_is 0 "$SPID"
 for i in 1 2 3; do bed_check "session B: node$i exits 0" ka_rc_is 0 "${NPIDS[i-1]}"; done
-bed_check "node3 ran nothing" test ! -e "$W/exec-proof-B3"
+bed_check "node3 ran nothing, nor node2 the intruder's command" test ! -e "$W/exec-proof-B3" -a ! -e "$W/exec-proof-intruder"
 bed_check "nothing ran for the wrong or missing secret" test ! -e "$W/exec-proof-wrong" -a ! -e "$W/exec-proof-nosecret"
 bed_check "server log: the unauthenticated attempts refused" \
   bash -c "[[ \$(grep -c 'refused connection from $(bed_ip 1)' '$W/$B.dir/server.log') -ge 2 ]]"
 bed_check "server log: the command and who asked" grep -q "remote command from $(bed_ip 1) for node2" "$W/$B.dir/server.log"
 bed_check "node2's own log: it ran the command" grep -q "running a remote command" "$W/$B.r2.log.err"
-bed_check "node3's own log: it refused" grep -q "refused a remote command" "$W/$B.r3.log.err"
-bed_check "--allow-exec without a secret: refused at start (exit 2)" ka_rc_is_fg 2 bed_exec 0 timeout 30 "$KA_BIN" \
-  send --nodes 1 --session C$$ --allow-exec --session-dir none "$W/src.bin"
+bed_check "node3's own log: it refused" grep -qi "refused a remote command" "$W/$B.r3.log.err"
 
 if (( BED_FAILS )); then
   bed_dump "$W/$A.send.log" "$W/$A.r1.log" "$W/$B.send.log" "$W/$B.r2.log" "$W/$B.r3.log"
