@@ -59,7 +59,9 @@ class Agent {
 
  private:
   std::vector<std::string> Common(const std::string& session) {
-    std::vector<std::string> a{"--session", session};
+    // Each try gives up after 8 s (the agent's own tries and countdown are what the console shows);
+    // within that, a refused or reset join is tried again.
+    std::vector<std::string> a{"--session", session, "--join-timeout", "8"};
     if (!p_.server.empty()) a.insert(a.end(), {"--server", p_.server});
     if (sys_.Exists(c_.secret_file)) a.insert(a.end(), {"--secret-file", c_.secret_file});
     if (!p_.trust.empty()) a.insert(a.end(), {"--trust", p_.trust});

@@ -67,12 +67,13 @@ TEST(Stage1Agent, FetchesStage2ThenJoinsWithTheBootMac) {
   int rc = RunStage1(Config("ka.server=10.1.0.1 ka.then=exit BOOTIF=01-52-54-00-ab-cd-01"), sys);
   EXPECT_EQ(rc, 0);
   ASSERT_EQ(sys.runs.size(), 4u);
-  EXPECT_EQ(sys.runs[0], (std::vector<std::string>{"/usr/bin/ka", "receive", "--session", "ka-stage2", "--server",
-                                                   "10.1.0.1", "--secret-file", "/etc/ka/secret", "--name",
+  EXPECT_EQ(sys.runs[0], (std::vector<std::string>{"/usr/bin/ka", "receive", "--session", "ka-stage2", "--join-timeout",
+                                                   "8", "--server", "10.1.0.1", "--secret-file", "/etc/ka/secret", "--name",
                                                    "pxe-ab-cd-01", "--wait", "10", "--output", "/run/ka/stage2.ka"}));
   EXPECT_EQ(sys.runs[1], (std::vector<std::string>{"/usr/bin/ka", "tree-extract", "/", "-i", "/run/ka/stage2.ka"}));
   EXPECT_EQ(sys.runs[2][0], "/bin/touch");
-  EXPECT_EQ(sys.runs[3], (std::vector<std::string>{"/usr/bin/ka", "join", "--session", "ka", "--server", "10.1.0.1",
+  EXPECT_EQ(sys.runs[3], (std::vector<std::string>{"/usr/bin/ka", "join", "--session", "ka", "--join-timeout", "8",
+                                                   "--server", "10.1.0.1",
                                                    "--secret-file", "/etc/ka/secret", "--name", "pxe-ab-cd-01",
                                                    "--disk", "/dev/vda", "--then", "exit", "--mac",
                                                    "52:54:00:ab:cd:01"}));
@@ -87,10 +88,12 @@ TEST(Stage1Agent, PassesTheTrustAndOperatorKeysToReceiveAndJoin) {
   int rc = RunStage1(Config("ka.then=exit ka.trust=" + g + " ka.operator=" + o), sys);
   EXPECT_EQ(rc, 0);
   ASSERT_EQ(sys.runs.size(), 4u);
-  EXPECT_EQ(sys.runs[0], (std::vector<std::string>{"/usr/bin/ka", "receive", "--session", "ka-stage2", "--trust", g,
+  EXPECT_EQ(sys.runs[0], (std::vector<std::string>{"/usr/bin/ka", "receive", "--session", "ka-stage2", "--join-timeout",
+                                                   "8", "--trust", g,
                                                    "--allow-remote-commands", o, "--wait", "10", "--output",
                                                    "/run/ka/stage2.ka"}));
-  EXPECT_EQ(sys.runs[3], (std::vector<std::string>{"/usr/bin/ka", "join", "--session", "ka", "--trust", g,
+  EXPECT_EQ(sys.runs[3], (std::vector<std::string>{"/usr/bin/ka", "join", "--session", "ka", "--join-timeout",
+                                                   "8", "--trust", g,
                                                    "--allow-remote-commands", o, "--disk", "/dev/vda", "--then",
                                                    "exit"}));
   EXPECT_TRUE(sys.Said("accepting only a stream signed by " + golden.Fingerprint())) << sys.lines.front();
