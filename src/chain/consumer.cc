@@ -79,6 +79,7 @@ Status Consumer::Step(bool* done) {
     if (ring_.closed()) return Status::Closed("stopped before the end of the stream" + at);
     return Status::Closed("the upstream connection ended before the end of the stream" + at);
   }
+  if (pos == 0) first_frame_ = std::chrono::steady_clock::now();
   uint8_t header[kHeaderSize];
   ring_.Read(pos, header, kHeaderSize);
   FrameHeader h;
@@ -132,6 +133,10 @@ Status Consumer::Step(bool* done) {
         result_.end_position = end;
       }
       KA_RETURN_IF_ERROR(CheckEnd(rec.value()));
+      {
+        std::lock_guard l(mu_);
+        result_.stream_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - first_frame_).count();
+      }
       *done = true;
       break;
     }

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -44,6 +45,7 @@ struct ConsumeResult {
   std::string sha256_hex;   // the payload's SHA-256, when computed
   bool signature_ok = false;
   uint64_t end_position = 0;
+  double stream_seconds = 0;  // from the first frame to a verified END (the finishing steps not counted)
 };
 
 class Consumer {
@@ -80,6 +82,7 @@ class Consumer {
   std::atomic<uint64_t> pos_{0};
   std::atomic<uint64_t> payload_{0};
   std::atomic<bool> finished_{false};
+  std::chrono::steady_clock::time_point first_frame_{};
   mutable std::mutex mu_;
   ConsumeResult result_;
 };

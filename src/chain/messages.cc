@@ -221,6 +221,21 @@ Result<Done> Done::Decode(const Json& j) {
   f.OptStr("error", &m.error, kMaxReasonLen).OptBool("unlinked", &m.unlinked);
   m.ok = status == "ok";
   if (f.ok() && m.ok && m.digest.empty()) f.Fail("says ok without a digest");
+  if (const Json* ph = f.ok() ? f.Find("phases") : nullptr) {
+    if (!ph->is_object() || ph->size() > 32) {
+      f.Fail("member 'phases' is not an object of at most 32 members");
+    } else {
+      for (const auto& [name, v] : ph->items()) {
+        bool word = !name.empty() && name.size() <= 32;
+        for (char c : name) word = word && ((c >= 'a' && c <= 'z') || c == '_');
+        if (!word || !v.is_number() || v.get<double>() < 0 || v.get<double>() > 1e6) {
+          f.Fail("member 'phases' holds a bad entry");
+          break;
+        }
+        m.phases[name] = v.get<double>();
+      }
+    }
+  }
   return Done_(f, m);
 }
 Json Done::ToJson() const {
@@ -228,6 +243,7 @@ Json Done::ToJson() const {
   if (!digest.empty()) j["digest"] = digest;
   if (!error.empty()) j["error"] = error;
   if (unlinked) j["unlinked"] = true;
+  if (!phases.empty()) j["phases"] = phases;
   return j;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -130,6 +131,9 @@ struct Done {
   std::string digest;  // 32 bytes hex, empty when the node has none
   std::string error;
   bool unlinked = false;
+  // Seconds per step of the node's work ("stream", "individualise", ...): at most
+  // 32 names of [a-z_] up to 32 bytes, each 0..1e6.
+  std::map<std::string, double> phases;
   static Result<Done> Decode(const Json& j);
   Json ToJson() const;
 };

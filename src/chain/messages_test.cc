@@ -119,6 +119,25 @@ TEST(Messages, DoneNeedsADigestToSayOk) {
   EXPECT_EQ(f->error, "disk full");
 }
 
+TEST(Messages, DonePhasesAreBounded) {
+  Done d;
+  d.ok = true;
+  d.digest = Hex(32);
+  d.phases = {{"stream", 9.5}, {"initramfs", 0.0}};
+  auto r = Done::Decode(d.ToJson());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->phases.at("stream"), 9.5);
+  Json j = d.ToJson();
+  j["phases"]["Bad Name"] = 1;
+  EXPECT_FALSE(Done::Decode(j).ok());
+  j = d.ToJson();
+  j["phases"]["stream"] = -1;
+  EXPECT_FALSE(Done::Decode(j).ok());
+  j = d.ToJson();
+  j["phases"] = Json::array();
+  EXPECT_FALSE(Done::Decode(j).ok());
+}
+
 // The sender once died of an uncaught nlohmann type_error on {"exit":"boom"}.
 TEST(Messages, ExecResultWithTheWrongTypesIsAnError) {
   EXPECT_FALSE(ExecResult::Decode(Json{{"id", 1}, {"exit", "boom"}, {"output", ""}}).ok());

@@ -16,6 +16,16 @@ void NodeReporter::State(const std::string& state, const std::string& detail) {
   detail_ = detail;
 }
 
+void NodeReporter::Phase(const std::string& name, double seconds) {
+  std::lock_guard l(mu_);
+  phases_[name] += seconds;
+}
+
+std::map<std::string, double> NodeReporter::Phases() const {
+  std::lock_guard l(mu_);
+  return phases_;
+}
+
 void NodeReporter::Log(std::string line) {
   std::lock_guard l(mu_);
   if (lines_.size() >= kMaxQueued) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -16,6 +17,10 @@ namespace ka::chain {
 class NodeReporter {
  public:
   void State(const std::string& state, const std::string& detail = {});
+  // A timed step of this node's work (seconds), reported in DONE: "individualise",
+  // "initramfs", "bootloader", ... ("stream" is measured by the receiver itself).
+  void Phase(const std::string& name, double seconds);
+  std::map<std::string, double> Phases() const;
   void Log(std::string line);
 
   struct Pending {
@@ -32,6 +37,7 @@ class NodeReporter {
   bool has_state_ = false;
   std::string state_ = "joined", detail_;
   std::deque<std::string> lines_;
+  std::map<std::string, double> phases_;
   size_t dropped_ = 0;
 };
 

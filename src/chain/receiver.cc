@@ -446,6 +446,8 @@ void Receiver::SendDone(const ConsumeResult& r) {
   d.payload = r.bytes;
   if (r.digest_hex.size() == 64) d.digest = r.digest_hex;
   if (!r.status.ok()) d.error = r.status.ToString().substr(0, kMaxReasonLen);
+  d.phases = opt_.reporter->Phases();
+  if (r.stream_seconds > 0) d.phases["stream"] = r.stream_seconds;
   opt_.reporter->State(d.ok ? "done" : "failed", d.ok ? std::string() : r.status.ToString());
   SendReports();
   (void)control_->Send(FrameType::kDone, d.ToJson(), 5);

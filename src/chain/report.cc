@@ -6,6 +6,11 @@
 
 namespace ka::chain {
 
+double NodeReport::StreamSeconds() const {
+  auto it = phases.find("stream");
+  return it != phases.end() && it->second > 0 ? it->second : seconds;
+}
+
 bool SessionReport::AllOk() const {
   if (!error.empty() || nodes.empty()) return false;
   for (const auto& n : nodes)
@@ -20,6 +25,7 @@ nlohmann::json SessionReport::ToJson() const {
   j["source"] = source;
   j["bytes"] = bytes;
   j["seconds"] = seconds;
+  j["session_seconds"] = session_seconds;
   j["throughput_mib_s"] = ThroughputMiBs();
   j["digest"] = digest;
   j["digest_mode"] = digest_mode;
@@ -40,6 +46,9 @@ nlohmann::json SessionReport::ToJson() const {
                           {"bytes", n.bytes},
                           {"digest", n.digest},
                           {"seconds", n.seconds},
+                          {"stream_seconds", n.StreamSeconds()},
+                          {"stream_mib_s", n.StreamSeconds() > 0 ? static_cast<double>(n.bytes) / 1048576.0 / n.StreamSeconds() : 0},
+                          {"phases", n.phases},
                           {"error", n.error}});
     if (n.ok) j["ok"].push_back(n.name);
     else j["ko"].push_back({{"name", n.name}, {"reason", n.error}, {"offset", n.bytes}});
@@ -61,7 +70,7 @@ std::string SessionReport::SummaryText() const {
                    "detail");
   int ok = 0;
   for (const auto& n : nodes) {
-    double rate = n.seconds > 0 ? static_cast<double>(n.bytes) / 1048576.0 / n.seconds : 0;
+    double rate = n.StreamSeconds() > 0 ? static_cast<double>(n.bytes) / 1048576.0 / n.StreamSeconds() : 0;
     s += fmt::format("{:>3}  {:<16} {:<22} {:<6} {:>12} {:>8.1f}  {}\n", n.position, n.name, n.address,
                      n.ok ? "OK" : "KO", n.bytes, rate, n.ok ? ("digest " + n.digest.substr(0, 16)) : n.error);
     ok += n.ok;

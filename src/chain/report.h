@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,9 @@ struct NodeReport {
   uint64_t bytes = 0;
   std::string digest;
   std::string error;
-  double seconds = 0;
+  double seconds = 0;                     // from the stream's start to its DONE (finishing steps included)
+  std::map<std::string, double> phases;   // as the node reported them; "stream": its stream alone
+  double StreamSeconds() const;           // phases["stream"], else seconds
 };
 
 struct SessionReport {
@@ -26,7 +29,8 @@ struct SessionReport {
   std::string session_id;
   std::string source;
   uint64_t bytes = 0;
-  double seconds = 0;
+  double seconds = 0;          // the stream: from its start until the last OK node had verified it
+  double session_seconds = 0;  // the whole session, from the start to the end (joins not counted)
   std::string digest;          // the session digest: the chain of frame tags (docs/protocol.md §5)
   std::string digest_mode;     // tags | sha256
   std::string payload_sha256;  // sha256sum of the payload, when the session computed it

@@ -64,6 +64,7 @@ struct Node {
   std::string digest;
   std::string error;
   double seconds = 0;
+  std::map<std::string, double> phases;
   bool late = false;
   bool in_chain = true;  // connected and relaying (a locally failed node still relays)
   bool branch_fed = false;  // fed from the source directly: never needs a neighbour's window
@@ -617,6 +618,7 @@ Status Sender::HandleNodeMessage(Node& n, const Message& m) {
       if (n.state == NodeState::kFailed && d->unlinked) DropNode(n, n.error);
       n.payload = d->payload;
       n.digest = d->digest;
+      n.phases = d->phases;
       if (n.state == NodeState::kFailed) return Status::Ok();
       if (d->ok) {
         std::string want = producer_->digest_hex();
@@ -847,6 +849,7 @@ SessionReport Sender::BuildReport(double seconds) {
     nr.digest = n->digest;
     nr.error = n->error;
     nr.seconds = n->seconds;
+    nr.phases = n->phases;
     r.nodes.push_back(nr);
   }
   return r;
@@ -961,12 +964,20 @@ int Sender::Run() {
   double seconds = 0;
   {
     std::lock_guard l(mu_);
-    for (auto& n : nodes_)
-      if (n->state == NodeState::kDone) seconds = std::max(seconds, n->seconds);
+    // The stream's time: until the last OK node had verified it (its finishing steps, such as a
+    // clone's initramfs and boot loader, are reported apart, as phases).
+    for (auto& n : nodes_) {
+      if (n->state != NodeState::kDone) continue;
+      auto it = n->phases.find("stream");
+      seconds = std::max(seconds, it != n->phases.end() && it->second > 0 ? std::min(it->second, n->seconds)
+                                                                           : n->seconds);
+    }
   }
+  double session_seconds = std::chrono::duration<double>(Clock::now() - t_start_).count() + prepare_seconds_;
   Shutdown();
   state_->SetPhase("done");
   SessionReport report = BuildReport(seconds);
+  report.session_seconds = session_seconds;
   if (!opt_.prepare.is_null()) report.extra["prepare_seconds"] = prepare_seconds_;
   if (opt_.finish_report) opt_.finish_report(report);
   std::fputs(report.SummaryText().c_str(), stdout);
