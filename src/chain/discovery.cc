@@ -121,13 +121,14 @@ Status DiscoveryResponder::Start(const std::string& session, uint16_t discovery_
 
 void DiscoveryResponder::Stop() {
   stop_ = true;
+  if (sock_.valid()) ::shutdown(sock_.get(), SHUT_RDWR);  // wakes the loop's poll at once
   if (thread_.joinable()) thread_.join();
 }
 
 void DiscoveryResponder::Loop() {
   std::string reply = EncodeHere(session_, tcp_port_);
   while (!stop_) {
-    if (!WaitReadable(sock_.get(), 200)) continue;
+    if (!WaitReadable(sock_.get(), 1000)) continue;
     char buf[2048];
     sockaddr_in from{};
     socklen_t len = sizeof from;

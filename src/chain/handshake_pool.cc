@@ -1,6 +1,9 @@
 #include "chain/handshake_pool.h"
 
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -61,10 +64,22 @@ bool HandshakePool::Start(UniqueFd fd, Endpoint peer, Body body) {
   return true;
 }
 
-void HandshakePool::AcceptLoop(int listen_fd, const std::atomic<bool>& stop, const Body& body) {
-  while (!stop) {
+HandshakePool::HandshakePool(int limit, int per_address)
+    : limit_(limit), per_address_(per_address), wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+
+void HandshakePool::StopAccepting() {
+  accepting_ = false;
+  uint64_t one = 1;
+  (void)!::write(wake_.get(), &one, sizeof one);
+}
+
+void HandshakePool::AcceptLoop(int listen_fd, const Body& body) {
+  while (accepting_) {
+    pollfd p[2] = {{listen_fd, POLLIN, 0}, {wake_.get(), POLLIN, 0}};
+    int n = ::poll(p, 2, 1000);
+    if (n <= 0 || !accepting_ || (p[1].revents & POLLIN)) continue;
     Endpoint peer;
-    auto c = AcceptTcp(listen_fd, DeadlineIn(0.2), &peer);
+    auto c = AcceptTcp(listen_fd, DeadlineIn(0), &peer);
     if (!c.ok()) continue;
     (void)Start(std::move(c).value(), peer, body);
   }

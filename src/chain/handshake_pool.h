@@ -37,13 +37,15 @@ class HandshakePool {
   };
   using Body = std::function<void(UniqueFd, Endpoint, Slot&)>;
 
-  explicit HandshakePool(int limit = 128, int per_address = 8) : limit_(limit), per_address_(per_address) {}
+  explicit HandshakePool(int limit = 128, int per_address = 8);
   ~HandshakePool() { ShutdownAll(); }
 
   // Runs body on a new thread; false (and fd closed) when a limit is reached or stopped.
   bool Start(UniqueFd fd, Endpoint peer, Body body);
-  // Accepts connections on listen_fd until `stop`, running each through Start(). Thread body.
-  void AcceptLoop(int listen_fd, const std::atomic<bool>& stop, const Body& body);
+  // Accepts connections on listen_fd until StopAccepting(), running each through Start(). Thread body.
+  void AcceptLoop(int listen_fd, const Body& body);
+  // Makes AcceptLoop return at once (thread-safe).
+  void StopAccepting();
   // Shuts down every connection still running and waits for their threads.
   void ShutdownAll();
   int pending() const;  // unauthenticated connections
@@ -60,6 +62,8 @@ class HandshakePool {
   int running_ = 0;
   bool stopped_ = false;
   LogLimiter log_limit_;
+  UniqueFd wake_;  // eventfd: AcceptLoop returns when it is readable
+  std::atomic<bool> accepting_{true};
 };
 
 }  // namespace ka::chain

@@ -1,6 +1,8 @@
 #include "chain/receiver.h"
 
 #include <arpa/inet.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -61,6 +63,8 @@ class Receiver {
   void SendReports();
   void StartExec(const Json& body);
   int Finish(const Status& session_status, bool commit);
+  void Wake();
+  bool WaitControlOrWake(int timeout_ms);
 
   ReceiveOptions opt_;
   Secret secret_;
@@ -95,6 +99,7 @@ class Receiver {
   std::atomic<bool> stop_{false};
   bool done_sent_ = false;
   bool discovery_failed_ = false;
+  UniqueFd wake_{::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};  // the main loop's poll: something to report now
 
   std::mutex mu_;
   std::condition_variable link_cv_;
@@ -243,10 +248,13 @@ Status Receiver::Join() {
   // The consumer waits for data until the ring is closed: losing the
   // upstream is not the end, the sender re-links us.
   consumer_ = std::make_unique<Consumer>(*ring_, session_id_, cc, output_.get(), nullptr);
-  consumer_thread_ = std::thread([this] { consumer_->Run(); });
+  consumer_thread_ = std::thread([this] {
+    consumer_->Run();
+    Wake();  // DONE goes out now, not at the next heartbeat
+  });
   relay_thread_ = std::thread([this] { relay_->Run(); });
   accept_thread_ = std::thread([this] {
-    child_handshakes_.AcceptLoop(listener_.get(), stop_, [this](UniqueFd fd, Endpoint peer, HandshakePool::Slot& s) {
+    child_handshakes_.AcceptLoop(listener_.get(), [this](UniqueFd fd, Endpoint peer, HandshakePool::Slot& s) {
       try {
         AcceptChild(std::move(fd), peer, s);
       } catch (const std::exception& e) {
@@ -340,6 +348,7 @@ void Receiver::LinkLoop() {
       std::lock_guard l(mu_);
       link_failure_ = s.Wrap("resuming at stream position " + std::to_string(ring_->head()) +
                              " needs data no longer held anywhere");
+      Wake();
       return;
     }
     if (s.ok()) {
@@ -352,6 +361,7 @@ void Receiver::LinkLoop() {
     if (s.code() == Status::Code::kAuth || ++failures > 50) {
       std::lock_guard l(mu_);
       link_failure_ = s.Wrap("linking to upstream " + parent.name);
+      Wake();
       return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -460,8 +470,26 @@ void Receiver::SendDone(const ConsumeResult& r) {
     LogError("stream FAILED: {}", r.status.ToString());
 }
 
+void Receiver::Wake() {
+  uint64_t one = 1;
+  (void)!::write(wake_.get(), &one, sizeof one);
+}
+
+// True when the control connection has something to read; also returns early
+// when Wake() was called (then false, after draining it).
+bool Receiver::WaitControlOrWake(int timeout_ms) {
+  pollfd p[2] = {{control_->fd(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
+  if (::poll(p, 2, timeout_ms) <= 0) return false;
+  if (p[1].revents & POLLIN) {
+    uint64_t v;
+    (void)!::read(wake_.get(), &v, sizeof v);
+  }
+  return (p[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+}
+
 int Receiver::Finish(const Status& session_status, bool commit) {
   stop_ = true;
+  child_handshakes_.StopAccepting();
   link_cv_.notify_all();
   if (relay_) relay_->Stop();
   if (ring_) ring_->Close();
@@ -605,6 +633,7 @@ Status Receiver::StartPrepare(const Json& body) {
       prepare_result_ = Status::Invalid(std::string("preparing failed: ") + e.what());
     }
     prepare_done_ = true;
+    Wake();
   });
   return Status::Ok();
 }
@@ -650,7 +679,7 @@ int Receiver::Run() {
     double silent = std::chrono::duration<double>(Clock::now() - last_heard).count();
     if (silent > opt_.sender_timeout)
       return Finish(Status::Timeout(fmt::format("the sender has been silent for {:.0f} s; giving up", silent)), false);
-    if (!WaitReadable(control_->fd(), 100)) continue;
+    if (!WaitControlOrWake(100)) continue;
     auto m = control_->Read(DeadlineIn(10));
     if (!m.ok()) {
       Status::Code code = m.status().code();

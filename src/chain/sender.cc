@@ -119,6 +119,7 @@ class Sender {
   void RemoveFromChain(Node& n);
   SessionReport BuildReport(double seconds);
   void Shutdown();
+  void StopThreads();
   void LogRefusal(const Endpoint& peer, const Status& why);
 
   SendOptions opt_;
@@ -141,6 +142,8 @@ class Sender {
   HandshakePool handshakes_;
   LogLimiter refusals_;
   std::atomic<bool> stop_{false};
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;  // wakes the heartbeat loop at the end
   int head_hold_ = -1;  // keeps the stream start until the first node connects
   int keep_cursor_ = -1;  // keeps what node2 may need if node1 fails
   uint64_t keep_ = 0;
@@ -270,7 +273,7 @@ Status Sender::Setup() {
   producer_thread_ = std::thread([this] { producer_->Run(); });
   relay_thread_ = std::thread([this] { relay_.Run(); });
   accept_thread_ = std::thread([this] {
-    handshakes_.AcceptLoop(listener_.get(), stop_, [this](UniqueFd fd, Endpoint peer, HandshakePool::Slot& slot) {
+    handshakes_.AcceptLoop(listener_.get(), [this](UniqueFd fd, Endpoint peer, HandshakePool::Slot& slot) {
       try {
         Handshake(std::move(fd), peer, slot);
       } catch (const std::exception& e) {  // never let one peer end the session
@@ -688,7 +691,8 @@ void Sender::HeartbeatLoop() {
       uint64_t pos = relay_.child_position();
       state_->SetSent(static_cast<uint64_t>(static_cast<double>(pos) * opt_.chunk / (opt_.chunk + kHeaderSize)));
     }
-    std::this_thread::sleep_for(std::chrono::duration<double>(kHeartbeatSeconds));
+    std::unique_lock l(stop_mu_);
+    stop_cv_.wait_for(l, std::chrono::duration<double>(kHeartbeatSeconds), [&] { return stop_.load(); });
   }
 }
 
@@ -855,6 +859,19 @@ SessionReport Sender::BuildReport(double seconds) {
   return r;
 }
 
+// Wakes every thread of ours for good: nothing waits for a timer to notice.
+void Sender::StopThreads() {
+  {
+    std::lock_guard l(stop_mu_);
+    stop_ = true;
+  }
+  stop_cv_.notify_all();
+  handshakes_.StopAccepting();
+  discovery_.Stop();
+  relay_.Stop();
+  ring_.Close();
+}
+
 void Sender::Shutdown() {
   {
     std::lock_guard l(mu_);
@@ -875,10 +892,7 @@ void Sender::Shutdown() {
     std::unique_lock l(mu_);
     cv_.wait_for(l, std::chrono::seconds(2), [&] { return readers_active_ == 0; });
   }
-  stop_ = true;
-  discovery_.Stop();
-  relay_.Stop();
-  ring_.Close();
+  StopThreads();
   std::list<Branch> branches;
   {
     std::lock_guard l(mu_);
@@ -901,9 +915,7 @@ void Sender::Shutdown() {
 int Sender::Run() {
   if (Status s = Setup(); !s.ok()) {
     LogError("{}", s.ToString());
-    stop_ = true;
-    ring_.Close();
-    relay_.Stop();
+    StopThreads();
     for (auto* t : {&accept_thread_, &relay_thread_, &producer_thread_, &heartbeat_thread_})
       if (t->joinable()) t->join();
     return 2;
