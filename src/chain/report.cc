@@ -49,6 +49,7 @@ nlohmann::json SessionReport::ToJson() const {
                           {"stream_seconds", n.StreamSeconds()},
                           {"stream_mib_s", n.StreamSeconds() > 0 ? static_cast<double>(n.bytes) / 1048576.0 / n.StreamSeconds() : 0},
                           {"phases", n.phases},
+                          {"max_heartbeat_gap_s", n.max_heartbeat_gap},
                           {"error", n.error}});
     if (n.ok) j["ok"].push_back(n.name);
     else j["ko"].push_back({{"name", n.name}, {"reason", n.error}, {"offset", n.bytes}});

@@ -22,6 +22,7 @@ struct NodeReport {
   double seconds = 0;                     // from the stream's start to its DONE (finishing steps included)
   std::map<std::string, double> phases;   // as the node reported them; "stream": its stream alone
   double StreamSeconds() const;           // phases["stream"], else seconds
+  double max_heartbeat_gap = 0;           // the longest wait between two of its heartbeats
 };
 
 struct SessionReport {

@@ -17,6 +17,7 @@
 
 #include "chain/auth.h"
 #include "chain/discovery.h"
+#include "chain/freeze_detector.h"
 #include "chain/handshake.h"
 #include "chain/handshake_pool.h"
 #include "chain/messages.h"
@@ -46,6 +47,7 @@ namespace {
 
 constexpr double kHeartbeatSeconds = 0.25;
 constexpr size_t kBranchRing = 32ull << 20;
+constexpr double kMinFreezeSeconds = 1.5;  // the quickest a silent node counts as frozen
 
 enum class NodeState { kJoined, kPreparing, kReady, kStreaming, kDone, kFailed };
 
@@ -68,7 +70,7 @@ struct Node {
   bool late = false;
   bool in_chain = true;  // connected and relaying (a locally failed node still relays)
   bool branch_fed = false;  // fed from the source directly: never needs a neighbour's window
-  Clock::time_point last_heard = Clock::now();
+  std::unique_ptr<FreezeDetector> liveness;  // when its silence means it is frozen
 };
 
 // A node fed directly by the sender from a rereadable source, from any
@@ -417,7 +419,8 @@ void Sender::AcceptControl(std::unique_ptr<SecureChannel> ch, const Hello& hello
     LogWarn("node {} has no AES instructions: it opens AES-256-GCM frames slowly (--cipher chacha20-poly1305 suits "
             "such nodes)", node->name);
   node->channel = std::move(ch);
-  node->last_heard = Clock::now();  // the heartbeat clock starts now that it has joined
+  // The heartbeat clock starts now that it has joined, whatever the handshake took.
+  node->liveness = std::make_unique<FreezeDetector>(kMinFreezeSeconds, opt_.node_timeout);
   nodes_.push_back(node);
   state_->NodeJoined(node->name, peer.Host());
   ++readers_active_;
@@ -561,7 +564,8 @@ void Sender::ReadLoop(std::shared_ptr<Node> n) {
       cv_.notify_all();
       return;
     }
-    n->last_heard = Clock::now();
+    if (m->type == FrameType::kProgress) n->liveness->Heartbeat(Clock::now());
+    else n->liveness->Heard(Clock::now());
     if (Status s = HandleNodeMessage(*n, *m); !s.ok()) {
       // A node that sends what the protocol does not allow fails alone; the session goes on.
       if (n->state == NodeState::kDone) n->state = NodeState::kStreaming;
@@ -700,9 +704,9 @@ void Sender::CheckTimeouts() {
   auto now = Clock::now();
   for (auto& n : nodes_) {
     if (!Live(*n)) continue;
-    double silent = std::chrono::duration<double>(now - n->last_heard).count();
-    if (silent > opt_.node_timeout)
-      DropNode(*n, fmt::format("no heartbeat for {:.1f} s (frozen or unreachable)", silent));
+    if (n->liveness->Frozen(now))
+      DropNode(*n, fmt::format("no heartbeat for {:.1f} s (frozen or unreachable; its longest gap so far {:.2f} s)",
+                               n->liveness->Silence(now), n->liveness->max_gap()));
   }
 }
 
@@ -854,6 +858,7 @@ SessionReport Sender::BuildReport(double seconds) {
     nr.error = n->error;
     nr.seconds = n->seconds;
     nr.phases = n->phases;
+    nr.max_heartbeat_gap = n->liveness ? n->liveness->max_gap() : 0;
     r.nodes.push_back(nr);
   }
   return r;
@@ -941,7 +946,7 @@ int Sender::Run() {
     for (size_t i = 0; i < nodes_.size(); ++i) {
       nodes_[i]->position = static_cast<int>(i + 1);
       nodes_[i]->state = NodeState::kStreaming;
-      nodes_[i]->last_heard = Clock::now();
+      nodes_[i]->liveness->Heard(Clock::now());
       state_->NodePosition(nodes_[i]->name, nodes_[i]->position);
     }
     if (!opt_.prepare.is_null()) {
