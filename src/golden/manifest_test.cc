@@ -103,9 +103,9 @@ TEST(Manifest, ExcludedDirectoriesAreChecked) {
   EXPECT_TRUE(Manifest::FromJson(j).ok());
 }
 
-// Regression (found by manifest_fuzz): a float where an integer belongs was converted with
-// static_cast, undefined behaviour when out of range ({"version": 1e300}); and a negative
-// number became a huge size.
+// Regression: a float where an integer belongs was converted with static_cast, undefined
+// behaviour when out of range ({"version": 1e300}: UBSan float-cast-overflow in nlohmann's
+// from_json); and a negative number became a huge size.
 TEST(Manifest, NumbersMustBeWholeAndInRange) {
   for (const char* key : {"version", "golden_disk"}) {
     for (nlohmann::json v : {nlohmann::json(1e300), nlohmann::json(1.0), nlohmann::json(-1), nlohmann::json("1")}) {
