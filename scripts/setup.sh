@@ -14,6 +14,9 @@ BUILD_PKGS=(
   libblkid-dev libfdisk-dev
   libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # scripts/fuzz.sh: clang with libFuzzer and the sanitizer runtimes (-fsanitize=fuzzer,address,
+  # undefined), and llvm-symbolizer (llvm) for readable sanitizer stack traces
+  clang libclang-rt-14-dev llvm
 )
 RUN_PKGS=(
   iproute2 iputils-ping ethtool iperf3 procps psmisc util-linux fdisk

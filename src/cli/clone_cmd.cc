@@ -1,12 +1,12 @@
 #include "cli/clone_cmd.h"
 
-#include <fstream>
-#include <sstream>
+#include <algorithm>
 
+#include "cli/serve_config.h"
 #include "cli/trust_options.h"
+#include "util/file.h"
 #include "util/log.h"
 #include "util/units.h"
-#include "util/strings.h"
 
 namespace ka::cli {
 
@@ -118,40 +118,6 @@ CloneCommands::CloneCommands(CLI::App& app) {
       ->check(CLI::IsMember({"exit", "reboot", "poweroff"}));
 }
 
-namespace {
-
-std::string Unquote(std::string v) {
-  v = Trim(v);
-  if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) v = v.substr(1, v.size() - 2);
-  return v;
-}
-
-// ["a", "b"] or a single value.
-std::vector<std::string> Values(const std::string& raw) {
-  std::string v = Trim(raw);
-  if (v.size() < 2 || v.front() != '[' || v.back() != ']') return {Unquote(v)};
-  std::vector<std::string> out;
-  std::string inner = v.substr(1, v.size() - 2), cur;
-  char quote = 0;
-  for (char c : inner) {
-    if (quote) {
-      if (c == quote) quote = 0;
-      else cur += c;
-    } else if (c == '"' || c == '\'') {
-      quote = c;
-    } else if (c == ',') {
-      out.push_back(Trim(cur));
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  if (!Trim(cur).empty()) out.push_back(Trim(cur));
-  return out;
-}
-
-}  // namespace
-
 Result<std::vector<std::string>> CloneCommands::ExpandConfig(int argc, char** argv) const {
   std::vector<std::string> args(argv + 1, argv + argc);
   auto sub = std::find(args.begin(), args.end(), "serve");
@@ -177,32 +143,25 @@ Result<std::vector<std::string>> CloneCommands::ExpandConfig(int argc, char** ar
     rest.push_back(a);
   }
   if (file.empty()) return args;
-  std::ifstream in(file);
-  if (!in) return Status::Invalid("--config " + file + ": cannot read it");
+  auto text = ReadWholeFile(file);
+  if (!text.ok()) return Status::Invalid("--config " + file + ": cannot read it");
+  auto settings = ParseServeConfig(*text, file);
+  if (!settings.ok()) return settings.status();
   std::vector<std::string> from_file;
-  std::string line;
-  int n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    std::string t = Trim(line);
-    if (t.empty() || t[0] == '#' || t[0] == ';' || t == "[serve]") continue;
-    auto eq = t.find('=');
-    std::string where = "--config " + file + " line " + std::to_string(n);
-    if (eq == std::string::npos) return Status::Invalid(where + ": expected 'option = value'");
-    std::string key = Trim(t.substr(0, eq));
-    std::replace(key.begin(), key.end(), '_', '-');
+  for (const ConfigSetting& s : *settings) {
+    const std::string& key = s.key;
+    std::string where = "--config " + file + " line " + std::to_string(s.line);
     const CLI::Option* o = serve_->get_option_no_throw("--" + key);
     if (!o || key == "config" || key == "help")
       return Status::Invalid(where + ": '" + key + "' is not an option of ka serve (see ka serve --help)");
     if (std::find(given.begin(), given.end(), o) != given.end()) continue;  // the command line wins
-    std::vector<std::string> values = Values(t.substr(eq + 1));
     if (o->get_expected_min() == 0) {  // a flag
-      std::string v = values.empty() ? "" : values[0];
+      std::string v = s.values.empty() ? "" : s.values[0];
       if (v == "true" || v == "yes" || v == "1") from_file.push_back("--" + key);
       else if (v != "false" && v != "no" && v != "0") return Status::Invalid(where + ": " + key + " takes true or false");
       continue;
     }
-    for (const auto& v : values) {
+    for (const auto& v : s.values) {
       from_file.push_back("--" + key);
       from_file.push_back(v);
     }

@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <regex>
+#include <optional>
 #include <sstream>
+#include <string_view>
 
 #include "util/strings.h"
 
@@ -24,6 +25,47 @@ std::string UnescapeHex(const std::string& s) {
     }
   }
   return out;
+}
+
+// Removes `prefix` from the front of `s`; false (and `s` unchanged) when it is not there.
+bool Eat(std::string_view& s, std::string_view prefix) {
+  if (s.substr(0, prefix.size()) != prefix) return false;
+  s.remove_prefix(prefix.size());
+  return true;
+}
+
+// Removes the leading run of characters that pass `keep`; false when there is none.
+template <typename Pred>
+bool EatRun(std::string_view& s, Pred keep) {
+  size_t n = 0;
+  while (n < s.size() && keep(static_cast<unsigned char>(s[n]))) ++n;
+  s.remove_prefix(n);
+  return n > 0;
+}
+
+bool IsDigit(unsigned char c) { return c >= '0' && c <= '9'; }
+bool IsLowerLetter(unsigned char c) { return c >= 'a' && c <= 'z'; }
+bool AllDigits(std::string_view s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos; }
+
+// The partition number of a kernel device name: /dev/sda6, /dev/hdb2, /dev/vda1, /dev/xvda3
+// ([shv]d or xvd, letters, digits), /dev/nvme0n1p2, /dev/mmcblk0p1, /dev/loop0p1 (disk, 'p',
+// digits). A linear scan: std::regex recursed once per character and overflowed the stack on
+// a long spec in a golden's fstab.
+std::optional<std::string> KernelPartitionNumber(std::string_view s) {
+  if (!Eat(s, "/dev/")) return std::nullopt;
+  std::string_view disk = s;
+  if (Eat(disk, "sd") || Eat(disk, "hd") || Eat(disk, "vd") || Eat(disk, "xvd")) {
+    if (EatRun(disk, IsLowerLetter) && AllDigits(disk)) return std::string(disk);
+    return std::nullopt;
+  }
+  bool named = false;
+  if (Eat(s, "nvme")) {
+    named = EatRun(s, IsDigit) && Eat(s, "n") && EatRun(s, IsDigit);
+  } else if (Eat(s, "mmcblk") || Eat(s, "loop")) {
+    named = EatRun(s, IsDigit);
+  }
+  if (named && Eat(s, "p") && AllDigits(s)) return std::string(s);
+  return std::nullopt;
 }
 
 }  // namespace
@@ -75,10 +117,7 @@ SpecMatch ParseSpec(const std::string& raw) {
       return {k, v};
     }
   }
-  static const std::regex kernel(
-      R"re(^/dev/(?:(?:[shv]|xv)d[a-z]+(\d+)|(?:nvme\d+n\d+|mmcblk\d+|loop\d+)p(\d+))$)re");
-  std::smatch m;
-  if (std::regex_match(spec, m, kernel)) return {SpecMatch::kPartitionNumber, m[1].matched ? m[1].str() : m[2].str()};
+  if (auto number = KernelPartitionNumber(spec)) return {SpecMatch::kPartitionNumber, *number};
   return {SpecMatch::kUnknown, spec};
 }
 

@@ -44,6 +44,23 @@ TEST(Fstab, Specs) {
   }
   EXPECT_EQ(ParseSpec("proc").kind, SpecMatch::kUnknown);
   EXPECT_EQ(ParseSpec("/dev/mapper/vg-root").kind, SpecMatch::kUnknown);
+  for (const char* spec : {"/dev/sda", "/dev/sd1", "/dev/sdA1", "/dev/sda1x", "/dev/nvme0n1", "/dev/nvme0p1",
+                           "/dev/nvmen1p1", "/dev/mmcblkp1", "/dev/loop0p", "/dev/zda1", "dev/sda1", "/dev/sda-1"})
+    EXPECT_EQ(ParseSpec(spec).kind, SpecMatch::kUnknown) << spec;
+}
+
+// Regression: std::regex recursed once per character, so a long spec in a golden's fstab
+// overflowed the stack (a segfault at about 100000 characters).
+TEST(Fstab, LongKernelNamesAreNoStackOverflow) {
+  std::string letters(1 << 20, 'a');
+  SpecMatch m = ParseSpec("/dev/sd" + letters + "7");
+  EXPECT_EQ(m.kind, SpecMatch::kPartitionNumber);
+  EXPECT_EQ(m.value, "7");
+  EXPECT_EQ(ParseSpec("/dev/nvme" + std::string(1 << 20, '1') + "n1p2").value, "2");
+  EXPECT_EQ(ParseSpec("/dev/sd" + letters + "x").kind, SpecMatch::kUnknown);
+  auto entries = ParseFstab("/dev/vd" + letters + "1 / ext4 defaults 0 1\n");
+  ASSERT_TRUE(entries.ok());
+  EXPECT_EQ(ParseSpec((*entries)[0].spec).value, "1");
 }
 
 }  // namespace

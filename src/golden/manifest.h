@@ -23,14 +23,19 @@ enum class Method {
 const char* MethodName(Method m);
 Result<Method> ParseMethod(const std::string& s);
 
+// The longest mount point or excluded directory a manifest may hold (PATH_MAX - 1).
+inline constexpr size_t kMaxManifestPath = 4095;
+
 struct ManifestPartition {
   int number = 0;
   std::string fs, uuid, label;
-  std::string mount;   // the golden's mount point from its fstab ("/", "/boot"); empty: not in fstab
+  std::string mount;   // the golden's mount point from its fstab ("/", "/boot"); empty: not in fstab.
+                       // FromJson checks it: absolute, no ".." component, no NUL, bounded.
   Method method = Method::kNone;
   uint64_t size = 0;   // bytes of the golden's partition
   uint64_t used = 0;   // bytes used in the golden filesystem (what a tree section carries, uncompressed)
-  std::vector<std::string> exclude;  // directories (relative to this filesystem) re-created empty
+  std::vector<std::string> exclude;  // directories (relative to this filesystem) re-created empty;
+                                     // FromJson checks them like mount, but relative
 };
 
 struct Manifest {

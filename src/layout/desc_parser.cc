@@ -34,6 +34,8 @@ Result<std::vector<std::string>> Tokenize(const std::string& line) {
             break;
           }
           if (q == '\\' && i < line.size() && (line[i] == '"' || line[i] == '\\')) q = line[i++];
+          // Quoted or not, no control characters (a desc written back could not hold them).
+          if (static_cast<unsigned char>(q) < 0x20) return Status::Invalid("control character in the line");
           tok += q;
         }
         if (!closed) return Status::Invalid("unterminated quote");

@@ -127,6 +127,15 @@ TEST(DescParser, QuotedValues) {
   EXPECT_NE(ErrorOf("label gpt\nlinux 1 name=\"a\\\"b\"").find("cannot contain"), std::string::npos);
 }
 
+// Regression (desc_parser_fuzz): a control character inside quotes was accepted, and the desc
+// that WriteDesc made of the layout then failed to parse ("control character in the line").
+TEST(DescParser, ControlCharactersAreRefusedInQuotesToo) {
+  for (std::string bad : {std::string("linux 1 mount=\"/sr\x05v\""), std::string("linux 1 label=\"a\tb\""),
+                          std::string("linux 1 label=\"a\0b\"", 19), std::string("linux 1 label=\"\x1b[31m\"")})
+    EXPECT_NE(ErrorOf(bad).find("control character"), std::string::npos) << bad;
+  EXPECT_EQ(MustParse("linux 1 label=\"caf\xc3\xa9 \x7f\"").partitions[0].label, "caf\xc3\xa9 \x7f");
+}
+
 TEST(DescParser, BootableSpelling) {
   EXPECT_TRUE(MustParse("linux 100 bootable").partitions[0].boot);
   EXPECT_TRUE(MustParse("linux 100 boot").partitions[0].boot);

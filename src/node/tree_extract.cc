@@ -16,6 +16,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <optional>
@@ -185,6 +186,9 @@ Status Extractor::ReadFailure(const std::string& where) {
 
 Status Extractor::WriteFailure(const std::string& what, const std::string& entry) {
   std::string m = ArchiveMessage(out_.get());
+  // libarchive's messages rarely say why ("Can't create 'x'"): add the system's reason.
+  int err = archive_errno(out_.get());
+  if (err > 0 && err != EINVAL && err != EILSEQ) m += " (" + std::string(std::strerror(err)) + ")";
   std::string text = what + " " + entry + ": " + m;
   if (m.find("symlink") != std::string::npos || m.find("..") != std::string::npos ||
       m.find("absolute") != std::string::npos)
