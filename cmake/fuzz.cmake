@@ -22,6 +22,8 @@ pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 find_package(fmt REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(Threads REQUIRED)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 
 set(KA_FUZZ_SANITIZERS address,undefined)
 add_compile_options(-fsanitize=fuzzer-no-link,${KA_FUZZ_SANITIZERS} -fno-omit-frame-pointer
@@ -54,8 +56,14 @@ ka_fuzz_target(manifest_fuzz SOURCES src/golden/manifest.cc)
 ka_fuzz_target(stream_format_fuzz SOURCES src/golden/stream_format.cc)
 ka_fuzz_target(tree_extract_fuzz SOURCES src/node/tree_extract.cc LIBS PkgConfig::ARCHIVE)
 ka_fuzz_target(identity_fuzz SOURCES src/node/identity.cc)
-ka_fuzz_target(stage1_params_fuzz SOURCES src/netboot/stage1_params.cc)
+ka_fuzz_target(stage1_params_fuzz SOURCES src/netboot/stage1_params.cc src/crypto/key_file.cc src/crypto/private_file.cc
+               src/crypto/sodium_init.cc LIBS PkgConfig::SODIUM)
 ka_fuzz_target(serve_config_fuzz SOURCES src/cli/serve_config.cc)
+ka_fuzz_target(frame_fuzz SOURCES src/chain/frame.cc src/chain/message.cc src/util/net.cc)
+ka_fuzz_target(messages_fuzz SOURCES src/chain/messages.cc src/chain/fields.cc src/chain/frame.cc)
+ka_fuzz_target(consumer_fuzz SOURCES src/chain/consumer.cc src/chain/ring.cc src/chain/stream_seal.cc
+               src/chain/frame.cc src/crypto/aead.cc src/crypto/sha256.cc src/util/anon_memory.cc
+               LIBS PkgConfig::SODIUM OpenSSL::Crypto)
 ka_fuzz_target(snapshot_fuzz SOURCES src/control/snapshot.cc src/control/text.cc src/control/status_table.cc)
 
 # Every *_fuzz.cc must be declared above (else scripts/fuzz.sh would silently skip it).

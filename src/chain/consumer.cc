@@ -24,6 +24,8 @@ ConsumeResult Consumer::result() const {
 }
 
 bool Consumer::WaitFor(uint64_t end) {
+  if (ring_.head() >= end) return true;
+  if (upstream_gone_ && upstream_gone_()) return false;
   for (;;) {
     uint64_t head = ring_.WaitHeadFor(end, 200);
     if (head >= end) return true;

@@ -43,8 +43,7 @@ bool IsPlainType(FrameType t) {
 }
 
 uint32_t MaxPayload(FrameType t) {
-  if (IsPlainType(t) && t != FrameType::kRefuse) return kMaxPlainPayload;
-  if (t == FrameType::kRefuse) return kMaxPlainPayload + 1024;
+  if (IsPlainType(t)) return kMaxPlainPayload;
   if (t == FrameType::kResponse) return kMaxResponsePayload;
   if (t == FrameType::kData) return kMaxDataPayload;
   if (t == FrameType::kEnd || t == FrameType::kStreamAbort) return kMaxPlainPayload;
