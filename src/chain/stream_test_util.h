@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include <atomic>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -92,14 +93,15 @@ inline std::string SealedStream(const StreamSpec& spec, const std::vector<std::s
   return out + e;
 }
 
-// Feeds `wire` to a Consumer through a Ring of `ring` bytes; everything is
-// already there, so an incomplete stream fails instead of waiting.
+// Feeds `wire` to a Consumer through a Ring of `ring` bytes; once all of it is
+// in, the upstream counts as gone, so an incomplete stream fails instead of waiting.
 inline ConsumeResult Consume(const std::string& wire, MemoryOutput* out, ConsumerCrypto crypto,
                              uint64_t session_id = 77, size_t ring = 1 << 16) {
   if (sodium_init() < 0) abort();
   Ring r(ring);
   if (crypto.chunk_size == 0) crypto.chunk_size = 1 << 20;
-  Consumer c(r, session_id, crypto, out, [] { return true; });
+  std::atomic<bool> all_in{false};
+  Consumer c(r, session_id, crypto, out, [&] { return all_in.load(); });
   std::thread t([&] { c.Run(); });
   size_t done = 0;
   while (done < wire.size()) {
@@ -112,6 +114,8 @@ inline ConsumeResult Consume(const std::string& wire, MemoryOutput* out, Consume
     done += k;
     if (c.finished()) break;
   }
+  all_in = true;
+  r.Wake();
   t.join();
   return c.result();
 }
