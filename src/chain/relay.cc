@@ -151,6 +151,7 @@ void Relay::TakeOffers() {
       hold_cursor_ = -1;
     }
     child_ = std::move(c);
+    child_progress_ = Clock::now();
     SetNonBlocking(child_.fd.get(), true);
     child_pos_ = child_.pos;
     has_child_ = true;
@@ -256,6 +257,7 @@ void Relay::SpliceLive() {
     s = 0;
   }
   child_.pos += static_cast<uint64_t>(s);
+  if (s > 0) child_progress_ = Clock::now();
   a_bytes_ = got - static_cast<size_t>(s);
   spliced_ += static_cast<uint64_t>(s);
   ring_.MoveCursor(child_.cursor, child_.pos);
@@ -277,6 +279,7 @@ void Relay::PumpChild() {
     s = ::send(child_.fd.get(), p, std::min<size_t>(contiguous, 4 << 20), MSG_DONTWAIT | MSG_NOSIGNAL);
     if (s > 0) copied_ += static_cast<uint64_t>(s);
   }
+  if (s > 0) child_progress_ = Clock::now();
   if (s < 0) {
     if (errno == EAGAIN || errno == EINTR) return;
     return DropChild(Status::Io(ErrnoMessage("sending to " + child_.name, errno)));
@@ -292,14 +295,21 @@ void Relay::Run() {
     TakeOffers();
     uint64_t head = 0;
     bool have_child = false, up_want = false, child_pending = false, live = false, ring_wait = false;
+    bool catch_up = false;
     auto look = [&] {
       head = ring_.head();
       have_child = child_.fd.valid();
-      up_want = upstream_.valid() && ring_.Free() > 0;
       child_pending = have_child && (a_bytes_ > 0 || child_.pos < head);
+      // While the child is behind but taking data, upstream waits (in its socket buffer): the
+      // child catches up from the ring, then everything moves zero-copy again (reading on would
+      // keep the child behind for good, and every byte would be copied twice: recv into the
+      // ring, send out). A child that takes nothing for kChildStall is not waited for: the ring
+      // absorbs its stall, as a buffer should.
+      catch_up = use_splice_ && child_pending && Clock::now() - child_progress_ < kChildStall;
+      up_want = upstream_.valid() && ring_.Free() > 0 && !catch_up;
       live = have_child && use_splice_ && a_bytes_ == 0 && child_.pos == head && upstream_.valid();
       // We wait on the ring for space (a slow local sink) or, on the sender, for data.
-      ring_wait = (upstream_.valid() && !up_want) || (!upstream_.valid() && !child_pending);
+      ring_wait = (upstream_.valid() && !up_want && !child_pending) || (!upstream_.valid() && !child_pending);
     };
     look();
     if (ring_wait) {  // arm, then look again: nothing can slip between the two
@@ -324,7 +334,12 @@ void Relay::Run() {
       child_i = n;
       fds[n++] = {child_.fd.get(), static_cast<short>(POLLIN | (child_pending ? POLLOUT : 0)), 0};
     }
-    int rc = ::poll(fds, static_cast<nfds_t>(n), hold_cursor_ >= 0 ? 200 : 1000);
+    int timeout_ms = hold_cursor_ >= 0 ? 200 : 1000;
+    if (catch_up && upstream_.valid()) {  // look again when the child's grace runs out
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(kChildStall - (Clock::now() - child_progress_));
+      timeout_ms = std::clamp<int>(static_cast<int>(left.count()) + 1, 1, timeout_ms);
+    }
+    int rc = ::poll(fds, static_cast<nfds_t>(n), timeout_ms);
     if (rc < 0) {
       if (errno == EINTR) continue;
       LogError("relay poll: {}", ErrnoMessage("poll", errno));

@@ -76,8 +76,11 @@ class Relay {
   bool FillRingFromPipe(int pipe_r, size_t n);
   void DiscardPipe(int pipe_r, size_t n);
 
+  using Clock = std::chrono::steady_clock;
+  static constexpr Clock::duration kChildStall = std::chrono::milliseconds(50);
   Ring& ring_;
   bool use_splice_;
+  Clock::time_point child_progress_{};  // the child last took bytes
   UniqueFd upstream_;
   Child child_;
   int pipe_a_[2] = {-1, -1};
