@@ -12,6 +12,14 @@ case "${1:-}" in
   asan) dir=$root/build-asan; extra=(-DKA_SANITIZE=address,undefined -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1") ;;
   *) echo "usage: scripts/build.sh [asan]" >&2; exit 2 ;;
 esac
+# ccache (scripts/setup.sh installs it) keeps compiled objects in /var/cache/ka-test/ccache, so a
+# second build of the same sources, in any checkout (CI clones afresh), compiles nothing again.
+# KA_CCACHE=0 turns it off.
+if [[ ${KA_CCACHE:-1} != 0 ]] && command -v ccache >/dev/null; then
+  export CCACHE_DIR=${CCACHE_DIR:-/var/cache/ka-test/ccache} CCACHE_BASEDIR=$root CCACHE_NOHASHDIR=1
+  mkdir -p "$CCACHE_DIR" 2>/dev/null && ccache --max-size=5G >/dev/null 2>&1 &&
+    extra+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+fi
 cmake -S "$root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" "${extra[@]}" >/dev/null
 ninja -C "$dir"
 echo "built $dir/ka"

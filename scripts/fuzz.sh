@@ -25,7 +25,12 @@ rss_mb=${KA_FUZZ_RSS_MB:-2048}
 input_timeout=${KA_FUZZ_TIMEOUT:-25}
 
 "$root/scripts/setup.sh"
-cmake -S "$root" -B "$build" -G Ninja -DKA_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ \
+launcher=()  # ccache as in scripts/build.sh
+if [[ ${KA_CCACHE:-1} != 0 ]] && command -v ccache >/dev/null; then
+  export CCACHE_DIR=${CCACHE_DIR:-/var/cache/ka-test/ccache} CCACHE_BASEDIR=$root CCACHE_NOHASHDIR=1
+  mkdir -p "$CCACHE_DIR" 2>/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+cmake -S "$root" -B "$build" -G Ninja -DKA_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ "${launcher[@]}" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" >/dev/null
 nice ninja -C "$build"
 

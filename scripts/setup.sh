@@ -9,7 +9,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 BUILD_PKGS=(
-  build-essential g++ cmake ninja-build pkg-config git
+  build-essential g++ cmake ninja-build pkg-config git ccache
   libzstd-dev libsodium-dev libssl-dev libxxhash-dev libarchive-dev
   libblkid-dev libfdisk-dev
   libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libcpp-httplib-dev

@@ -214,6 +214,25 @@ bed_dump() {
   return 0
 }
 
+# bed_hog_start / bed_hog_stop: one busy process per core beside a test (a machine under load),
+# recorded for cleanup and stopped by PID
+BED_HOGS=()
+bed_hog_start() {
+  local c
+  for (( c = 0; c < $(nproc); c++ )); do
+    bash -c 'while :; do :; done' &
+    BED_HOGS+=("$!")
+    BED_PIDS+=("$!")
+  done
+}
+bed_hog_stop() {
+  (( ${#BED_HOGS[@]} )) || return 0
+  kill "${BED_HOGS[@]}" 2>/dev/null
+  wait "${BED_HOGS[@]}" 2>/dev/null
+  BED_HOGS=()
+  return 0
+}
+
 # bed_secret FILE: write a random secret, mode 600
 bed_secret() {
   (umask 077; head -c 32 /dev/urandom | base64 >"$1")

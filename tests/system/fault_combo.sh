@@ -97,15 +97,9 @@ echo "== run 1: kill node2 at 40 %, freeze node4 at 60 %"
 session quiet 1
 echo "    ${SECS} s (+$(awk -v a="$SECS" -v b="$clean" 'BEGIN { printf "%.1f", a - b }') s over the baseline), the last node's output stalled $STALL in all"
 echo "== run 2: the same beside a CPU hog ($(nproc) busy processes)"
-hogs=()
-for (( c = 0; c < $(nproc); c++ )); do
-  bash -c 'while :; do :; done' &
-  hogs+=($!)
-  BED_PIDS+=("$!")
-done
+bed_hog_start
 session loaded 1
-kill "${hogs[@]}" 2>/dev/null
-wait "${hogs[@]}" 2>/dev/null
+bed_hog_stop
 echo "    ${SECS} s, the last node's output stalled $STALL in all"
 
 (( BED_FAILS == 0 )) || { echo "fault_combo: FAIL ($BED_FAILS checks)"; exit 1; }

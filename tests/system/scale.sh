@@ -52,15 +52,9 @@ echo "== run 1: $MIB MiB -> $N receivers, 100 Mbit/s links, discovery"
 run quiet
 
 echo "== run 2: the same beside a CPU hog ($(nproc) busy processes)"
-hogs=()
-for (( c = 0; c < $(nproc); c++ )); do
-  bash -c 'while :; do :; done' &
-  hogs+=($!)
-  BED_PIDS+=("$!")
-done
+bed_hog_start
 run loaded
-kill "${hogs[@]}" 2>/dev/null
-wait "${hogs[@]}" 2>/dev/null
+bed_hog_stop
 
 (( BED_FAILS == 0 )) || { echo "FAILED: $BED_FAILS check(s)"; exit 1; }
 echo "PASS"
