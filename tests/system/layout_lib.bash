@@ -48,7 +48,10 @@ lt_release_all() {
   local m name back pass
   for m in "${LT_MOUNTS[@]}"; do mountpoint -q "$m" && umount "$m"; done
   LT_MOUNTS=()
-  for pass in 1 2 3; do   # offset loops over our loops first, then the disks themselves
+  # Offset loops over our loops first, then the disks themselves. A loop device something still
+  # holds for a moment (blkid, a udev-less kernel's partition scan, a loaded machine) is tried
+  # again, for up to 5 s.
+  for pass in 1 2 3 4 5 6 7 8 9 10 11 12; do
     while read -r name back; do
       [[ -n $name ]] || continue
       if [[ $back == /dev/loop* ]] || (( pass > 1 )); then
@@ -56,6 +59,8 @@ lt_release_all() {
         losetup -d "$name" 2>/dev/null
       fi
     done < <(lt_ours)
+    (( pass > 2 )) && [[ -z $(lt_ours) ]] && break
+    (( pass > 1 )) && sleep 0.5
   done
 }
 
