@@ -101,7 +101,8 @@ class Agent {
     std::vector<std::string> join{c_.ka, "join"};
     auto common = Common(p_.session);
     join.insert(join.end(), common.begin(), common.end());
-    join.insert(join.end(), {"--disk", disk, "--then", p_.then});
+    // --dev-links: stage1 has no udev; the clone's disk gets its /dev/disk/by-* links here too.
+    join.insert(join.end(), {"--disk", disk, "--then", p_.then, "--dev-links"});
     if (!p_.boot_mac.empty()) join.insert(join.end(), {"--mac", p_.boot_mac});
     if (int rc = sys_.Run(join); rc != 0) return Describe("ka join", rc);
     return {};

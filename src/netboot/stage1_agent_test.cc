@@ -75,7 +75,7 @@ TEST(Stage1Agent, FetchesStage2ThenJoinsWithTheBootMac) {
   EXPECT_EQ(sys.runs[3], (std::vector<std::string>{"/usr/bin/ka", "join", "--session", "ka", "--join-timeout", "8",
                                                    "--server", "10.1.0.1",
                                                    "--secret-file", "/etc/ka/secret", "--name", "pxe-ab-cd-01",
-                                                   "--disk", "/dev/vda", "--then", "exit", "--mac",
+                                                   "--disk", "/dev/vda", "--then", "exit", "--dev-links", "--mac",
                                                    "52:54:00:ab:cd:01"}));
   EXPECT_TRUE(sys.acts.empty());
   EXPECT_EQ(sys.slept, 0);
@@ -95,7 +95,7 @@ TEST(Stage1Agent, PassesTheTrustAndOperatorKeysToReceiveAndJoin) {
   EXPECT_EQ(sys.runs[3], (std::vector<std::string>{"/usr/bin/ka", "join", "--session", "ka", "--join-timeout",
                                                    "8", "--trust", g,
                                                    "--allow-remote-commands", o, "--disk", "/dev/vda", "--then",
-                                                   "exit"}));
+                                                   "exit", "--dev-links"}));
   EXPECT_TRUE(sys.Said("accepting only a stream signed by " + golden.Fingerprint())) << sys.lines.front();
   EXPECT_TRUE(sys.Said("remote commands only when signed by " + op.Fingerprint()));
 }
