@@ -315,5 +315,50 @@ TEST(TreeWriter, NormalizeRelativePath) {
   EXPECT_EQ(NormalizeRelativePath(""), ".");
 }
 
+// A running system changes while it is copied: live trees list what changed and
+// carry on; the same tree read as an image is not checked.
+TEST(TreeWriter, ALiveTreeListsWhatChangedWhileItWasRead) {
+  TempDir src;
+  ASSERT_TRUE(src.ok());
+  treetest::WriteFile(src / "grows.log", "one line\n");
+  treetest::WriteFile(src / "touched", "same size\n");
+  treetest::WriteFile(src / "removed", "gone soon\n");
+  treetest::WriteFile(src / "empty-then-not", "");
+  treetest::WriteFile(src / "steady", "never changes\n");
+  TreeWriteOptions o;
+  o.live = true;
+  o.after_read = [&](const std::string& rel) {
+    if (rel == "grows.log") treetest::WriteFile(src / "grows.log", "one line\ntwo lines\n");
+    if (rel == "touched") {
+      struct timespec ts[2] = {{1, 0}, {1, 0}};
+      ::utimensat(AT_FDCWD, (src / "touched").c_str(), ts, 0);
+    }
+    if (rel == "removed") ::unlink((src / "removed").c_str());
+    if (rel == "empty-then-not") treetest::WriteFile(src / "empty-then-not", "now it has data\n");
+  };
+  std::string out;
+  auto r = WriteTree(src.path(), o, [&](const void* d, size_t n) {
+    out.append(static_cast<const char*>(d), n);
+    return Status::Ok();
+  });
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  std::map<std::string, std::string> changed;
+  for (const auto& c : r->changed) changed[c.path] = c.what;
+  EXPECT_EQ(r->changed_count, 4u);
+  EXPECT_EQ(changed["grows.log"], "size 9 -> 19 while it was read");
+  EXPECT_EQ(changed["touched"], "modified while it was read");
+  EXPECT_EQ(changed["removed"], "vanished while it was read");
+  EXPECT_EQ(changed["empty-then-not"], "size 0 -> 16 while it was read");
+  EXPECT_EQ(changed.count("steady"), 0u);
+  EXPECT_EQ(List(out).count("grows.log"), 1u);  // still archived, as it was when its header was written
+
+  // Not live (an image): nothing is checked, nothing listed.
+  treetest::WriteFile(src / "removed", "back\n");
+  o.live = false;
+  auto image = WriteTree(src.path(), o, [](const void*, size_t) { return Status::Ok(); });
+  ASSERT_TRUE(image.ok());
+  EXPECT_EQ(image->changed_count, 0u);
+}
+
 }  // namespace
 }  // namespace ka::golden
