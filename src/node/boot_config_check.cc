@@ -94,22 +94,6 @@ std::vector<KernelLine> KernelLines(const std::string& cfg) {
 Status CheckBootConfig(const std::string& golden_cfg, const std::string& clone_cfg, const std::string& cfg_path,
                        const std::vector<std::string>& host_devices) {
   const std::string where = "the clone's " + cfg_path;
-  // Device names of this machine, anywhere but in comments.
-  {
-    std::istringstream in(clone_cfg);
-    std::string line;
-    int n = 0;
-    while (std::getline(in, line)) {
-      ++n;
-      std::string t = Trim(line);
-      if (t.empty() || t[0] == '#') continue;
-      for (const auto& d : host_devices)
-        if (!d.empty() && NamesDevice(t, d))
-          return Status::Invalid(where + " line " + std::to_string(n) + " names /dev/" + d +
-                                 ", a device of the machine that made the clone, which the clone will not have when "
-                                 "it boots: '" + t + "'");
-    }
-  }
   std::vector<KernelLine> golden = KernelLines(golden_cfg);
   std::set<std::string> golden_roots;
   std::set<RootKind> golden_kinds;
@@ -156,6 +140,22 @@ Status CheckBootConfig(const std::string& golden_cfg, const std::string& clone_c
          kind == RootKind::kPartLabel))
       return Status::Invalid(where + " names root=" + c.root + ", not the golden's root filesystem (" +
                              *golden_roots.begin() + ")" + quoted);
+  }
+  // Device names of this machine, anywhere but in comments.
+  {
+    std::istringstream in(clone_cfg);
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) {
+      ++n;
+      std::string t = Trim(line);
+      if (t.empty() || t[0] == '#') continue;
+      for (const auto& d : host_devices)
+        if (!d.empty() && NamesDevice(t, d))
+          return Status::Invalid(where + " line " + std::to_string(n) + " names /dev/" + d +
+                                 ", a device of the machine that made the clone, which the clone will not have when "
+                                 "it boots: '" + t + "'");
+    }
   }
   return Status::Ok();
 }

@@ -48,9 +48,17 @@ TEST(NodeBootConfigCheck, ADevicePathOfTheCloningHostFails) {
   Status s = CheckBootConfig(kGolden, clone, "/boot/grub/grub.cfg", {"loop5", "loop5p6"});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.message(),
-            "the clone's /boot/grub/grub.cfg line 5 names /dev/loop5p6, a device of the machine that made the clone, "
-            "which the clone will not have when it boots: 'linux\t/vmlinuz-6.1.0-50-amd64 root=/dev/loop5p6 ro  "
-            "console=ttyS0,115200n8'");
+            "the clone's /boot/grub/grub.cfg names the root filesystem by device path root=/dev/loop5p6, a name that "
+            "depends on the machine and its disk controller (line 5: 'linux\t/vmlinuz-6.1.0-50-amd64 "
+            "root=/dev/loop5p6 ro  console=ttyS0,115200n8'); the golden's named it by UUID "
+            "(UUID=6b610000-0000-4000-8000-000000000006)");
+  // anywhere else in the file
+  std::string other = std::string(kGolden) + "\tset ka_disk=/dev/loop5p1\n";
+  Status o = CheckBootConfig(kGolden, other, "/boot/grub/grub.cfg", {"loop5", "loop5p1"});
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.message(),
+            "the clone's /boot/grub/grub.cfg line 8 names /dev/loop5p1, a device of the machine that made the clone, "
+            "which the clone will not have when it boots: 'set ka_disk=/dev/loop5p1'");
 }
 
 TEST(NodeBootConfigCheck, ADevicePathAnywhereFailsAndSaysWhatTheGoldenDid) {
