@@ -159,7 +159,8 @@ Status Drivers(Target& t, const std::string& root, const golden::Manifest& m, Ru
       return Status::Io("the rebuilt " + c->image + (c->image_exists ? " still lacks " + fmt::format("{}", fmt::join(c->missing, " ")) : " was not written") +
                         ", which this node's disk needs: see the " + InitramfsKindName(tool->kind) +
                         " output above and the image's configuration");
-    LogInfo("initramfs: {} rebuilt; it holds {}", c->image, fmt::join(c->needed, " "));
+    LogInfo("initramfs: {} rebuilt{}", c->image,
+            c->needed.empty() ? std::string() : fmt::format("; it holds {}", fmt::join(c->needed, " ")));
   }
   return Status::Ok();
 }

@@ -16,7 +16,8 @@
 #     then powers off: hostnames as the template says, machine-ids and keys all new and distinct.
 #  4. A golden whose GRUB names its root by device path (GRUB_DISABLE_LINUX_UUID=true, root=/dev/sda6)
 #     is refused by the node's boot loader check: the node fails quoting the line, its disk is
-#     marked not cloned.
+#     marked not cloned. That golden also has no initramfs (and MODULES=list): before the boot
+#     loader step the node builds one for real in its chroot (update-initramfs -c) and checks it.
 # Timings: build/test-artifacts/debian-clone-timings.txt. Env: KA_KEEP=1 keeps the work dir.
 # shellcheck source-path=SCRIPTDIR
 # shellcheck disable=SC2016  # single-quoted checks are eval'd by bed_check
@@ -149,6 +150,8 @@ mkdir -p "$W/dp"
 mount "${DP}p6" "$W/dp" && mount "${DP}p1" "$W/dp/boot" || bed_die "cannot mount the device-path golden"
 echo 'GRUB_DISABLE_LINUX_UUID=true' >>"$W/dp/etc/default/grub"
 sed -i "s|root=UUID=${DG_UUID_PREFIX}06|root=/dev/sda6|" "$W/dp/boot/grub/grub.cfg"
+rm -f "$W"/dp/boot/initrd.img-*
+echo 'MODULES=list' >"$W/dp/etc/initramfs-tools/conf.d/ka-test-small"
 umount "$W/dp/boot" "$W/dp"
 partx -d "$DP"; losetup -d "$DP"; LT_LOOPS=()
 truncate -s 2G "$W/dp-node.img"
@@ -160,6 +163,10 @@ bed_wait_tcp 0 30765 60 || { bed_dump "$W/dp-serve.log"; bed_die "the server did
 ka_bg 1 "$W/dp-join.log" join --disk "$DN" --server "$(bed_ip 0)" --session "dp$$" --secret-file "$W/secret" --name dpnode
 jpid=$BED_LAST_PID
 bed_check "device-path golden: the node fails" ka_rc_is 1 "$jpid"
+bed_check "device-path golden: its missing initramfs is built in the chroot, and checked" \
+  bash -c "grep -q 'initramfs: kernel .* does not exist: building it' '$W/dp-join.log.err' &&
+           grep -q 'run: /usr/sbin/chroot .* /usr/sbin/update-initramfs -c -k ' '$W/dp-join.log.err' &&
+           grep -q 'initramfs: /boot/initrd.img-[^ ]* rebuilt' '$W/dp-join.log.err'"
 bed_check "device-path golden: the server reports it failed" ka_rc_is 1 "$spid"
 bed_check "device-path golden: the error quotes the generated line and says the golden did the same" \
   grep -q "names the root filesystem by device path root=/dev/loop[0-9]*p6.*line [0-9]*: 'linux.*root=/dev/loop[0-9]*p6.*the golden's own grub.cfg does the same (line [0-9]*: root=/dev/sda6)" \
