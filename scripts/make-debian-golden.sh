@@ -26,7 +26,6 @@
 # 6b61deb0-0000-4000-8000-0000000000NN with NN the partition number (mbr: 01 /boot, 05 swap,
 # 06 /; gpt: 02 /). Hostname golden, root password ka.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
 
 PACKAGES=(linux-image-amd64 grub-pc initramfs-tools systemd systemd-sysv openssh-server fdisk)
 SUITE=bookworm
@@ -193,6 +192,7 @@ EOF
     for _ in 1 2 3 4 5 6 7 8 9 10; do [[ -b ${LOOP}p$n ]] && break; sleep 0.2; done
     [[ -b ${LOOP}p$n ]] || die "${LOOP}p$n did not appear (partx -a $LOOP)"
   done
+  # shellcheck disable=SC2054  # the commas belong to -E's argument
   local mkfs=(mkfs.ext4 -q -F -E lazy_itable_init=1,lazy_journal_init=1)
   "${mkfs[@]}" -U "$UUID_PREFIX$(printf %02d "$N_ROOT")" -L root "${LOOP}p$N_ROOT"
   [[ -n $N_BOOT ]] && "${mkfs[@]}" -U "$UUID_PREFIX$(printf %02d "$N_BOOT")" -L boot "${LOOP}p$N_BOOT"

@@ -268,12 +268,14 @@ Status TreeArchiver::WriteEntry(struct archive_entry* e, const std::string& rel,
   int r = archive_write_header(out_.get(), e);
   if (r != ARCHIVE_OK) return WriteFailure("archiving " + rel);
   ++stats_.entries;
+  // A hardlink's later names carry no data (size 0 in the archive): the first name's was checked.
+  const bool first_name = archive_entry_hardlink(e) == nullptr;
   if (with_data && archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0) {
     stats_.file_bytes += static_cast<uint64_t>(archive_entry_size(e));
     const uint64_t changed_before = stats_.changed_count;
     KA_RETURN_IF_ERROR(CopyData(e, rel));
     if (options_.live && stats_.changed_count == changed_before) CheckUnchanged(e, rel);
-  } else if (with_data && options_.live && archive_entry_filetype(e) == AE_IFREG) {
+  } else if (with_data && options_.live && archive_entry_filetype(e) == AE_IFREG && first_name) {
     CheckUnchanged(e, rel);  // empty when listed: did it grow?
   }
   if (archive_write_finish_entry(out_.get()) != ARCHIVE_OK) return WriteFailure("finishing " + rel);

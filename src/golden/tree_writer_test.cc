@@ -325,6 +325,7 @@ TEST(TreeWriter, ALiveTreeListsWhatChangedWhileItWasRead) {
   treetest::WriteFile(src / "removed", "gone soon\n");
   treetest::WriteFile(src / "empty-then-not", "");
   treetest::WriteFile(src / "steady", "never changes\n");
+  ASSERT_EQ(::link((src / "steady").c_str(), (src / "steady-too").c_str()), 0);  // a hardlink: no data of its own
   TreeWriteOptions o;
   o.live = true;
   o.after_read = [&](const std::string& rel) {
@@ -350,6 +351,7 @@ TEST(TreeWriter, ALiveTreeListsWhatChangedWhileItWasRead) {
   EXPECT_EQ(changed["removed"], "vanished while it was read");
   EXPECT_EQ(changed["empty-then-not"], "size 0 -> 16 while it was read");
   EXPECT_EQ(changed.count("steady"), 0u);
+  EXPECT_EQ(changed.count("steady-too"), 0u);
   EXPECT_EQ(List(out).count("grows.log"), 1u);  // still archived, as it was when its header was written
 
   // Not live (an image): nothing is checked, nothing listed.

@@ -37,6 +37,7 @@ t = json.load(sys.stdin)["partitiontable"]
 for p in t["partitions"]:
     if re.search(r"(\d+)$", p["node"]).group(1) == sys.argv[1]:
         print(p["start"] * 512, p["size"] * 512)' "$n")
+  # shellcheck disable=SC2086  # two numbers, split on purpose
   set -- $range
   if mount -o ro,noload,loop,offset="$1",sizelimit="$2" -t ext4 "$img" "$dir"; then
     DG_GOLDEN_MACHINE_ID=$(cat "$dir/etc/machine-id")

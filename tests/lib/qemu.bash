@@ -69,6 +69,7 @@ qemu_vm() {
   echo "  $name: QEMU pid $VM_PID, console $log"
 }
 
+# shellcheck disable=SC2034  # WAIT_RC is read by the callers
 qemu_wait_exit() {
   local pid=$1 secs=$2 i
   for (( i = 0; i < secs * 2; i++ )); do

@@ -60,7 +60,8 @@ bed_up 2 || exit 1
 
 # clone LAYOUT IMAGE: ka serve + 2 ka join onto 2 GiB loop disks; sets HOST_OF_node1/2
 clone() {
-  local layout=$1 img=$2 i d sess=deb$layout$$ spid jp1 jp2
+  local layout=$1 img=$2 i d spid jp1 jp2
+  local sess=deb$layout$$
   for i in 1 2; do
     truncate -s 2G "$W/$layout-node$i.img"
     lt_attach "$W/$layout-node$i.img" "D_${layout}_$i"
@@ -147,7 +148,7 @@ cp --sparse=always "$MBR" "$W/devpath.img"
 lt_attach "$W/devpath.img" DP
 partx -a "$DP"
 mkdir -p "$W/dp"
-mount "${DP}p6" "$W/dp" && mount "${DP}p1" "$W/dp/boot" || bed_die "cannot mount the device-path golden"
+if ! mount "${DP}p6" "$W/dp" || ! mount "${DP}p1" "$W/dp/boot"; then bed_die "cannot mount the device-path golden"; fi
 echo 'GRUB_DISABLE_LINUX_UUID=true' >>"$W/dp/etc/default/grub"
 sed -i "s|root=UUID=${DG_UUID_PREFIX}06|root=/dev/sda6|" "$W/dp/boot/grub/grub.cfg"
 rm -f "$W"/dp/boot/initrd.img-*
