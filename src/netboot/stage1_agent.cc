@@ -94,6 +94,13 @@ class Agent {
     std::string disk = p_.disk;
     if (disk == "auto") {
       auto d = sys_.PickDisk();
+      if (!d.ok()) {
+        // A disk whose driver /init did not load (its controller found late): load the
+        // drivers of the devices present now, then look again.
+        sys_.Say("ka stage1: no disk yet; loading the drivers of the devices present");
+        sys_.Run({"/bin/sh", "-c", kLoadDrivers});
+        d = sys_.PickDisk();
+      }
       if (!d.ok()) return d.status().message();
       disk = d.value();
       sys_.Say("ka stage1: cloning onto " + disk + " (ka.disk=auto)");
@@ -107,6 +114,9 @@ class Agent {
     if (int rc = sys_.Run(join); rc != 0) return Describe("ka join", rc);
     return {};
   }
+
+  static constexpr const char* kLoadDrivers =
+      "for a in $(cat /sys/bus/*/devices/*/modalias 2>/dev/null | sort -u); do modprobe -q -b \"$a\"; done; sleep 2";
 
   static std::string Describe(const std::string& what, int rc) {
     if (rc < 0) return what + ": could not start ka";

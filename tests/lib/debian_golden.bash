@@ -78,3 +78,24 @@ dg_check_report() {
   bed_check "$what: kernel command line names / by UUID ($cmdline)" grep -q "root=UUID=$DG_UUID_PREFIX" <<<"$cmdline"
   bed_check "$what: / mounted from $rootdev ($root)" grep -q "^root=$rootdev " <<<"root=$root"
 }
+
+# dg_phase_table REPORT [NAME_OR_MAC=BOOT_SECONDS...]: the phases of every node of a `ka serve`
+# report as a markdown table (prepare, stream, individualise, initramfs, bootloader from the report;
+# boot, as the test measured it: from the clone's reboot or power-on to its KA-REPORT-END line)
+dg_phase_table() {
+  python3 - "$@" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+boots = dict(a.split("=", 1) for a in sys.argv[2:])
+print("| node | prepare | stream | individualise | initramfs | bootloader | boot |")
+print("|---|---|---|---|---|---|---|")
+for n in r["nodes"]:
+    ph = n.get("phases", {})
+    f = lambda k: "%.1f" % ph[k] if k in ph else "-"
+    boot = boots.get(n["name"]) or boots.get(n.get("mac", "")) or "-"
+    print("| %s | %.1f | %s | %s | %s | %s | %s |" % (n["name"], r.get("prepare_seconds", 0), f("stream"),
+          f("individualise"), f("initramfs"), f("bootloader"), boot))
+print("session: prepare %.1f s, stream %.1f s (%.1f MiB/s per node, %.0f MiB), whole session %.1f s" % (
+    r.get("prepare_seconds", 0), r["seconds"], r["throughput_mib_s"], r["bytes"] / 1048576, r["session_seconds"]))
+PY
+}

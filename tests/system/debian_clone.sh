@@ -132,9 +132,27 @@ for vm in mbr-1 mbr-2 gpt-1 gpt-2; do
     "${QEMU_DISK[@]}"
   PIDS+=("$VM_PID")
 done
-qemu_wait_all 600 "${PIDS[@]}"
+declare -A BOOT
+deadline=$(( SECONDS + 600 ))
+while (( SECONDS < deadline )); do
+  alive=0
+  for vm in mbr-1 mbr-2 gpt-1 gpt-2; do
+    [[ -z ${BOOT[$vm]:-} ]] && qemu_seen "$W/boot-$vm.log" "KA-REPORT-END" && BOOT[$vm]=$(qemu_secs_since "$t")
+  done
+  for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+  (( alive )) || break
+  sleep 1
+done
+qemu_wait_all 1 "${PIDS[@]}"
 all_off=$?
+for vm in mbr-1 mbr-2 gpt-1 gpt-2; do
+  qemu_timing "$vm on ${KIND[$vm]}: power-on to multi-user and its report (4 VMs at once)" "${BOOT[$vm]:--}"
+done
 qemu_timing "4 clones booted to multi-user, reported, powered off (parallel)" "$(qemu_secs_since "$t")"
+for layout in mbr gpt; do
+  echo "phases of the $layout clones (seconds):" | tee -a "$W/phases.md"
+  dg_phase_table "$W/$layout-report.json" "node1=${BOOT[$layout-1]:--}" "node2=${BOOT[$layout-2]:--}" | tee -a "$W/phases.md"
+done
 bed_check "every clone powered itself off" test "$all_off" = 0
 for vm in mbr-1 mbr-2 gpt-1 gpt-2; do
   h=HOST_${vm%-*}_${vm#*-}
@@ -180,7 +198,7 @@ qemu_timing "device-path golden refused" "$(qemu_secs_since "$t")"
 qemu_timing "whole test" "$(qemu_secs_since "$T_ALL")"
 bed_check "no ka mounts left" bash -c "! grep -q ' /run/ka/' /proc/self/mountinfo"
 
-{ echo "# tests/system/debian_clone.sh, $(date -u +%FT%TZ), QEMU TCG (no KVM)"; cat "$W/timings.txt"; } \
+{ echo "# tests/system/debian_clone.sh, $(date -u +%FT%TZ), QEMU TCG (no KVM)"; cat "$W/timings.txt" "$W/phases.md"; } \
   >"$ARTIFACTS/debian-clone-timings.txt"
 if (( BED_FAILS )); then
   for f in "$W"/*-serve.log "$W"/*-join*.log; do bed_dump "$f"; done

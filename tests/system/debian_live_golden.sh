@@ -208,9 +208,16 @@ for i in 0 1; do
     bed_check "vm$i: its root filesystem mounts" false
   fi
 done
+boots=()
+for i in 0 1; do
+  r=${SEEN["vm$i (${KINDS[i]}): clone written, rebooting"]:-} e=${SEEN["vm$i (${KINDS[i]}): Debian clone reached multi-user, reported"]:-}
+  [[ -n $r && -n $e ]] && boots+=("${MACS[i]}=$(python3 -c "print('%.1f' % ($e - $r))")")
+done
+echo "phases (seconds; boot: reboot to the clone's report):" | tee "$W/phases.md"
+dg_phase_table "$S/report.json" "${boots[@]}" | tee -a "$W/phases.md"
 qemu_timing "whole test" "$(qemu_secs_since "$T_ALL")"
 
-{ echo "# tests/system/debian_live_golden.sh, $(date -u +%FT%TZ), QEMU TCG (no KVM)"; cat "$W/timings.txt"; } \
+{ echo "# tests/system/debian_live_golden.sh, $(date -u +%FT%TZ), QEMU TCG (no KVM)"; cat "$W/timings.txt" "$W/phases.md"; } \
   >"$ARTIFACTS/debian-live-timings.txt"
 cp "$S/report.json" "$ARTIFACTS/debian-live-report.json" 2>/dev/null
 if (( BED_FAILS )); then

@@ -141,9 +141,16 @@ print("    session: prepare %.1f s, stream %.1f s (%.1f MiB/s per node), whole %
     r.get("prepare_seconds", -1), r["seconds"], r["throughput_mib_s"], r["session_seconds"]))
 sys.exit(0 if ok else 1)
 PY
+boots=()
+for i in 0 1; do
+  r=${SEEN[$i,clone written, rebooting]:-} e=${SEEN[$i,Debian clone reached multi-user, reported]:-}
+  [[ -n $r && -n $e ]] && boots+=("${MACS[i]}=$(python3 -c "print('%.1f' % ($e - $r))")")
+done
+echo "phases (seconds; boot: reboot to the clone's report):" | tee "$W/phases.md"
+dg_phase_table "$W/report.json" "${boots[@]}" | tee -a "$W/phases.md"
 qemu_timing "whole test" "$(qemu_secs_since "$T_ALL")"
 
-{ echo "# tests/system/debian_netboot.sh, $(date -u +%FT%TZ), QEMU TCG (no KVM)"; cat "$W/timings.txt"; } \
+{ echo "# tests/system/debian_netboot.sh, $(date -u +%FT%TZ), QEMU TCG (no KVM)"; cat "$W/timings.txt" "$W/phases.md"; } \
   >"$ARTIFACTS/debian-netboot-timings.txt"
 cp "$W/report.json" "$ARTIFACTS/debian-netboot-report.json" 2>/dev/null
 if (( BED_FAILS )); then
