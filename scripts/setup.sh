@@ -28,6 +28,8 @@ RUN_PKGS=(
   # without the system service; grub-*-bin hold the grub images stage2 carries to nodes
   dnsmasq-base pxelinux syslinux-common ipxe grub2-common grub-pc-bin grub-efi-amd64-bin cpio
   qemu-system-x86
+  # the real Debian golden of the boot tests (scripts/make-debian-golden.sh, tests/system/debian_*.sh)
+  debootstrap
   # bench/peers_bench.sh: the peers ka is measured against (one copy with socat, udpcast) and the
   # floor relay and ka-deploy built from ../shared/bench (gcc, make: build-essential)
   socat udpcast

@@ -113,6 +113,9 @@ CloneCommands::CloneCommands(CLI::App& app) {
       ->capture_default_str();
   join_->add_option("--hostname-template", jo_.hostname_template,
                     "This node's hostname, overriding the server's template: {index}, {name}, {mac}, {ip}");
+  join_->add_flag("--dev-links", jo_.dev_links,
+                  "Make the udev-style /dev/disk/by-* links of --disk and its partitions in this system's /dev "
+                  "once they are made (for systems without udev, such as ka's netboot stage1)");
   join_->add_option("--then", jo_.then, "After a successful clone: exit, reboot or poweroff")
       ->capture_default_str()
       ->check(CLI::IsMember({"exit", "reboot", "poweroff"}));

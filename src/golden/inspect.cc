@@ -299,7 +299,7 @@ Status Golden::MapFstab(const InspectOptions& o) {
         // MBR PARTUUIDs are DISKID-NN.
         std::string id = table_id.rfind("0x", 0) == 0 ? table_id.substr(2) : table_id;
         char nn[8];
-        std::snprintf(nn, sizeof nn, "-%02d", gp.info.number);
+        std::snprintf(nn, sizeof nn, "-%02x", gp.info.number);  // blkid: the number in hex
         return sm.value == id + nn;
       }
       default: return false;

@@ -50,6 +50,8 @@ class Golden {
   const Manifest& manifest() const { return manifest_; }
   const std::vector<GoldenPart>& parts() const { return parts_; }
   const std::string& disk() const { return disk_; }
+  // The golden is the running system (--source /): its files may change while read.
+  bool live() const { return live_; }
   // Human-readable summary of what will be cloned (for the server's log).
   std::string Summary() const;
   // Unmounts and detaches now; errors are also logged.

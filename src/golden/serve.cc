@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "chain/report.h"
 #include "golden/generator_source.h"
 #include "netboot/boot_switch.h"
 #include "netboot/stage1_agent.h"
@@ -39,6 +40,26 @@ int SendStage2(const ServeOptions& options, int* ok_nodes, double* seconds) {
   int rc = chain::RunSend(s);
   *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return rc;
+}
+
+// Per node: the stream and each finishing step it reported, in seconds.
+std::string PhaseTable(const chain::SessionReport& r) {
+  static const char* kOrder[] = {"partition", "format", "stream", "individualise", "initramfs", "bootloader"};
+  bool any = false;
+  for (const auto& n : r.nodes) any |= !n.phases.empty();
+  if (!any) return "";
+  std::string s = fmt::format("{:<16}", "node (seconds)");
+  for (const char* p : kOrder) s += fmt::format(" {:>13}", p);
+  s += fmt::format(" {:>9}\n", "done at");
+  for (const auto& n : r.nodes) {
+    s += fmt::format("{:<16}", n.name);
+    for (const char* p : kOrder) {
+      auto it = n.phases.find(p);
+      s += it == n.phases.end() ? fmt::format(" {:>13}", "-") : fmt::format(" {:>13.1f}", it->second);
+    }
+    s += fmt::format(" {:>9.1f}\n", n.seconds);
+  }
+  return s;
 }
 
 }  // namespace
@@ -118,11 +139,19 @@ int RunServe(const ServeOptions& options) {
                         {"wire_bytes_per_link", wire},
                         {"wire_to_used_ratio", ratio},
                         {"sections", stats.ToJson()},
-                        {"bootloader", m.bootloader}};
+                        {"bootloader", m.bootloader},
+                        {"live", g.live()},
+                        {"changed_during_copy", stats.ChangedJson()}};
     r.extra_text = fmt::format(
         "golden filesystems use {} ({} disk); each link carried {} ({:.1f}% of the used bytes, {:.1f}% of the disk)\n",
         FormatBytes(used), FormatBytes(m.golden_disk), FormatBytes(wire), 100.0 * ratio,
         m.golden_disk ? 100.0 * static_cast<double>(wire) / static_cast<double>(m.golden_disk) : 0.0);
+    if (uint64_t changed = stats.ChangedCount(); changed > 0)
+      r.extra_text += fmt::format(
+          "{} file(s) of the running golden changed while they were copied: each is on the nodes as it was when "
+          "read (listed in the report, clone.changed_during_copy; --exclude what should not travel)\n",
+          changed);
+    r.extra_text += PhaseTable(r);
   };
   int rc = chain::RunSend(send);
   if (Status s = g.Close(); !s.ok()) LogWarn("cleaning up the golden's mounts: {}", s.ToString());

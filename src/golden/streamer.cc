@@ -73,6 +73,24 @@ nlohmann::json StreamStats::ToJson() {
   return a;
 }
 
+nlohmann::json StreamStats::ChangedJson() {
+  std::lock_guard l(mu);
+  uint64_t count = 0;
+  nlohmann::json listed = nlohmann::json::array();
+  for (const auto& s : sections) {
+    count += s.changed_count;
+    for (const auto& c : s.changed) listed.push_back({{"partition", s.partition}, {"path", c.path}, {"what", c.what}});
+  }
+  return {{"count", count}, {"listed", listed}};
+}
+
+uint64_t StreamStats::ChangedCount() {
+  std::lock_guard l(mu);
+  uint64_t count = 0;
+  for (const auto& s : sections) count += s.changed_count;
+  return count;
+}
+
 Status StreamGolden(const Golden& golden, const StreamOptions& options, const ByteSink& sink, StreamStats* stats) {
   StreamWriter w(sink);
   int sections = 0;
@@ -93,11 +111,23 @@ Status StreamGolden(const Golden& golden, const StreamOptions& options, const By
       to.exclude = m.exclude;
       to.zstd_level = options.zstd_level;
       to.zstd_threads = options.zstd_threads;
+      to.live = golden.live();
       auto r = WriteTree(p.dir, to, [&](const void* d, size_t n) { return w.Data(d, n); });
       if (!r.ok()) return r.status().Wrap("golden partition " + std::to_string(m.number) + " (" + m.fs + ")");
       st.entries = r->entries;
       st.data_bytes = r->data_bytes;
       st.wire_bytes = r->archive_bytes;
+      st.changed_count = r->changed_count;
+      const std::string base = m.mount.empty() || m.mount == "/" ? "/" : m.mount + "/";
+      for (const auto& c : r->changed) st.changed.push_back({base + c.path, c.what});
+      if (st.changed_count > 0) {
+        LogWarn("partition {} ({}): {} file(s) changed while they were copied (each is copied as it was read; the "
+                "clone goes on):",
+                m.number, m.mount.empty() ? "-" : m.mount, st.changed_count);
+        for (size_t i = 0; i < st.changed.size() && i < 20; ++i)
+          LogWarn("  changed during the copy: {}: {}", st.changed[i].path, st.changed[i].what);
+        if (st.changed_count > 20) LogWarn("  ... and {} more (the report lists {})", st.changed_count - 20, st.changed.size());
+      }
     } else {
       KA_RETURN_IF_ERROR(StreamRaw(p, options, w, &st).Wrap("golden partition " + std::to_string(m.number)));
     }

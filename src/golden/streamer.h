@@ -10,6 +10,7 @@
 
 #include "golden/inspect.h"
 #include "golden/stream_format.h"
+#include "golden/tree_writer.h"
 
 namespace ka::golden {
 
@@ -25,6 +26,9 @@ struct SectionStats {
   uint64_t data_bytes = 0;  // bytes of file data (tree) or of the partition (raw) read
   uint64_t wire_bytes = 0;  // compressed bytes in the stream
   double seconds = 0;
+  // A running golden: files that changed while they were read (TreeWriteStats).
+  uint64_t changed_count = 0;
+  std::vector<ChangedEntry> changed;  // paths as on the golden ("/var/log/syslog")
 };
 
 // Filled while streaming; read after the stream ended.
@@ -33,6 +37,9 @@ struct StreamStats {
   std::vector<SectionStats> sections;
   uint64_t stream_bytes = 0;  // whole clone stream (records included)
   nlohmann::json ToJson();
+  // {"count": N, "listed": [{"partition", "path", "what"}...]}: what changed while it was copied.
+  nlohmann::json ChangedJson();
+  uint64_t ChangedCount();
 };
 
 Status StreamGolden(const Golden& golden, const StreamOptions& options, const ByteSink& sink, StreamStats* stats);

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <functional>
 #include <cstdlib>
 #include <memory>
 #include <set>
@@ -105,6 +106,8 @@ class TreeArchiver {
   Status WriteBytes(const void* data, size_t n, const std::string& rel);
   Status WriteZeros(int64_t n, const std::string& rel);
   Status WriteFailure(const std::string& what);
+  void NoteChange(const std::string& rel, const std::string& what);
+  void CheckUnchanged(struct archive_entry* e, const std::string& rel);
 
   const TreeWriteOptions& options_;
   SinkContext& ctx_;
@@ -118,6 +121,30 @@ class TreeArchiver {
   std::vector<char> zeros_;
   TreeWriteStats stats_;
 };
+
+void TreeArchiver::NoteChange(const std::string& rel, const std::string& what) {
+  ++stats_.changed_count;
+  if (stats_.changed.size() < kMaxChangedListed) stats_.changed.push_back({rel, what});
+}
+
+// After a live file's data was read: is it still what its header said?
+void TreeArchiver::CheckUnchanged(struct archive_entry* e, const std::string& rel) {
+  if (options_.after_read) options_.after_read(rel);
+  auto st = LstatAt(root_fd_.get(), rel);
+  if (!st.ok()) {
+    NoteChange(rel, "vanished while it was read");
+    return;
+  }
+  const int64_t size = archive_entry_size(e);
+  if (st->st_size != size) {
+    NoteChange(rel, "size " + std::to_string(size) + " -> " + std::to_string(st->st_size) + " while it was read");
+    return;
+  }
+  if (st->st_mtim.tv_sec != archive_entry_mtime(e) || st->st_mtim.tv_nsec != archive_entry_mtime_nsec(e) ||
+      (archive_entry_ctime_is_set(e) &&
+       (st->st_ctim.tv_sec != archive_entry_ctime(e) || st->st_ctim.tv_nsec != archive_entry_ctime_nsec(e))))
+    NoteChange(rel, "modified while it was read");
+}
 
 // A failure of libarchive's writer: the sink's own error if that is the cause.
 Status TreeArchiver::WriteFailure(const std::string& what) {
@@ -218,6 +245,10 @@ Status TreeArchiver::CopyData(struct archive_entry* e, const std::string& rel) {
     la_int64_t off = 0;
     int r = archive_read_data_block(disk_.get(), &buf, &len, &off);
     if (r == ARCHIVE_EOF) break;
+    if (r != ARCHIVE_OK && options_.live && archive_errno(disk_.get()) == ENOENT) {
+      NoteChange(rel, "vanished while it was read (stored with zeros)");
+      break;
+    }
     if (r != ARCHIVE_OK) return Status::Io("reading " + rel + ": " + ArchiveMessage(disk_.get()));
     if (off < progress)
       return Status::Io("reading " + rel + ": data block at offset " + std::to_string(off) +
@@ -237,9 +268,15 @@ Status TreeArchiver::WriteEntry(struct archive_entry* e, const std::string& rel,
   int r = archive_write_header(out_.get(), e);
   if (r != ARCHIVE_OK) return WriteFailure("archiving " + rel);
   ++stats_.entries;
+  // A hardlink's later names carry no data (size 0 in the archive): the first name's was checked.
+  const bool first_name = archive_entry_hardlink(e) == nullptr;
   if (with_data && archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0) {
     stats_.file_bytes += static_cast<uint64_t>(archive_entry_size(e));
+    const uint64_t changed_before = stats_.changed_count;
     KA_RETURN_IF_ERROR(CopyData(e, rel));
+    if (options_.live && stats_.changed_count == changed_before) CheckUnchanged(e, rel);
+  } else if (with_data && options_.live && archive_entry_filetype(e) == AE_IFREG && first_name) {
+    CheckUnchanged(e, rel);  // empty when listed: did it grow?
   }
   if (archive_write_finish_entry(out_.get()) != ARCHIVE_OK) return WriteFailure("finishing " + rel);
   return Status::Ok();
@@ -317,6 +354,15 @@ Result<TreeWriteStats> TreeArchiver::Run(const std::string& root) {
     if (!entry) return Status::Io("libarchive: out of memory for an entry");
     int r = archive_read_next_header2(disk_.get(), entry.get());
     if (r == ARCHIVE_EOF) break;
+    if ((r == ARCHIVE_FAILED || r == ARCHIVE_WARN) && options_.live && archive_errno(disk_.get()) == ENOENT) {
+      // libarchive says "PATH: Cannot stat" (or names it in its entry)
+      const char* p = archive_entry_pathname(entry.get());
+      std::string rel = p != nullptr ? p : ArchiveMessage(disk_.get());
+      if (size_t c = rel.rfind(": "); p == nullptr && c != std::string::npos) rel.resize(c);
+      if (rel.compare(0, canon_.size(), canon_) == 0) rel = rel.substr(std::min(rel.size(), canon_.size() + 1));
+      NoteChange(rel, "vanished before it was read (left out)");
+      continue;
+    }
     if (r != ARCHIVE_OK) {
       const char* p = archive_entry_pathname(entry.get());
       return Status::Io("reading " + std::string(p != nullptr ? p : canon_) + ": " + ArchiveMessage(disk_.get()) +

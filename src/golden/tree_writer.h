@@ -52,7 +52,23 @@ struct TreeWriteOptions {
   // device/inode numbers (for build artefacts such as netboot's stage2; a clone
   // keeps them all).
   bool reproducible = false;
+  // The tree is a running system's (`ka serve --source /`) and may change while it
+  // is read. A file that vanishes before it is read is left out; one that vanishes
+  // while it is read is stored with zeros for what could not be read; and every
+  // file whose size, modification or change time is not the same after its data
+  // was read as when its header was written is listed in TreeWriteStats::changed.
+  // None of this fails the archive (docs/clone.md, "A running golden").
+  bool live = false;
+  // Tests: called after a regular file's data was read, before it is checked again.
+  std::function<void(const std::string& rel)> after_read;
 };
+
+// A file of a live tree that changed while it was archived.
+struct ChangedEntry {
+  std::string path;  // relative to the root
+  std::string what;  // "vanished before it was read", "size 10 -> 12 while read", "modified while read"
+};
+constexpr size_t kMaxChangedListed = 1000;  // TreeWriteStats::changed keeps the first ones
 
 struct TreeWriteStats {
   uint64_t entries = 0;          // archive entries written
@@ -60,6 +76,8 @@ struct TreeWriteStats {
   uint64_t data_bytes = 0;       // bytes of file data actually read (holes excluded)
   uint64_t archive_bytes = 0;    // compressed bytes handed to the sink
   uint64_t skipped_sockets = 0;  // sockets found and not archived
+  uint64_t changed_count = 0;    // live trees: files that changed while read (all of them)
+  std::vector<ChangedEntry> changed;  // the first kMaxChangedListed of them
 };
 
 // Receives the compressed archive in order; a non-ok Status aborts WriteTree at

@@ -94,6 +94,13 @@ class Agent {
     std::string disk = p_.disk;
     if (disk == "auto") {
       auto d = sys_.PickDisk();
+      if (!d.ok()) {
+        // A disk whose driver /init did not load (its controller found late): load the
+        // drivers of the devices present now, then look again.
+        sys_.Say("ka stage1: no disk yet; loading the drivers of the devices present");
+        sys_.Run({"/bin/sh", "-c", kLoadDrivers});
+        d = sys_.PickDisk();
+      }
       if (!d.ok()) return d.status().message();
       disk = d.value();
       sys_.Say("ka stage1: cloning onto " + disk + " (ka.disk=auto)");
@@ -101,11 +108,15 @@ class Agent {
     std::vector<std::string> join{c_.ka, "join"};
     auto common = Common(p_.session);
     join.insert(join.end(), common.begin(), common.end());
-    join.insert(join.end(), {"--disk", disk, "--then", p_.then});
+    // --dev-links: stage1 has no udev; the clone's disk gets its /dev/disk/by-* links here too.
+    join.insert(join.end(), {"--disk", disk, "--then", p_.then, "--dev-links"});
     if (!p_.boot_mac.empty()) join.insert(join.end(), {"--mac", p_.boot_mac});
     if (int rc = sys_.Run(join); rc != 0) return Describe("ka join", rc);
     return {};
   }
+
+  static constexpr const char* kLoadDrivers =
+      "for a in $(cat /sys/bus/*/devices/*/modalias 2>/dev/null | sort -u); do modprobe -q -b \"$a\"; done; sleep 2";
 
   static std::string Describe(const std::string& what, int rc) {
     if (rc < 0) return what + ": could not start ka";

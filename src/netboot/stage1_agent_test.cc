@@ -41,7 +41,13 @@ class FakeSystem : public Stage1System {
     acts.push_back(a);
     return Status::Io("test system cannot " + a);
   }
-  Result<std::string> PickDisk() override { return disk; }
+  std::vector<Result<std::string>> disks_later;  // PickDisk answers these first, then `disk`
+  Result<std::string> PickDisk() override {
+    if (disks_later.empty()) return disk;
+    auto d = disks_later.front();
+    disks_later.erase(disks_later.begin());
+    return d;
+  }
 
   int Count(const std::string& sub) const {
     int n = 0;
@@ -75,7 +81,7 @@ TEST(Stage1Agent, FetchesStage2ThenJoinsWithTheBootMac) {
   EXPECT_EQ(sys.runs[3], (std::vector<std::string>{"/usr/bin/ka", "join", "--session", "ka", "--join-timeout", "8",
                                                    "--server", "10.1.0.1",
                                                    "--secret-file", "/etc/ka/secret", "--name", "pxe-ab-cd-01",
-                                                   "--disk", "/dev/vda", "--then", "exit", "--mac",
+                                                   "--disk", "/dev/vda", "--then", "exit", "--dev-links", "--mac",
                                                    "52:54:00:ab:cd:01"}));
   EXPECT_TRUE(sys.acts.empty());
   EXPECT_EQ(sys.slept, 0);
@@ -95,7 +101,7 @@ TEST(Stage1Agent, PassesTheTrustAndOperatorKeysToReceiveAndJoin) {
   EXPECT_EQ(sys.runs[3], (std::vector<std::string>{"/usr/bin/ka", "join", "--session", "ka", "--join-timeout",
                                                    "8", "--trust", g,
                                                    "--allow-remote-commands", o, "--disk", "/dev/vda", "--then",
-                                                   "exit"}));
+                                                   "exit", "--dev-links"}));
   EXPECT_TRUE(sys.Said("accepting only a stream signed by " + golden.Fingerprint())) << sys.lines.front();
   EXPECT_TRUE(sys.Said("remote commands only when signed by " + op.Fingerprint()));
 }
@@ -161,6 +167,17 @@ TEST(Stage1Agent, NoDiskFailsTheTryWithTheReason) {
 TEST(Stage1Agent, NodeNames) {
   EXPECT_EQ(NodeNameForMac("52:54:00:ab:cd:01"), "pxe-ab-cd-01");
   EXPECT_EQ(NodeNameForMac(""), "");
+}
+
+TEST(Stage1Agent, NoDiskYetLoadsTheDriversAgainThenLooks) {
+  FakeSystem sys;
+  sys.disks_later = {Status::Invalid("no fixed disk found in /sys/block")};
+  EXPECT_EQ(RunStage1(Config("ka.then=exit"), sys), 0);
+  EXPECT_TRUE(sys.Said("no disk yet; loading the drivers of the devices present"));
+  bool loaded = false;
+  for (const auto& r : sys.runs) loaded |= r[0] == "/bin/sh" && r.size() == 3 && r[2].find("modprobe") != std::string::npos;
+  EXPECT_TRUE(loaded);
+  EXPECT_EQ(sys.Count("join"), 1);
 }
 
 }  // namespace

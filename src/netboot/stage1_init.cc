@@ -18,8 +18,10 @@ mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 mkdir -p /run/ka
 echo "ka stage1 (kernel @KERNEL_VERSION@)"
 
-# Kernel modules for the devices present. Run twice: devices appear once their
-# bus driver is loaded (virtio_pci, then virtio_net and virtio_blk).
+# Kernel modules for the devices present. Devices appear once their bus driver is
+# loaded (virtio_pci, then virtio_net and virtio_blk; virtio_scsi or ahci, then a
+# SCSI scan finds the disk, which needs sd_mod): load again, a second apart, until
+# the devices and modules have stayed the same for two seconds (at most 12 s).
 load_modules() {
   for alias in $(cat /sys/bus/*/devices/*/modalias 2>/dev/null | sort -u); do
     modprobe -q -b "$alias"
@@ -27,8 +29,16 @@ load_modules() {
   modprobe -q crc32c_generic
 }
 load_modules
-sleep 1
-load_modules
+last=-1
+stable=0
+for pass in 1 2 3 4 5 6 7 8 9 10 11 12; do
+  sleep 1
+  load_modules
+  now=$(cat /sys/bus/*/devices/*/modalias /proc/modules 2>/dev/null | wc -l)
+  if [ "$now" = "$last" ]; then stable=$((stable + 1)); else stable=0; fi
+  [ "$stable" -ge 2 ] && break
+  last=$now
+done
 # Filesystems have no device to announce them: load those the node may create
 # or mount (busybox mount without -t only tries the filesystems already loaded).
 for m in ext4 xfs btrfs vfat nls_cp437 nls_iso8859_1 nls_utf8 nls_ascii loop efivarfs; do

@@ -187,6 +187,20 @@ Status CheckNodeBootloader(Runner& runner, BootloaderKind kind, const BootTarget
   return Status::Ok();
 }
 
+std::string GrubConfigToCheck(BootloaderKind kind, const std::string& root) {
+  if (kind == BootloaderKind::kGrubNode) return "/boot/grub/grub.cfg";
+  auto fs = RootFs::Open(root);
+  if (!fs.ok()) return "";
+  if (kind == BootloaderKind::kAuto) {
+    auto d = DetectBootloader(root);
+    if (!d.ok()) return "";
+    kind = *d;
+  }
+  if (kind != BootloaderKind::kGrub) return "";
+  GrubTools g = FindGrub(*fs);
+  return g.install.empty() || g.mkconfig.empty() ? "" : g.cfg;
+}
+
 Status InstallBootloader(Runner& runner, BootloaderKind kind, const BootTarget& target, const std::string& root) {
   const std::string what = std::string("installing the boot loader (") + BootloaderName(kind) + ") for " + target.disk;
   if (kind == BootloaderKind::kGrubNode) {

@@ -68,6 +68,12 @@ Result<std::vector<std::vector<std::string>>> NodeGrubCommands(const BootTarget&
 Status CheckNodeBootloader(Runner& runner, BootloaderKind kind, const BootTarget& target,
                            const std::string& grub_lib = "/usr/lib/grub");
 
+// The GRUB 2 configuration the boot loader step writes (grub) or keeps (grub-node)
+// in the image, which the node then checks (boot_config_check.h):
+// /boot/grub/grub.cfg, /boot/grub2/grub.cfg on RHEL-style images; "" for lilo,
+// GRUB legacy (its menu.lst is used as is) and none.
+std::string GrubConfigToCheck(BootloaderKind kind, const std::string& root);
+
 // Runs BootloaderCommands (chroot found through `runner`); stops at the first failure.
 Status InstallBootloader(Runner& runner, BootloaderKind kind, const BootTarget& target, const std::string& root);
 

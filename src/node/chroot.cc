@@ -2,10 +2,12 @@
 
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <cerrno>
 #include <thread>
 
+#include "node/private_dev.h"
 #include "node/root_fs.h"
 #include "util/log.h"
 
@@ -34,6 +36,12 @@ bool RealMounter::HostDirExists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+Status RealMounter::MakeNode(const std::string& path, mode_t mode, unsigned major, unsigned minor) {
+  if (::mknod(path.c_str(), mode, ::makedev(major, minor)) != 0)
+    return Status::Io(ErrnoMessage("mknod " + path + " " + std::to_string(major) + ":" + std::to_string(minor), errno));
+  return Status::Ok();
+}
+
 void RealMounter::Pause(std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }
 
 Status ChrootMounts::MountOne(const std::string& source, const std::string& target, const std::string& fstype,
@@ -43,7 +51,8 @@ Status ChrootMounts::MountOne(const std::string& source, const std::string& targ
   return mounter_.Mount("", target, "", MS_PRIVATE, "");
 }
 
-Result<std::unique_ptr<ChrootMounts>> ChrootMounts::Setup(const std::string& root, Mounter& mounter) {
+Result<std::unique_ptr<ChrootMounts>> ChrootMounts::Setup(const std::string& root, Mounter& mounter,
+                                                          const std::vector<BlockNode>& disk_nodes) {
   auto fs = RootFs::Open(root);
   if (!fs.ok()) return fs.status();
   std::unique_ptr<ChrootMounts> m(new ChrootMounts(fs->root(), mounter));
@@ -62,7 +71,8 @@ Result<std::unique_ptr<ChrootMounts>> ChrootMounts::Setup(const std::string& roo
     }
   }
   const std::string r = m->root_;
-  Status s = m->MountOne("/dev", r + "/dev", "", MS_BIND, "");
+  Status s = m->MountOne("tmpfs", r + "/dev", "tmpfs", MS_NOSUID, "mode=0755");
+  if (s.ok()) s = PopulatePrivateDev(r + "/dev", disk_nodes, mounter);
   if (s.ok() && mounter.HostDirExists("/dev/pts")) s = m->MountOne("/dev/pts", r + "/dev/pts", "", MS_BIND, "");
   if (s.ok()) s = m->MountOne("/proc", r + "/proc", "", MS_BIND, "");
   if (s.ok()) s = m->MountOne("/sys", r + "/sys", "", MS_BIND, "");

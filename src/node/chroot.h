@@ -1,6 +1,8 @@
 // ChrootMounts: what a chroot into ROOT needs to run grub-install, update-initramfs
-// or dracut: the host's /dev, /dev/pts, /proc, /sys (and efivars on an EFI host)
-// bind-mounted into ROOT, and a fresh tmpfs on ROOT/run. Each mount is made private
+// or dracut: a private /dev (a tmpfs holding the usual devices, the target disk and
+// its partitions and their udev-style /dev/disk links: private_dev.h), the host's
+// /dev/pts, /proc, /sys (and efivars on an EFI host) bind-mounted into ROOT, and a
+// fresh tmpfs on ROOT/run. Each mount is made private
 // at once, so nothing mounted or unmounted under it propagates back to the host.
 // Everything is unmounted in reverse order by Release() or the destructor; a busy
 // mount is detached lazily only as a last resort, and that is reported.
@@ -8,11 +10,14 @@
 // All mount(2) calls go through Mounter, so the order is unit-tested without root.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "node/dev_links.h"
 #include "util/status.h"
 
 namespace ka::node {
@@ -27,6 +32,8 @@ class Mounter {
   virtual Status Unmount(const std::string& target, int flags) = 0;
   // The host path is a directory (/sys/firmware/efi/efivars on an EFI host).
   virtual bool HostDirExists(const std::string& path) = 0;
+  // mknod(2) of a device node: `mode` holds S_IFCHR or S_IFBLK and the permissions.
+  virtual Status MakeNode(const std::string& path, mode_t mode, unsigned major, unsigned minor) = 0;
   virtual void Pause(std::chrono::milliseconds d) = 0;
 };
 
@@ -36,18 +43,21 @@ class RealMounter : public Mounter {
                const std::string& data) override;
   Status Unmount(const std::string& target, int flags) override;
   bool HostDirExists(const std::string& path) override;
+  Status MakeNode(const std::string& path, mode_t mode, unsigned major, unsigned minor) override;
   void Pause(std::chrono::milliseconds d) override;
 };
 
 class ChrootMounts {
  public:
   // Mounts, in this order (each made MS_PRIVATE right after):
-  //   /dev -> ROOT/dev (MS_BIND), /dev/pts -> ROOT/dev/pts (MS_BIND), /proc ->
+  //   tmpfs (nosuid,mode=0755) on ROOT/dev, filled by PopulatePrivateDev with
+  //   `disk_nodes`, /dev/pts -> ROOT/dev/pts (MS_BIND), /proc ->
   //   ROOT/proc, /sys -> ROOT/sys, /sys/firmware/efi/efivars -> the same under
   //   ROOT/sys when the host has it, tmpfs (nosuid,nodev,mode=0755) on ROOT/run.
   // ROOT/dev, proc, sys and run must be directories, not symlinks; missing ones are
   // created (0755). On failure everything mounted so far is unmounted again.
-  static Result<std::unique_ptr<ChrootMounts>> Setup(const std::string& root, Mounter& mounter);
+  static Result<std::unique_ptr<ChrootMounts>> Setup(const std::string& root, Mounter& mounter,
+                                                     const std::vector<BlockNode>& disk_nodes = {});
   ~ChrootMounts();
   ChrootMounts(const ChrootMounts&) = delete;
   ChrootMounts& operator=(const ChrootMounts&) = delete;

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -23,6 +24,13 @@ class NodeChroot : public ::testing::Test {
     for (const char* d : {"root/dev", "root/proc", "root/sys", "root/run", "root/etc"}) t_.Mkdir(d);
     r_ = t_ / "root";
   }
+  // The mount(2) calls alone (no mknod of the private /dev's nodes).
+  Strings MountCalls() const {
+    Strings out;
+    for (const auto& c : m_.calls)
+      if (c.rfind("mknod ", 0) != 0) out.push_back(c);
+    return out;
+  }
   TempTree t_;
   std::string r_;
   FakeMounter m_;
@@ -31,7 +39,7 @@ class NodeChroot : public ::testing::Test {
 TEST_F(NodeChroot, MountsInOrderPrivateAndUnmountsInReverse) {
   auto c = ChrootMounts::Setup(r_, m_);
   ASSERT_TRUE(c.ok()) << c.status().message();
-  EXPECT_EQ(m_.calls, (Strings{"bind /dev " + r_ + "/dev", "private " + r_ + "/dev",
+  EXPECT_EQ(MountCalls(), (Strings{"tmpfs " + r_ + "/dev nosuid mode=0755", "private " + r_ + "/dev",
                                "bind /dev/pts " + r_ + "/dev/pts", "private " + r_ + "/dev/pts",
                                "bind /proc " + r_ + "/proc", "private " + r_ + "/proc",
                                "bind /sys " + r_ + "/sys", "private " + r_ + "/sys",
@@ -53,13 +61,41 @@ TEST_F(NodeChroot, EfiVarsOnAnEfiHost) {
   {
     auto c = ChrootMounts::Setup(r_, m_);
     ASSERT_TRUE(c.ok());
-    EXPECT_EQ(m_.calls[8], "bind /sys/firmware/efi/efivars " + r_ + "/sys/firmware/efi/efivars");
-    EXPECT_EQ(m_.calls[9], "private " + r_ + "/sys/firmware/efi/efivars");
+    EXPECT_EQ(MountCalls()[8], "bind /sys/firmware/efi/efivars " + r_ + "/sys/firmware/efi/efivars");
+    EXPECT_EQ(MountCalls()[9], "private " + r_ + "/sys/firmware/efi/efivars");
     m_.calls.clear();
   }  // the destructor releases
   EXPECT_EQ(m_.calls, (Strings{"umount " + r_ + "/run", "umount " + r_ + "/sys/firmware/efi/efivars",
                                "umount " + r_ + "/sys", "umount " + r_ + "/proc", "umount " + r_ + "/dev/pts",
                                "umount " + r_ + "/dev"}));
+}
+
+TEST_F(NodeChroot, PrivateDevHoldsTheStandardDevicesTheDiskAndItsLinks) {
+  BlockNode disk{"loop5", 7, 5, 0, "", "", "", "", "", {}};
+  BlockNode root{"loop5p6", 259, 3, 6, "ext4", "6b610000-0000-4000-8000-000000000006", "root", "6b61676f-06", "", {}};
+  auto c = ChrootMounts::Setup(r_, m_, {disk, root});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  Strings nodes;
+  for (const auto& call : m_.calls)
+    if (call.rfind("mknod ", 0) == 0) nodes.push_back(call);
+  EXPECT_EQ(nodes, (Strings{"mknod " + r_ + "/dev/null c 1:3 666", "mknod " + r_ + "/dev/zero c 1:5 666",
+                            "mknod " + r_ + "/dev/full c 1:7 666", "mknod " + r_ + "/dev/random c 1:8 666",
+                            "mknod " + r_ + "/dev/urandom c 1:9 666", "mknod " + r_ + "/dev/tty c 5:0 666",
+                            "mknod " + r_ + "/dev/console c 5:1 600", "mknod " + r_ + "/dev/loop5 b 7:5 660",
+                            "mknod " + r_ + "/dev/loop5p6 b 259:3 660"}));
+  // made after the tmpfs, before /dev/pts is bound on it
+  auto calls = m_.calls;
+  auto tmpfs = std::find(calls.begin(), calls.end(), "private " + r_ + "/dev");
+  auto pts = std::find(calls.begin(), calls.end(), "bind /dev/pts " + r_ + "/dev/pts");
+  ASSERT_TRUE(tmpfs < pts);
+  EXPECT_TRUE(std::all_of(tmpfs + 1, pts, [](const std::string& x) { return x.rfind("mknod ", 0) == 0; }));
+  EXPECT_EQ(t_.LinkText("root/dev/disk/by-uuid/6b610000-0000-4000-8000-000000000006"), "../../loop5p6");
+  EXPECT_EQ(t_.LinkText("root/dev/disk/by-label/root"), "../../loop5p6");
+  EXPECT_EQ(t_.LinkText("root/dev/disk/by-partuuid/6b61676f-06"), "../../loop5p6");
+  EXPECT_EQ(t_.LinkText("root/dev/block/7:5"), "../loop5");
+  EXPECT_EQ(t_.LinkText("root/dev/fd"), "/proc/self/fd");
+  EXPECT_EQ(t_.LinkText("root/dev/ptmx"), "pts/ptmx");
+  EXPECT_EQ(t_.Mode("root/dev/shm"), 01777u);
 }
 
 TEST_F(NodeChroot, MissingMountPointsAreCreatedSymlinksRefused) {
@@ -88,7 +124,8 @@ TEST_F(NodeChroot, AFailedMountUndoesTheOthers) {
   auto c = ChrootMounts::Setup(r_, m_);
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().message(), "preparing the chroot " + r_ + ": mount " + r_ + "/sys: No such device");
-  EXPECT_EQ(Strings(m_.calls.end() - 3, m_.calls.end()),
+  Strings mounts = MountCalls();
+  EXPECT_EQ(Strings(mounts.end() - 3, mounts.end()),
             (Strings{"umount " + r_ + "/proc", "umount " + r_ + "/dev/pts", "umount " + r_ + "/dev"}));
 }
 

@@ -95,6 +95,16 @@ NodeHardware CollectHardware(const std::string& sysfs_root, const std::string& d
     if (!alias.empty() && std::find(hw.storage.begin(), hw.storage.end(), alias) == hw.storage.end()) {
       hw.storage.push_back(alias);
     }
+    ChainDevice d;
+    d.modalias = alias;
+    std::error_code lec;
+    fs::path drv = fs::read_symlink(cur / "driver", lec);
+    if (!lec) {
+      d.driver = drv.filename().string();
+      fs::path mod = fs::read_symlink(cur / "driver/module", lec);
+      if (!lec) d.module = mod.filename().string();
+    }
+    if (!d.modalias.empty() || !d.driver.empty()) hw.storage_chain.push_back(d);
     cur = cur.parent_path();
   }
   return hw;
@@ -292,36 +302,28 @@ Status AddInitramfsModules(const std::string& root, const InitramfsTool& tool, c
 }
 
 Status RebuildInitramfs(Runner& runner, const std::string& root, const InitramfsTool& tool,
-                        const std::vector<std::string>& extra_args) {
-  if (tool.kind == InitramfsKind::kNone) {
-    LogInfo("no initramfs tool in {}: the initramfs is left as it is", root);
-    return Status::Ok();
-  }
+                        const std::vector<std::string>& kernels, const std::vector<std::string>& extra_args) {
+  if (tool.kind == InitramfsKind::kNone || kernels.empty()) return Status::Ok();
   const std::string what = std::string("rebuilding the initramfs in ") + root + " with " + InitramfsKindName(tool.kind);
   auto chroot = runner.Find("chroot", "coreutils");
   if (!chroot.ok()) return chroot.status().Wrap(what);
+  auto rfs = RootFs::Open(root);
+  if (!rfs.ok()) return rfs.status().Wrap(what);
   std::vector<std::vector<std::string>> cmds;
-  auto base = std::vector<std::string>{*chroot, root, tool.path};
-  if (tool.kind == InitramfsKind::kInitramfsTools) {
-    auto a = base;
-    a.insert(a.end(), {"-u", "-k", "all"});
-    a.insert(a.end(), extra_args.begin(), extra_args.end());
-    cmds.push_back(a);
-  } else if (tool.kind == InitramfsKind::kDracut) {
-    auto a = base;
-    a.insert(a.end(), {"-f", "--regenerate-all"});
-    a.insert(a.end(), extra_args.begin(), extra_args.end());
-    cmds.push_back(a);
-  } else {
-    if (tool.kernels.empty()) {
-      return Status::Invalid(what + ": no kernel in " + root + "/lib/modules (a directory holding modules.dep)");
-    }
-    for (const auto& k : tool.kernels) {
-      auto a = base;
+  for (const auto& k : kernels) {
+    std::vector<std::string> a{*chroot, root, tool.path};
+    if (tool.kind == InitramfsKind::kInitramfsTools) {
+      a.insert(a.end(), {rfs->IsFile("/boot/initrd.img-" + k) ? "-u" : "-c", "-k", k});
+      a.insert(a.end(), extra_args.begin(), extra_args.end());
+    } else if (tool.kind == InitramfsKind::kDracut) {
+      a.push_back("-f");
+      a.insert(a.end(), extra_args.begin(), extra_args.end());
+      a.insert(a.end(), {"/boot/initramfs-" + k + ".img", k});
+    } else {
       a.insert(a.end(), extra_args.begin(), extra_args.end());
       a.insert(a.end(), {"-f", "/boot/initrd-" + k + ".img", k});
-      cmds.push_back(a);
     }
+    cmds.push_back(a);
   }
   for (const auto& c : cmds) {
     auto r = runner.Run(c);

@@ -13,6 +13,14 @@
 
 namespace ka::node {
 
+// A device on the way from the disk up to the root of the device tree.
+struct ChainDevice {
+  std::string modalias;  // "" when it has none (a SCSI host, an NVMe controller's class device)
+  std::string driver;    // the driver bound to it ("sd", "ahci", "virtio_blk"); "" if none
+  std::string module;    // that driver's module ("sd_mod"); "" if built in or no driver
+  bool operator==(const ChainDevice&) const = default;
+};
+
 struct NodeHardware {
   // (interface, modalias) of every network interface backed by a device (not lo,
   // bridges, bonds, tunnels, ...), by interface name.
@@ -20,11 +28,16 @@ struct NodeHardware {
   // The modaliases on the way from the disk up to the root of the device tree
   // (e.g. scsi:t-0x00, then the AHCI controller's pci:...), disk first.
   std::vector<std::string> storage;
+  // Every device on that way, disk first, with its bound driver: the drivers this
+  // node really uses to reach its disk (a loop disk has none).
+  std::vector<ChainDevice> storage_chain;
 };
 
 // Reads SYSFS/class/net/*/device/modalias and, walking up from
 // SYSFS/class/block/DISK/device (a partition's disk when DISK is a partition), every
-// modalias file on the way. Missing pieces are skipped (a loop disk has no controller).
+// modalias file and bound driver (driver -> .../drivers/NAME, driver/module ->
+// .../module/MODULE) on the way. Missing pieces are skipped (a loop disk has no
+// controller).
 NodeHardware CollectHardware(const std::string& sysfs_root, const std::string& disk_name);
 // All of them, unique and sorted.
 std::vector<std::string> CollectModaliases(const std::string& sysfs_root, const std::string& disk_name);
@@ -67,13 +80,13 @@ Result<InitramfsTool> DetectInitramfsTool(const std::string& root);
 // Running it again with the same drivers changes nothing.
 Status AddInitramfsModules(const std::string& root, const InitramfsTool& tool, const NodeDrivers& drivers);
 
-// Rebuilds the initramfs inside ROOT (ChrootMounts must be active), EXTRA being the
-// operator's --initramfs-options:
-//   chroot ROOT update-initramfs -u -k all EXTRA
-//   chroot ROOT dracut -f --regenerate-all EXTRA
-//   chroot ROOT mkinitrd EXTRA -f /boot/initrd-K.img K     for each kernel K
-// Nothing for kNone.
+// Rebuilds the initramfs of `kernels` inside ROOT (ChrootMounts must be active),
+// EXTRA being the operator's --initramfs-options, one command per kernel K:
+//   chroot ROOT update-initramfs -u -k K EXTRA     (-c when /boot/initrd.img-K is missing)
+//   chroot ROOT dracut -f EXTRA /boot/initramfs-K.img K
+//   chroot ROOT mkinitrd EXTRA -f /boot/initrd-K.img K
+// Nothing for kNone or no kernels.
 Status RebuildInitramfs(Runner& runner, const std::string& root, const InitramfsTool& tool,
-                        const std::vector<std::string>& extra_args);
+                        const std::vector<std::string>& kernels, const std::vector<std::string>& extra_args);
 
 }  // namespace ka::node

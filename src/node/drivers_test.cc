@@ -200,31 +200,33 @@ TEST(NodeDrivers, MkinitrdModprobeConfSeedStyle) {
   EXPECT_EQ(u.Read("root/etc/modprobe.conf"), "alias eth0 tg3\nalias scsi_hostadapter ahci\n");
 }
 
-TEST(NodeDrivers, RebuildCommands) {
+TEST(NodeDrivers, RebuildCommandsOnlyForTheKernelsGiven) {
+  TempTree t;
+  t.Write("root/boot/initrd.img-6.1.0-18-amd64", "x");
+  const std::string root = t / "root";
   FakeRunner r;
-  ASSERT_TRUE(RebuildInitramfs(r, "/run/ka/target", {InitramfsKind::kInitramfsTools, "/usr/sbin/update-initramfs", {}},
-                               {})
+  InitramfsTool itools{InitramfsKind::kInitramfsTools, "/usr/sbin/update-initramfs", {"6.1.0-18-amd64", "6.1.0-21-amd64"}};
+  ASSERT_TRUE(RebuildInitramfs(r, root, itools, {"6.1.0-18-amd64", "6.1.0-21-amd64"}, {}).ok());
+  ASSERT_TRUE(RebuildInitramfs(r, root, {InitramfsKind::kDracut, "/usr/bin/dracut", {"5.14.0"}}, {"5.14.0"},
+                               {"--hostonly"})
                   .ok());
-  ASSERT_TRUE(RebuildInitramfs(r, "/run/ka/target", {InitramfsKind::kDracut, "/usr/bin/dracut", {}}, {"--hostonly"}).ok());
-  ASSERT_TRUE(RebuildInitramfs(r, "/run/ka/target",
-                               {InitramfsKind::kMkinitrd, "/sbin/mkinitrd", {"2.6.18-398.el5", "2.6.18-419.el5"}},
-                               {"--with=ata_piix"})
+  ASSERT_TRUE(RebuildInitramfs(r, root, {InitramfsKind::kMkinitrd, "/sbin/mkinitrd", {"2.6.18-398.el5", "2.6.18-419.el5"}},
+                               {"2.6.18-419.el5"}, {"--with=ata_piix"})
                   .ok());
-  ASSERT_TRUE(RebuildInitramfs(r, "/run/ka/target", {InitramfsKind::kNone, "", {"x"}}, {}).ok());
+  ASSERT_TRUE(RebuildInitramfs(r, root, {InitramfsKind::kNone, "", {"x"}}, {"x"}, {}).ok());
+  ASSERT_TRUE(RebuildInitramfs(r, root, itools, {}, {}).ok());  // nothing to rebuild
   EXPECT_EQ(r.argvs(),
             (std::vector<Strings>{
-                {"/usr/sbin/chroot", "/run/ka/target", "/usr/sbin/update-initramfs", "-u", "-k", "all"},
-                {"/usr/sbin/chroot", "/run/ka/target", "/usr/bin/dracut", "-f", "--regenerate-all", "--hostonly"},
-                {"/usr/sbin/chroot", "/run/ka/target", "/sbin/mkinitrd", "--with=ata_piix", "-f",
-                 "/boot/initrd-2.6.18-398.el5.img", "2.6.18-398.el5"},
-                {"/usr/sbin/chroot", "/run/ka/target", "/sbin/mkinitrd", "--with=ata_piix", "-f",
+                {"/usr/sbin/chroot", root, "/usr/sbin/update-initramfs", "-u", "-k", "6.1.0-18-amd64"},
+                {"/usr/sbin/chroot", root, "/usr/sbin/update-initramfs", "-c", "-k", "6.1.0-21-amd64"},
+                {"/usr/sbin/chroot", root, "/usr/bin/dracut", "-f", "--hostonly", "/boot/initramfs-5.14.0.img", "5.14.0"},
+                {"/usr/sbin/chroot", root, "/sbin/mkinitrd", "--with=ata_piix", "-f",
                  "/boot/initrd-2.6.18-419.el5.img", "2.6.18-419.el5"},
             }));
-  Status none = RebuildInitramfs(r, "/t", {InitramfsKind::kMkinitrd, "/sbin/mkinitrd", {}}, {});
-  EXPECT_NE(none.message().find("no kernel in /t/lib/modules"), std::string::npos);
   r.Script({"/usr/sbin/chroot"}, {1, "", "update-initramfs: failed for /boot/initrd.img-6.1.0-18-amd64\n"});
-  Status failed = RebuildInitramfs(r, "/t", {InitramfsKind::kInitramfsTools, "/usr/sbin/update-initramfs", {}}, {});
-  EXPECT_EQ(failed.message().rfind("rebuilding the initramfs in /t with initramfs-tools: /usr/sbin/chroot /t ", 0), 0u)
+  Status failed = RebuildInitramfs(r, root, itools, {"6.1.0-18-amd64"}, {});
+  EXPECT_EQ(failed.message().rfind("rebuilding the initramfs in " + root + " with initramfs-tools: /usr/sbin/chroot ", 0),
+            0u)
       << failed.message();
   EXPECT_NE(failed.message().find("failed for /boot/initrd.img"), std::string::npos);
 }

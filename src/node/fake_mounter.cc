@@ -1,6 +1,11 @@
 #include "node/fake_mounter.h"
 
+#include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 namespace ka::node {
 
@@ -29,6 +34,17 @@ Status FakeMounter::Unmount(const std::string& target, int flags) {
   if (stuck.count(target) != 0 || (!lazy && busy.count(target) != 0)) {
     return Status::Io("unmount " + target + ": Device or resource busy");
   }
+  return Status::Ok();
+}
+
+Status FakeMounter::MakeNode(const std::string& path, mode_t mode, unsigned major, unsigned minor) {
+  char perm[8];
+  std::snprintf(perm, sizeof perm, "%o", mode & 07777);
+  calls.push_back("mknod " + path + (S_ISBLK(mode) ? " b " : " c ") + std::to_string(major) + ":" +
+                  std::to_string(minor) + " " + perm);
+  if (path == fail_mount) return Status::Io("mknod " + path + ": Operation not permitted");
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd >= 0) ::close(fd);
   return Status::Ok();
 }
 

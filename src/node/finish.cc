@@ -7,12 +7,16 @@
 #include <cerrno>
 #include <cstring>
 #include <algorithm>
+#include <chrono>
 #include <sstream>
 
+#include "node/boot_config_check.h"
 #include "node/bootloader.h"
 #include "node/chroot.h"
 #include "node/drivers.h"
 #include "node/individualise.h"
+#include "node/initramfs_plan.h"
+#include "node/root_fs.h"
 #include "util/fd.h"
 #include "util/log.h"
 
@@ -64,38 +68,104 @@ std::string DiskName(const std::string& disk) {
   return disk.substr(5);
 }
 
-Status Drivers(const std::string& root, const std::string& disk, const golden::Manifest& m, Runner& runner) {
-  auto tool = DetectInitramfsTool(root);
-  if (!tool.ok()) return tool.status();
-  if (tool->kind == InitramfsKind::kNone || tool->kernels.empty()) {
-    LogInfo("drivers: the image has {}; its initramfs is left as it is",
-            tool->kind == InitramfsKind::kNone ? "no initramfs tool" : "no kernel modules");
-    return Status::Ok();
-  }
-  NodeHardware hw = CollectHardware("/sys", DiskName(disk));
+// Seed style (mkinitrd): /etc/modprobe.conf names the node's disk and network
+// drivers for the running system too, so it is written on every node.
+Status MkinitrdModprobeConf(const std::string& root, const InitramfsTool& tool, const NodeHardware& hw) {
   NodeDrivers all;
-  for (const auto& k : tool->kernels) {
+  for (const auto& k : tool.kernels) {
     auto alias = ReadModulesAlias(root, k);
     if (!alias.ok()) return alias.status();
     auto d = ResolveDrivers(alias.value(), hw);
     if (!d.ok()) return d.status().Wrap("kernel " + k);
-    for (const auto& s : d->storage)
-      if (std::find(all.storage.begin(), all.storage.end(), s) == all.storage.end()) all.storage.push_back(s);
+    for (const auto& x : d->storage)
+      if (std::find(all.storage.begin(), all.storage.end(), x) == all.storage.end()) all.storage.push_back(x);
     for (const auto& n : d->network)
       if (std::find(all.network.begin(), all.network.end(), n) == all.network.end()) all.network.push_back(n);
   }
-  LogInfo("drivers for this node: {} (initramfs tool: {})", fmt::join(all.All(), " "), InitramfsKindName(tool->kind));
-  KA_RETURN_IF_ERROR(AddInitramfsModules(root, *tool, all));
-  RealMounter mounter;
-  auto mounts = ChrootMounts::Setup(root, mounter);
-  if (!mounts.ok()) return mounts.status();
-  Status s = RebuildInitramfs(runner, root, *tool, SplitWords(m.initramfs_options));
-  Status r = (*mounts)->Release();
-  if (!s.ok()) return s;
-  return r;
+  LogInfo("drivers for this node (modprobe.conf): {}", fmt::join(all.All(), " "));
+  return AddInitramfsModules(root, tool, all);
 }
 
-Status Bootloader(const std::string& root, const Target& t, const golden::Manifest& m, Runner& runner) {
+// On real hardware, initramfs-tools' smallest sensible setting for this node is
+// MODULES=dep (the drivers of the machine it runs on, here the chroot whose /dev
+// and mounts are this node's); the golden's "most" (every driver) is what took
+// minutes under emulation. Kept in the clone: it is this node's system now.
+Status PreferModulesDep(const std::string& root) {
+  const std::string setting = InitramfsToolsModulesSetting(root);
+  if (setting != "most") {
+    LogInfo("initramfs: the image's initramfs-tools setting MODULES={} is kept for the rebuild", setting);
+    return Status::Ok();
+  }
+  auto rfs = RootFs::Open(root);
+  if (!rfs.ok()) return rfs.status();
+  auto w = rfs->Write("/etc/initramfs-tools/conf.d/ka-node",
+                      "# Written by ka when this node was cloned: its initramfs holds the drivers of this node's\n"
+                      "# hardware only (the golden's MODULES=most holds every driver and takes minutes to build).\n"
+                      "MODULES=dep\n",
+                      0644);
+  if (!w.ok()) return w.status();
+  LogInfo("initramfs: rebuilt with MODULES=dep (/etc/initramfs-tools/conf.d/ka-node) instead of the image's "
+          "MODULES=most: only this node's drivers");
+  return Status::Ok();
+}
+
+Status Drivers(Target& t, const std::string& root, const golden::Manifest& m, Runner& runner) {
+  auto tool = DetectInitramfsTool(root);
+  if (!tool.ok()) return tool.status();
+  if (tool->kind == InitramfsKind::kNone || tool->kernels.empty()) {
+    LogInfo("initramfs: the image has {}; its initramfs is left as it is",
+            tool->kind == InitramfsKind::kNone ? "no initramfs tool" : "no kernel modules");
+    return Status::Ok();
+  }
+  const std::string disk_name = DiskName(t.disk());
+  NodeHardware hw = CollectHardware("/sys", disk_name);
+  std::vector<std::string> drivers;
+  for (const auto& d : hw.storage_chain)
+    if (!d.driver.empty()) drivers.push_back(d.driver + (d.module.empty() ? "" : "(" + d.module + ")"));
+  LogInfo("initramfs: this node reaches {} through {} ({} tool: {})", t.disk(),
+          drivers.empty() ? std::string("no driver of its own") : fmt::format("{}", fmt::join(drivers, " ")),
+          InitramfsKindName(tool->kind), tool->path);
+  if (tool->kind == InitramfsKind::kMkinitrd) KA_RETURN_IF_ERROR(MkinitrdModprobeConf(root, *tool, hw));
+  std::vector<std::string> rebuild, missing;
+  for (const auto& k : tool->kernels) {
+    auto c = CheckInitramfs(root, tool->kind, k, hw);
+    if (!c.ok()) return c.status();
+    LogInfo("initramfs: {}", c->Explain(disk_name));
+    if (!c->rebuild()) continue;
+    rebuild.push_back(k);
+    for (const auto& x : c->missing)
+      if (std::find(missing.begin(), missing.end(), x) == missing.end()) missing.push_back(x);
+  }
+  if (rebuild.empty()) {
+    LogInfo("initramfs: not rebuilt: every kernel's initramfs already reaches this node's disk");
+    return Status::Ok();
+  }
+  if (tool->kind != InitramfsKind::kMkinitrd && !missing.empty())
+    KA_RETURN_IF_ERROR(AddInitramfsModules(root, *tool, NodeDrivers{missing, {}}));
+  if (tool->kind == InitramfsKind::kInitramfsTools && !drivers.empty()) KA_RETURN_IF_ERROR(PreferModulesDep(root));
+  auto nodes = t.DiskNodes();
+  if (!nodes.ok()) return nodes.status().Wrap("describing " + t.disk() + " for the chroot");
+  RealMounter mounter;
+  auto mounts = ChrootMounts::Setup(root, mounter, *nodes);
+  if (!mounts.ok()) return mounts.status();
+  Status s = RebuildInitramfs(runner, root, *tool, rebuild, SplitWords(m.initramfs_options));
+  Status r = (*mounts)->Release();
+  if (!s.ok()) return s;
+  KA_RETURN_IF_ERROR(r);
+  for (const auto& k : rebuild) {  // the rebuilt images must now reach the disk
+    auto c = CheckInitramfs(root, tool->kind, k, hw);
+    if (!c.ok()) return c.status().Wrap("checking the rebuilt initramfs");
+    if (c->rebuild())
+      return Status::Io("the rebuilt " + c->image + (c->image_exists ? " still lacks " + fmt::format("{}", fmt::join(c->missing, " ")) : " was not written") +
+                        ", which this node's disk needs: see the " + InitramfsKindName(tool->kind) +
+                        " output above and the image's configuration");
+    LogInfo("initramfs: {} rebuilt{}", c->image,
+            c->needed.empty() ? std::string() : fmt::format("; it holds {}", fmt::join(c->needed, " ")));
+  }
+  return Status::Ok();
+}
+
+Status Bootloader(const std::string& root, Target& t, const golden::Manifest& m, Runner& runner) {
   auto kind = ParseBootloader(m.bootloader);
   if (!kind.ok()) return kind.status();
   if (*kind == BootloaderKind::kNone) return Status::Ok();
@@ -103,13 +173,35 @@ Status Bootloader(const std::string& root, const Target& t, const golden::Manife
   if (!target.ok()) return target.status();
   LogInfo("installing {} ({}{}{}) on {}", m.bootloader, target->bios ? "BIOS" : "", target->bios && target->efi ? " + " : "",
           target->efi ? "EFI" : "", t.disk());
+  const std::string cfg = GrubConfigToCheck(*kind, root);
+  auto rfs = RootFs::Open(root);
+  if (!rfs.ok()) return rfs.status();
+  std::string golden_cfg;
+  if (!cfg.empty()) {
+    auto g = rfs->Read(cfg);
+    if (g.ok() && g->has_value()) golden_cfg = **g;
+  }
+  auto nodes = t.DiskNodes();
+  if (!nodes.ok()) return nodes.status().Wrap("describing " + t.disk() + " for the chroot");
   RealMounter mounter;
-  auto mounts = ChrootMounts::Setup(root, mounter);
+  auto mounts = ChrootMounts::Setup(root, mounter, *nodes);
   if (!mounts.ok()) return mounts.status();
   Status s = InstallBootloader(runner, *kind, *target, root);
   Status r = (*mounts)->Release();
   if (!s.ok()) return s;
-  return r;
+  KA_RETURN_IF_ERROR(r);
+  if (cfg.empty()) {
+    LogInfo("bootloader: {} uses the image's own configuration as it is (not checked)", m.bootloader);
+    return Status::Ok();
+  }
+  auto c = rfs->Read(cfg);
+  if (!c.ok()) return c.status();
+  Status check = CheckBootConfig(golden_cfg, c->value_or(""), cfg, t.DeviceNames());
+  if (!check.ok()) return check.Wrap("checking the boot loader's configuration");
+  auto lines = KernelLines(c->value_or(""));
+  LogInfo("bootloader: {} checked: {} kernel line(s), root={} as on the golden, no device of this machine named", cfg,
+          lines.size(), lines.empty() ? "?" : lines.front().root);
+  return Status::Ok();
 }
 
 }  // namespace
@@ -126,6 +218,12 @@ Status FinishClone(Target& t, const golden::Manifest& m, const Identity& id, con
     if (o.on_state) o.on_state(state, detail);
   };
   KA_RETURN_IF_ERROR(EnsureExcludedDirs(*root, m));
+  auto t0 = std::chrono::steady_clock::now();
+  auto phase = [&](const char* name) {
+    auto now = std::chrono::steady_clock::now();
+    if (o.on_phase) o.on_phase(name, std::chrono::duration<double>(now - t0).count());
+    t0 = now;
+  };
   step("individualising", o.hostname_template);
   IndividualiseOptions io;
   io.hostname_template = o.hostname_template;
@@ -136,11 +234,14 @@ Status FinishClone(Target& t, const golden::Manifest& m, const Identity& id, con
           rep->golden_hostname.empty() ? "-" : rep->golden_hostname, rep->changed.size(), rep->removed.size(),
           SshKeygenWayName(rep->ssh_keygen));
   for (const auto& n : rep->notes) LogInfo("individualise: {}", n);
+  phase("individualise");
   step("drivers", "");
-  KA_RETURN_IF_ERROR(Drivers(*root, t.disk(), m, runner).Wrap("drivers and initramfs"));
+  KA_RETURN_IF_ERROR(Drivers(t, *root, m, runner).Wrap("drivers and initramfs"));
+  phase("initramfs");
   step("bootloader", m.bootloader);
   if (!m.mbr_hex.empty()) KA_RETURN_IF_ERROR(WriteBootCode(t.disk(), m.mbr_hex));
   KA_RETURN_IF_ERROR(Bootloader(*root, t, m, runner).Wrap("installing the bootloader (" + m.bootloader + ")"));
+  phase("bootloader");
   return t.UnmountAll().Wrap("unmounting the clone");
 }
 

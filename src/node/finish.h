@@ -19,6 +19,8 @@ struct FinishOptions {
   std::vector<std::string> keep;  // individualisation rules or paths left alone
   // Told each step: "individualising", "drivers", "bootloader".
   std::function<void(const std::string& state, const std::string& detail)> on_state;
+  // Told how long each step took: "individualise", "initramfs", "bootloader" (seconds).
+  std::function<void(const std::string& phase, double seconds)> on_phase;
 };
 
 // Errors name the step ("individualising: ...", "installing grub: ...").

@@ -13,6 +13,7 @@
 #include "golden/manifest.h"
 #include "layout/disk.h"
 #include "node/clone_output.h"
+#include "node/dev_links.h"
 #include "node/finish.h"
 #include "node/identity.h"
 #include "node/runner.h"
@@ -33,6 +34,7 @@ class Join {
  private:
   Result<std::string> Prepare(const nlohmann::json& body, const std::string& local);
   Status Finish();
+  void MakeDevLinks();
 
   JoinOptions opt_;
   layout::RealDiskOps ops_;
@@ -70,15 +72,26 @@ Result<std::string> Join::Prepare(const nlohmann::json& body, const std::string&
     (void)target_.MarkNotCloned();
     return detail.status();
   }
+  if (opt_.dev_links) MakeDevLinks();
   output_->SetTarget(&target_);
   reporter_->State("receiving", "waiting for the stream");
   return detail;
+}
+
+void Join::MakeDevLinks() {
+  auto nodes = target_.DiskNodes();
+  Result<int> made = nodes.ok() ? WriteDevLinks("/dev", UdevLinks(*nodes)) : Result<int>(nodes.status());
+  if (made.ok())
+    LogInfo("/dev/disk links of {}: {} made", opt_.disk, *made);
+  else
+    LogWarn("could not make the /dev/disk links of {}: {}", opt_.disk, made.status().ToString());
 }
 
 Status Join::Finish() {
   FinishOptions fo;
   fo.hostname_template = hostname_template_;
   fo.on_state = [this](const std::string& s, const std::string& d) { reporter_->State(s, d); };
+  fo.on_phase = [this](const std::string& p, double s) { reporter_->Phase(p, s); };
   Status s = FinishClone(target_, manifest_, identity_, fo, runner_);
   if (!s.ok()) return s;
   KA_RETURN_IF_ERROR(target_.UnmountAll());
@@ -102,6 +115,7 @@ int Join::Run() {
   chain::ReceiveOptions ro = opt_.receive;
   ro.reporter = reporter_;
   target_.on_state = [this](const std::string& s, const std::string& d) { reporter_->State(s, d); };
+  target_.on_phase = [this](const std::string& p, double s) { reporter_->Phase(p, s); };
   ro.make_output = [this]() -> Result<std::unique_ptr<chain::Output>> {
     auto o = std::make_unique<CloneOutput>([this] { return Finish(); },
                                            [this](const Status& why) {

@@ -16,6 +16,8 @@ struct JoinOptions {
   std::string disk;                // the disk to clone onto
   std::string hostname_template;   // overrides the server's ("" = the server's, else the golden's name)
   std::string then = "exit";       // exit | reboot | poweroff, after success
+  // Make /dev/disk/by-* links of the disk and its new partitions in /dev (no udev here).
+  bool dev_links = false;
 };
 
 // 0 cloned; 1 failed (disk marked not cloned if it was touched); 2 bad options.

@@ -1,5 +1,6 @@
 #include "node/runner.h"
 
+#include "node/progress_ticker.h"
 #include "util/log.h"
 
 namespace ka::node {
@@ -22,8 +23,14 @@ std::string QuoteArgv(const std::vector<std::string>& argv) {
 }
 
 Result<layout::ToolOutput> RealRunner::Run(const std::vector<std::string>& argv, const std::string& input) {
-  LogInfo("run: {}", QuoteArgv(argv));
-  auto r = layout::RunTool(argv, input);
+  const std::string cmd = QuoteArgv(argv);
+  LogInfo("run: {}", cmd);
+  Result<layout::ToolOutput> r = Status::Io("not run");
+  {
+    // Long commands (update-initramfs, grub-mkconfig under emulation) say they are alive.
+    ProgressTicker ticker(progress_every_, [&cmd](double s) { LogInfo("still running after {:.0f} s: {}", s, cmd); });
+    r = layout::RunTool(argv, input);
+  }
   if (!r.ok()) {
     LogWarn("could not start {}: {}", argv.empty() ? std::string("(empty argv)") : argv[0], r.status().message());
     return r.status();

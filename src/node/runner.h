@@ -3,6 +3,7 @@
 // (fake_runner.h) records argvs and answers from a script, for unit tests.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -25,11 +26,18 @@ class Runner {
 };
 
 // The real system: layout::FindTool and layout::RunTool. Every command is logged
-// (info) before it runs, failures (warn) with their stderr.
+// (info) before it runs, failures (warn) with their stderr; one that runs longer
+// than `progress_every` is logged again every `progress_every` ("still running
+// after 30 s: CMD"), so a node is never silent for long.
 class RealRunner : public Runner {
  public:
+  explicit RealRunner(std::chrono::milliseconds progress_every = std::chrono::seconds(10))
+      : progress_every_(progress_every) {}
   Result<layout::ToolOutput> Run(const std::vector<std::string>& argv, const std::string& input = {}) override;
   Result<std::string> Find(const std::string& tool, const std::string& debian_package) override;
+
+ private:
+  std::chrono::milliseconds progress_every_;
 };
 
 // argv as a shell would need it typed: words with spaces or quotes are single-quoted.

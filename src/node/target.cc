@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -154,11 +155,18 @@ Result<std::string> Target::Apply() {
   if (!checked_) return Status::Invalid("internal: Target::Apply before Check");
   touched_ = true;
   if (on_state) on_state("partitioning", disk_);
+  auto t0 = std::chrono::steady_clock::now();
+  auto phase = [&](const char* name) {
+    auto now = std::chrono::steady_clock::now();
+    if (on_phase) on_phase(name, std::chrono::duration<double>(now - t0).count());
+    t0 = now;
+  };
   layout::ApplyOptions o;
   auto applied = layout::ApplyLayout(ops_, disk_, layout_, o);
   if (!applied.ok()) return applied.status().Wrap("partitioning " + disk_);
   applied_ = applied.value();
   KA_RETURN_IF_ERROR(ClearBootCode());
+  phase("partition");
   for (auto& tp : parts_)
     for (const auto& d : applied_.devices)
       if (d.number == tp.info.number) tp.device = d.path;
@@ -180,6 +188,7 @@ Result<std::string> Target::Apply() {
     KA_RETURN_IF_ERROR(MountFs(tp.device, tp.dir, m.fs, false, MountData(m.fs)));
     mounts_.Push(tp.dir);
   }
+  phase("format");
   std::string detail = fmt::format("{} partitioned ({} partitions), made {}", disk_, applied_.plan.table.entries.size(),
                                    made.empty() ? std::string("no filesystem") : fmt::format("{}", fmt::join(made, ", ")));
   return detail;
@@ -206,6 +215,18 @@ Result<std::string> Target::ComposeRoot() {
     mounts_.Push(dir);
   }
   return root;
+}
+
+Result<std::vector<BlockNode>> Target::DiskNodes(const std::string& sysfs) {
+  return DescribeDiskNodes(ops_, sysfs, applied_.disk, applied_.plan.table, applied_.devices);
+}
+
+std::vector<std::string> Target::DeviceNames() const {
+  auto base = [](const std::string& p) { return p.substr(p.rfind('/') + 1); };
+  std::vector<std::string> names;
+  if (applied_.disk.block_device) names.push_back(base(applied_.disk.path));
+  for (const auto& d : applied_.devices) names.push_back(base(d.path));
+  return names;
 }
 
 Status Target::UnmountAll() {

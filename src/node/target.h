@@ -15,6 +15,7 @@
 #include "golden/manifest.h"
 #include "layout/apply.h"
 #include "layout/disk.h"
+#include "node/dev_links.h"
 #include "node/runner.h"
 #include "util/mount.h"
 #include "util/status.h"
@@ -45,6 +46,8 @@ class Target {
 
   // Told each step ("partitioning", "formatting") with a detail.
   std::function<void(const std::string& state, const std::string& detail)> on_state;
+  // Told how long each step took: "partition", "format" (seconds).
+  std::function<void(const std::string& phase, double seconds)> on_phase;
 
   const std::vector<TargetPartition>& partitions() const { return parts_; }
   TargetPartition* Find(int number);
@@ -58,6 +61,12 @@ class Target {
   // by depth of mount point) for the finishing steps; returns that root, or ""
   // when the golden had no root filesystem.
   Result<std::string> ComposeRoot();
+  // The disk and its partition devices as block nodes with their udev-style ids
+  // (dev_links.h), for a chroot's private /dev or the node's own /dev.
+  Result<std::vector<BlockNode>> DiskNodes(const std::string& sysfs = "/sys");
+  // The names under /dev of the disk and its partition devices ("loop5", "loop5p6").
+  std::vector<std::string> DeviceNames() const;
+
   // Unmounts everything (composed or not).
   Status UnmountAll();
   // After a failure: unmount, release, then remove the table and boot code.

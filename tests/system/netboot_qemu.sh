@@ -13,18 +13,19 @@
 # Phase timings go to test-artifacts/netboot-timings.txt.
 # Network: only the namespace made here (10.77.0.0/24, fd00:77::/64) and QEMU's restricted
 # user-mode network (no traffic leaves QEMU). Everything is removed at the end.
-# Env: KA_KEEP=1 keep the work dir; KA_NETBOOT_DIR=DIR reuse a `ka netboot build` output.
+# Env: KA_KEEP=1 keep the work dir; KA_NETBOOT_DIR=DIR reuse a `ka netboot build` output
+# (otherwise the build is cached by tests/lib/qemu.bash, keyed by the ka binary).
 # shellcheck source-path=SCRIPTDIR
 # shellcheck disable=SC2016  # single-quoted checks are eval'd by bed_check
 set -uo pipefail
 # shellcheck source=../lib/bed.sh
 . "$(dirname "$0")/../lib/bed.sh"
+# shellcheck source=../lib/qemu.bash
+. "$(dirname "$0")/../lib/qemu.bash"
 
 bed_require_root
 bed_require_ka
-for t in qemu-system-x86_64 /usr/sbin/dnsmasq dpkg-deb depmod cpio sfdisk; do
-  command -v "$t" >/dev/null 2>&1 || { echo "SKIP: $t not installed (scripts/setup.sh installs it)"; exit 77; }
-done
+qemu_require /usr/sbin/dnsmasq dpkg-deb depmod cpio sfdisk
 [[ -f /usr/lib/PXELINUX/pxelinux.0 ]] || { echo "SKIP: pxelinux not installed (scripts/setup.sh)"; exit 77; }
 bed_trap
 bed_workdir
@@ -33,63 +34,42 @@ chmod 0755 "$W"  # dnsmasq serves TFTP as nobody: it must reach $W/nb/tftp
 BUILD=$(dirname "$KA_BIN")
 ARTIFACTS=${KA_ARTIFACT_DIR:-$BUILD/test-artifacts}
 mkdir -p "$ARTIFACTS"
-T0=${EPOCHREALTIME/[.,]/}
-now() { local us=$(( ${EPOCHREALTIME/[.,]/} - T0 )); printf '%d.%d' $(( us / 1000000 )) $(( us / 100000 % 10 )); }
 TIMINGS=$W/timings.txt
-: >"$TIMINGS"
-timing() { printf '%-58s %7s s\n' "$1" "$2" | tee -a "$TIMINGS"; }
-# secs_since START_US: seconds since a ${EPOCHREALTIME/[.,]/} reading
-secs_since() { local us=$(( ${EPOCHREALTIME/[.,]/} - $1 )); printf '%d.%d' $(( us / 1000000 )) $(( us / 100000 % 10 )); }
+qemu_timings_init "$TIMINGS"
+timing() { qemu_timing "$@"; }
+secs_since() { qemu_secs_since "$@"; }
 
 # ---- 1. stage1/stage2 and the golden ----
-t=${EPOCHREALTIME/[.,]/}
+t=$(qemu_now)
 if [[ -n ${KA_NETBOOT_DIR:-} ]]; then
   NB=$KA_NETBOOT_DIR
 else
   NB=$W/nb
-  "$KA_BIN" netboot build -o "$NB" >"$W/build.log" 2>&1 || { cat "$W/build.log"; bed_die "ka netboot build failed"; }
+  qemu_netboot_build "$NB" || bed_die "ka netboot build failed"
 fi
-timing "ka netboot build (stage1 + stage2)" "$(secs_since "$t")"
+timing "ka netboot build (stage1 + stage2; cached per ka binary)" "$(secs_since "$t")"
 bed_check "netboot build made stage1, stage2 and the boot files" \
   test -s "$NB/tftp/ka/vmlinuz" -a -s "$NB/tftp/ka/stage1.img" -a -s "$NB/stage2.ka" -a -s "$NB/tftp/pxelinux.0"
 DEB=$(python3 -c 'import json,sys; k=json.load(open(sys.argv[1]))["kernel"]; print(k.get("deb_path") or k.get("deb") or "")' \
   "$NB/build.json" 2>/dev/null)
 [[ -f $DEB ]] || DEB=$(ls /var/cache/ka/netboot/linux-image-*.deb 2>/dev/null | head -n 1)
 [[ -f $DEB ]] || bed_die "no kernel .deb found (build.json, /var/cache/ka/netboot)"
-t=${EPOCHREALTIME/[.,]/}
+t=$(qemu_now)
 bash "$KA_ROOT/scripts/make-golden.sh" "$W/golden.img" --size 320 --bulk 0 --kernel-deb "$DEB" \
   --poweroff-after-boot >"$W/golden.log" 2>&1 || { cat "$W/golden.log"; bed_die "make-golden failed"; }
 timing "bootable busybox golden (make-golden --kernel-deb)" "$(secs_since "$t")"
 
-# qemu_vm NAME LOG ARGS...: a VM in the background (serial console to LOG), its PID in VM_PID
-qemu_vm() {
-  local name=$1 log=$2; shift 2
-  "$@" >"$log" 2>"$log.err" </dev/null &
-  VM_PID=$!
-  BED_PIDS+=("$VM_PID")
-  echo "$name: pid $VM_PID"
-}
-# wait_exit PID SECONDS: wait for a process to end by itself; 0 if it did (its status in WAIT_RC)
-wait_exit() {
-  local pid=$1 secs=$2 i
-  for (( i = 0; i < secs * 2; i++ )); do
-    if ! kill -0 "$pid" 2>/dev/null; then WAIT_RC=0; wait "$pid" || WAIT_RC=$?; return 0; fi
-    sleep 0.5
-  done
-  return 1
-}
-
 # ---- 2. no server reachable: five tries, countdown, then ka.fail ----
 echo "== stage1 without a server (5 tries, then ka.fail=poweroff)"
 truncate -s 512M "$W/lonely.raw"
-t=${EPOCHREALTIME/[.,]/}
+t=$(qemu_now)
 qemu_vm lonely "$W/lonely.log" qemu-system-x86_64 -m 768 -nographic -no-reboot -monitor none \
   -kernel "$NB/tftp/ka/vmlinuz" -initrd "$NB/tftp/ka/stage1.img" \
   -append "console=ttyS0,115200n8 panic=-1 ka.server=10.0.2.2:9 ka.tries=5 ka.delay=2 ka.fail=poweroff" \
   -netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0 \
   -drive file="$W/lonely.raw",format=raw,if=virtio
 lonely=$VM_PID
-if wait_exit "$lonely" 240; then lonely_done=1; else lonely_done=0; kill "$lonely" 2>/dev/null; fi
+if qemu_wait_exit "$lonely" 240; then lonely_done=1; else lonely_done=0; kill "$lonely" 2>/dev/null; fi
 timing "stage1 with no server: boot, 5 tries, poweroff" "$(secs_since "$t")"
 bed_check "the VM ended by itself" test "$lonely_done" = 1
 for i in 1 2 3 4 5; do
@@ -104,22 +84,10 @@ bed_check "the disk was not touched" cmp -s -n 1048576 "$W/lonely.raw" /dev/zero
 # ---- 3. PXE boot, clone through the chain, boot the clone ----
 echo "== two VMs: PXE, stage2 and the golden through the chain, boot from disk"
 NS=${BED_PREFIX}nb
-ip netns add "$NS" || bed_die "ip netns add $NS failed"
-BED_NSS+=("$NS")
+qemu_net_up "$NS" 10.77.0 2
 nsx() { ip netns exec "$NS" "$@"; }
-nsx ip link set lo up
-nsx ip link add br0 type bridge
-nsx ip addr add 10.77.0.1/24 dev br0
-nsx sysctl -qw net.ipv6.conf.br0.disable_ipv6=0 2>/dev/null || true
-nsx ip -6 addr add fd00:77::1/64 dev br0 nodad 2>/dev/null || true
-nsx ip link set br0 up
 MACS=(52:54:00:6b:00:01 52:54:00:6b:00:02)
-for i in 0 1; do
-  nsx ip tuntap add dev "tap$i" mode tap
-  nsx ip link set "tap$i" master br0
-  nsx ip link set "tap$i" up
-  truncate -s 512M "$W/disk$i.raw"
-done
+for i in 0 1; do truncate -s 512M "$W/disk$i.raw"; done
 SECRET=$W/secret
 head -c 32 /dev/urandom | xxd -p -c 64 >"$SECRET"
 chmod 0600 "$SECRET"
@@ -142,7 +110,7 @@ nsx "$KA_BIN" serve --source "$W/golden.img" -n 2 --stage2 "$NB/stage2.ka" --pxe
 SERVE=$!
 BED_PIDS+=("$SERVE")
 
-t_vms=${EPOCHREALTIME/[.,]/}
+t_vms=$(qemu_now)
 VMS=()
 for i in 0 1; do
   qemu_vm "vm$i" "$W/vm$i.log" ip netns exec "$NS" qemu-system-x86_64 -m 1536 -nographic -monitor none \

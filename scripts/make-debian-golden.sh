@@ -1,0 +1,310 @@
+#!/usr/bin/env bash
+# Builds a real Debian 12 golden disk image: debootstrap --variant=minbase with linux-image-amd64,
+# grub-pc, initramfs-tools, systemd, systemd-sysv, openssh-server and fdisk (sfdisk, which
+# `ka serve --source /` needs on the golden), its own GRUB installed on the image and its own
+# initramfs (Debian's default MODULES=most), root and /boot by UUID. Needs root (loop devices,
+# mounts, chroot) and the Debian archive (only the first time: everything is cached).
+#   scripts/make-debian-golden.sh [--layout mbr|gpt] [--cache DIR] [--test-hook] [--print-key]
+#                                 [--out OUT.img] [--force]
+#     --layout     mbr (default): p1 /boot ext4 192 MiB (boot flag) | p2 extended | p5 swap 64 MiB
+#                  (logical) | p6 / ext4; gpt: p1 bios_grub 1 MiB | p2 / ext4. 1536 MiB in all.
+#     --cache DIR  where the downloaded packages (DIR/debs), the root filesystem tarball and the
+#                  images are kept (default /var/cache/ka-test). Everything is keyed by the
+#                  candidate versions of the packages (apt-cache policy on this host) and this
+#                  script, so a new kernel or GRUB makes a new golden and an unchanged one is
+#                  reused: a later run downloads nothing and takes seconds.
+#     --test-hook  add the test hook (docs/golden-images.md): a systemd unit that, at the end of
+#                  the boot, runs the script QEMU passes as fw_cfg opt/ka/run if there is one,
+#                  else prints KA-REPORT lines (hostname, machine-id, SSH host key fingerprint,
+#                  failed units, fstab check, root device) on the console and powers off.
+#     --print-key  print the cache key and exit
+#     --out FILE   also copy the image to FILE (sparse); without it the image stays in the cache
+#                  and its path is printed on the last line of stdout
+#     --force      rebuild the image (not the package download) even if it is cached
+# Fixed ids (all start with 6b61, "ka"): MBR disk id 0x6b616462; GPT disk GUID
+# 6b61deb0-0000-4000-8000-000000000000, partition GUIDs ...0001NN; filesystem UUIDs
+# 6b61deb0-0000-4000-8000-0000000000NN with NN the partition number (mbr: 01 /boot, 05 swap,
+# 06 /; gpt: 02 /). Hostname golden, root password ka.
+set -euo pipefail
+
+PACKAGES=(linux-image-amd64 grub-pc initramfs-tools systemd systemd-sysv openssh-server fdisk)
+SUITE=bookworm
+MIRROR=${KA_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+SIZE_MIB=1536 BOOT_MIB=192 SWAP_MIB=64
+MBR_ID=0x6b616462
+GPT_ID=6b61deb0-0000-4000-8000-000000000000
+UUID_PREFIX=6b61deb0-0000-4000-8000-0000000000      # + 2 digits: the partition number
+PARTUUID_PREFIX=6b61deb0-0000-4000-8000-0000000001  # + 2 digits (GPT)
+
+usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+die() { echo "make-debian-golden: $*" >&2; exit 1; }
+
+layout=mbr cache=/var/cache/ka-test hook=0 print_key=0 out="" force=0
+while (( $# )); do
+  case $1 in
+    --layout) layout=${2:-}; shift 2 || usage ;;
+    --cache) cache=${2:-}; shift 2 || usage ;;
+    --test-hook) hook=1; shift ;;
+    --print-key) print_key=1; shift ;;
+    --out) out=${2:-}; shift 2 || usage ;;
+    --force) force=1; shift ;;
+    -h|--help) usage 0 ;;
+    *) echo "make-debian-golden: unknown argument $1" >&2; usage ;;
+  esac
+done
+[[ $layout == mbr || $layout == gpt ]] || die "--layout is mbr or gpt, not '$layout'"
+[[ $(id -u) -eq 0 ]] || die "must run as root (debootstrap, loop devices, mounts, chroot)"
+for t in debootstrap sfdisk losetup partx mkfs.ext4 mkswap chroot zstd apt-cache sha256sum flock; do
+  command -v "$t" >/dev/null || die "$t not found (scripts/setup.sh installs it)"
+done
+
+# ---- the cache keys: the root filesystem's from the package versions and its recipe (bump
+# ROOTFS_RECIPE when build_rootfs changes), the image's from that and this whole script ----
+ROOTFS_RECIPE=1
+key_text() {
+  echo "suite $SUITE recipe $ROOTFS_RECIPE"
+  dpkg-query -W -f='debootstrap ${Version}\n' debootstrap 2>/dev/null || true
+  local p v
+  for p in "${PACKAGES[@]}"; do
+    v=$(apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ { print $2; exit }')
+    echo "$p ${v:-unknown}"
+  done
+}
+KEY=$(key_text | sha256sum | cut -c1-12)
+IMAGE_KEY=$( { echo "$KEY"; sha256sum <"$0"; } | sha256sum | cut -c1-12)
+if (( print_key )); then echo "$IMAGE_KEY"; exit 0; fi
+mkdir -p "$cache/debs"
+ROOTFS=$cache/debian-rootfs-$KEY.tar.zst
+IMAGE=$cache/debian-golden-$layout$( (( hook )) && echo -hook)-$IMAGE_KEY.img
+
+start_us=${EPOCHREALTIME/[.,]/}
+elapsed() { local us=$(( ${EPOCHREALTIME/[.,]/} - start_us )); printf '%d.%01d' $(( us / 1000000 )) $(( us / 100000 % 10 )); }
+log() { printf '[%6ss] %s\n' "$(elapsed)" "$*" >&2; }
+
+work="" LOOP="" MOUNTS=()
+cleanup() {
+  local rc=$? i
+  trap - EXIT INT TERM
+  for (( i = ${#MOUNTS[@]} - 1; i >= 0; i-- )); do
+    mountpoint -q "${MOUNTS[i]}" || continue
+    umount "${MOUNTS[i]}" 2>/dev/null || { sleep 0.5; umount "${MOUNTS[i]}"; } || umount -l "${MOUNTS[i]}"
+  done
+  if [[ -n $LOOP ]]; then partx -d "$LOOP" 2>/dev/null; losetup -d "$LOOP" 2>/dev/null; fi
+  [[ -n $work && -d $work ]] && rm -rf --one-file-system "$work"
+  (( rc == 0 )) || echo "make-debian-golden: FAILED (exit $rc)" >&2
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+mnt() {  # mnt ARGS... DIR: mount, remembered for the cleanup
+  mount "$@" || die "mount $* failed"
+  MOUNTS+=("${@: -1}")
+}
+
+exec 9>"$cache/.lock"
+flock 9   # one builder at a time per cache: a second test waits and then finds the result
+work=$(mktemp -d "$cache/work.XXXXXX")
+
+# ---- 1. the root filesystem (debootstrap), once per key ----
+build_rootfs() {
+  local R=$work/rootfs
+  log "debootstrap $SUITE minbase + ${PACKAGES[*]} (packages cached in $cache/debs)"
+  debootstrap --variant=minbase --include="$(IFS=,; echo "${PACKAGES[*]}")" --cache-dir="$cache/debs" \
+    "$SUITE" "$R" "$MIRROR" >"$work/debootstrap.log" 2>&1 \
+    || { tail -n 30 "$work/debootstrap.log" >&2; die "debootstrap failed (log above)"; }
+  log "debootstrap done; trimming and configuring"
+  # no documentation, manual pages or translations (nor later, for packages the clones install)
+  cat >"$R/etc/dpkg/dpkg.cfg.d/01-ka-nodoc" <<'EOF'
+# ka golden: no documentation, manual pages or translations
+path-exclude=/usr/share/doc/*
+path-include=/usr/share/doc/*/copyright
+path-exclude=/usr/share/man/*
+path-exclude=/usr/share/info/*
+path-exclude=/usr/share/locale/*
+path-include=/usr/share/locale/locale.alias
+EOF
+  find "$R/usr/share/doc" -mindepth 2 ! -name copyright ! -type d -delete 2>/dev/null || true
+  rm -rf "$R"/usr/share/man/* "$R"/usr/share/info/* 2>/dev/null || true
+  find "$R/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} + 2>/dev/null || true
+  rm -f "$R"/var/cache/apt/archives/*.deb "$R"/var/cache/apt/*.bin
+  rm -rf "$R"/var/lib/apt/lists/*
+  echo golden >"$R/etc/hostname"
+  printf '127.0.0.1\tlocalhost\n127.0.1.1\tgolden\n\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$R/etc/hosts"
+  echo 'root:ka' | chroot "$R" /usr/sbin/chpasswd
+  # GRUB and the kernel on the serial console, no menu delay
+  sed -i -e 's/^GRUB_TIMEOUT=.*/GRUB_TIMEOUT=0/' \
+    -e 's/^GRUB_CMDLINE_LINUX_DEFAULT=.*/GRUB_CMDLINE_LINUX_DEFAULT=""/' \
+    -e 's/^GRUB_CMDLINE_LINUX=.*/GRUB_CMDLINE_LINUX="console=tty0 console=ttyS0,115200n8"/' "$R/etc/default/grub"
+  cat >>"$R/etc/default/grub" <<'EOF'
+# ka golden: GRUB on the serial console too
+GRUB_TERMINAL="console serial"
+GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"
+EOF
+  log "packing the root filesystem"
+  tar -C "$R" --numeric-owner --xattrs --xattrs-include='*' --acls -cf - . | zstd -q -T0 -3 -o "$work/rootfs.tar.zst" \
+    || die "packing the root filesystem failed"
+  mv "$work/rootfs.tar.zst" "$ROOTFS"
+  rm -rf --one-file-system "$R"
+}
+if [[ -f $ROOTFS ]]; then
+  log "root filesystem cached: $ROOTFS"
+else
+  rm -f "$cache"/debian-rootfs-*.tar.zst   # older keys
+  build_rootfs
+fi
+for old in "$cache"/debian-golden-"$layout"*.img; do   # images of older keys
+  [[ -e $old && $old != "$IMAGE" ]] && rm -f "$old"
+done
+
+# ---- 2. the disk image, once per key and layout ----
+build_image() {
+  local img=$work/golden.img
+  truncate -s "${SIZE_MIB}M" "$img"
+  if [[ $layout == mbr ]]; then
+    sfdisk -q "$img" <<EOF
+label: dos
+label-id: $MBR_ID
+unit: sectors
+
+start=2048, size=$(( BOOT_MIB * 2048 )), type=83, bootable
+type=5
+size=$(( SWAP_MIB * 2048 )), type=82
+type=83
+EOF
+    N_BOOT=1 N_SWAP=5 N_ROOT=6
+  else
+    sfdisk -q "$img" <<EOF
+label: gpt
+label-id: $GPT_ID
+unit: sectors
+first-lba: 2048
+
+start=2048, size=2048, type=21686148-6449-6E6F-744E-656564454649, uuid=${PARTUUID_PREFIX}01, name="bios_grub"
+type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=${PARTUUID_PREFIX}02, name="root"
+EOF
+    N_BOOT="" N_SWAP="" N_ROOT=2
+  fi
+  LOOP=$(losetup -f --show "$img") || die "losetup $img failed"
+  partx -a "$LOOP" || true
+  local n
+  for n in $N_BOOT $N_SWAP $N_ROOT; do
+    for _ in 1 2 3 4 5 6 7 8 9 10; do [[ -b ${LOOP}p$n ]] && break; sleep 0.2; done
+    [[ -b ${LOOP}p$n ]] || die "${LOOP}p$n did not appear (partx -a $LOOP)"
+  done
+  # shellcheck disable=SC2054  # the commas belong to -E's argument
+  local mkfs=(mkfs.ext4 -q -F -E lazy_itable_init=1,lazy_journal_init=1)
+  "${mkfs[@]}" -U "$UUID_PREFIX$(printf %02d "$N_ROOT")" -L root "${LOOP}p$N_ROOT"
+  [[ -n $N_BOOT ]] && "${mkfs[@]}" -U "$UUID_PREFIX$(printf %02d "$N_BOOT")" -L boot "${LOOP}p$N_BOOT"
+  [[ -n $N_SWAP ]] && mkswap -q -U "$UUID_PREFIX$(printf %02d "$N_SWAP")" -L swap "${LOOP}p$N_SWAP" >/dev/null
+  local R=$work/mnt
+  mkdir -p "$R"
+  mnt -o noinit_itable "${LOOP}p$N_ROOT" "$R"
+  if [[ -n $N_BOOT ]]; then mkdir -p "$R/boot"; mnt -o noinit_itable "${LOOP}p$N_BOOT" "$R/boot"; fi
+  log "extracting the root filesystem onto ${LOOP} ($layout)"
+  zstd -q -dc "$ROOTFS" | tar -C "$R" --numeric-owner --xattrs --xattrs-include='*' --acls -xpf - \
+    || die "extracting $ROOTFS failed"
+  {
+    echo "# /etc/fstab of the ka Debian golden ($layout): every filesystem by UUID"
+    echo "UUID=$UUID_PREFIX$(printf %02d "$N_ROOT")  /      ext4  errors=remount-ro  0  1"
+    [[ -n $N_BOOT ]] && echo "UUID=$UUID_PREFIX$(printf %02d "$N_BOOT")  /boot  ext4  defaults           0  2"
+    [[ -n $N_SWAP ]] && echo "UUID=$UUID_PREFIX$(printf %02d "$N_SWAP")  none   swap  sw                 0  0"
+  } >"$R/etc/fstab"
+  if (( hook )); then install_hook "$R"; fi
+  # The chroot for GRUB: a private /dev with the image's disk, partitions and their
+  # /dev/disk/by-uuid links (without them grub-mkconfig writes root=/dev/loopNpM), /proc, /sys.
+  mnt -t tmpfs -o mode=0755,nosuid tmpfs "$R/dev"
+  mknod -m 0666 "$R/dev/null" c 1 3; mknod -m 0666 "$R/dev/zero" c 1 5
+  mknod -m 0666 "$R/dev/random" c 1 8; mknod -m 0666 "$R/dev/urandom" c 1 9
+  mkdir -p "$R/dev/disk/by-uuid" "$R/dev/disk/by-partuuid" "$R/dev/pts"
+  local dev name uuid
+  for dev in "$LOOP" "$LOOP"p*; do
+    name=${dev#/dev/}
+    mknod -m 0660 "$R/dev/$name" b "$((16#$(stat -c %t "$dev")))" "$((16#$(stat -c %T "$dev")))"
+    uuid=$(blkid -p -s UUID -o value "$dev" 2>/dev/null || true)
+    [[ -n $uuid ]] && ln -s "../../$name" "$R/dev/disk/by-uuid/$uuid"
+  done
+  mnt --bind /proc "$R/proc"
+  mnt --bind /sys "$R/sys"
+  mnt -t tmpfs -o mode=0755 tmpfs "$R/run"
+  # its initramfs again, now that it has its fstab (fsck of /, resume from the swap)
+  log "update-initramfs -u in the image (its own fstab now)"
+  chroot "$R" /usr/sbin/update-initramfs -u >"$work/initramfs.log" 2>&1 \
+    || { cat "$work/initramfs.log" >&2; die "update-initramfs failed"; }
+  log "grub-install --target=i386-pc $LOOP and update-grub in the image"
+  chroot "$R" /usr/sbin/grub-install --target=i386-pc "$LOOP" >"$work/grub.log" 2>&1 \
+    || { cat "$work/grub.log" >&2; die "grub-install failed"; }
+  chroot "$R" /usr/sbin/update-grub >>"$work/grub.log" 2>&1 || { cat "$work/grub.log" >&2; die "update-grub failed"; }
+  grep -q "root=UUID=$UUID_PREFIX$(printf %02d "$N_ROOT")" "$R/boot/grub/grub.cfg" \
+    || die "the image's grub.cfg does not name its root by UUID: $(grep -m1 'linux' "$R/boot/grub/grub.cfg")"
+  local i
+  for (( i = ${#MOUNTS[@]} - 1; i >= 0; i-- )); do umount "${MOUNTS[i]}" || die "umount ${MOUNTS[i]} failed"; done
+  MOUNTS=()
+  partx -d "$LOOP" 2>/dev/null || true
+  losetup -d "$LOOP"
+  LOOP=""
+  mv "$img" "$IMAGE"
+}
+
+# The test hook: a unit at the end of the boot (docs/golden-images.md).
+install_hook() {
+  local R=$1
+  cat >"$R/usr/local/sbin/ka-test-hook" <<'EOF'
+#!/bin/sh
+# ka test hook (scripts/make-debian-golden.sh --test-hook), run once multi-user.target is
+# reached. With a script from QEMU's fw_cfg (-fw_cfg name=opt/ka/run,file=F) it runs that
+# script (a test drives the machine); otherwise it reports this system on the console and
+# powers it off: the lines a boot test reads.
+modprobe -q qemu_fw_cfg 2>/dev/null
+run=/sys/firmware/qemu_fw_cfg/by_name/opt/ka/run/raw
+if [ -r "$run" ]; then
+  echo "KA-HOOK running fw_cfg opt/ka/run"
+  sh "$run"
+  exit $?
+fi
+report() { echo "KA-REPORT $*"; }
+report "hostname=$(hostname)"
+report "machine-id=$(cat /etc/machine-id)"
+for k in /etc/ssh/ssh_host_ed25519_key.pub; do
+  [ -f "$k" ] && report "ssh-ed25519=$(ssh-keygen -lf "$k" | cut -d' ' -f2)"
+done
+report "multi-user=$(systemctl is-active multi-user.target)"
+failed=$(systemctl --failed --plain --no-legend --no-pager | cut -d' ' -f1 | tr '\n' ' ')
+report "failed-units=${failed:-none}"
+if out=$(findmnt --verify 2>&1); then report "fstab=ok"; else report "fstab=failed $(echo "$out" | tr '\n' ' ')"; fi
+report "root=$(findmnt -no SOURCE /) boot=$(findmnt -no SOURCE /boot 2>/dev/null || echo -) swap=$(tail -n +2 /proc/swaps | cut -d' ' -f1 | tr '\n' ' ')"
+report "cmdline=$(cat /proc/cmdline)"
+echo "KA-REPORT-END"
+systemctl poweroff
+EOF
+  chmod 0755 "$R/usr/local/sbin/ka-test-hook"
+  cat >"$R/etc/systemd/system/ka-test-hook.service" <<'EOF'
+# ka test hook (scripts/make-debian-golden.sh --test-hook): see /usr/local/sbin/ka-test-hook
+[Unit]
+Description=ka test hook: report this system on the console, then power off
+After=multi-user.target
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/ka-test-hook
+StandardOutput=journal+console
+StandardError=journal+console
+
+[Install]
+WantedBy=multi-user.target
+EOF
+  ln -sf /etc/systemd/system/ka-test-hook.service "$R/etc/systemd/system/multi-user.target.wants/ka-test-hook.service"
+}
+
+if [[ -f $IMAGE && $force != 1 ]]; then
+  log "image cached: $IMAGE"
+else
+  build_image
+  log "image built: $IMAGE"
+fi
+flock -u 9
+if [[ -n $out ]]; then
+  cp --sparse=always "$IMAGE" "$out" || die "copying to $out failed"
+  log "copied to $out"
+fi
+echo "$IMAGE"

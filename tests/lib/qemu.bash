@@ -1,0 +1,137 @@
+# shellcheck shell=bash
+# tests/lib/qemu.bash - virtual machines for ka's system tests: QEMU (software emulation here: no
+# KVM), disks of every kind, a boot network in a namespace with dnsmasq (`ka netboot serve`), a
+# cached `ka netboot build`, serial console parsing, and a timings table. Source it after
+# tests/lib/bed.sh (it records its processes in BED_PIDS and namespaces in BED_NSS, which
+# bed_trap's cleanup kills and removes; nothing is ever killed by name).
+#
+#   qemu_require TOOL...            exit 77 (skip) unless QEMU and the tools are installed
+#   qemu_timings_init FILE          start the timings table (qemu_timing appends to it)
+#   qemu_timing LABEL SECONDS       one row, also printed
+#   qemu_now                        microseconds (for qemu_secs_since)
+#   qemu_secs_since START_US        seconds since START, one decimal
+#   qemu_disk KIND FILE N [BOOTINDEX]   sets QEMU_DISK=(...): FILE as a disk of KIND: sata (AHCI +
+#                                   ide-hd), scsi (virtio-scsi + scsi-hd), nvme, virtio (virtio-blk);
+#                                   N makes ids and serials unique within a VM
+#   qemu_vm NAME LOG ARGS...        QEMU in the background, console to LOG; PID in VM_PID
+#   qemu_wait_exit PID SECONDS      0 once PID ended by itself (its status in WAIT_RC), 1 on timeout
+#   qemu_wait_all SECONDS PID...    waits for all; the ones still running after SECONDS are killed
+#                                   (returns 1 then)
+#   qemu_net_up NS SUBNET N         namespace NS with bridge br0 (SUBNET.1/24, fd00:SUBNET::1/64 for
+#                                   router adverts) and tap0..tap(N-1) on it; SUBNET like 10.77.0
+#   qemu_netboot_build OUT          a `ka netboot build` copied into OUT; the build itself is cached
+#                                   in /var/cache/ka-test/netboot-HASH (HASH of the ka binary)
+#   qemu_report LOG KEY             the value of the last "KA-REPORT KEY=VALUE" console line
+#   qemu_seen LOG TEXT              the console shows TEXT (fixed string)
+#   qemu_console_tail LOG [N]       the last N (40) console lines, readable
+# The Debian golden's test hook prints the KA-REPORT lines (docs/golden-images.md).
+
+QEMU_BIN=${QEMU_BIN:-qemu-system-x86_64}
+QEMU_CACHE=${KA_TEST_CACHE:-/var/cache/ka-test}
+QEMU_TIMINGS=""
+
+qemu_require() {
+  local t
+  for t in "$QEMU_BIN" "$@"; do
+    command -v "$t" >/dev/null 2>&1 || { echo "SKIP: $t not installed (scripts/setup.sh installs it)"; exit 77; }
+  done
+}
+
+qemu_now() { echo "${EPOCHREALTIME/[.,]/}"; }
+qemu_secs_since() {
+  local us=$(( ${EPOCHREALTIME/[.,]/} - $1 ))
+  printf '%d.%d' $(( us / 1000000 )) $(( us / 100000 % 10 ))
+}
+qemu_timings_init() { QEMU_TIMINGS=$1; : >"$QEMU_TIMINGS"; }
+qemu_timing() {
+  if [[ -n $QEMU_TIMINGS ]]; then printf '%-62s %8s s\n' "$1" "$2" | tee -a "$QEMU_TIMINGS"
+  else printf '%-62s %8s s\n' "$1" "$2"; fi
+}
+
+qemu_disk() {
+  local kind=$1 file=$2 n=$3 boot=${4:-}
+  local bi=${boot:+,bootindex=$boot}
+  QEMU_DISK=(-drive "file=$file,format=raw,if=none,id=disk$n,cache=unsafe")
+  case $kind in
+    sata)   QEMU_DISK+=(-device "ahci,id=ahci$n" -device "ide-hd,drive=disk$n,bus=ahci$n.0$bi") ;;
+    scsi)   QEMU_DISK+=(-device "virtio-scsi-pci,id=scsi$n" -device "scsi-hd,drive=disk$n,bus=scsi$n.0$bi") ;;
+    nvme)   QEMU_DISK+=(-device "nvme,drive=disk$n,serial=ka-nvme-$n$bi") ;;
+    virtio) QEMU_DISK+=(-device "virtio-blk-pci,drive=disk$n,serial=ka-virtio-$n$bi") ;;
+    *) echo "qemu_disk: unknown kind '$kind' (sata, scsi, nvme, virtio)" >&2; return 1 ;;
+  esac
+}
+
+qemu_vm() {
+  local name=$1 log=$2; shift 2
+  "$@" >"$log" 2>"$log.err" </dev/null &
+  VM_PID=$!
+  BED_PIDS+=("$VM_PID")
+  echo "  $name: QEMU pid $VM_PID, console $log"
+}
+
+# shellcheck disable=SC2034  # WAIT_RC is read by the callers
+qemu_wait_exit() {
+  local pid=$1 secs=$2 i
+  for (( i = 0; i < secs * 2; i++ )); do
+    if ! kill -0 "$pid" 2>/dev/null; then WAIT_RC=0; wait "$pid" || WAIT_RC=$?; return 0; fi
+    sleep 0.5
+  done
+  return 1
+}
+
+qemu_wait_all() {
+  local secs=$1; shift
+  local deadline=$(( SECONDS + secs )) p alive rc=0
+  while (( SECONDS < deadline )); do
+    alive=0
+    for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    (( alive )) || break
+    sleep 1
+  done
+  for p in "$@"; do
+    if kill -0 "$p" 2>/dev/null; then kill "$p" 2>/dev/null; rc=1; fi
+    wait "$p" 2>/dev/null
+  done
+  return "$rc"
+}
+
+qemu_net_up() {
+  local ns=$1 subnet=$2 n=$3 i mid
+  mid=${subnet#*.}; mid=${mid%%.*}
+  ip netns add "$ns" || bed_die "ip netns add $ns failed"
+  BED_NSS+=("$ns")
+  ip netns exec "$ns" ip link set lo up
+  ip netns exec "$ns" ip link add br0 type bridge stp_state 0 forward_delay 0
+  ip netns exec "$ns" ip addr add "$subnet.1/24" dev br0
+  ip netns exec "$ns" sysctl -qw net.ipv6.conf.br0.disable_ipv6=0 2>/dev/null || true
+  ip netns exec "$ns" ip -6 addr add "fd00:$mid::1/64" dev br0 nodad 2>/dev/null || true
+  ip netns exec "$ns" ip link set br0 up
+  for (( i = 0; i < n; i++ )); do
+    ip netns exec "$ns" ip tuntap add dev "tap$i" mode tap || bed_die "tap$i in $ns failed"
+    ip netns exec "$ns" ip link set "tap$i" master br0
+    ip netns exec "$ns" ip link set "tap$i" up
+  done
+}
+
+qemu_netboot_build() {
+  local out=$1 hash dir
+  hash=$(sha256sum <"$KA_BIN" | cut -c1-16)
+  dir=$QEMU_CACHE/netboot-$hash
+  mkdir -p "$QEMU_CACHE"
+  (
+    flock 8
+    if [[ ! -s $dir/stage2.ka ]]; then
+      rm -rf "$QEMU_CACHE"/netboot-*   # other ka binaries' builds
+      "$KA_BIN" netboot build -o "$dir.partial" >"$QEMU_CACHE/netboot-build.log" 2>&1 \
+        || { cat "$QEMU_CACHE/netboot-build.log" >&2; rm -rf "$dir.partial"; exit 1; }
+      mv "$dir.partial" "$dir"
+    fi
+  ) 8>"$QEMU_CACHE/.netboot.lock" || return 1
+  cp -a "$dir" "$out"
+}
+
+qemu_report() {
+  grep -ao "KA-REPORT $2=.*" "$1" 2>/dev/null | tail -n 1 | tr -d '\r' | sed "s/^KA-REPORT $2=//"
+}
+qemu_seen() { grep -aqF "$2" "$1" 2>/dev/null; }
+qemu_console_tail() { tail -n "${2:-40}" "$1" 2>/dev/null | tr -d '\r' | sed 's/\x1b\[[0-9;]*[a-zA-Z]//g'; }

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# System test: the real Debian golden through network boot, end to end. In a namespace with a
+# bridge, `ka netboot serve` (dnsmasq: DHCP, TFTP, pxelinux) and `ka serve --bootloader grub
+# --stage2 --pxe-root` serve the GPT Debian golden (tests/lib/debian_golden.bash; made for a SATA
+# disk) to two QEMU machines (software emulation) with blank disks of other kinds and a bigger
+# size: vm0 NVMe, vm1 virtio-blk, 2 GiB. Each PXE-boots stage1, receives stage2 and the golden
+# through the chain, partitions, formats, extracts, individualises; in the chroot (its private
+# /dev) it finds that the golden's initramfs already holds the drivers of its disk (NVMe,
+# virtio: it says so and does not rebuild), runs the golden's grub-install and grub-mkconfig and
+# checks the grub.cfg; the server switches its PXE boot to `local`; it reboots, boots the Debian
+# clone from its own disk (its own GRUB and initramfs), reaches multi-user, prints its identity
+# on the serial console and powers off. Checks: hostnames from the template, machine-ids and SSH
+# keys new and distinct, no failed unit, fstab resolves, / by UUID on the right device.
+# Timings: build/test-artifacts/debian-netboot-timings.txt. Env: KA_KEEP=1 keeps the work dir.
+# shellcheck source-path=SCRIPTDIR
+# shellcheck disable=SC2016  # single-quoted checks are eval'd by bed_check
+set -uo pipefail
+# shellcheck source=../lib/bed.sh
+. "$(dirname "$0")/../lib/bed.sh"
+# shellcheck source=../lib/qemu.bash
+. "$(dirname "$0")/../lib/qemu.bash"
+# shellcheck source=../lib/debian_golden.bash
+. "$(dirname "$0")/../lib/debian_golden.bash"
+
+bed_require_root
+bed_require_ka
+qemu_require /usr/sbin/dnsmasq debootstrap zstd ssh-keygen dpkg-deb depmod cpio sfdisk
+[[ -f /usr/lib/PXELINUX/pxelinux.0 ]] || { echo "SKIP: pxelinux not installed (scripts/setup.sh)"; exit 77; }
+bed_trap
+bed_workdir
+W=$BED_WORK
+chmod 0755 "$W"  # dnsmasq serves TFTP as nobody
+BUILD=$(dirname "$KA_BIN")
+ARTIFACTS=${KA_ARTIFACT_DIR:-$BUILD/test-artifacts}
+mkdir -p "$ARTIFACTS"
+qemu_timings_init "$W/timings.txt"
+T_ALL=$(qemu_now)
+
+t=$(qemu_now)
+qemu_netboot_build "$W/nb" || bed_die "ka netboot build failed"
+NB=$W/nb
+qemu_timing "ka netboot build (cached per ka binary)" "$(qemu_secs_since "$t")"
+t=$(qemu_now)
+debian_golden gpt || bed_die "cannot build the GPT Debian golden"
+GOLDEN=$DG_IMAGE
+dg_golden_identity "$GOLDEN" 2 || bed_die "cannot read the golden's identity"
+qemu_timing "GPT Debian golden (cached)" "$(qemu_secs_since "$t")"
+
+NS=${BED_PREFIX}dnb
+qemu_net_up "$NS" 10.78.0 2
+nsx() { ip netns exec "$NS" "$@"; }
+MACS=(52:54:00:6b:01:01 52:54:00:6b:01:02)
+KINDS=(nvme virtio)
+ROOTS=(/dev/nvme0n1p2 /dev/vda2)
+for i in 0 1; do truncate -s 2G "$W/disk$i.raw"; done
+bed_secret "$W/secret"
+
+nsx "$KA_BIN" netboot serve "$NB" --interface br0 --dhcp-range 10.78.0.100,10.78.0.150 \
+  --host "${MACS[0]},10.78.0.11" --host "${MACS[1]},10.78.0.12" --ipv6-ra \
+  --server 10.78.0.1 --secret-file "$W/secret" --append "ka.delay=5" \
+  >"$W/netboot-serve.log" 2>&1 </dev/null &
+BED_PIDS+=($!)
+NBSERVE=$!
+nsx "$KA_BIN" serve --source "$GOLDEN" -n 2 --bootloader grub --stage2 "$NB/stage2.ka" --pxe-root "$NB/tftp" \
+  --bind 10.78.0.1 --secret-file "$W/secret" --hostname-template 'pxe-deb-{index}' \
+  --session-dir "$W/session" --report "$W/report.json" --join-timeout 900 \
+  >"$W/serve.log" 2>&1 </dev/null &
+SERVE=$!
+BED_PIDS+=("$SERVE")
+sleep 2
+bed_check "ka netboot serve runs dnsmasq" kill -0 "$NBSERVE"
+
+echo "== two VMs: PXE -> stage1 -> stage2 and the Debian golden through the chain -> boot from disk"
+t_vms=$(qemu_now)
+VMS=()
+for i in 0 1; do
+  qemu_disk "${KINDS[i]}" "$W/disk$i.raw" 0 2
+  qemu_vm "vm$i" "$W/vm$i.log" ip netns exec "$NS" "$QEMU_BIN" -m 1536 -nographic -monitor none \
+    "${QEMU_DISK[@]}" \
+    -netdev "tap,id=n0,ifname=tap$i,script=no,downscript=no" -device "virtio-net-pci,netdev=n0,mac=${MACS[i]},bootindex=1"
+  VMS+=("$VM_PID")
+done
+
+declare -A SEEN
+PHASES=("stage1 kernel booted|ka stage1 (kernel" "stage2 installed|stage2 installed"
+        "clone written, rebooting|rebooting now" "Debian clone's GRUB|GRUB loading"
+        "Debian clone reached multi-user, reported|KA-REPORT-END")
+deadline=$(( SECONDS + 1500 ))
+serve_rc=""
+while (( SECONDS < deadline )); do
+  for i in 0 1; do
+    for p in "${PHASES[@]}"; do
+      name=${p%%|*} pat=${p#*|}
+      [[ -n ${SEEN[$i,$name]:-} ]] && continue
+      qemu_seen "$W/vm$i.log" "$pat" && SEEN[$i,$name]=$(qemu_secs_since "$t_vms")
+    done
+  done
+  if [[ -z $serve_rc ]] && ! kill -0 "$SERVE" 2>/dev/null; then
+    serve_rc=0; wait "$SERVE" || serve_rc=$?
+    SEEN[serve]=$(qemu_secs_since "$t_vms")
+  fi
+  alive=0
+  for p in "${VMS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+  (( alive )) || break
+  sleep 1
+done
+for i in 0 1; do
+  for p in "${PHASES[@]}"; do
+    name=${p%%|*}
+    qemu_timing "vm$i (${KINDS[i]}): $name (since QEMU start)" "${SEEN[$i,$name]:--}"
+  done
+done
+qemu_timing "ka serve done: stage2 + clone of both nodes (since QEMU start)" "${SEEN[serve]:--}"
+qemu_timing "whole PXE -> clone -> Debian boots from disk, 2 VMs" "$(qemu_secs_since "$t_vms")"
+
+bed_check "both VMs powered off by themselves (the clone's test hook)" test "$alive" = 0
+bed_check "ka serve exited 0 (both nodes cloned)" test "${serve_rc:-x}" = 0
+bed_check "stage2 went through the chain to both nodes" grep -q "stage2 sent to 2 node" "$W/serve.log"
+for i in 0 1; do
+  log=$W/vm$i.log
+  what="vm$i (${KINDS[i]})"
+  bed_check "$what: PXE-booted stage1 and installed stage2" qemu_seen "$log" "stage2 installed"
+  bed_check "$what: the golden's initramfs already holds its disk's drivers: not rebuilt" \
+    grep -aq "initramfs: kernel .* already holds the .* module(s) this node's disk .* needs (.*$( [[ ${KINDS[i]} == nvme ]] && echo nvme || echo virtio_blk).*): not rebuilt" "$log"
+  bed_check "$what: the golden's GRUB installed in the chroot, its grub.cfg checked" \
+    bash -c "grep -aq 'run: /usr/sbin/chroot .* /usr/sbin/grub-install --target=i386-pc' '$log' && grep -aq 'bootloader: /boot/grub/grub.cfg checked' '$log'"
+  bed_check "$what: PXE boot switched to local" \
+    bash -c "'$KA_BIN' netboot serve '$NB' --interface br0 --show-boot '${MACS[i]}' 2>&1 | grep -qw local"
+  host=$(grep -ao "this node will be [a-z0-9-]*" "$log" | head -n 1 | awk '{print $5}')
+  dg_check_report "$log" "$what" "${host:-?}" "${ROOTS[i]}"
+done
+bed_check "the report has the phases of both nodes" python3 - "$W/report.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+ok = len(r["nodes"]) == 2
+for n in r["nodes"]:
+    ph = n.get("phases", {})
+    print("    %s: %s" % (n["name"], ", ".join("%s %.1f s" % kv for kv in sorted(ph.items()))))
+    ok &= all(p in ph for p in ("stream", "individualise", "initramfs", "bootloader"))
+print("    session: prepare %.1f s, stream %.1f s (%.1f MiB/s per node), whole %.1f s" % (
+    r.get("prepare_seconds", -1), r["seconds"], r["throughput_mib_s"], r["session_seconds"]))
+sys.exit(0 if ok else 1)
+PY
+boots=()
+for i in 0 1; do
+  r=${SEEN[$i,clone written, rebooting]:-} e=${SEEN[$i,Debian clone reached multi-user, reported]:-}
+  [[ -n $r && -n $e ]] && boots+=("${MACS[i]}=$(python3 -c "print('%.1f' % ($e - $r))")")
+done
+echo "phases (seconds; boot: reboot to the clone's report):" | tee "$W/phases.md"
+dg_phase_table "$W/report.json" "${boots[@]}" | tee -a "$W/phases.md"
+qemu_timing "whole test" "$(qemu_secs_since "$T_ALL")"
+
+{ echo "# tests/system/debian_netboot.sh, $(date -u +%FT%TZ), QEMU TCG (no KVM)"; cat "$W/timings.txt" "$W/phases.md"; } \
+  >"$ARTIFACTS/debian-netboot-timings.txt"
+cp "$W/report.json" "$ARTIFACTS/debian-netboot-report.json" 2>/dev/null
+if (( BED_FAILS )); then
+  for f in serve.log netboot-serve.log; do echo "---- $f (tail)"; tail -n 30 "$W/$f"; done
+  for i in 0 1; do echo "---- vm$i (tail)"; qemu_console_tail "$W/vm$i.log" 40; done
+  cp "$W"/vm*.log "$W"/serve.log "$ARTIFACTS/" 2>/dev/null
+  echo "debian_netboot: FAIL ($BED_FAILS checks failed)"; exit 1
+fi
+echo "debian_netboot: PASS"
