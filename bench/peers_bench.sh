@@ -34,7 +34,8 @@
 # sides) or nosecret; @W@ is the work dir (it holds golden/ka.key and golden/ka.pub from `ka key new`).
 # Built in: default, nosecret, signed (--sign-key / --trust), sha256 (--digest sha256), chacha
 # (--cipher chacha20-poly1305), nosplice (receive --no-splice).
-# Add one without editing: KA_VARIANT_big='secret|--buffer 512MiB|'.
+# Add one without editing: KA_VARIANT_big='secret|--buffer 512MiB|'. An optional fourth field runs
+# another ka binary, e.g. the protocol-1 default of an older build: KA_VARIANT_v1='secret|||/path/ka'.
 # Env: KA_BIN, KA_VARIANTS, PEERS_DIR (default ../shared/bench beside the repository),
 #      BENCH_TIMEOUT (seconds per process; default from size and rate),
 #      UDP_SENDER_ARGS / UDP_RECEIVER_ARGS (extra udpcast options, e.g. "--max-bitrate 900m"),
@@ -486,23 +487,25 @@ udp_bytes() {
 }
 
 run_ka() {
-  local v=$1 n=$2 i secret send recv names=() chain secs
+  local v=$1 n=$2 i secret send recv bin names=() chain secs
   local sargs=() rargs=() secret_args=()
-  IFS='|' read -r secret send recv <<<"$(ka_variant_def "$v")"
+  IFS='|' read -r secret send recv bin <<<"$(ka_variant_def "$v")"
+  bin=${bin:-$KA_BIN}
   send=${send//@W@/$W}
   recv=${recv//@W@/$W}
   read -ra sargs <<<"$send"
   read -ra rargs <<<"$recv"
   [[ $secret == secret ]] && secret_args=(--secret-file "$W/secret")
   local desc="${secret_args[0]:-no secret}${send:+, send $send}${recv:+, receive $recv}"
+  [[ $bin == "$KA_BIN" ]] || desc+=", binary $bin"
   run_begin "ka-$v-n$n" ka "$v" "$n" "ka send $v ($desc)"
-  proc_start 0 sender "$KA_BIN" send --nodes "$n" --session "$SESSION$v$n" "${secret_args[@]}" \
+  proc_start 0 sender "$bin" send --nodes "$n" --session "$SESSION$v$n" "${secret_args[@]}" \
     --report "$R/report.json" --session-dir "$R/session" "${sargs[@]}" "$SRC"
   if ! wait_listen 0 sender tcp:30765 udp:30764; then
     PROBLEMS+=("ka send did not start"); end_proc "${PID[sender]}"; wait_all; run_end; return
   fi
   for (( i = 1; i <= n; i++ )); do
-    proc_start "$i" "node$i" "$KA_BIN" receive --session "$SESSION$v$n" "${secret_args[@]}" --name "node$i" \
+    proc_start "$i" "node$i" "$bin" receive --session "$SESSION$v$n" "${secret_args[@]}" --name "node$i" \
       --output /dev/null "${rargs[@]}"
     names+=("node$i")
   done
