@@ -76,12 +76,12 @@ class ReporterSink : public spdlog::sinks::base_sink<std::mutex> {
 };
 }  // namespace
 
-void ForwardLogs(std::shared_ptr<NodeReporter> reporter) {
-  auto logger = spdlog::default_logger();
+std::shared_ptr<spdlog::sinks::sink> ForwardLogs(std::shared_ptr<NodeReporter> reporter) {
   auto sink = std::make_shared<ReporterSink>(std::move(reporter));
   sink->set_pattern("%H:%M:%S.%e %-5l %v");
   sink->set_level(spdlog::level::info);
-  logger->sinks().push_back(sink);
+  AddLogSink(sink);
+  return sink;
 }
 
 }  // namespace ka::chain

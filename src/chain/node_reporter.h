@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "util/log.h"
+
 namespace ka::chain {
 
 class NodeReporter {
@@ -41,8 +43,8 @@ class NodeReporter {
   size_t dropped_ = 0;
 };
 
-// Sends every log line of this process to `reporter` as well (an spdlog sink on
-// the default logger).
-void ForwardLogs(std::shared_ptr<NodeReporter> reporter);
+// Sends every log line of this process to `reporter` as well, until the returned
+// sink is removed (RemoveLogSink).
+std::shared_ptr<spdlog::sinks::sink> ForwardLogs(std::shared_ptr<NodeReporter> reporter);
 
 }  // namespace ka::chain

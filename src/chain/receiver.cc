@@ -762,14 +762,18 @@ int RunReceive(const ReceiveOptions& options) {
   InitCrypto();
   ReceiveOptions o = options;
   if (!o.reporter) o.reporter = std::make_shared<NodeReporter>();
-  ForwardLogs(o.reporter);
-  Receiver r(o);
-  try {
-    return r.Run();
-  } catch (const std::exception& e) {
-    LogError("internal error: {}", e.what());
-    return 2;
+  auto forward = ForwardLogs(o.reporter);
+  int rc = 2;
+  {
+    Receiver r(o);
+    try {
+      rc = r.Run();
+    } catch (const std::exception& e) {
+      LogError("internal error: {}", e.what());
+    }
   }
+  RemoveLogSink(forward);  // a later session of this process reports to its own reporter
+  return rc;
 }
 
 }  // namespace ka::chain

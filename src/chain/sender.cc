@@ -94,6 +94,9 @@ class Sender {
       : opt_(o), session_id_(RandomU64()), frame_(kHeaderSize + o.chunk),
         ring_(RoundUp(std::max<uint64_t>(o.buffer, 4ull << 20), kHeaderSize + o.chunk)),
         relay_(ring_, /*use_splice=*/false, /*hold_seconds=*/30) {}
+  ~Sender() {
+    if (log_file_) RemoveLogSink(log_file_);  // a later session (ka serve: stage2, then the clone) has its own
+  }
   int Run();
 
  private:
@@ -169,6 +172,7 @@ class Sender {
   std::function<void()> detach_;
   uint64_t next_exec_id_ = 1;
   std::map<uint64_t, ExecResult> exec_results_;  // guarded by mu_, signalled on cv_
+  std::shared_ptr<spdlog::sinks::sink> log_file_;  // the session's server.log
 };
 
 void Sender::LogRefusal(const Endpoint& peer, const Status& why) {
@@ -253,7 +257,8 @@ Status Sender::Setup() {
       auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(control::ServerLogPath(state_->dir()), false,
                                                                        private_file);
       file->set_pattern("%H:%M:%S.%e %-5l %v");
-      spdlog::default_logger()->sinks().push_back(file);
+      log_file_ = file;
+      AddLogSink(file);
     } catch (const spdlog::spdlog_ex& e) {
       LogWarn("cannot write {}/server.log: {}", state_->dir(), e.what());
     }

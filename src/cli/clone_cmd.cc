@@ -52,12 +52,19 @@ CloneCommands::CloneCommands(CLI::App& app) {
   serve_->add_option("--hostname-template", g.hostname_template,
                      "Hostname of each node: {index} ({index:03}), {name}, {mac}, {ip}; e.g. node-{index:02}")
       ->capture_default_str();
-  serve_->add_option("--zstd-level", so_.stream.zstd_level, "zstd compression level of the stream")
+  serve_->add_option("--zstd-level", zstd_level_,
+                     "zstd level of the stream, 1-19, or auto: measured on a sample of the golden against the link "
+                     "(--link-mbit), the level that gets the stream through soonest")
       ->capture_default_str()
-      ->check(CLI::Range(1, 19));
-  serve_->add_option("--zstd-threads", so_.stream.zstd_threads, "zstd compression threads (0: one)")
+      ->check(CLI::IsMember({"auto"}) | CLI::Range(1, 19));
+  serve_->add_option("--zstd-threads", zstd_threads_,
+                     "zstd compression threads: auto (one per CPU) or a number (0: compress in the streaming thread)")
       ->capture_default_str()
-      ->check(CLI::Range(0, 64));
+      ->check(CLI::IsMember({"auto"}) | CLI::Range(0, 256));
+  serve_->add_option("--link-mbit", so_.stream.link_mbit,
+                     "Speed of the nodes' links in Mbit/s, for --zstd-level auto (default: the fastest local "
+                     "interface's, else 1000)")
+      ->check(CLI::Range(1, 10000000));
   serve_->add_option("-s,--session", s.session, "Session name the nodes ask for")->capture_default_str();
   AddSenderTrustOptions(serve_, s);
   serve_->add_option("--port", s.port, "TCP port for control and data connections")->capture_default_str();
@@ -185,6 +192,8 @@ int CloneCommands::Run(bool verbose) {
       return 2;
     }
     so_.send.buffer = b.value();
+    so_.stream.zstd_level = zstd_level_ == "auto" ? 0 : std::stoi(zstd_level_);  // checked by CLI11
+    so_.stream.zstd_threads = zstd_threads_ == "auto" ? -1 : std::stoi(zstd_threads_);
     InitLogging("serve", verbose);
     return golden::RunServe(so_);
   }

@@ -34,6 +34,8 @@ class CloneCommands {
   node::JoinOptions jo_;
   std::string config_;
   std::string buffer_ = "128MiB";
+  std::string zstd_level_ = "auto";
+  std::string zstd_threads_ = "auto";
   std::string join_buffer_ = "128MiB";
 };
 

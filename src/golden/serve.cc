@@ -4,8 +4,10 @@
 #include <chrono>
 #include <cstdio>
 
+#include "chain/frame.h"
 #include "chain/report.h"
 #include "golden/generator_source.h"
+#include "golden/zstd_tuning.h"
 #include "netboot/boot_switch.h"
 #include "netboot/stage1_agent.h"
 #include "util/interrupt.h"
@@ -114,11 +116,17 @@ int RunServe(const ServeOptions& options) {
     };
   }
 
+  StreamOptions stream = options.stream;
+  ZstdChoice zstd = ResolveZstd(g, stream.zstd_level, stream.zstd_threads, stream.link_mbit);
+  stream.zstd_level = zstd.level;
+  stream.zstd_threads = zstd.threads;
+  LogInfo("compression: {}", zstd.why);
+
   StreamStats stats;
   send.prepare = nlohmann::json{{"clone", m.ToJson()}};
   send.open_source = [&]() -> Result<std::unique_ptr<chain::Source>> {
     auto s = GeneratorSource::Start("clone of " + m.source, [&](const ByteSink& sink) {
-      Status st = StreamGolden(g, options.stream, sink, &stats);
+      Status st = StreamGolden(g, stream, sink, &stats);
       if (!st.ok() && st.code() != Status::Code::kClosed) LogError("streaming the golden failed: {}", st.ToString());
       return st;
     });
@@ -130,7 +138,7 @@ int RunServe(const ServeOptions& options) {
     uint64_t carried = 0;  // what the chain carried: the most any node received
     for (const auto& n : r.nodes) carried = std::max(carried, n.bytes);
     uint64_t frames = send.chunk ? (carried + send.chunk - 1) / send.chunk : 0;
-    uint64_t wire = carried + frames * 40;  // payload + frame headers on every link
+    uint64_t wire = carried + frames * chain::kHeaderSize;  // payload + frame headers on every link
     double ratio = used ? static_cast<double>(wire) / static_cast<double>(used) : 0;
     r.extra["clone"] = {{"golden", m.source},
                         {"used_bytes", used},
@@ -139,6 +147,7 @@ int RunServe(const ServeOptions& options) {
                         {"wire_bytes_per_link", wire},
                         {"wire_to_used_ratio", ratio},
                         {"sections", stats.ToJson()},
+                        {"zstd", {{"level", zstd.level}, {"threads", zstd.threads}, {"why", zstd.why}}},
                         {"bootloader", m.bootloader},
                         {"live", g.live()},
                         {"changed_during_copy", stats.ChangedJson()}};

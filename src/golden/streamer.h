@@ -15,8 +15,9 @@
 namespace ka::golden {
 
 struct StreamOptions {
-  int zstd_level = 3;
-  int zstd_threads = 0;
+  int zstd_level = 3;    // ka serve resolves 0 (auto) with golden/zstd_tuning before streaming
+  int zstd_threads = 0;  // 0: compress in the streaming thread; >0: zstd workers
+  int link_mbit = 0;     // for the automatic level: the link's speed (0: the local interfaces')
 };
 
 struct SectionStats {

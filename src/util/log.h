@@ -11,6 +11,12 @@ namespace ka {
 // Sets the role shown in every line ("send", "node3") and the verbosity.
 void InitLogging(const std::string& role, bool verbose);
 
+// More destinations for every log line (a session's server.log, a node's log
+// shipping), added and removed safely while other threads log: the logger's own
+// sink list is never changed after InitLogging (spdlog does not lock it).
+void AddLogSink(std::shared_ptr<spdlog::sinks::sink> sink);
+void RemoveLogSink(const std::shared_ptr<spdlog::sinks::sink>& sink);
+
 template <typename... Args>
 void LogInfo(spdlog::format_string_t<Args...> f, Args&&... a) {
   spdlog::info(f, std::forward<Args>(a)...);
