@@ -24,6 +24,9 @@ namespace {
 constexpr double kParallelEfficiency = 0.85;
 constexpr double kCloseEnough = 1.03;
 constexpr size_t kPerFile = 256 * 1024;
+constexpr double kMeasureBudgetSeconds = 1.0;
+
+double Parallel(int threads) { return 1 + (std::max(1, threads) - 1) * kParallelEfficiency; }
 
 // Appends up to `want` bytes of the file at `path` (no symlinks, no devices).
 void ReadSome(const std::string& path, size_t want, std::string* out) {
@@ -51,7 +54,7 @@ ZstdChoice ChooseZstdLevel(const std::vector<LevelSample>& samples, int threads,
     c.why = "no measurement: level 3";
     return c;
   }
-  double parallel = 1 + (c.threads - 1) * kParallelEfficiency;
+  double parallel = Parallel(c.threads);
   // Seconds per MiB of input: compression (all threads) or the link, whichever is slower.
   auto cost = [&](const LevelSample& s) {
     double compress = s.mib_s > 0 ? 1.0 / (s.mib_s * parallel) : 1e9;
@@ -69,6 +72,10 @@ ZstdChoice ChooseZstdLevel(const std::vector<LevelSample>& samples, int threads,
                       c.level, c.threads, 100.0 * pick->ratio, pick->mib_s,
                       compress_out >= link_mib_s ? "fills" : "slower than", link_mib_s);
   return c;
+}
+
+bool SlowerThanTheLink(const LevelSample& s, int threads, double link_mib_s) {
+  return s.mib_s * Parallel(threads) * s.ratio < link_mib_s;
 }
 
 std::vector<LevelSample> MeasureZstdLevels(std::string_view sample, const std::vector<int>& levels) {
@@ -147,12 +154,24 @@ ZstdChoice ResolveZstd(const Golden& golden, int level, int threads, int link_mb
     link_from = "assumed: no interface says its speed; --link-mbit sets it";
   }
   auto t0 = std::chrono::steady_clock::now();
-  std::string sample = SampleGolden(golden, 8 << 20);
-  auto samples = MeasureZstdLevels(sample, {1, 3, 5, 7, 9, 12});
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  std::string sample = SampleGolden(golden, 4 << 20);
+  // Levels in increasing order; stop at the first that compression makes slower than the best
+  // so far (the next ones are slower still), or when the measurement has taken its budget (a
+  // slow CPU: one emulated took 14 s for six levels on 8 MiB).
+  std::vector<LevelSample> samples;
+  for (int lv : {1, 3, 5, 7, 9, 12}) {
+    auto one = MeasureZstdLevels(sample, {lv});
+    if (one.empty()) break;
+    samples.push_back(one.front());
+    ZstdChoice so_far = ChooseZstdLevel(samples, t, link);
+    if (so_far.level != lv && SlowerThanTheLink(one.front(), t, link)) break;
+    if (elapsed() > kMeasureBudgetSeconds) break;
+  }
   ZstdChoice c = ChooseZstdLevel(samples, t, link);
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  c.why += fmt::format(" ({}; measured on {:.1f} MiB of the golden in {:.2f} s)", link_from,
-                       static_cast<double>(sample.size()) / 1048576.0, secs);
+  c.why += fmt::format(" ({}; levels {}-{} measured on {:.1f} MiB of the golden in {:.2f} s)", link_from,
+                       samples.empty() ? 0 : samples.front().level, samples.empty() ? 0 : samples.back().level,
+                       static_cast<double>(sample.size()) / 1048576.0, elapsed());
   return c;
 }
 

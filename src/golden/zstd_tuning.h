@@ -35,6 +35,9 @@ struct ZstdChoice {
 // An empty sample list gives level 3.
 ZstdChoice ChooseZstdLevel(const std::vector<LevelSample>& samples, int threads, double link_mib_s);
 
+// Whether compression at this level makes fewer wire bytes per second than the link carries.
+bool SlowerThanTheLink(const LevelSample& s, int threads, double link_mib_s);
+
 // Compresses `sample` once at each level (one thread) and times it.
 std::vector<LevelSample> MeasureZstdLevels(std::string_view sample, const std::vector<int>& levels);
 

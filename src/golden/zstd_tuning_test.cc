@@ -61,3 +61,13 @@ TEST(ZstdTuning, MeasuresEveryLevelOnRealData) {
 
 }  // namespace
 }  // namespace ka::golden
+
+namespace ka::golden {
+namespace {
+TEST(ZstdTuning, SlowerThanTheLink) {
+  EXPECT_FALSE(SlowerThanTheLink({1, 400, 0.4}, 1, 119));  // 160 MiB/s of wire
+  EXPECT_TRUE(SlowerThanTheLink({9, 50, 0.32}, 1, 119));   // 16 MiB/s
+  EXPECT_FALSE(SlowerThanTheLink({9, 50, 0.32}, 32, 119)); // 32 threads: 428 MiB/s
+}
+}  // namespace
+}  // namespace ka::golden
