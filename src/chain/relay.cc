@@ -92,6 +92,10 @@ void Relay::TakeUpstreamChanges() {
   }
   if (pending_upstream_.valid()) {
     upstream_ = std::move(pending_upstream_);
+    // Wake up for a batch of data, not for every segment: fewer polls, splices, tees, ring
+    // commits and consumer wake-ups per GiB. The tail below the mark is read on poll's timeout.
+    int lowat = static_cast<int>(kUpstreamLowat);
+    (void)::setsockopt(upstream_.get(), SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat);
     upstream_ended_ = false;
     upstream_status_ = Status::Ok();
   }
@@ -335,6 +339,7 @@ void Relay::Run() {
       fds[n++] = {child_.fd.get(), static_cast<short>(POLLIN | (child_pending ? POLLOUT : 0)), 0};
     }
     int timeout_ms = hold_cursor_ >= 0 ? 200 : 1000;
+    if (up_want) timeout_ms = std::min(timeout_ms, kLowatPollMs);  // bytes below SO_RCVLOWAT wait no longer
     if (catch_up && upstream_.valid()) {  // look again when the child's grace runs out
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(kChildStall - (Clock::now() - child_progress_));
       timeout_ms = std::clamp<int>(static_cast<int>(left.count()) + 1, 1, timeout_ms);
@@ -363,7 +368,7 @@ void Relay::Run() {
         continue;
       }
     }
-    if (up_i >= 0 && (fds[up_i].revents & (POLLIN | POLLHUP | POLLERR))) {
+    if (up_i >= 0 && (rc == 0 || (fds[up_i].revents & (POLLIN | POLLHUP | POLLERR)))) {
       if (live) SpliceLive();
       else ReadUpstream();
     }

@@ -78,6 +78,9 @@ class Relay {
 
   using Clock = std::chrono::steady_clock;
   static constexpr Clock::duration kChildStall = std::chrono::milliseconds(50);
+  // Upstream wakes the relay when this much is buffered (SO_RCVLOWAT), or after kLowatPollMs.
+  static constexpr size_t kUpstreamLowat = 128 * 1024;
+  static constexpr int kLowatPollMs = 10;
   Ring& ring_;
   bool use_splice_;
   Clock::time_point child_progress_{};  // the child last took bytes
