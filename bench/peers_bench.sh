@@ -114,6 +114,9 @@ if [[ " $METHODS " == *" ka "* ]]; then
     [[ $v =~ ^[A-Za-z0-9_]+$ && -n $(ka_variant_def "$v") ]] || usage_error "unknown ka variant '$v'"
     [[ $(ka_variant_def "$v") =~ ^(secret|nosecret)\| ]] || usage_error "variant $v: want 'secret|SEND ARGS|RECEIVE ARGS'"
   done
+  # A run's files are named after its variant: a repeated name would add up two runs' CPU.
+  dups=$(tr ' ' '\n' <<<"$VARIANTS" | grep -v '^$' | sort | uniq -d | xargs)
+  [[ -z $dups ]] || usage_error "variant(s) named twice: $dups (run the bench again instead)"
 fi
 
 BYTES=$(( SIZE_MIB << 20 ))
