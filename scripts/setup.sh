@@ -33,6 +33,7 @@ RUN_PKGS=(
   # bench/peers_bench.sh: the peers ka is measured against (one copy with socat, udpcast) and the
   # floor relay and ka-deploy built from ../shared/bench (gcc, make: build-essential)
   socat udpcast
+  linux-perf   # bench/profile_hop.sh: where a forwarding node's CPU goes
   shellcheck   # bench/*.sh are kept clean: shellcheck -x bench/*.sh
 )
 
