@@ -50,4 +50,5 @@ perf report -i "$OUT" --no-children --sort dso --stdio -g none 2>/dev/null | gre
 echo
 echo "## kernel paths, with their children"
 perf report -i "$OUT" --children --sort symbol --stdio -g none 2>/dev/null |
-  grep -E '\] (ksys_read|anon_pipe_read|splice_to_socket|tcp_splice_read|handle_softirqs|net_rx_action|__x64_sys_poll|__x64_sys_futex|__x64_sys_tee|exc_page_fault)\b' | head -12
+  grep -E '\] (ksys_read|anon_pipe_read|splice_to_socket|tcp_splice_read|handle_softirqs|net_rx_action|__x64_sys_poll|__x64_sys_futex|__x64_sys_tee|exc_page_fault)\b' |
+  awk '{ printf "%9s %9s  %s\n", $1, $2, $4 }' | head -12
