@@ -24,6 +24,8 @@ set -uo pipefail
 . "$(dirname "$0")/../lib/golden_disk.bash"
 # shellcheck source=../lib/clone_check.bash
 . "$(dirname "$0")/../lib/clone_check.bash"
+# shellcheck source=../lib/fault.bash
+. "$(dirname "$0")/../lib/fault.bash"
 
 KA_TIMEOUT=${KA_TIMEOUT:-300}
 bed_workdir

@@ -16,21 +16,13 @@ set -uo pipefail
 # shellcheck source=../lib/bed.sh
 . "$(dirname "$0")/../lib/bed.sh"
 
-bed_require_root
-bed_require_ka
-bed_trap
-bed_workdir
-W=$BED_WORK
 PORT=30765
 DPORT=30764
 N=3
 SLOW=2          # node2 = h2, the middle of the chain
 DELAY=6         # seconds node2's local consumer reads nothing
 BYTES=$(( 64 << 20 ))
-
-bed_up "$N" || exit 1
-bed_secret "$W/secret"
-head -c "$BYTES" /dev/urandom >"$W/src.bin"
+bed_begin "$N" "" "$BYTES"
 
 # node_seconds REPORT NAME: print the "seconds" of node NAME in REPORT (empty if missing)
 node_seconds() {
