@@ -3,13 +3,16 @@
 # sender, a fault (a process killed or frozen at a chosen point of the stream), the checks that
 # follow, and the summary. Used by tests/system/fault_*.sh and replay_window.sh.
 #
-# Source it after bed.sh; open the test with `bed_begin N RATE BYTES` (W, $W/secret, $W/src.bin)
-# and set N (receivers) and BYTES (stream size) before calling the functions below.
+# Source it (it sources bed.sh) and open the test with `fault_begin N RATE MIB`: the functions
+# below use N (receivers), BYTES (stream size), W, $W/secret and $W/src.bin.
 #
 # Files of a chain started with `fault_chain TAG ...`, all in $W:
 #   TAG.send.log[.err]  the sender's stdout / stderr     TAG.r<i>.log[.err]  node<i>'s
 #   TAG.out<i>          node<i>'s --output PATH           TAG.report.json     the sender's --report
 #   TAG.samples         fault_sampler_start's samples
+
+# shellcheck source-path=SCRIPTDIR source=bed.sh
+declare -F bed_begin >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/bed.sh"
 
 # fault_alive PID: true while PID exists and is not a zombie
 fault_alive() {
@@ -168,6 +171,14 @@ fault_kill_wait() {
     for w in ${wrappers//,/ }; do wait "$w"; done
   } 2>/dev/null
   return "$rc"
+}
+
+# fault_begin N RATE MIB: bed_begin with N receivers on RATE links ("" or none: unshaped) and a
+# source of MIB MiB; sets N, RATE, MIB and BYTES
+fault_begin() {
+  N=$1 RATE=$2 MIB=$3
+  BYTES=$(( MIB << 20 ))
+  bed_begin "$N" "$RATE" "$BYTES"
 }
 
 # ---- the chain and its scenario ----

@@ -12,16 +12,9 @@
 # shellcheck source-path=SCRIPTDIR
 set -uo pipefail
 KA_TIMEOUT=${KA_TIMEOUT:-45}
-# shellcheck source=../lib/bed.sh
-. "$(dirname "$0")/../lib/bed.sh"
 # shellcheck source=../lib/fault.bash
 . "$(dirname "$0")/../lib/fault.bash"
-
-MIB=${KA_TEST_MIB:-256}
-BYTES=$(( MIB << 20 ))
-N=4
-RATE=${KA_FAULT_RATE:-400mbit}
-bed_begin "$N" "$RATE" "$BYTES"
+fault_begin 4 "${KA_FAULT_RATE:-400mbit}" "${KA_TEST_MIB:-256}"
 
 FAULT_SIGNAL=KILL
 fault_run 1 "2 3" middle

@@ -11,15 +11,9 @@
 # shellcheck source-path=SCRIPTDIR
 set -uo pipefail
 KA_TIMEOUT=${KA_TIMEOUT:-90}
-# shellcheck source=../lib/bed.sh
-. "$(dirname "$0")/../lib/bed.sh"
 # shellcheck source=../lib/fault.bash
 . "$(dirname "$0")/../lib/fault.bash"
-
-MIB=256
-BYTES=$(( MIB << 20 ))
-N=6
-bed_begin "$N" 200mbit "$BYTES"
+fault_begin 6 200mbit 256
 
 # session TAG FAULTS(0|1): one session; sets SECS (wall seconds) and, with faults, STALL
 session() {

@@ -15,17 +15,10 @@
 # shellcheck source-path=SCRIPTDIR
 set -uo pipefail
 KA_TIMEOUT=${KA_TIMEOUT:-45}
-# shellcheck source=../lib/bed.sh
-. "$(dirname "$0")/../lib/bed.sh"
 # shellcheck source=../lib/fault.bash
 . "$(dirname "$0")/../lib/fault.bash"
-
-MIB=${KA_TEST_MIB:-256}
-BYTES=$(( MIB << 20 ))
-N=4
-RATE=${KA_FAULT_RATE:-400mbit}
 CONT_LIMIT=10     # s: a resumed victim must exit by itself within this
-bed_begin "$N" "$RATE" "$BYTES"
+fault_begin 4 "${KA_FAULT_RATE:-400mbit}" "${KA_TEST_MIB:-256}"
 
 # shellcheck disable=SC2317  # dropped_msg and wake_victim run through fault_run (FAULT_AFTER_FN)
 # dropped_msg LOG: the lines of LOG saying "drop", except a relay's own "dropping downstream

@@ -6,15 +6,9 @@
 # shellcheck source-path=SCRIPTDIR
 set -uo pipefail
 KA_TIMEOUT=${KA_TIMEOUT:-60}
-# shellcheck source=../lib/bed.sh
-. "$(dirname "$0")/../lib/bed.sh"
 # shellcheck source=../lib/fault.bash
 . "$(dirname "$0")/../lib/fault.bash"
-
-MIB=256
-BYTES=$(( MIB << 20 ))
-N=4
-bed_begin "$N" 400mbit "$BYTES"
+fault_begin 4 400mbit 256
 
 run() {   # run RUN SIGNAL VICTIM
   local run=$1 sig=$2 v=$3 tag=run$1 i vpid rc

@@ -26,9 +26,7 @@ set -uo pipefail
 bed_workdir
 W=$BED_WORK
 lt_require
-for t in mkfs.xfs getfattr setfattr getfacl setfacl getcap setcap ssh-keygen unshare chroot; do
-  command -v "$t" >/dev/null 2>&1 || { echo "SKIP: $t not installed (scripts/setup.sh installs it)"; exit 77; }
-done
+lt_require_tools mkfs.xfs getfattr setfattr getfacl setfacl getcap setcap ssh-keygen unshare chroot
 [[ -x /bin/busybox ]] || { echo "SKIP: busybox-static not installed"; exit 77; }
 lt_trap
 MAKE_GOLDEN=$KA_ROOT/scripts/make-golden.sh

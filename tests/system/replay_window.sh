@@ -11,15 +11,9 @@
 # shellcheck source-path=SCRIPTDIR
 set -uo pipefail
 KA_TIMEOUT=${KA_TIMEOUT:-90}
-# shellcheck source=../lib/bed.sh
-. "$(dirname "$0")/../lib/bed.sh"
 # shellcheck source=../lib/fault.bash
 . "$(dirname "$0")/../lib/fault.bash"
-
-MIB=256
-BYTES=$(( MIB << 20 ))
-N=4
-bed_begin "$N" "" "$BYTES"
+fault_begin 4 "" 256
 
 # node4: a 4 MiB buffer and a local command that reads nothing for 10 s (FAULT_SINK_FN)
 # shellcheck disable=SC2317
