@@ -139,10 +139,13 @@ bed_bg() {
 bed_wait() { local rc=0; wait "$1" || rc=$?; return "$rc"; }
 
 # bed_wait_tcp I PORT [SECONDS]: wait until something listens on TCP PORT in host I.
-bed_wait_tcp() {
-  local i=$1 port=$2 secs=${3:-20} t
+# bed_wait_udp I PORT [SECONDS]: wait until something is bound to UDP PORT in host I.
+bed_wait_tcp() { _bed_wait_bound -Hltn "$@"; }
+bed_wait_udp() { _bed_wait_bound -Hlun "$@"; }
+_bed_wait_bound() {
+  local ss_opts=$1 i=$2 port=$3 secs=${4:-20} t
   for (( t = 0; t < secs * 10; t++ )); do
-    bed_exec "$i" ss -Hltn "sport = :$port" 2>/dev/null | grep -q . && return 0
+    bed_exec "$i" ss "$ss_opts" "sport = :$port" 2>/dev/null | grep -q . && return 0
     sleep 0.1
   done
   return 1
