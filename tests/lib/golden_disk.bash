@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash source-path=SCRIPTDIR
 # tests/lib/golden_disk.bash - the golden disk of the CI system tests: a small MBR disk image with
 # ext4, swap and xfs, filled with every kind of file a clone must keep (tests/lib/varied_tree.bash)
 # and the identity files it must individualise. Source it from bash (it sources varied_tree.bash and
@@ -73,8 +73,8 @@ golden_mbr_disk() (
   truncate -s "${size}M" "$img" || _gd_die "cannot create $img"
   di_mbr_table "$img" "$GD_MBR_ID" "$root" "$GD_SWAP_MIB" || _gd_die "sfdisk failed"
   local -A start sectors
-  local n s z t
-  while read -r n s z t; do start[$n]=$s sectors[$n]=$z; done < <(di_partitions "$img")
+  local n s z
+  while read -r n s z _; do start[$n]=$s sectors[$n]=$z; done < <(di_partitions "$img")
   for n in 1 5 6; do [[ -n ${start[$n]:-} ]] || _gd_die "sfdisk made no partition $n"; done
   (( sectors[6] >= GD_XFS_MIN_MIB * 2048 )) || _gd_die "p6 is smaller than $GD_XFS_MIN_MIB MiB"
 
