@@ -27,18 +27,11 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=../tests/lib/clone_check.bash
 . "$root/tests/lib/clone_check.bash"
 
+# shellcheck source=lib/options.bash
+. "$root/bench/lib/options.bash"
+
 BULK=600 NODES="1 4" RATE=1gbit DEBIAN=0
-while (( $# )); do
-  case $1 in
-    --debian) DEBIAN=1 ;;
-    --bulk) BULK=$2; shift ;;
-    --nodes) NODES=$2; shift ;;
-    --rate) RATE=$2; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
-    *) echo "clone_bench: unknown argument '$1'" >&2; exit 2 ;;
-  esac
-  shift
-done
+bench_options clone_bench 2,18 --debian:DEBIAN --bulk=BULK --nodes=NODES --rate=RATE -- "$@"
 MAXN=0
 for n in $NODES; do (( n > MAXN )) && MAXN=$n; done
 bed_require_root

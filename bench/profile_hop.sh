@@ -10,16 +10,10 @@
 # shellcheck source-path=SCRIPTDIR
 set -uo pipefail
 . "$(cd "$(dirname "$0")" && pwd)/../tests/lib/bed.sh"
+# shellcheck source=lib/options.bash
+. "$(cd "$(dirname "$0")" && pwd)/lib/options.bash"
 MIB=1024 OUT=""
-while (( $# )); do
-  case $1 in
-    --size) MIB=$2; shift ;;
-    --output) OUT=$2; shift ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
-    *) echo "profile_hop: unknown argument '$1'" >&2; exit 2 ;;
-  esac
-  shift
-done
+bench_options profile_hop 2,9 --size=MIB --output=OUT -- "$@"
 bed_require_root
 bed_require_ka
 command -v perf >/dev/null || { echo "profile_hop: needs perf (apt-get install linux-perf)" >&2; exit 77; }

@@ -24,6 +24,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=../tests/lib/varied_tree.bash
 . "$root/tests/lib/varied_tree.bash"
+# shellcheck source=../tests/lib/disk_image.bash
+. "$root/tests/lib/disk_image.bash"
 
 # ---- fixed identities (docs/golden-images.md) ----
 MBR_ID=0x6b61676f                                   # "kago"
@@ -84,17 +86,11 @@ fi
 start_us=${EPOCHREALTIME/[.,]/}
 partial="$out.partial.$$"
 work=$(mktemp -d "${TMPDIR:-/tmp}/ka-golden.XXXXXX")
-LOOPS=() MOUNTS=()
 
 cleanup() {
-  local rc=$? m l i busy=0
+  local rc=$? busy=0
   trap - EXIT INT TERM
-  for (( i = ${#MOUNTS[@]} - 1; i >= 0; i-- )); do
-    m=${MOUNTS[i]}
-    mountpoint -q "$m" || continue
-    umount "$m" 2>/dev/null || { sleep 0.5; umount "$m"; } || umount -l "$m" || busy=1
-  done
-  for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null || true; done
+  di_release || busy=1
   if (( busy )); then
     echo "make-golden: could not unmount everything; left $work in place" >&2
   else
@@ -113,38 +109,21 @@ trap 'exit 143' TERM
 elapsed() { local us=$(( ${EPOCHREALTIME/[.,]/} - start_us )); printf '%d.%01d' $(( us / 1000000 )) $(( us / 100000 % 10 )); }
 log() { printf '[%5ss] %s\n' "$(elapsed)" "$*"; }
 
-# attach NAME START SECTORS: an offset loop device over one partition of the image
+# attach NAME N: LOOP_NAME = an offset loop device over partition N of the image
 attach() {
-  local dev
-  dev=$(losetup -f --show -o $(( $2 * 512 )) --sizelimit $(( $3 * 512 )) "$partial") \
-    || die "losetup for $1 failed"
-  LOOPS+=("$dev")
-  printf -v "LOOP_$1" '%s' "$dev"
+  di_attach "LOOP_$1" "$partial" "${PSTART[$2]}" "${PSIZE[$2]}" || die "losetup for $1 failed"
 }
 
-mnt() {  # mnt DEV DIR
-  mkdir -p "$2"
-  # noinit_itable: no background zeroing of the lazily initialised inode tables (the image
-  # stays sparse; the clone's kernel finishes the job on its first mount)
-  mount -o noinit_itable "$1" "$2" || die "mount $1 on $2 failed"
-  MOUNTS+=("$2")
-}
+# mnt DEV DIR. noinit_itable: no background zeroing of the lazily initialised inode tables (the
+# image stays sparse; the clone's kernel finishes the job on its first mount)
+mnt() { di_mount "$1" "$2" noinit_itable || die "mount $1 on $2 failed"; }
 
 # ---- 1. the partition table ----
 log "image $out: $size MiB, $label, bulk $bulk MiB"
 rm -f "$partial"
 truncate -s "${size}M" "$partial"
 if [[ $label == mbr ]]; then
-  sfdisk -q "$partial" <<EOF
-label: dos
-label-id: $MBR_ID
-unit: sectors
-
-start=2048, size=$(( BOOT_MIB * 2048 )), type=83, bootable
-type=5
-size=$(( SWAP_MIB * 2048 )), type=82
-type=83
-EOF
+  di_mbr_table "$partial" "$MBR_ID" "$BOOT_MIB" "$SWAP_MIB"
   N_BOOT=1 N_SWAP=5 N_ROOT=6
 else
   sfdisk -q "$partial" <<EOF
@@ -162,19 +141,15 @@ EOF
 fi
 # partition N -> "start size" in sectors
 declare -A PSTART PSIZE
-while read -r n s z; do PSTART[$n]=$s PSIZE[$n]=$z; done < <(
-  sfdisk --json "$partial" | python3 -c '
-import json, re, sys
-for p in json.load(sys.stdin)["partitiontable"]["partitions"]:
-    print(re.search(r"(\d+)$", p["node"]).group(1), p["start"], p["size"])')
+while read -r n s z _; do PSTART[$n]=$s PSIZE[$n]=$z; done < <(di_partitions "$partial")
 for n in $N_BOOT $N_SWAP $N_ROOT; do
   [[ -n ${PSTART[$n]:-} ]] || die "sfdisk did not create partition $n"
 done
 
 # ---- 2. filesystems ----
-attach BOOT "${PSTART[$N_BOOT]}" "${PSIZE[$N_BOOT]}"
-attach SWAP "${PSTART[$N_SWAP]}" "${PSIZE[$N_SWAP]}"
-attach ROOT "${PSTART[$N_ROOT]}" "${PSIZE[$N_ROOT]}"
+attach BOOT "$N_BOOT"
+attach SWAP "$N_SWAP"
+attach ROOT "$N_ROOT"
 mke2fs_opts=(-q -F -t ext4 -E "lazy_itable_init=1,lazy_journal_init=1")
 mkfs.ext4 "${mke2fs_opts[@]}" -U "$UUID_BOOT" -L boot "$LOOP_BOOT"
 mkswap -U "$UUID_SWAP" -L swap "$LOOP_SWAP" >/dev/null
@@ -447,10 +422,7 @@ used_boot=$(df -B1 --output=used "$B" | tail -n 1 | tr -d ' ')
 used_root=$(df -B1 --output=used "$R" | tail -n 1 | tr -d ' ')
 files_boot=$(du -sxb "$B" | cut -f1)
 files_root=$(du -sxb "$R" | cut -f1)
-for (( i = ${#MOUNTS[@]} - 1; i >= 0; i-- )); do umount "${MOUNTS[i]}"; done
-MOUNTS=()
-for l in "${LOOPS[@]}"; do losetup -d "$l"; done
-LOOPS=()
+di_release || die "could not unmount everything"
 mv -f "$partial" "$out"
 
 echo "== layout (sfdisk -d $out)"

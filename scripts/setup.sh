@@ -11,7 +11,6 @@ fi
 BUILD_PKGS=(
   build-essential g++ cmake ninja-build pkg-config git ccache
   libzstd-dev libsodium-dev libssl-dev libxxhash-dev libarchive-dev
-  libblkid-dev libfdisk-dev
   libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # scripts/fuzz.sh: clang with libFuzzer and the sanitizer runtimes (-fsanitize=fuzzer,address,
@@ -19,9 +18,9 @@ BUILD_PKGS=(
   clang libclang-rt-14-dev llvm
 )
 RUN_PKGS=(
-  iproute2 iputils-ping ethtool iperf3 procps psmisc util-linux fdisk
+  iproute2 iputils-ping procps psmisc util-linux fdisk
   coreutils xxd python3 time
-  e2fsprogs dosfstools xfsprogs btrfs-progs mtools jfsutils reiserfsprogs
+  e2fsprogs dosfstools xfsprogs btrfs-progs jfsutils reiserfsprogs
   acl attr libcap2-bin kmod busybox-static openssh-client zstd
   chromium   # headless browser of tests/system/dashboard.sh (the --web dashboard page)
   # network boot (ka netboot) and its QEMU end-to-end test: dnsmasq-base is the binary

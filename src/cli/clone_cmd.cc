@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "cli/serve_config.h"
-#include "cli/trust_options.h"
+#include "cli/session_options.h"
 #include "util/file.h"
 #include "util/log.h"
 #include "util/units.h"
@@ -65,22 +65,10 @@ CloneCommands::CloneCommands(CLI::App& app) {
                      "Speed of the nodes' links in Mbit/s, for --zstd-level auto (default: the fastest local "
                      "interface's, else 1000)")
       ->check(CLI::Range(1, 10000000));
-  serve_->add_option("-s,--session", s.session, "Session name the nodes ask for")->capture_default_str();
-  AddSenderTrustOptions(serve_, s);
-  serve_->add_option("--port", s.port, "TCP port for control and data connections")->capture_default_str();
-  serve_->add_option("--discovery-port", s.discovery_port, "UDP port where the nodes' broadcasts are answered")
-      ->capture_default_str();
-  serve_->add_option("--bind", s.bind, "Listen on this IPv4 address only (default: all)");
-  serve_->add_option("--start-after", s.start_after,
-                     "Start with the nodes present after this many seconds, even if fewer than --nodes");
-  serve_->add_option("--join-timeout", s.join_timeout, "Give up if nobody joined after this many seconds (0: never)");
-  serve_->add_option("--node-timeout", s.node_timeout, "Drop a node after this many seconds without a heartbeat")
-      ->capture_default_str()
-      ->check(CLI::Range(0.5, 3600.0));
+  AddSenderSessionOptions(serve_, s, {"nodes", "--port"});  // -p is --layout here
   serve_->add_option("--prepare-timeout", s.prepare_timeout,
                      "Seconds the nodes have to partition and format before the stream starts")
       ->capture_default_str();
-  serve_->add_option("--report", s.report_path, "Write a JSON report of the session to this file");
   serve_->add_option("--stage2", so_.stage2,
                      "Netbooted nodes: first send them this stage2 archive (ka netboot build's DIR/stage2.ka) "
                      "on session NAME-stage2")
@@ -90,34 +78,15 @@ CloneCommands::CloneCommands(CLI::App& app) {
                      "boot becomes local, a failed node's stays kamethod")
       ->check(CLI::ExistingDirectory);
   serve_->add_option("--buffer", buffer_, "Replay window / send buffer size")->capture_default_str();
-  serve_->add_option("--progress-interval", s.progress_interval, "Seconds between progress lines")->capture_default_str();
   serve_->add_flag("--dry-run", so_.dry_run, "Inspect the golden and print the clone manifest; start nothing");
-  serve_->add_option("--session-dir", s.session_dir,
-                     "Keep the nodes' logs (logs/NODE.log) and the report here; default /var/log/ka/SESSION-TIME, "
-                     "'none' for no files");
-  serve_->add_option("--web", s.web,
-                     "Serve the read-only dashboard on ADDR:PORT (PORT alone: 127.0.0.1), token-protected");
-  serve_->add_option("--web-token-file", s.web_token_file,
-                     "The dashboard's token: the file's first line; a new token is written there if it is missing");
 
   auto& r = jo_.receive;
   join_ = app.add_subcommand("join", "Clone the golden served by `ka serve` onto this node's disk");
   join_->add_option("--disk", jo_.disk, "The disk to clone onto (ALL its data is replaced)")->required();
-  join_->add_option("-s,--session", r.session, "Session name to find by UDP broadcast")->capture_default_str();
-  join_->add_option("--server", r.server, "Connect to this server (HOST[:PORT]) instead of discovering it");
-  AddReceiverTrustOptions(join_, r);
-  join_->add_option("--port", r.port, "Server TCP port used with --server when HOST has no :PORT")->capture_default_str();
-  join_->add_option("--discovery-port", r.discovery_port, "UDP port the discovery broadcast goes to")
-      ->capture_default_str();
-  join_->add_option("--data-port", r.data_port, "TCP port where the next node connects (0: any)")->capture_default_str();
-  join_->add_option("--wait", r.wait, "Discovery tries, one second apart, before giving up")->capture_default_str();
-  join_->add_option("--broadcast", r.broadcast, "Send discovery to this IPv4 address (repeatable)");
-  join_->add_option("--name", r.name, "Name of this node in reports (default: hostname)");
+  AddReceiverSessionOptions(join_, r, {"server", "--port"});
   join_->add_option("--mac", r.mac,
                     "MAC to report to the server (its PXE boot switch; default: the MAC of the interface used)");
   join_->add_option("--buffer", join_buffer_, "Buffer / replay window size")->capture_default_str();
-  join_->add_option("--sender-timeout", r.sender_timeout, "Give up after this many seconds without word from the server")
-      ->capture_default_str();
   join_->add_option("--hostname-template", jo_.hostname_template,
                     "This node's hostname, overriding the server's template: {index}, {name}, {mac}, {ip}");
   join_->add_flag("--dev-links", jo_.dev_links,

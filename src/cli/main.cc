@@ -15,8 +15,8 @@
 #include "cli/key_cmd.h"
 #include "cli/layout_cmd.h"
 #include "cli/netboot_cmd.h"
+#include "cli/session_options.h"
 #include "cli/tree_cmd.h"
-#include "cli/trust_options.h"
 #include "util/log.h"
 #include "util/units.h"
 
@@ -48,29 +48,9 @@ int main(int argc, char** argv) {
   std::string send_buffer = "128MiB", send_chunk = "256KiB";
   auto* send = app.add_subcommand("send", "Stream a file, stdin or a command's output to N receivers through a chain");
   send->add_option("-n,--nodes", so.nodes, "Number of receivers to wait for")->required()->check(CLI::Range(1, 10000));
-  send->add_option("-s,--session", so.session, "Session name that receivers ask for")->capture_default_str();
-  ka::cli::AddSenderTrustOptions(send, so);
-  send->add_option("-p,--port", so.port, "TCP port for control and data connections")->capture_default_str();
-  send->add_option("--discovery-port", so.discovery_port, "UDP port where receivers' broadcasts are answered")
-      ->capture_default_str();
-  send->add_option("--bind", so.bind, "Listen on this IPv4 address only (default: all)");
-  send->add_option("--start-after", so.start_after,
-                   "Start with the receivers present after this many seconds, even if fewer than --nodes");
-  send->add_option("--join-timeout", so.join_timeout, "Give up if nobody joined after this many seconds (0: never)");
-  send->add_option("--node-timeout", so.node_timeout,
-                   "Drop a node (frozen or unreachable) after this many seconds without a heartbeat")
-      ->capture_default_str()->check(CLI::Range(0.5, 3600.0));
-  send->add_option("--report", so.report_path, "Write a JSON report of the session to this file");
+  ka::cli::AddSenderSessionOptions(send, so, {"receivers", "-p,--port"});
   send->add_option("--buffer", send_buffer, "Replay window / send buffer size")->check(SizeValidator())->capture_default_str();
   send->add_option("--chunk-size", send_chunk, "Payload bytes per data frame")->check(SizeValidator())->capture_default_str();
-  send->add_option("--progress-interval", so.progress_interval, "Seconds between progress lines")->capture_default_str();
-  send->add_option("--session-dir", so.session_dir,
-                   "Keep the nodes' logs (logs/NODE.log) and the report here; default /var/log/ka/SESSION-TIME, "
-                   "'none' for no files");
-  send->add_option("--web", so.web,
-                   "Serve the read-only dashboard on ADDR:PORT (PORT alone: 127.0.0.1), token-protected");
-  send->add_option("--web-token-file", so.web_token_file,
-                   "The dashboard's token: the file's first line; a new token is written there if it is missing");
   auto* src_exec = send->add_option("-e,--exec", so.exec, "Stream the standard output of this shell command");
   auto* src_path = send->add_option("source", so.source_path, "File or block device to stream, or - for stdin");
   src_exec->excludes(src_path);
@@ -84,24 +64,10 @@ int main(int argc, char** argv) {
   std::string recv_buffer = "128MiB";
   std::string recv_path;
   auto* recv = app.add_subcommand("receive", "Join a session, relay the stream to the next node and write it locally");
-  auto* r_session = recv->add_option("-s,--session", ro.session, "Session name to find by UDP broadcast")->capture_default_str();
-  auto* r_server = recv->add_option("--server", ro.server, "Connect to this sender (HOST[:PORT]) instead of discovering it");
-  (void)r_session;
-  (void)r_server;
-  ka::cli::AddReceiverTrustOptions(recv, ro);
-  recv->add_option("-p,--port", ro.port, "Sender TCP port used with --server when HOST has no :PORT")->capture_default_str();
-  recv->add_option("--discovery-port", ro.discovery_port, "UDP port the discovery broadcast goes to")->capture_default_str();
-  recv->add_option("--data-port", ro.data_port, "TCP port where the next node connects (0: any free port)")
-      ->capture_default_str();
-  recv->add_option("--wait", ro.wait, "Discovery tries, one second apart, before giving up")->capture_default_str()
-      ->check(CLI::Range(1, 1000000));
-  recv->add_option("--broadcast", ro.broadcast,
-                   "Send discovery to this IPv4 address (repeatable; default: every interface's broadcast address "
-                   "and 127.0.0.1)");
-  recv->add_option("--name", ro.name, "Name of this node in reports (default: hostname)");
+  ka::cli::AddReceiverSessionOptions(recv, ro, {"sender", "-p,--port"});
+  recv->get_option("--wait")->check(CLI::Range(1, 1000000));
+  recv->get_option("--sender-timeout")->check(CLI::Range(1.0, 3600.0));
   recv->add_option("--buffer", recv_buffer, "Buffer / replay window size")->check(SizeValidator())->capture_default_str();
-  recv->add_option("--sender-timeout", ro.sender_timeout, "Give up after this many seconds without word from the sender")
-      ->capture_default_str()->check(CLI::Range(1.0, 3600.0));
   recv->add_flag("!--no-splice", ro.splice, "Relay by copying instead of splice/tee (for comparison)");
   auto* r_out = recv->add_option("-o,--output", ro.output, "Write the stream to this file or device");
   auto* r_exec = recv->add_option("-e,--exec", ro.exec, "Feed the stream to this shell command's stdin");

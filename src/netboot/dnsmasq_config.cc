@@ -64,37 +64,6 @@ bool FileExists(const std::string& path) { return ::access(path.c_str(), R_OK) =
 
 }  // namespace
 
-std::string FormatIpv4(uint32_t host_order) {
-  return fmt::format("{}.{}.{}.{}", host_order >> 24, (host_order >> 16) & 255, (host_order >> 8) & 255,
-                     host_order & 255);
-}
-
-Result<uint32_t> ParseIpv4(const std::string& s, const std::string& what) {
-  in_addr a{};
-  if (inet_pton(AF_INET, s.c_str(), &a) != 1) {
-    return Status::Invalid(fmt::format("{}: '{}' is not an IPv4 address (a.b.c.d)", what, s));
-  }
-  return ntohl(a.s_addr);
-}
-
-Result<Ipv4Net> ParseIpv4Net(const std::string& s) {
-  Ipv4Net n;
-  std::string addr = s;
-  if (size_t slash = s.find('/'); slash != std::string::npos) {
-    addr = s.substr(0, slash);
-    const std::string p = s.substr(slash + 1);
-    if (p.empty() || p.size() > 2 || !std::isdigit(static_cast<unsigned char>(p[0])) ||
-        (p.size() == 2 && !std::isdigit(static_cast<unsigned char>(p[1]))) || std::stoi(p) > 32) {
-      return Status::Invalid(fmt::format("network '{}': the prefix length must be 0..32 (e.g. 10.0.0.0/24)", s));
-    }
-    n.prefix = std::stoi(p);
-  }
-  auto a = ParseIpv4(addr, "network '" + s + "'");
-  if (!a.ok()) return a.status();
-  n.addr = *a;
-  return n;
-}
-
 Result<InterfaceInfo> LookupInterface(const std::string& name) {
   ifaddrs* list = nullptr;
   if (getifaddrs(&list) != 0) return Status::Io(ErrnoMessage("listing network interfaces (getifaddrs)", errno));

@@ -9,23 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "util/net.h"
 #include "util/status.h"
 
 namespace ka::netboot {
-
-// An IPv4 address and prefix, host byte order.
-struct Ipv4Net {
-  uint32_t addr = 0;
-  int prefix = 24;
-  uint32_t Mask() const { return prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix); }
-  uint32_t Network() const { return addr & Mask(); }
-  bool Contains(uint32_t a) const { return (a & Mask()) == Network(); }
-};
-
-std::string FormatIpv4(uint32_t host_order);
-Result<uint32_t> ParseIpv4(const std::string& s, const std::string& what);
-// "10.0.0.0/24" or "10.0.0.0" (/24 assumed).
-Result<Ipv4Net> ParseIpv4Net(const std::string& s);
 
 // The first IPv4 address of an interface (getifaddrs), and whether it has an IPv6 one.
 struct InterfaceInfo {

@@ -157,17 +157,6 @@ TEST(DnsmasqConfig, ParseDhcpHost) {
   EXPECT_FALSE(ParseDhcpHost("nonsense,10.0.0.10").ok());
 }
 
-TEST(DnsmasqConfig, Ipv4Helpers) {
-  EXPECT_EQ(FormatIpv4(ParseIpv4("192.168.1.2", "x").value()), "192.168.1.2");
-  auto n = ParseIpv4Net("10.1.2.3/8");
-  ASSERT_TRUE(n.ok());
-  EXPECT_EQ(FormatIpv4(n->Network()), "10.0.0.0");
-  EXPECT_EQ(FormatIpv4(n->Mask()), "255.0.0.0");
-  EXPECT_FALSE(ParseIpv4Net("10.0.0.0/33").ok());
-  EXPECT_FALSE(ParseIpv4Net("10.0.0.0/").ok());
-  EXPECT_FALSE(ParseIpv4Net("ten/8").ok());
-}
-
 TEST(DnsmasqConfig, LookupInterface) {
   auto lo = LookupInterface("lo");
   ASSERT_TRUE(lo.ok()) << lo.status().message();

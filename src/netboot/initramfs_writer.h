@@ -1,3 +1,5 @@
+// Initramfs images: InitramfsWriter and MakeSecretImage (ka/secret.img).
+//
 // InitramfsWriter: a Linux initramfs (cpio "newc", compressed) written with
 // libarchive, reproducibly: entries sorted by path, every mtime the same fixed
 // value, uid/gid 0, inode numbers 1, 2, ... in path order, device numbers 0,
@@ -59,5 +61,11 @@ class InitramfsWriter {
   void Put(const std::string& path, Entry e);
   std::map<std::string, Entry> entries_;  // by relative path ("usr/bin/ka"), sorted
 };
+
+// ka/secret.img: a cpio (newc) archive holding etc/ka/secret, loaded by the kernel as a
+// second initramfs so stage1 finds the session secret. TFTP is unauthenticated: anyone on the
+// boot network can fetch it. The archive's bytes: directories etc and etc/ka (0755),
+// etc/ka/secret (0600) with `secret` as content, uncompressed.
+Result<std::string> MakeSecretImage(const std::string& secret);
 
 }  // namespace ka::netboot

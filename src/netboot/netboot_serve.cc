@@ -17,7 +17,7 @@
 #include "crypto/key_file.h"
 #include "crypto/secret_file.h"
 #include "netboot/boot_switch.h"
-#include "netboot/secret_image.h"
+#include "netboot/initramfs_writer.h"
 #include "util/fd.h"
 #include "util/log.h"
 #include "util/process.h"

@@ -13,7 +13,7 @@
 
 #include "crypto/key_file.h"
 #include "netboot/boot_switch.h"
-#include "netboot/secret_image.h"
+#include "netboot/initramfs_writer.h"
 #include "util/archive_ptr.h"
 
 namespace ka::netboot {

@@ -1,12 +1,12 @@
 #include "netboot/pxe_config.h"
 
-#include <arpa/inet.h>
 
 #include <fmt/format.h>
 
 #include <sstream>
 
 #include "crypto/key_file.h"
+#include "util/net.h"
 #include "util/strings.h"
 
 namespace ka::netboot {
@@ -96,8 +96,7 @@ Result<std::string> NormalizeServer(const std::string& spec) {
     }
     port = static_cast<uint16_t>(v);
   }
-  in_addr a{};
-  if (inet_pton(AF_INET, host.c_str(), &a) != 1) {
+  if (!ParseIpv4(host, "--server").ok()) {
     return Status::Invalid(fmt::format(
         "--server '{}': give the server's IPv4 address (IP[:PORT]); stage1 resolves no names", spec));
   }

@@ -83,15 +83,6 @@ std::string HumanBytes(uint64_t b) {
 
 }  // namespace
 
-const std::vector<std::string>& SupportedFsTypes() {
-  static const std::vector<std::string> types = [] {
-    std::vector<std::string> v;
-    for (const auto& k : kKinds) v.push_back(k.type);
-    return v;
-  }();
-  return types;
-}
-
 Status ValidateFsSpec(const FsSpec& spec) {
   const FsKind* k = Kind(spec.type);
   if (k == nullptr) {

@@ -19,9 +19,6 @@ struct FsSpec {
   std::vector<std::string> extra;  // more options for the mkfs tool, before the device
 };
 
-// The types above, in that order.
-const std::vector<std::string>& SupportedFsTypes();
-
 // The type is known and the uuid and label have the form it accepts: ext* label
 // <= 16 bytes, xfs <= 12, vfat <= 11 (ASCII, none of *?.,;:/\|+=<>[]"), swap, jfs
 // and reiserfs <= 16, btrfs <= 255, no control characters; uuid 8-4-4-4-12 hex

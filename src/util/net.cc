@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -20,6 +21,37 @@ int MillisUntil(Deadline d) {
   if (left < 0) return 0;
   if (left > INT_MAX) return INT_MAX;
   return static_cast<int>(left);
+}
+
+Result<uint32_t> ParseIpv4(const std::string& s, const std::string& what) {
+  in_addr a{};
+  if (inet_pton(AF_INET, s.c_str(), &a) != 1) {
+    return Status::Invalid(what + ": '" + s + "' is not an IPv4 address (a.b.c.d)");
+  }
+  return ntohl(a.s_addr);
+}
+
+std::string FormatIpv4(uint32_t host_order) {
+  return std::to_string(host_order >> 24) + "." + std::to_string((host_order >> 16) & 255) + "." +
+         std::to_string((host_order >> 8) & 255) + "." + std::to_string(host_order & 255);
+}
+
+Result<Ipv4Net> ParseIpv4Net(const std::string& s) {
+  Ipv4Net n;
+  std::string addr = s;
+  if (size_t slash = s.find('/'); slash != std::string::npos) {
+    addr = s.substr(0, slash);
+    const std::string p = s.substr(slash + 1);
+    if (p.empty() || p.size() > 2 || !std::isdigit(static_cast<unsigned char>(p[0])) ||
+        (p.size() == 2 && !std::isdigit(static_cast<unsigned char>(p[1]))) || std::stoi(p) > 32) {
+      return Status::Invalid("network '" + s + "': the prefix length must be 0..32 (e.g. 10.0.0.0/24)");
+    }
+    n.prefix = std::stoi(p);
+  }
+  auto a = ParseIpv4(addr, "network '" + s + "'");
+  if (!a.ok()) return a.status();
+  n.addr = *a;
+  return n;
 }
 
 std::string Endpoint::Host() const {
@@ -178,13 +210,6 @@ void SetTcpOptions(int fd) {
   setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
   setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
   setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
-}
-
-Endpoint PeerEndpoint(int fd) {
-  Endpoint e;
-  socklen_t len = sizeof e.addr;
-  getpeername(fd, reinterpret_cast<sockaddr*>(&e.addr), &len);
-  return e;
 }
 
 uint16_t LocalPort(int fd) {

@@ -30,6 +30,21 @@ struct Endpoint {
   uint16_t Port() const;
 };
 
+// An IPv4 address and prefix, host byte order.
+struct Ipv4Net {
+  uint32_t addr = 0;
+  int prefix = 24;
+  uint32_t Mask() const { return prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix); }
+  uint32_t Network() const { return addr & Mask(); }
+  bool Contains(uint32_t a) const { return (a & Mask()) == Network(); }
+};
+
+// "a.b.c.d" -> the address in host byte order; Status::Invalid starting with WHAT otherwise.
+Result<uint32_t> ParseIpv4(const std::string& s, const std::string& what);
+std::string FormatIpv4(uint32_t host_order);  // "a.b.c.d"
+// "10.0.0.0/24" or "10.0.0.0" (/24 assumed).
+Result<Ipv4Net> ParseIpv4Net(const std::string& s);
+
 // "host", "host:port" or "1.2.3.4:port"; the host may be a name (resolved, IPv4).
 Result<Endpoint> ResolveEndpoint(const std::string& spec, uint16_t default_port);
 Endpoint MakeEndpoint(uint32_t ipv4_net_order, uint16_t port);
@@ -46,7 +61,6 @@ bool WaitReadable(int fd, int timeout_ms);
 
 void SetNonBlocking(int fd, bool on);
 void SetTcpOptions(int fd);  // TCP_NODELAY off for data, keepalive on, large buffers
-Endpoint PeerEndpoint(int fd);
 uint16_t LocalPort(int fd);
 // The local IPv4 address of a connected socket ("10.0.0.5"); empty on error.
 std::string LocalAddress(int fd);

@@ -7,6 +7,8 @@
 #     bed_trap                  # clean up namespaces, processes and the work dir on EXIT
 #     bed_workdir               # sets BED_WORK (mktemp -d); kept at the end if KA_KEEP=1
 #     bed_up 4 [1gbit]          # switch + hosts h0 (sender) .. h4
+# or, for a test that runs ka, all of these plus a secret and a source file in one call:
+#     bed_begin 4 [1gbit [BYTES]]
 #
 # Topology (everything lives in namespaces created here; nothing in the root netns):
 #   ${BED_PREFIX}sw   "switch" netns with bridge br0; port p<i> is the peer of host i's eth0
@@ -137,10 +139,13 @@ bed_bg() {
 bed_wait() { local rc=0; wait "$1" || rc=$?; return "$rc"; }
 
 # bed_wait_tcp I PORT [SECONDS]: wait until something listens on TCP PORT in host I.
-bed_wait_tcp() {
-  local i=$1 port=$2 secs=${3:-20} t
+# bed_wait_udp I PORT [SECONDS]: wait until something is bound to UDP PORT in host I.
+bed_wait_tcp() { _bed_wait_bound -Hltn "$@"; }
+bed_wait_udp() { _bed_wait_bound -Hlun "$@"; }
+_bed_wait_bound() {
+  local ss_opts=$1 i=$2 port=$3 secs=${4:-20} t
   for (( t = 0; t < secs * 10; t++ )); do
-    bed_exec "$i" ss -Hltn "sport = :$port" 2>/dev/null | grep -q . && return 0
+    bed_exec "$i" ss "$ss_opts" "sport = :$port" 2>/dev/null | grep -q . && return 0
     sleep 0.1
   done
   return 1
@@ -236,6 +241,23 @@ bed_hog_stop() {
 # bed_secret FILE: write a random secret, mode 600
 bed_secret() {
   (umask 077; head -c 32 /dev/urandom | base64 >"$1")
+}
+
+# bed_begin N [RATE [BYTES]]: the common opening of a test that runs ka on a bed. Skips (77)
+# unless root with working namespaces and a built ka; cleans up on exit; sets W (= BED_WORK, the
+# work dir); brings up h0..hN at RATE ("" or none: unshaped); writes a secret to $W/secret and,
+# with BYTES, that many random bytes to $W/src.bin. Exits 1 when the bed does not come up.
+bed_begin() {
+  local n=$1 rate=${2:-} bytes=${3:-}
+  bed_require_root
+  bed_require_ka
+  bed_trap
+  bed_workdir
+  # shellcheck disable=SC2034  # W is the tests' name for the work dir
+  W=$BED_WORK
+  bed_up "$n" "$rate" || exit 1
+  bed_secret "$W/secret"
+  [[ -z $bytes ]] || head -c "$bytes" /dev/urandom >"$W/src.bin"
 }
 
 # ---- ka helpers ----
@@ -357,7 +379,7 @@ ka_rc_is_fg() {
   (( rc == want )) || { echo "    $* exited $rc, want $want"; return 1; }
 }
 
-# ---- fault injection helpers (used by tests/system/fault_*.sh) ----
+# ---- the real ka process behind a wrapper (fault injection: tests/lib/fault.bash) ----
 
 # ka_real_pid WRAPPER_PID [SECONDS]: print the PID of the ka process itself, started by ka_bg
 # (`ip netns exec` execs in place, then `timeout` forks ka): walk the first-child chain from
@@ -373,163 +395,4 @@ ka_real_pid() {
     (( secs > 0 )) && sleep 0.05
   done
   return 1
-}
-
-# fault_alive PID: true while PID exists and is not a zombie
-fault_alive() {
-  local st
-  st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
-  [[ -n $st && $st != Z ]]
-}
-
-# fault_us: wall clock in microseconds (deadlines of the wait loops below)
-fault_us() { echo "${EPOCHREALTIME/[.,]/}"; }
-
-# fault_wait_gone PID SECONDS: wait until PID has exited (or is a zombie); 1 on timeout
-fault_wait_gone() {
-  local pid=$1 end=$(( $(fault_us) + $2 * 1000000 ))
-  while (( $(fault_us) < end )); do
-    fault_alive "$pid" || return 0
-    sleep 0.05
-  done
-  fault_alive "$pid" && return 1
-  return 0
-}
-
-# fault_size PATH: bytes written so far by a receiver with --output PATH (PATH.ka-incomplete
-# while it runs, PATH once complete; 0 when neither exists)
-fault_size() {
-  stat -c %s "$1.ka-incomplete" 2>/dev/null || stat -c %s "$1" 2>/dev/null || echo 0
-}
-
-# fault_wait_size PATH BYTES [SECONDS]: wait until fault_size PATH >= BYTES; 1 on timeout
-fault_wait_size() {
-  local path=$1 want=$2 end=$(( $(fault_us) + ${3:-60} * 1000000 ))
-  while (( $(fault_us) < end )); do
-    (( $(fault_size "$path") >= want )) && return 0
-    sleep 0.05
-  done
-  return 1
-}
-
-# fault_wait_log FILE REGEX [SECONDS]: wait until FILE has a line matching REGEX (grep -E)
-fault_wait_log() {
-  local f=$1 re=$2 end=$(( $(fault_us) + ${3:-30} * 1000000 ))
-  while (( $(fault_us) < end )); do
-    grep -Eq -- "$re" "$f" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
-}
-
-# fault_wait_point WHEN SENDER_ERR_LOG FIRST_PATH LAST_PATH BYTES: block until the fault point
-# of a run (FIRST_PATH / LAST_PATH: --output of the first / last node of the chain):
-#   start:  the sender logged "chain: sender -> ..." or "chain (epoch 1): sender -> ..." (the
-#           chain is formed), plus 0.3 s, and the first node has written >= 4 MiB
-#   middle: the last node holds >= 50 % of BYTES
-#   end:    the last node holds >= 90 % of BYTES
-fault_wait_point() {
-  local when=$1 slog=$2 first=$3 last=$4 bytes=$5
-  case $when in
-    start)  fault_wait_log "$slog" 'chain( \(epoch [0-9]+\))?: sender' 40 || return 1
-            sleep 0.3
-            fault_wait_size "$first" $(( 4 << 20 )) 20 ;;
-    middle) fault_wait_size "$last" $(( bytes / 2 )) 60 ;;
-    end)    fault_wait_size "$last" $(( bytes * 9 / 10 )) 60 ;;
-    *)      return 1 ;;
-  esac
-}
-
-# fault_sampler_start PATH BYTES OUT: sample fault_size PATH every 0.2 s into OUT
-# ("epoch_seconds size" lines) until it reaches BYTES (at most 300 s). PID in FAULT_SAMPLER_PID.
-fault_sampler_start() {
-  python3 - "$1" "$2" "$3" <<'PYEOF' &
-import os, sys, time
-path, total, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-end = time.time() + 300
-with open(out, "w", buffering=1) as f:
-    while time.time() < end:
-        size = 0
-        for p in (path + ".ka-incomplete", path):   # this order survives the final rename
-            try:
-                size = os.stat(p).st_size
-                break
-            except OSError:
-                pass
-        f.write("%.3f %d\n" % (time.time(), size))
-        if size >= total:
-            break
-        time.sleep(0.2)
-PYEOF
-  FAULT_SAMPLER_PID=$!
-  BED_PIDS+=("$FAULT_SAMPLER_PID")
-}
-
-# fault_sampler_stop: stop the sampler (by its PID) if it still runs
-fault_sampler_stop() {
-  [[ -n ${FAULT_SAMPLER_PID:-} ]] || return 0
-  kill "$FAULT_SAMPLER_PID" 2>/dev/null
-  wait "$FAULT_SAMPLER_PID" 2>/dev/null
-  FAULT_SAMPLER_PID=
-  return 0
-}
-
-# fault_stall SAMPLES T_FAULT BYTES: print the longest interval (s) without growth of the sampled
-# file after T_FAULT (epoch seconds), e.g. "2.4s"; "X.Ys+ (never completed)" if it stopped short.
-fault_stall() {
-  python3 - "$@" <<'PYEOF'
-import sys
-path, tf, total = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
-samples = []
-for line in open(path):
-    p = line.split()
-    if len(p) == 2:
-        samples.append((float(p[0]), int(p[1])))
-if not samples:
-    print("n/a (no samples)"); sys.exit(0)
-prev = 0
-for t, s in samples:
-    if t <= tf:
-        prev = s
-last, worst, done = tf, 0.0, prev >= total
-for t, s in samples:
-    if t <= tf or done:
-        continue
-    if s > prev:
-        worst = max(worst, t - last)
-        last, prev = t, s
-    done = s >= total
-if not done:
-    worst = max(worst, samples[-1][0] - last)
-    print("%.1fs+ (never completed: %d of %d bytes)" % (worst, prev, total))
-else:
-    print("%.1fs" % worst)
-PYEOF
-}
-
-# fault_reap WRAPPER_PID...: end what is left of a run: SIGKILL the ka process (its real PID)
-# of every wrapper still running, then reap the wrappers (quietly: no "Killed" job notices).
-fault_reap() {
-  local w p
-  {
-    for w in "$@"; do
-      [[ -n $w ]] || continue
-      if fault_alive "$w"; then
-        p=$(ka_real_pid "$w" 0) && kill -KILL "$p"
-      fi
-    done
-    for w in "$@"; do [[ -n $w ]] && wait "$w"; done
-  } 2>/dev/null
-  return 0
-}
-
-# fault_kill_wait WRAPPER_PID KA_PID...: SIGKILL the ka processes KA_PID... (real PIDs) and reap
-# the wrapper(s) WRAPPER_PID (comma separated), quietly. Returns kill's status.
-fault_kill_wait() {
-  local wrappers=$1 rc=0 w; shift
-  {
-    kill -KILL "$@" || rc=$?
-    for w in ${wrappers//,/ }; do wait "$w"; done
-  } 2>/dev/null
-  return "$rc"
 }

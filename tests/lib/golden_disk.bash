@@ -1,8 +1,8 @@
-# shellcheck shell=bash
+# shellcheck shell=bash source-path=SCRIPTDIR
 # tests/lib/golden_disk.bash - the golden disk of the CI system tests: a small MBR disk image with
 # ext4, swap and xfs, filled with every kind of file a clone must keep (tests/lib/varied_tree.bash)
-# and the identity files it must individualise. Source it from bash (it sources varied_tree.bash;
-# it does not change shell options). Needs root and: sfdisk, losetup, mkfs.ext4, mkswap, mkfs.xfs,
+# and the identity files it must individualise. Source it from bash (it sources varied_tree.bash and
+# disk_image.bash; it does not change shell options). Needs root and: sfdisk, losetup, mkfs.ext4, mkswap, mkfs.xfs,
 # python3, attr, acl, libcap2-bin, openssh-client.
 #
 #   golden_mbr_disk IMG [SIZE_MIB]   (re)creates IMG, a sparse file of SIZE_MIB (default 1024,
@@ -26,6 +26,8 @@
 
 # shellcheck source=varied_tree.bash
 . "$(dirname "${BASH_SOURCE[0]}")/varied_tree.bash"
+# shellcheck source=disk_image.bash
+. "$(dirname "${BASH_SOURCE[0]}")/disk_image.bash"
 
 # shellcheck disable=SC2034  # read by the tests
 GD_MBR_ID=0x6b614349
@@ -35,28 +37,18 @@ GD_UUID_SRV=6b610000-0000-4000-8000-0000000000c6
 GD_SWAP_MIB=32
 GD_XFS_MIN_MIB=320
 
-# gd_partitions IMG: "N START SECTORS TYPE" per partition (sfdisk --json)
-gd_partitions() {
-  sfdisk --json "$1" | python3 -c '
-import json, re, sys
-for p in json.load(sys.stdin)["partitiontable"]["partitions"]:
-    print(re.search(r"(\d+)$", p["node"]).group(1), p["start"], p["size"], p["type"])'
-}
-
 # golden_mbr_disk IMG [SIZE_MIB]: runs in a subshell with its own cleanup trap (mounts and loop
 # devices are released on every exit); returns 0 only when every step worked.
 golden_mbr_disk() (
   img=$1 size=${2:-1024}
-  loops=() mounts=() work=""
+  work=""
+  # shellcheck disable=SC2034  # a fresh record in this subshell (for di_release)
+  DI_LOOPS=() DI_MOUNTS=()
   _gd_die() { echo "golden_mbr_disk: $*" >&2; exit 1; }
   # shellcheck disable=SC2317  # called by the EXIT trap
   _gd_cleanup() {
     local rc=$? i
-    for (( i = ${#mounts[@]} - 1; i >= 0; i-- )); do
-      mountpoint -q "${mounts[i]}" || continue
-      umount "${mounts[i]}" || { sleep 0.5; umount "${mounts[i]}"; } || umount -l "${mounts[i]}"
-    done
-    for i in "${loops[@]}"; do losetup -d "$i" 2>/dev/null; done
+    di_release
     if [[ -n $work ]]; then
       for i in "$work"/*; do [[ -d $i ]] && ! mountpoint -q "$i" && rmdir "$i"; done
       rmdir "$work" 2>/dev/null
@@ -67,19 +59,6 @@ golden_mbr_disk() (
   trap _gd_cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
-  # _gd_attach VAR START SECTORS: an offset loop device over one partition
-  _gd_attach() {
-    local dev
-    dev=$(losetup -f --show -o $(( $2 * 512 )) --sizelimit $(( $3 * 512 )) "$img") \
-      || _gd_die "losetup of $img at sector $2 failed"
-    loops+=("$dev")
-    printf -v "$1" '%s' "$dev"
-  }
-  _gd_mount() {  # _gd_mount DEV DIR [OPTIONS]
-    mkdir -p "$2" || _gd_die "mkdir $2"
-    mount ${3:+-o "$3"} "$1" "$2" || _gd_die "mount $1 on $2 failed"
-    mounts+=("$2")
-  }
 
   [[ -n $img ]] || _gd_die "usage: golden_mbr_disk IMG [SIZE_MIB]"
   if ! [[ $size =~ ^[0-9]+$ ]] || (( size < 560 || size > 1024 )); then
@@ -92,26 +71,17 @@ golden_mbr_disk() (
 
   rm -f "$img" || _gd_die "cannot remove $img"
   truncate -s "${size}M" "$img" || _gd_die "cannot create $img"
-  sfdisk -q "$img" <<EOF || _gd_die "sfdisk failed"
-label: dos
-label-id: $GD_MBR_ID
-unit: sectors
-
-start=2048, size=$(( root * 2048 )), type=83, bootable
-type=5
-size=$(( GD_SWAP_MIB * 2048 )), type=82
-type=83
-EOF
+  di_mbr_table "$img" "$GD_MBR_ID" "$root" "$GD_SWAP_MIB" || _gd_die "sfdisk failed"
   local -A start sectors
-  local n s z t
-  while read -r n s z t; do start[$n]=$s sectors[$n]=$z; done < <(gd_partitions "$img")
+  local n s z
+  while read -r n s z _; do start[$n]=$s sectors[$n]=$z; done < <(di_partitions "$img")
   for n in 1 5 6; do [[ -n ${start[$n]:-} ]] || _gd_die "sfdisk made no partition $n"; done
   (( sectors[6] >= GD_XFS_MIN_MIB * 2048 )) || _gd_die "p6 is smaller than $GD_XFS_MIN_MIB MiB"
 
   local L1 L5 L6
-  _gd_attach L1 "${start[1]}" "${sectors[1]}"
-  _gd_attach L5 "${start[5]}" "${sectors[5]}"
-  _gd_attach L6 "${start[6]}" "${sectors[6]}"
+  di_attach L1 "$img" "${start[1]}" "${sectors[1]}" || _gd_die "cannot attach p1"
+  di_attach L5 "$img" "${start[5]}" "${sectors[5]}" || _gd_die "cannot attach p5"
+  di_attach L6 "$img" "${start[6]}" "${sectors[6]}" || _gd_die "cannot attach p6"
   mkfs.ext4 -q -F -U "$GD_UUID_ROOT" -L karoot -E lazy_itable_init=1,lazy_journal_init=1 "$L1" \
     || _gd_die "mkfs.ext4 failed"
   mkswap -U "$GD_UUID_SWAP" -L kaswap "$L5" >/dev/null || _gd_die "mkswap failed"
@@ -119,8 +89,8 @@ EOF
 
   work=$(mktemp -d "${TMPDIR:-/tmp}/ka-golden-disk.XXXXXX") || _gd_die "mktemp failed"
   local R=$work/root S=$work/srv
-  _gd_mount "$L1" "$R" noinit_itable
-  _gd_mount "$L6" "$S" nouuid
+  di_mount "$L1" "$R" noinit_itable || _gd_die "cannot mount p1"
+  di_mount "$L6" "$S" nouuid || _gd_die "cannot mount p6"
 
   mkdir -p "$R/srv" "$R/etc" "$R/root" || _gd_die "mkdir in /"
   chmod 0700 "$R/root"

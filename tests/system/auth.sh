@@ -12,19 +12,12 @@ set -uo pipefail
 # shellcheck source=../lib/bed.sh
 . "$(dirname "$0")/../lib/bed.sh"
 
-bed_require_root
-bed_require_ka
-bed_trap
-bed_workdir
-W=$BED_WORK
 PORT=30765
 DPORT=30764
 BYTES=$(( 16 << 20 ))
-
-bed_up 4 || exit 1
+bed_begin 4 "" "$BYTES"
 bed_secret "$W/secretA"
 bed_secret "$W/secretB"
-head -c "$BYTES" /dev/urandom >"$W/src.bin"
 S=auth$$
 SIP=$(bed_ip 0)
 logs=("$W/send.log" "$W/r1.log" "$W/r2.log" "$W/r3.log" "$W/r4.log")

@@ -11,17 +11,9 @@ set -uo pipefail
 # shellcheck source=../lib/bed.sh
 . "$(dirname "$0")/../lib/bed.sh"
 
-bed_require_root
-bed_require_ka
-bed_trap
-bed_workdir
-W=$BED_WORK
 MIB=${KA_TEST_MIB:-256}
 N=4
-
-bed_up "$N" || exit 1
-bed_secret "$W/secret"
-head -c $(( MIB << 20 )) /dev/urandom >"$W/src.bin"
+bed_begin "$N" "" $(( MIB << 20 ))
 head -c $(( 32 << 20 )) /dev/urandom >"$W/small.bin"
 
 all_logs() { local i; echo "$W/send$1.log"; for (( i = 1; i <= N; i++ )); do echo "$W/r$1.$i.log"; done; }

@@ -29,18 +29,10 @@ set -uo pipefail
 . "$(dirname "$0")/../lib/clone_check.bash"
 
 KA_TIMEOUT=${KA_TIMEOUT:-300}
-bed_workdir
-W=$BED_WORK
-lt_require
-bed_require_ka
-for t in mkfs.xfs mkfs.ext4 mkswap getfattr setfacl setcap ssh-keygen; do
-  command -v "$t" >/dev/null || { echo "SKIP: $t not installed (scripts/setup.sh installs it)"; exit 77; }
-done
+lt_begin mkfs.xfs mkfs.ext4 mkswap getfattr setfacl setcap ssh-keygen
 grep -qw xfs /proc/filesystems || { echo "SKIP: the kernel has no xfs"; exit 77; }
 clone_cleanup() { local rc=$?; cc_umount_all; (exit "$rc"); lt_cleanup; }
-trap clone_cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+lt_trap clone_cleanup
 
 echo "== golden: MBR disk image with ext4 /, logical swap, xfs /srv"
 golden_mbr_disk "$W/golden.img" 1024 || bed_die "cannot build the golden disk"

@@ -24,15 +24,11 @@ set -uo pipefail
 . "$(dirname "$0")/../lib/golden_disk.bash"
 # shellcheck source=../lib/clone_check.bash
 . "$(dirname "$0")/../lib/clone_check.bash"
+# shellcheck source=../lib/fault.bash
+. "$(dirname "$0")/../lib/fault.bash"
 
 KA_TIMEOUT=${KA_TIMEOUT:-300}
-bed_workdir
-W=$BED_WORK
-lt_require
-bed_require_ka
-for t in mkfs.xfs mkfs.ext4 mkswap getfattr setfacl setcap ssh-keygen tc; do
-  command -v "$t" >/dev/null || { echo "SKIP: $t not installed (scripts/setup.sh installs it)"; exit 77; }
-done
+lt_begin mkfs.xfs mkfs.ext4 mkswap getfattr setfacl setcap ssh-keygen tc
 grep -qw xfs /proc/filesystems || { echo "SKIP: the kernel has no xfs"; exit 77; }
 GM=$W/operator-mount
 opts_cleanup() {
@@ -41,9 +37,7 @@ opts_cleanup() {
   mountpoint -q "$GM" && umount "$GM"
   (exit "$rc"); lt_cleanup
 }
-trap opts_cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+lt_trap opts_cleanup
 
 RUN_KA_BEFORE=$(ls /run/ka 2>/dev/null | sort | tr '\n' ' ')
 golden_mbr_disk "$W/golden.img" 1024 || bed_die "cannot build the golden disk"

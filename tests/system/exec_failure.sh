@@ -11,15 +11,8 @@ set -uo pipefail
 # shellcheck source=../lib/bed.sh
 . "$(dirname "$0")/../lib/bed.sh"
 
-bed_require_root
-bed_require_ka
-bed_trap
-bed_workdir
-W=$BED_WORK
 REASON='exit|status|code|command|exec'
-
-bed_up 4 || exit 1
-bed_secret "$W/secret"
+bed_begin 4
 
 # run_chain RUN BYTES NRECV FAILING_HOST EXEC_CMD
 run_chain() {

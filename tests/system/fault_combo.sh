@@ -11,43 +11,25 @@
 # shellcheck source-path=SCRIPTDIR
 set -uo pipefail
 KA_TIMEOUT=${KA_TIMEOUT:-90}
-# shellcheck source=../lib/bed.sh
-. "$(dirname "$0")/../lib/bed.sh"
-
-bed_require_root
-bed_require_ka
-bed_trap
-bed_workdir
-W=$BED_WORK
-MIB=256
-BYTES=$(( MIB << 20 ))
-N=6
-bed_up "$N" 200mbit || exit 1
-bed_secret "$W/secret"
-head -c "$BYTES" /dev/urandom >"$W/src.bin"
+# shellcheck source=../lib/fault.bash
+. "$(dirname "$0")/../lib/fault.bash"
+fault_begin 6 200mbit 256
 
 # session TAG FAULTS(0|1): one session; sets SECS (wall seconds) and, with faults, STALL
 session() {
-  local tag=$1 faults=$2 S=combo$1$$ i spid t0 k f
-  local -a rpid=()
+  local tag=$1 faults=$2 i spid t0 k f
   t0=$EPOCHREALTIME
-  ka_bg 0 "$W/$tag.send.log" send --nodes "$N" --session "$S" --secret-file "$W/secret" --session-dir none \
-    --report "$W/$tag.json" "$W/src.bin"
-  spid=$BED_LAST_PID
-  for (( i = 1; i <= N; i++ )); do
-    ka_bg "$i" "$W/$tag.r$i.log" receive --session "$S" --secret-file "$W/secret" --name "node$i" \
-      --output "$W/$tag.out$i"
-    rpid[i]=$BED_LAST_PID
-  done
+  fault_chain "$tag" "$W/src.bin" --session-dir none
+  spid=$FAULT_SPID
   STALL=n/a
   if (( faults )); then
     fault_sampler_start "$W/$tag.out$N" "$BYTES" "$W/$tag.samples"
-    fault_wait_size "$W/$tag.out$N" $(( BYTES * 4 / 10 )) 60 && k=$(ka_real_pid "${rpid[2]}" 0) && {
+    fault_wait_size "$W/$tag.out$N" $(( BYTES * 4 / 10 )) 60 && k=$(ka_real_pid "${FAULT_RPID[2]}" 0) && {
       TF=$EPOCHREALTIME
       kill -KILL "$k"
       echo "    SIGKILL node2 at 40 %"
     }
-    fault_wait_size "$W/$tag.out$N" $(( BYTES * 6 / 10 )) 60 && f=$(ka_real_pid "${rpid[4]}" 0) && {
+    fault_wait_size "$W/$tag.out$N" $(( BYTES * 6 / 10 )) 60 && f=$(ka_real_pid "${FAULT_RPID[4]}" 0) && {
       kill -STOP "$f"
       echo "    SIGSTOP node4 at 60 %"
     }
@@ -59,14 +41,14 @@ session() {
     if (( faults && (i == 2 || i == 4) )); then
       ko+=("node$i")
       [[ -n ${f:-} && $i == 4 ]] && kill -CONT "$f" 2>/dev/null
-      wait "${rpid[i]}" 2>/dev/null
+      wait "${FAULT_RPID[i]}" 2>/dev/null
       continue
     fi
     ok+=("node$i")
-    bed_check "[$tag] node$i exits 0" ka_rc_is 0 "${rpid[i]}"
+    bed_check "[$tag] node$i exits 0" ka_rc_is 0 "${FAULT_RPID[i]}"
     bed_check "[$tag] node$i byte-exact" ka_same "$W/src.bin" "$W/$tag.out$i"
   done
-  bed_check "[$tag] report: ok = ${ok[*]}; ko = ${ko[*]:-none}" ka_check_report "$W/$tag.json" "$BYTES" \
+  bed_check "[$tag] report: ok = ${ok[*]}; ko = ${ko[*]:-none}" ka_check_report "$W/$tag.report.json" "$BYTES" \
     "$(IFS=,; echo "${ok[*]}")" "$(IFS=,; echo "${ko[*]}")"
   if (( faults )); then
     fault_sampler_stop
@@ -102,5 +84,4 @@ session loaded 1
 bed_hog_stop
 echo "    ${SECS} s, the last node's output stalled $STALL in all"
 
-(( BED_FAILS == 0 )) || { echo "fault_combo: FAIL ($BED_FAILS checks)"; exit 1; }
-echo "fault_combo: PASS"
+fault_end fault_combo

@@ -15,82 +15,21 @@
 # shellcheck source-path=SCRIPTDIR
 set -uo pipefail
 KA_TIMEOUT=${KA_TIMEOUT:-45}
-# shellcheck source=../lib/bed.sh
-. "$(dirname "$0")/../lib/bed.sh"
-
-bed_require_root
-bed_require_ka
-bed_trap
-bed_workdir
-W=$BED_WORK
-MIB=${KA_TEST_MIB:-256}
-BYTES=$(( MIB << 20 ))
-N=4
-RATE=${KA_FAULT_RATE:-400mbit}
-NODE_TIMEOUT=3
-REASON='heartbeat'
+# shellcheck source=../lib/fault.bash
+. "$(dirname "$0")/../lib/fault.bash"
 CONT_LIMIT=10     # s: a resumed victim must exit by itself within this
+fault_begin 4 "${KA_FAULT_RATE:-400mbit}" "${KA_TEST_MIB:-256}"
 
-bed_up "$N" "$RATE" || exit 1
-bed_secret "$W/secret"
-head -c "$BYTES" /dev/urandom >"$W/src.bin"
-
-SUMMARY=()
-
+# shellcheck disable=SC2317  # dropped_msg and wake_victim run through fault_run (FAULT_AFTER_FN)
 # dropped_msg LOG: the lines of LOG saying "drop", except a relay's own "dropping downstream
 # link to ..." (a node that drops its neighbour has not been dropped itself)
 dropped_msg() { grep -i drop "$1" | grep -vi 'dropping downstream'; }
 
-# victim_exits_nz WRAPPER_PID: wait for the resumed victim's wrapper, want a non-zero ka status
-victim_exits_nz() { ka_rc_is nz "$1"; }
-
-# run_freeze RUN VICTIM WHEN
-run_freeze() {
-  local run=$1 v=$2 when=$3 i S=ffrz$1.$$ spid vpid='' last tf stall ok=() logs=() rpid=()
-  local f0=$BED_FAILS tc gone
-  echo "== run $run: SIGSTOP node$v (h$v) at $when, --node-timeout $NODE_TIMEOUT, $MIB MiB over $RATE"
-  ka_bg 0 "$W/send$run.log" send --nodes "$N" --session "$S" --secret-file "$W/secret" \
-    --node-timeout "$NODE_TIMEOUT" --report "$W/report$run.json" "$W/src.bin"
-  spid=$BED_LAST_PID
-  logs=("$W/send$run.log")
-  for (( i = 1; i <= N; i++ )); do
-    ka_bg "$i" "$W/r$run.$i.log" receive --session "$S" --secret-file "$W/secret" --name "node$i" \
-      --output "$W/out$run.$i.bin"
-    rpid[i]=$BED_LAST_PID
-    logs+=("$W/r$run.$i.log")
-    (( i != v )) && ok+=("node$i")
-  done
-  last=$N; (( v == N )) && last=$(( N - 1 ))
-  fault_sampler_start "$W/out$run.$last.bin" "$BYTES" "$W/samples$run"
-
-  if ! fault_wait_point "$when" "$W/send$run.log.err" "$W/out$run.1.bin" "$W/out$run.$N.bin" "$BYTES"; then
-    bed_check "fault point '$when' reached (stream started and progressed)" false
-    fault_sampler_stop
-    fault_reap "$spid" "${rpid[@]}"
-    bed_dump "${logs[@]}"
-    SUMMARY+=("run $run: SIGSTOP node$v at $when: FAIL (fault point not reached) stall=n/a")
-    rm -f "$W"/out"$run".*
-    return
-  fi
-  if vpid=$(ka_real_pid "${rpid[v]}" 0) && kill -STOP "$vpid"; then
-    tf=$EPOCHREALTIME
-    echo "    SIGSTOP node$v (ka pid $vpid) at $when; bytes written then:" \
-      "$(for (( i = 1; i <= N; i++ )); do printf 'node%d=%dMiB ' "$i" $(( $(fault_size "$W/out$run.$i.bin") >> 20 )); done)"
-    bed_check "victim node$v was still streaming when frozen" test ! -e "$W/out$run.$v.bin"
-  else
-    tf=$EPOCHREALTIME; vpid=
-    bed_check "found and froze the ka process of node$v" false
-  fi
-
-  bed_check "sender exits 1 (a node failed)" ka_rc_is 1 "$spid"
-  for (( i = 1; i <= N; i++ )); do
-    (( i == v )) && continue
-    bed_check "survivor node$i exits 0" ka_rc_is 0 "${rpid[i]}"
-  done
-  fault_sampler_stop
-  stall=$(fault_stall "$W/samples$run" "$tf" "$BYTES")
-
-  # the sender has finished: wake the victim up
+# shellcheck disable=SC2317
+# wake_victim TAG VICTIM: the sender has finished: SIGCONT the frozen victim, which must exit
+# non-zero by itself within CONT_LIMIT and say on stderr that it was dropped
+wake_victim() {
+  local tag=$1 v=$2 vpid=${FAULT_VPID[$2]:-} tc gone
   if [[ -n $vpid ]] && fault_alive "$vpid"; then
     kill -CONT "$vpid"
     tc=$EPOCHREALTIME
@@ -99,47 +38,18 @@ run_freeze() {
       "$( ((gone)) && echo "later still running" || echo "later it had exited")"
     bed_check "resumed node$v exits by itself within ${CONT_LIMIT}s" test "$gone" = 0
     (( gone )) && kill -KILL "$vpid" 2>/dev/null
-    bed_check "resumed node$v exits non-zero" victim_exits_nz "${rpid[v]}"
-    bed_check "resumed node$v says on stderr it was dropped (grep -i drop)" bed_quiet dropped_msg "$W/r$run.$v.log.err"
-    dropped_msg "$W/r$run.$v.log.err" | tail -n 3 | sed 's/^/    victim: /'
+    bed_check "resumed node$v exits non-zero" ka_rc_is nz "${FAULT_RPID[v]}"
+    bed_check "resumed node$v says on stderr it was dropped (grep -i drop)" bed_quiet dropped_msg "$W/$tag.r$v.log.err"
+    dropped_msg "$W/$tag.r$v.log.err" | tail -n 3 | sed 's/^/    victim: /'
   else
     bed_check "frozen node$v still there when the sender finished" false
-    wait "${rpid[v]}" 2>/dev/null
+    wait "${FAULT_RPID[v]}" 2>/dev/null
   fi
-
-  for (( i = 1; i <= N; i++ )); do
-    (( i == v )) && continue
-    bed_check "survivor node$i output == source (cmp)" ka_same "$W/src.bin" "$W/out$run.$i.bin"
-  done
-  bed_check "no output file at the frozen node$v's PATH" test ! -e "$W/out$run.$v.bin"
-  bed_check "report: ok = ${ok[*]}, ko = node$v with a reason matching /$REASON/i" \
-    ka_check_report "$W/report$run.json" "$BYTES" "$(IFS=,; echo "${ok[*]}")" "node$v" "$REASON"
-  python3 -c '
-import json,sys
-r=json.load(open(sys.argv[1]))
-for k in r.get("ko",[]): print("    ko entry:", json.dumps(k))
-' "$W/report$run.json" 2>/dev/null
-  echo "    stall=$stall (node$last output, after the SIGSTOP)"
-  fault_reap "$spid" "${rpid[@]}"
-  if (( BED_FAILS > f0 )); then
-    bed_dump "${logs[@]}"
-    SUMMARY+=("run $run: SIGSTOP node$v at $when: FAIL ($(( BED_FAILS - f0 )) checks) stall=$stall")
-  else
-    SUMMARY+=("run $run: SIGSTOP node$v at $when: PASS stall=$stall")
-  fi
-  rm -f "$W"/out"$run".*
 }
 
-run=0
-for when in start middle end; do
-  for v in 1 2 4; do
-    run=$(( run + 1 ))
-    if [[ -n ${KA_FAULT_RUNS:-} && " $KA_FAULT_RUNS " != *" $v:$when "* ]]; then continue; fi
-    run_freeze "$run" "$v" "$when"
-  done
-done
-
-echo "== summary"
-printf '  %s\n' "${SUMMARY[@]}"
-if (( BED_FAILS )); then echo "fault_freeze: FAIL ($BED_FAILS checks failed)"; exit 1; fi
-echo "fault_freeze: PASS"
+FAULT_SIGNAL=STOP
+FAULT_SEND_OPTS=(--node-timeout 3)
+FAULT_REASON=heartbeat
+FAULT_AFTER_FN=wake_victim
+fault_matrix
+fault_end fault_freeze

@@ -10,47 +10,24 @@
 # shellcheck source-path=SCRIPTDIR
 set -uo pipefail
 KA_TIMEOUT=${KA_TIMEOUT:-45}
-# shellcheck source=../lib/bed.sh
-. "$(dirname "$0")/../lib/bed.sh"
-
-bed_require_root
-bed_require_ka
-bed_trap
-bed_workdir
-W=$BED_WORK
-MIB=${KA_TEST_MIB:-256}
-BYTES=$(( MIB << 20 ))
-N=4
-RATE=${KA_FAULT_RATE:-400mbit}
+# shellcheck source=../lib/fault.bash
+. "$(dirname "$0")/../lib/fault.bash"
 LIMIT=15          # s: every receiver must be gone this long after the sender's death
-
-bed_up "$N" "$RATE" || exit 1
-bed_secret "$W/secret"
-head -c "$BYTES" /dev/urandom >"$W/src.bin"
+fault_begin 4 "${KA_FAULT_RATE:-400mbit}" "${KA_TEST_MIB:-256}"
 
 # sender_err LOG: the lines of LOG that mention the sender, except info/debug log lines
 # ("found the sender of session ..." is logged by every receiver at the start)
 sender_err() { grep -i sender "$1" | grep -vE '^[0-9:.]+ +(info|debug) '; }
 
 echo "== SIGKILL the sender at middle, $MIB MiB over $RATE"
-S=fsnd$$
-ka_bg 0 "$W/send.log" send --nodes "$N" --session "$S" --secret-file "$W/secret" \
-  --report "$W/report.json" "$W/src.bin"
-spid=$BED_LAST_PID
-logs=("$W/send.log")
-rpid=() kpid=()
-for (( i = 1; i <= N; i++ )); do
-  ka_bg "$i" "$W/r$i.log" receive --session "$S" --secret-file "$W/secret" --name "node$i" \
-    --output "$W/out$i.bin"
-  rpid[i]=$BED_LAST_PID
-  logs+=("$W/r$i.log")
-done
-
-if fault_wait_point middle "$W/send.log.err" "$W/out1.bin" "$W/out$N.bin" "$BYTES"; then
-  for (( i = 1; i <= N; i++ )); do kpid[i]=$(ka_real_pid "${rpid[i]}" 0); done
+f0=$BED_FAILS
+fault_chain run1 "$W/src.bin"
+spid=$FAULT_SPID
+kpid=()
+if fault_wait_point middle "$W/run1.send.log.err" "$W/run1.out1" "$W/run1.out$N" "$BYTES"; then
+  for (( i = 1; i <= N; i++ )); do kpid[i]=$(ka_real_pid "${FAULT_RPID[i]}" 0); done
   if sp=$(ka_real_pid "$spid" 0) && tf=$EPOCHREALTIME && fault_kill_wait "$spid" "$sp"; then
-    echo "    SIGKILL sender (ka pid $sp); bytes written then:" \
-      "$(for (( i = 1; i <= N; i++ )); do printf 'node%d=%dMiB ' "$i" $(( $(fault_size "$W/out$i.bin") >> 20 )); done)"
+    echo "    SIGKILL sender (ka pid $sp); bytes written then: $(fault_written run1)"
   else
     tf=$EPOCHREALTIME
     bed_check "found and killed the ka send process" false
@@ -68,18 +45,14 @@ if fault_wait_point middle "$W/send.log.err" "$W/out1.bin" "$W/out$N.bin" "$BYTE
     fi
   done
   for (( i = 1; i <= N; i++ )); do
-    bed_check "node$i exits non-zero" ka_rc_is nz "${rpid[i]}"
-    bed_check "node$i stderr mentions the sender in a non-info line" bed_quiet sender_err "$W/r$i.log.err"
-    sender_err "$W/r$i.log.err" | tail -n 2 | sed "s/^/    node$i: /"
-    bed_check "no output file at node$i's PATH" test ! -e "$W/out$i.bin"
+    bed_check "node$i exits non-zero" ka_rc_is nz "${FAULT_RPID[i]}"
+    bed_check "node$i stderr mentions the sender in a non-info line" bed_quiet sender_err "$W/run1.r$i.log.err"
+    sender_err "$W/run1.r$i.log.err" | tail -n 2 | sed "s/^/    node$i: /"
+    bed_check "no output file at node$i's PATH" test ! -e "$W/run1.out$i"
   done
 else
   bed_check "fault point 'middle' reached (stream started and progressed)" false
 fi
-fault_reap "$spid" "${rpid[@]}"
-(( BED_FAILS )) && bed_dump "${logs[@]}"
-
-echo "== summary"
-echo "  SIGKILL sender at middle: $( ((BED_FAILS)) && echo "FAIL ($BED_FAILS checks)" || echo PASS) stall=n/a"
-if (( BED_FAILS )); then echo "fault_sender: FAIL ($BED_FAILS checks failed)"; exit 1; fi
-echo "fault_sender: PASS"
+fault_reap "$spid" "${FAULT_RPID[@]}"
+fault_note "$f0" "SIGKILL sender at middle" "stall=n/a"
+fault_end fault_sender

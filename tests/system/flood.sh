@@ -13,17 +13,10 @@ set -uo pipefail
 # shellcheck source=../lib/bed.sh
 . "$(dirname "$0")/../lib/bed.sh"
 
-bed_require_root
-bed_require_ka
 KA_ATTACK=${KA_ATTACK:-$(dirname "$KA_BIN")/ka-attack}
 [[ -x $KA_ATTACK ]] || { echo "SKIP: ka-attack not built ($KA_ATTACK)"; exit 77; }
-bed_trap
-bed_workdir
-W=$BED_WORK
 MIB=64
-bed_up 4 50mbit || exit 1
-head -c $(( MIB << 20 )) /dev/urandom >"$W/src.bin"
-bed_secret "$W/secret"
+bed_begin 4 50mbit $(( MIB << 20 ))
 SENDER=$(bed_ip 0)
 
 # peak_rss WRAPPER_PID OUT: follows the ka process under WRAPPER_PID, writes its peak RSS (KiB) to OUT

@@ -26,9 +26,7 @@ set -uo pipefail
 bed_workdir
 W=$BED_WORK
 lt_require
-for t in mkfs.xfs getfattr setfattr getfacl setfacl getcap setcap ssh-keygen unshare chroot; do
-  command -v "$t" >/dev/null 2>&1 || { echo "SKIP: $t not installed (scripts/setup.sh installs it)"; exit 77; }
-done
+lt_require_tools mkfs.xfs getfattr setfattr getfacl setfacl getcap setcap ssh-keygen unshare chroot
 [[ -x /bin/busybox ]] || { echo "SKIP: busybox-static not installed"; exit 77; }
 lt_trap
 MAKE_GOLDEN=$KA_ROOT/scripts/make-golden.sh
@@ -36,7 +34,7 @@ MAKE_GOLDEN=$KA_ROOT/scripts/make-golden.sh
 # gi_mount IMG PART_NUM DIR: mount that partition of IMG read-only through an offset loop
 gi_mount() {
   local img=$1 num=$2 dir=$3 s z dev opts=ro
-  read -r s z < <(gd_partitions "$img" | awk -v n="$num" '$1 == n { print $2, $3 }')
+  read -r s z < <(di_partitions "$img" | awk -v n="$num" '$1 == n { print $2, $3 }')
   [[ -n $s ]] || { echo "    $img has no partition $num"; return 1; }
   dev=$(losetup -r -f --show -o $(( s * 512 )) --sizelimit $(( z * 512 )) "$img") || return 1
   LT_LOOPS+=("$dev")
@@ -56,7 +54,7 @@ gi_table_is() { lt_table_full "$1" >"$BED_WORK/table.got"; lt_same_text "$2" "$B
 # gi_fs IMG PART_NUM: "TYPE UUID LABEL" that blkid -p finds at that partition's offset
 gi_fs() {
   local s
-  s=$(gd_partitions "$1" | awk -v n="$2" '$1 == n { print $2 }')
+  s=$(di_partitions "$1" | awk -v n="$2" '$1 == n { print $2 }')
   [[ -n $s ]] || { echo "no-partition-$2"; return; }
   echo "$(blkid -p -O $(( s * 512 )) -o value -s TYPE "$1") $(blkid -p -O $(( s * 512 )) -o value -s UUID "$1") $(blkid -p -O $(( s * 512 )) -o value -s LABEL "$1")"
 }

@@ -22,20 +22,12 @@ set -uo pipefail
 # shellcheck source=../lib/bed.sh
 . "$(dirname "$0")/../lib/bed.sh"
 
-bed_require_root
-bed_require_ka
-bed_trap
-bed_workdir
-W=$BED_WORK
 PORT=30765
 DPORT=30764
 HALF=$(( 64 << 20 ))
 BYTES=$(( 2 * HALF ))
 EVIL=3          # h3: on the network, not in the session
-
-bed_up 3 || exit 1
-bed_secret "$W/secret"
-head -c "$BYTES" /dev/urandom >"$W/src.bin"
+bed_begin 3 "" "$BYTES"
 S=hostile$$
 SIP=$(bed_ip 0)
 logs=("$W/send.log" "$W/r1.log" "$W/r2.log" "$W/nosecret0.log" "$W/nosecret1.log")

@@ -11,16 +11,9 @@ KA_TIMEOUT=${KA_TIMEOUT:-90}
 # shellcheck source=../lib/bed.sh
 . "$(dirname "$0")/../lib/bed.sh"
 
-bed_require_root
-bed_require_ka
-bed_trap
-bed_workdir
-W=$BED_WORK
 MIB=192
 BYTES=$(( MIB << 20 ))
-bed_up 3 400mbit || exit 1
-bed_secret "$W/secret"
-head -c "$BYTES" /dev/urandom >"$W/src.bin"
+bed_begin 3 400mbit "$BYTES"
 
 echo "== 1: file source, node3 joins 3 s after the start"
 S=late1.$$

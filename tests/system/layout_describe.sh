@@ -19,10 +19,7 @@ set -uo pipefail
 # shellcheck source=layout_lib.bash
 . "$(dirname "$0")/layout_lib.bash"
 
-bed_workdir
-W=$BED_WORK
-lt_require
-bed_require_ka
+lt_begin
 lt_trap
 
 # ---- 1. MBR golden disk ----------------------------------------------------------------------

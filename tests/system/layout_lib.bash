@@ -2,10 +2,10 @@
 # tests/system/layout_lib.bash - helpers for the layout_*.sh system tests: loop-backed disk
 # images, cleanup of every loop device a test (or ka for it) attached, and sfdisk --json checks.
 # Not a test itself (CTest runs tests/system/*.sh only). Source it after tests/lib/bed.sh:
-#     bed_workdir; W=$BED_WORK
-#     lt_require                 # exit 77 (skip) unless root, the tools, and a working losetup
-#     bed_require_ka
-#     lt_trap                    # on EXIT: unmount, detach our loop devices, bed_cleanup
+#     lt_begin [TOOL...]         # bed_workdir (W=$BED_WORK), lt_require, bed_require_ka and
+#                                # lt_require_tools TOOL...
+#     lt_trap [FN]               # on EXIT: FN (default lt_cleanup: unmount, detach our loop
+#                                # devices, bed_cleanup; a FN of the test's own ends with it)
 #     lt_attach "$BED_WORK/disk.img" D  # D=/dev/loopN (no partition scanning), recorded for cleanup
 # "Ours" are loop devices whose backing file is in the work dir or is a loop device we attached
 # (ka's offset loop devices over it): only those are ever detached.
@@ -64,8 +64,29 @@ lt_release_all() {
   done
 }
 
+# lt_require_tools TOOL...: exit 77 (skip) unless every TOOL is installed
+lt_require_tools() {
+  local t
+  for t; do
+    command -v "$t" >/dev/null 2>&1 || { echo "SKIP: $t not installed (scripts/setup.sh installs it)"; exit 77; }
+  done
+}
+
+# lt_begin [TOOL...]: the opening of a test that runs ka on loop devices
+# shellcheck disable=SC2120  # the TOOLs are optional
+lt_begin() {
+  bed_workdir
+  # shellcheck disable=SC2034  # W is the tests' name for the work dir
+  W=$BED_WORK
+  lt_require
+  bed_require_ka
+  lt_require_tools "$@"
+}
+
+# shellcheck disable=SC2120  # FN is optional
 lt_trap() {
-  trap lt_cleanup EXIT
+  # shellcheck disable=SC2064  # FN is named now
+  trap "${1:-lt_cleanup}" EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
 }

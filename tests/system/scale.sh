@@ -10,18 +10,10 @@ set -uo pipefail
 # shellcheck source=../lib/bed.sh
 . "$(dirname "$0")/../lib/bed.sh"
 
-bed_require_root
-bed_require_ka
-bed_trap
-bed_workdir
-W=$BED_WORK
 N=${KA_SCALE_N:-32}
 MIB=64
 KA_TIMEOUT=${KA_TIMEOUT:-180}
-
-bed_up "$N" 100mbit || exit 1
-bed_secret "$W/secret"
-head -c $(( MIB << 20 )) /dev/urandom >"$W/src.bin"
+bed_begin "$N" 100mbit $(( MIB << 20 ))
 
 run() {   # run TAG: one session to N nodes; checks exit codes and the report
   local tag=$1 S=scale$1$$ i spid rc f0=$BED_FAILS

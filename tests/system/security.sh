@@ -25,18 +25,11 @@ set -uo pipefail
 # shellcheck source=../lib/bed.sh
 . "$(dirname "$0")/../lib/bed.sh"
 
-bed_require_root
-bed_require_ka
 KA_ATTACK=${KA_ATTACK:-$(dirname "$KA_BIN")/ka-attack}
 [[ -x $KA_ATTACK ]] || { echo "SKIP: ka-attack not built ($KA_ATTACK)"; exit 77; }
-bed_trap
-bed_workdir
-W=$BED_WORK
 KA_TIMEOUT=${KA_TIMEOUT:-90}
 MIB=24
-bed_up 4 100mbit || exit 1
-head -c $(( MIB << 20 )) /dev/urandom >"$W/src.bin"
-bed_secret "$W/secret"
+bed_begin 4 100mbit $(( MIB << 20 ))
 "$KA_BIN" key new "$W/golden" >/dev/null || exit 1
 "$KA_BIN" key new "$W/other" >/dev/null || exit 1
 "$KA_BIN" key new "$W/op" >/dev/null || exit 1

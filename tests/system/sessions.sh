@@ -10,15 +10,8 @@ set -uo pipefail
 # shellcheck source=../lib/bed.sh
 . "$(dirname "$0")/../lib/bed.sh"
 
-bed_require_root
-bed_require_ka
-bed_trap
-bed_workdir
-W=$BED_WORK
 BYTES=$(( 24 << 20 ))
-
-bed_up 3 || exit 1
-head -c "$BYTES" /dev/urandom >"$W/src.bin"
+bed_begin 3 "" "$BYTES"   # (the sessions below run without $W/secret)
 A=alpha$$
 B=beta$$
 logs=("$W/send.log" "$W/r1.log" "$W/r2.log" "$W/r3.log")

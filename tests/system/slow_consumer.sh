@@ -16,21 +16,13 @@ set -uo pipefail
 # shellcheck source=../lib/bed.sh
 . "$(dirname "$0")/../lib/bed.sh"
 
-bed_require_root
-bed_require_ka
-bed_trap
-bed_workdir
-W=$BED_WORK
 PORT=30765
 DPORT=30764
 N=3
 SLOW=2          # node2 = h2, the middle of the chain
 DELAY=6         # seconds node2's local consumer reads nothing
 BYTES=$(( 64 << 20 ))
-
-bed_up "$N" || exit 1
-bed_secret "$W/secret"
-head -c "$BYTES" /dev/urandom >"$W/src.bin"
+bed_begin "$N" "" "$BYTES"
 
 # node_seconds REPORT NAME: print the "seconds" of node NAME in REPORT (empty if missing)
 node_seconds() {
@@ -49,16 +41,6 @@ faster_by() {
     || { echo "    node3 done at ${1}s, node2 at ${2}s: want node3 + $3 < node2"; return 1; }
 }
 
-# wait_udp I PORT [SECONDS]: wait until something is bound to UDP PORT in host I
-wait_udp() {
-  local i=$1 port=$2 secs=${3:-20} t
-  for (( t = 0; t < secs * 10; t++ )); do
-    bed_exec "$i" ss -Hlun "sport = :$port" 2>/dev/null | grep -q . && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
 # run_slow RUN NODE2_BUFFER_ARGS...: one session; sets T1 T2 T3 (per-node seconds of the report)
 run_slow() {
   local run=$1 i spid sink logs pids=() f0=$BED_FAILS; shift
@@ -71,7 +53,7 @@ run_slow() {
   # start the receivers only once the sender listens (TCP and discovery), so that they find it at
   # the first try and node2's `sleep` (its command starts with the receiver) overlaps the session
   bed_check "sender listens on TCP $PORT" bed_wait_tcp 0 "$PORT" 20
-  bed_check "sender answers discovery on UDP $DPORT" wait_udp 0 "$DPORT" 20
+  bed_check "sender answers discovery on UDP $DPORT" bed_wait_udp 0 "$DPORT" 20
   for (( i = 1; i <= N; i++ )); do
     if (( i == SLOW )); then
       sink=(--exec "sleep $DELAY; cat > '$W/out$run.$i.bin'" "$@")

@@ -18,15 +18,8 @@ set -uo pipefail
 # shellcheck source=../lib/bed.sh
 . "$(dirname "$0")/../lib/bed.sh"
 
-bed_require_root
-bed_require_ka
-bed_trap
-bed_workdir
-W=$BED_WORK
 BYTES=$(( 40 << 20 ))
-bed_up 3 40mbit || exit 1
-head -c "$BYTES" /dev/urandom >"$W/src.bin"
-bed_secret "$W/secret"
+bed_begin 3 40mbit "$BYTES"
 bed_secret "$W/wrong"
 "$KA_BIN" key new "$W/op" >/dev/null || exit 1
 "$KA_BIN" key new "$W/intruder" >/dev/null || exit 1

@@ -1,0 +1,53 @@
+#include "cli/session_options.h"
+
+#include "cli/trust_options.h"
+
+namespace ka::cli {
+
+void AddSenderSessionOptions(CLI::App* cmd, chain::SendOptions& o, const SessionWords& words) {
+  const std::string& peers = words.peers;
+  cmd->add_option("-s,--session", o.session, "Session name the " + peers + " ask for")->capture_default_str();
+  AddSenderTrustOptions(cmd, o);
+  cmd->add_option(words.port_flags, o.port, "TCP port for control and data connections")->capture_default_str();
+  cmd->add_option("--discovery-port", o.discovery_port, "UDP port where the " + peers + "' broadcasts are answered")
+      ->capture_default_str();
+  cmd->add_option("--bind", o.bind, "Listen on this IPv4 address only (default: all)");
+  cmd->add_option("--start-after", o.start_after,
+                  "Start with the " + peers + " present after this many seconds, even if fewer than --nodes");
+  cmd->add_option("--join-timeout", o.join_timeout, "Give up if nobody joined after this many seconds (0: never)");
+  cmd->add_option("--node-timeout", o.node_timeout,
+                  "Drop a node (frozen or unreachable) after this many seconds without a heartbeat")
+      ->capture_default_str()
+      ->check(CLI::Range(0.5, 3600.0));
+  cmd->add_option("--report", o.report_path, "Write a JSON report of the session to this file");
+  cmd->add_option("--progress-interval", o.progress_interval, "Seconds between progress lines")->capture_default_str();
+  cmd->add_option("--session-dir", o.session_dir,
+                  "Keep the nodes' logs (logs/NODE.log) and the report here; default /var/log/ka/SESSION-TIME, "
+                  "'none' for no files");
+  cmd->add_option("--web", o.web, "Serve the read-only dashboard on ADDR:PORT (PORT alone: 127.0.0.1), token-protected");
+  cmd->add_option("--web-token-file", o.web_token_file,
+                  "The dashboard's token: the file's first line; a new token is written there if it is missing");
+}
+
+void AddReceiverSessionOptions(CLI::App* cmd, chain::ReceiveOptions& o, const SessionWords& words) {
+  const std::string& peer = words.peers;
+  cmd->add_option("-s,--session", o.session, "Session name to find by UDP broadcast")->capture_default_str();
+  cmd->add_option("--server", o.server, "Connect to this " + peer + " (HOST[:PORT]) instead of discovering it");
+  AddReceiverTrustOptions(cmd, o);
+  cmd->add_option(words.port_flags, o.port, "TCP port of the " + peer + ", used with --server when HOST has no :PORT")
+      ->capture_default_str();
+  cmd->add_option("--discovery-port", o.discovery_port, "UDP port the discovery broadcast goes to")
+      ->capture_default_str();
+  cmd->add_option("--data-port", o.data_port, "TCP port where the next node connects (0: any free port)")
+      ->capture_default_str();
+  cmd->add_option("--wait", o.wait, "Discovery tries, one second apart, before giving up")->capture_default_str();
+  cmd->add_option("--broadcast", o.broadcast,
+                  "Send discovery to this IPv4 address (repeatable; default: every interface's broadcast address "
+                  "and 127.0.0.1)");
+  cmd->add_option("--name", o.name, "Name of this node in reports (default: hostname)");
+  cmd->add_option("--sender-timeout", o.sender_timeout,
+                  "Give up after this many seconds without word from the " + peer)
+      ->capture_default_str();
+}
+
+}  // namespace ka::cli
