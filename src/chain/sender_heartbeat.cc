@@ -1,45 +1,42 @@
 // SenderImpl: the heartbeat to every member (with how far back it must keep
 // data, for a resume), the sender's own replay window, and frozen nodes.
 // See sender_impl.h.
+#include "chain/keep_window.h"
 #include "chain/sender_impl.h"
 #include "util/log.h"
 
 namespace ka::chain {
 
-// Every heartbeat also tells each member how far back it must keep data:
-// to the position of the next two nodes downstream, so that if its child
-// fails, the grandchild can resume from this member's window.
+// Every heartbeat also tells each member how far back it must keep data
+// (chain/keep_window.h); the sender keeps as much in its own ring.
 void SenderImpl::SendHeartbeats() {
   std::vector<std::pair<SecureChannel*, Json>> beats;
   {
     std::lock_guard l(mu_);
     std::vector<Node*> chain;
+    std::vector<KeepMember> members;
     for (auto& n : nodes_)
-      if (n->in_chain) chain.push_back(n.get());
-    auto keep_after = [&](size_t i) {  // i: index in `chain` of the first node downstream
-      uint64_t k = UINT64_MAX;
-      for (size_t j = i; j < chain.size() && j < i + 2; ++j)
-        if (!chain[j]->branch_fed) k = std::min(k, chain[j]->received);
-      return k;
-    };
+      if (n->in_chain) {
+        chain.push_back(n.get());
+        members.push_back({n->received, n->branch_fed});
+      }
+    std::vector<uint64_t> keep = KeepPositions(members);
     if (started_ && keep_cursor_ >= 0) {
       // Only forward: older bytes may be overwritten already (the ring also clamps).
-      uint64_t k = keep_after(0);
-      if (k == UINT64_MAX) {
+      if (keep[0] == kKeepNothing) {
         ring_.MoveCursor(keep_cursor_, UINT64_MAX / 2);
         keep_ = 0;
-      } else if (k > keep_) {
-        keep_ = k;
-        ring_.MoveCursor(keep_cursor_, k);
+      } else if (keep[0] > keep_) {
+        keep_ = keep[0];
+        ring_.MoveCursor(keep_cursor_, keep_);
       }
     }
     for (size_t i = 0; i < chain.size(); ++i) {
       SenderProgress beat;
       beat.sent = relay_.child_position();
-      uint64_t k = keep_after(i + 1);
-      if (started_ && k != UINT64_MAX) {
+      if (started_ && keep[i + 1] != kKeepNothing) {
         beat.has_keep = true;
-        beat.keep = k;
+        beat.keep = keep[i + 1];
       }
       beats.emplace_back(chain[i]->channel.get(), beat.ToJson());
     }
