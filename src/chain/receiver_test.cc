@@ -24,7 +24,8 @@ TEST(Receiver, ChildOfALostNodeResumesFromTheGrandparentsWindow) {
   h.ShapeLink(2, /*limit=*/1 * kMiB);  // node2 -> node3 holds after about 1 MiB
   h.Start();
   EXPECT_TRUE(SessionHarness::Eventually(
-      [&] { return h.observer.Bytes("node1") >= gate && h.observer.Bytes("node2") >= gate; }));
+      [&] { return h.observer.Bytes("node1") >= gate && h.observer.Bytes("node2") >= gate &&
+                   h.observer.Bytes("node3") >= kMiB / 2; }));
   EXPECT_LT(h.observer.Bytes("node3"), gate);
   h.Kill(1);
   h.source().Open();

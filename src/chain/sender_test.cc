@@ -81,7 +81,8 @@ TEST(Sender, NewHeadResumesFromTheSendersWindow) {
   SessionHarness h(2, size, gate);
   h.ShapeLink(1, /*limit=*/1 * kMiB);  // node2 lags at about 1 MiB
   h.Start();
-  EXPECT_TRUE(SessionHarness::Eventually([&] { return h.observer.Bytes("node1") >= gate; }));
+  EXPECT_TRUE(SessionHarness::Eventually(
+      [&] { return h.observer.Bytes("node1") >= gate && h.observer.Bytes("node2") >= kMiB / 2; }));
   EXPECT_LT(h.observer.Bytes("node2"), gate);
   h.Kill(0);
   h.source().Open();

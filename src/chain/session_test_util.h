@@ -223,8 +223,9 @@ class SessionHarness {
     proxies_.clear();
   }
 
-  // Before Start: the first data link into node `child` (0-based) is held
-  // after `limit` bytes, and its byte `flip_at` is flipped.
+  // Before Start: the data links into node `child` (0-based) are held after
+  // `limit` bytes, and their byte `flip_at` is flipped, until one of them has
+  // carried the stream (links refused at the handshake do not count).
   void ShapeLink(int child, uint64_t limit, uint64_t flip_at = kNoLimit) {
     shape_[child] = Shape{true, limit, flip_at};
   }
@@ -301,6 +302,14 @@ class SessionHarness {
     return MakeEndpoint(htonl(0x0A000001u + static_cast<uint32_t>(node)), static_cast<uint16_t>(40000 + node));
   }
 
+  // True when a shaped link into node `child` has carried more than a handshake.
+  bool CarriedData(int child) {
+    std::lock_guard l(mu_);
+    for (auto& [nodes, p] : proxies_)
+      if (nodes.first == child && p->passed() > 65536) return true;
+    return false;
+  }
+
   // Node `from` connects to `to`: the sender or another node's data port.
   Result<UniqueFd> Connect(int from, const Endpoint& to) {
     int target = to.Port() == kSenderPort ? -1 : to.Port() - kDataPortBase;
@@ -310,8 +319,7 @@ class SessionHarness {
     int mine = sv[0], theirs = sv[1];
     Shape shape = shape_[from];
     bool data = target != -1 || control_made_[from];
-    if (data && shape.on) {  // this node's upstream goes through a proxy
-      shape_[from].on = false;
+    if (data && shape.on && !CarriedData(from)) {  // this node's upstream goes through a proxy
       int sv2[2];
       if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv2) != 0) return Status::Io("socketpair");
       std::lock_guard l(mu_);
@@ -333,10 +341,10 @@ class SessionHarness {
   int nodes_;
   GatedSource* source_;  // owned by the sender
   struct Shape {
-    bool on = false;
+    bool on = false;  // set before Start, then only read
     uint64_t limit = kNoLimit, flip_at = kNoLimit;
   };
-  std::vector<Shape> shape_;  // per node; after Start, touched only by that node's threads
+  std::vector<Shape> shape_;  // per node
   std::vector<char> control_made_;  // per node; written only by that node's threads, one after the other
   std::mutex mu_;
   std::map<int, std::vector<int>> fds_;  // dups of each node's connection ends (for Kill)
