@@ -53,9 +53,9 @@ Result<SessionReport> Sender::Run() {
 }
 
 SenderImpl::SenderImpl(const SendOptions& o, SessionObserver* observer)
-    : opt_(o), observer_(ObserverOrNull(observer)), session_id_(RandomU64()), frame_(kHeaderSize + o.chunk),
+    : opt_(o), observer_(ObserverOrNull(observer)), session_id_(RandomU64()),
       ring_(RoundUp(std::max<uint64_t>(o.buffer, 4ull << 20), kHeaderSize + o.chunk)),
-      relay_(ring_, /*use_splice=*/false, /*hold_seconds=*/30) {}
+      relay_(ring_, /*use_splice=*/false, /*hold_seconds=*/30), branches_(session_id_, o.chunk) {}
 
 // The stream, from the start until every node has its verdict.
 void SenderImpl::Stream() {
@@ -198,18 +198,11 @@ void SenderImpl::Shutdown() {
     cv_.wait_for(l, std::chrono::seconds(2), [&] { return readers_active_ == 0; });
   }
   StopThreads();
-  std::list<Branch> branches;
   {
     std::lock_guard l(mu_);
     for (auto& n : nodes_) n->channel->Shutdown();
-    branches.swap(branches_);
   }
-  for (auto& b : branches) {
-    b.relay->Stop();
-    b.ring->Close();
-    b.relay_thread.join();
-    b.producer_thread.join();
-  }
+  branches_.StopAll();
   JoinThreads();
   handshakes_.ShutdownAll();
   for (auto& n : nodes_)

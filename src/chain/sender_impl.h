@@ -1,7 +1,7 @@
 // The machinery behind chain::Sender, shared by its source files (one
 // responsibility each): sender.cc (the run loop and the end), sender_setup.cc
-// (keys, source, listener), sender_join.cc (handshakes, joins, data links and
-// direct branches), sender_members.cc (each node's control channel, its
+// (keys, source, listener), sender_join.cc (handshakes, joins, data links;
+// direct branches go to a BranchFeeder), sender_members.cc (each node's control channel, its
 // messages and verdict, remote commands), sender_chain.cc (the start, chain
 // order and relinks, PREPARE) and sender_heartbeat.cc (heartbeats, replay
 // window, frozen nodes). Internal to chain/.
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "chain/auth.h"
+#include "chain/branch_feeder.h"
 #include "chain/discovery.h"
 #include "chain/freeze_detector.h"
 #include "chain/handshake.h"
@@ -34,7 +35,6 @@
 namespace ka::chain {
 
 inline constexpr double kSenderHeartbeatSeconds = 0.25;
-inline constexpr size_t kBranchRing = 32ull << 20;
 inline constexpr double kMinFreezeSeconds = 1.5;  // the quickest a silent node counts as frozen
 
 enum class NodeState { kJoined, kPreparing, kReady, kStreaming, kDone, kFailed };
@@ -59,17 +59,6 @@ struct Node {
   bool in_chain = true;  // connected and relaying (a locally failed node still relays)
   bool branch_fed = false;  // fed from the source directly: never needs a neighbour's window
   std::unique_ptr<FreezeDetector> liveness;  // when its silence means it is frozen
-};
-
-// A node fed directly by the sender from a rereadable source, from any
-// position: a late joiner, or a node whose upstream cannot resume it.
-struct Branch {
-  std::string node;
-  std::unique_ptr<Source> source;
-  std::unique_ptr<Ring> ring;
-  std::unique_ptr<Producer> producer;
-  std::unique_ptr<Relay> relay;
-  std::thread producer_thread, relay_thread;
 };
 
 inline size_t RoundUp(uint64_t v, uint64_t m) { return static_cast<size_t>((v + m - 1) / m * m); }
@@ -98,7 +87,6 @@ class SenderImpl {
   Status CheckHello(const Hello& hello);
   void AcceptData(std::unique_ptr<SecureChannel> ch, const Hello& hello);
   void AcceptControl(std::unique_ptr<SecureChannel> ch, const Hello& hello, Endpoint peer);
-  Status StartBranch(UniqueFd fd, uint64_t pos, const std::string& name);
   void LogRefusal(const Endpoint& peer, const Status& why);
   // sender_members.cc
   void ReadLoop(std::shared_ptr<Node> n);
@@ -129,7 +117,6 @@ class SenderImpl {
   SendOptions opt_;
   SessionObserver& observer_;
   uint64_t session_id_;
-  uint64_t frame_;
   Secret secret_;
   DataKey data_key_;
   std::unique_ptr<crypto::SigningKey> sign_key_;
@@ -139,6 +126,7 @@ class SenderImpl {
   ProducerCrypto producer_crypto_;
   Ring ring_;
   Relay relay_;
+  BranchFeeder branches_;  // nodes fed from the source directly
   std::unique_ptr<Source> source_;
   std::unique_ptr<Producer> producer_;
   UniqueFd listener_;
@@ -156,7 +144,6 @@ class SenderImpl {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::shared_ptr<Node>> nodes_;  // chain order once started
-  std::list<Branch> branches_;
   uint64_t next_id_ = 1;
   int readers_active_ = 0;
   bool set_up_ = false;  // Setup() succeeded: Accept() may hand connections over

@@ -1,6 +1,6 @@
 // SenderImpl: incoming connections. Each is authenticated, then joins as a
-// node (control), links the data stream (data), or is handed to the status
-// handler (status). See sender_impl.h.
+// node (control), links the data stream (data: the chain's head, or a direct
+// branch), or is handed to the status handler (status). See sender_impl.h.
 #include "chain/sender_impl.h"
 #include "util/log.h"
 #include "util/units.h"
@@ -109,32 +109,14 @@ void SenderImpl::AcceptData(std::unique_ptr<SecureChannel> ch, const Hello& hell
     }
     return;
   }
-  if (Status s = StartBranch(std::move(fd), pos, name); !s.ok()) {
+  if (Status s = branches_.Start(std::move(fd), pos, name, opt_.source_path, producer_crypto_, producer_.get());
+      !s.ok()) {
     LogError("cannot feed {} directly from position {}: {}", name, pos, s.ToString());
     return;
   }
   std::lock_guard l(mu_);
   for (auto& n : nodes_)
     if (n->id == nid) n->branch_fed = true;
-}
-
-Status SenderImpl::StartBranch(UniqueFd fd, uint64_t pos, const std::string& name) {
-  auto src = OpenPathSource(opt_.source_path);
-  if (!src.ok()) return src.status();
-  uint64_t first_frame = pos / frame_;
-  std::lock_guard l(mu_);
-  Branch& b = branches_.emplace_back();
-  b.node = name;
-  b.source = std::move(src).value();
-  b.ring = std::make_unique<Ring>(RoundUp(kBranchRing, frame_), first_frame * frame_);
-  b.producer = std::make_unique<Producer>(*b.ring, session_id_, *b.source, opt_.chunk, producer_crypto_);
-  b.producer->ReplayFrom(first_frame, producer_.get());
-  b.relay = std::make_unique<Relay>(*b.ring, false);
-  b.relay->OfferChild(std::move(fd), pos, name);
-  b.producer_thread = std::thread([p = b.producer.get()] { p->Run(); });
-  b.relay_thread = std::thread([r = b.relay.get()] { r->Run(); });
-  LogInfo("feeding {} directly from the source, from stream position {}", name, pos);
-  return Status::Ok();
 }
 
 void SenderImpl::AcceptControl(std::unique_ptr<SecureChannel> ch, const Hello& hello, Endpoint peer) {
