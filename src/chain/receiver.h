@@ -12,6 +12,8 @@
 
 #include "chain/node_reporter.h"
 #include "chain/output.h"
+#include "util/fd.h"
+#include "util/net.h"
 #include "util/status.h"
 
 namespace ka::chain {
@@ -52,10 +54,37 @@ struct ReceiveOptions {
   // Operator public key (file or text): run the remote commands (`ka exec`)
   // that it signed; empty: remote commands are refused.
   std::string operator_key;
+
+  // Seams for tests (socketpairs instead of TCP). `listen` false: no data
+  // port is opened (data_port is announced as it is; the child comes through
+  // Receiver::Accept); `connect` replaces ConnectTcp to the sender and the parent.
+  bool listen = true;
+  std::function<Result<UniqueFd>(const Endpoint& to, Deadline deadline)> connect;
+};
+
+class ReceiverImpl;
+
+// One node's part of a session. RunReceive below is the whole of `ka receive`.
+class Receiver {
+ public:
+  explicit Receiver(const ReceiveOptions& options);  // a reporter is made if options has none
+  ~Receiver();
+  Receiver(const Receiver&) = delete;
+  Receiver& operator=(const Receiver&) = delete;
+
+  // Joins, relays, verifies and writes; returns as RunReceive does.
+  int Run();
+  // Hands the receiver a connection as if its data port had accepted it (tests
+  // give it one end of a socketpair). Thread-safe; the handshake runs on its own thread.
+  void Accept(UniqueFd fd, const Endpoint& peer);
+
+ private:
+  std::unique_ptr<ReceiverImpl> impl_;
 };
 
 // Returns the process exit status: 0 when the stream was received, verified
-// and written; non-zero otherwise.
+// and written; non-zero otherwise. Every log line of the process goes to the
+// sender meanwhile.
 int RunReceive(const ReceiveOptions& options);
 
 }  // namespace ka::chain

@@ -1,17 +1,24 @@
-// The sending side of a broadcast (`ka send`): waits for N receivers, orders
-// them into a chain, streams the source through it and collects every node's
-// verdict. See docs/protocol.md.
+// The sending side of a broadcast, as transport only: waits for N receivers,
+// orders them into a chain, streams the source through it, relinks the chain
+// around lost nodes and collects every node's verdict (docs/protocol.md). What
+// happens is told to a SessionObserver; the session's record, its dashboard,
+// `ka status`/`ka exec` and the report live above, in control/.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "chain/channel.h"
+#include "chain/messages.h"
 #include "chain/report.h"
+#include "chain/session_observer.h"
 #include "chain/source.h"
-#include "control/session_state.h"
+#include "util/fd.h"
+#include "util/net.h"
 #include "util/status.h"
 
 namespace ka::chain {
@@ -23,8 +30,8 @@ struct SendOptions {
   uint16_t port = 30765;
   uint16_t discovery_port = 30764;
   std::string bind;            // listen address, default all
+  bool listen = true;          // false: no TCP listener nor discovery; connections come through Sender::Accept (tests)
   double start_after = -1;     // seconds; < 0: wait for all N
-  std::string report_path;
   uint64_t buffer = 128ull << 20;
   uint32_t chunk = 256 * 1024;
   std::string source_path;     // file, device or "-"
@@ -32,7 +39,7 @@ struct SendOptions {
   std::string digest = "tags";  // tags (AEAD tags only) | sha256 (also the payload's SHA-256 in END)
   std::string cipher = "auto";  // auto | aes-256-gcm | chacha20-poly1305: the data frames' AEAD
   std::string sign_key;         // Ed25519 secret key file (ka key new): sign the manifest and the stream
-  double progress_interval = 2;
+  double progress_interval = 2;  // seconds between "waiting for ..." lines
   double join_timeout = 0;     // 0: wait forever for receivers
   double node_timeout = 4;     // a node silent this long is dropped (frozen)
 
@@ -48,21 +55,44 @@ struct SendOptions {
   // called for every node at the end of the session, before the nodes are
   // released: its name, the MAC it reported ("" if none) and whether it succeeded.
   std::function<void(const std::string& name, const std::string& mac, bool ok)> on_node_final;
-  // called with the report before it is printed and written (to add extras).
-  std::function<void(SessionReport&)> finish_report;
-
-  // Control plane (docs/control.md):
-  std::string session_dir;  // logs/<node>.log and report.json; "" = DefaultSessionDir, "none" = none
-  bool allow_exec = false;  // relay `ka exec` commands (nodes still require the operator's signature)
-  std::string web;             // dashboard on ADDR:PORT (docs/dashboard.md); empty: none
-  std::string web_token_file;  // its token (first line); made and written there when missing
-  // called once the session state exists (dashboard, progress display); its
-  // return value is called at the end of the session.
-  std::function<std::function<void()>(const control::SessionState&)> attach;
 };
 
-// Runs a whole session; returns the process exit status (0 all nodes OK,
-// 1 some node failed, 2 the session could not run).
-int RunSend(const SendOptions& options);
+// Serves a connection that authenticated with role "status" (`ka status`,
+// `ka exec`) until the client leaves or `stop` turns true. Runs on its own thread.
+using StatusHandler =
+    std::function<void(std::unique_ptr<SecureChannel> channel, const Endpoint& peer, const std::atomic<bool>& stop)>;
+
+class SenderImpl;
+
+class Sender {
+ public:
+  // `observer` (may be null) outlives the Sender.
+  Sender(const SendOptions& options, SessionObserver* observer);
+  ~Sender();
+  Sender(const Sender&) = delete;
+  Sender& operator=(const Sender&) = delete;
+
+  // Before Run: who serves status connections (none: they are refused).
+  void SetStatusHandler(StatusHandler handler);
+
+  // Runs the whole session: the report once every node has its verdict and was
+  // released, or why the session could not run (already logged).
+  Result<SessionReport> Run();
+
+  // Hands the sender a connection as if its listener had accepted it (tests
+  // give it one end of a socketpair). Thread-safe; the handshake runs on its own thread.
+  void Accept(UniqueFd fd, const Endpoint& peer);
+
+  // Sends a remote command to the connected node `node` and waits up to
+  // `timeout` seconds for its EXEC_RESULT. `sent` is called (without the
+  // sender's lock) once the node is found, before the command goes out.
+  Result<ExecResult> RelayExec(const std::string& node, Exec command, double timeout,
+                               const std::function<void()>& sent);
+
+  uint64_t session_id() const;
+
+ private:
+  std::unique_ptr<SenderImpl> impl_;
+};
 
 }  // namespace ka::chain

@@ -17,6 +17,7 @@
 #include "cli/netboot_cmd.h"
 #include "cli/session_options.h"
 #include "cli/tree_cmd.h"
+#include "control/send_session.h"
 #include "util/log.h"
 #include "util/units.h"
 
@@ -44,7 +45,7 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", verbose, "More detailed logs");
 
   // ka send
-  ka::chain::SendOptions so;
+  ka::control::SendSessionOptions so;
   std::string send_buffer = "128MiB", send_chunk = "256KiB";
   auto* send = app.add_subcommand("send", "Stream a file, stdin or a command's output to N receivers through a chain");
   send->add_option("-n,--nodes", so.nodes, "Number of receivers to wait for")->required()->check(CLI::Range(1, 10000));
@@ -119,7 +120,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     ka::InitLogging("send", verbose);
-    return ka::chain::RunSend(so);
+    return ka::control::RunSendSession(so);
   }
   if (recv->parsed()) {
     ro.buffer = ka::ParseSize(recv_buffer).value();

@@ -4,7 +4,7 @@
 
 namespace ka::cli {
 
-void AddSenderSessionOptions(CLI::App* cmd, chain::SendOptions& o, const SessionWords& words) {
+void AddSenderSessionOptions(CLI::App* cmd, control::SendSessionOptions& o, const SessionWords& words) {
   const std::string& peers = words.peers;
   cmd->add_option("-s,--session", o.session, "Session name the " + peers + " ask for")->capture_default_str();
   AddSenderTrustOptions(cmd, o);

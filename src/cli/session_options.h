@@ -7,7 +7,7 @@
 #include <string>
 
 #include "chain/receiver.h"
-#include "chain/sender.h"
+#include "control/send_session.h"
 
 namespace ka::cli {
 
@@ -20,7 +20,7 @@ struct SessionWords {
 // -s/--session, the trust options, the port, --discovery-port, --bind, --start-after,
 // --join-timeout, --node-timeout, --report, --progress-interval, --session-dir, --web,
 // --web-token-file.
-void AddSenderSessionOptions(CLI::App* cmd, chain::SendOptions& o, const SessionWords& words);
+void AddSenderSessionOptions(CLI::App* cmd, control::SendSessionOptions& o, const SessionWords& words);
 // -s/--session, --server, the trust options, the port, --discovery-port, --data-port, --wait,
 // --broadcast, --name, --sender-timeout.
 void AddReceiverSessionOptions(CLI::App* cmd, chain::ReceiveOptions& o, const SessionWords& words);

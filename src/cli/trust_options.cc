@@ -2,7 +2,7 @@
 
 namespace ka::cli {
 
-void AddSenderTrustOptions(CLI::App* cmd, chain::SendOptions& o) {
+void AddSenderTrustOptions(CLI::App* cmd, control::SendSessionOptions& o) {
   cmd->add_option("--secret-file", o.secret_file,
                   "The shared node secret (ka secret new FILE; the same file on every node): authenticates every "
                   "connection and keys the encryption")

@@ -7,11 +7,12 @@
 
 #include "chain/receiver.h"
 #include "chain/sender.h"
+#include "control/send_session.h"
 
 namespace ka::cli {
 
 // --secret-file, --sign-key, --cipher, --digest, --allow-exec
-void AddSenderTrustOptions(CLI::App* cmd, chain::SendOptions& o);
+void AddSenderTrustOptions(CLI::App* cmd, control::SendSessionOptions& o);
 // --secret-file, --trust, --allow-remote-commands, --join-timeout
 void AddReceiverTrustOptions(CLI::App* cmd, chain::ReceiveOptions& o);
 

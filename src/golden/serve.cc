@@ -20,7 +20,7 @@ namespace {
 
 // The stage2 broadcast: a plain file session to the same nodes, before the clone.
 int SendStage2(const ServeOptions& options, int* ok_nodes, double* seconds) {
-  chain::SendOptions s = options.send;
+  control::SendSessionOptions s = options.send;
   s.session = netboot::Stage2Session(options.send.session);
   s.source_path = options.stage2;
   s.prepare = nullptr;
@@ -39,7 +39,7 @@ int SendStage2(const ServeOptions& options, int* ok_nodes, double* seconds) {
     s.session_dir = options.send.session_dir + "/stage2";
   LogInfo("sending stage2 {} to {} node(s) on session '{}'", options.stage2, s.nodes, s.session);
   auto t0 = std::chrono::steady_clock::now();
-  int rc = chain::RunSend(s);
+  int rc = control::RunSendSession(s);
   *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return rc;
 }
@@ -96,7 +96,7 @@ int RunServe(const ServeOptions& options) {
     return g.Close().ok() ? 0 : 1;
   }
 
-  chain::SendOptions send = options.send;
+  control::SendSessionOptions send = options.send;
   if (!options.stage2.empty()) {
     int ok_nodes = 0;
     double seconds = 0;
@@ -162,7 +162,7 @@ int RunServe(const ServeOptions& options) {
           changed);
     r.extra_text += PhaseTable(r);
   };
-  int rc = chain::RunSend(send);
+  int rc = control::RunSendSession(send);
   if (Status s = g.Close(); !s.ok()) LogWarn("cleaning up the golden's mounts: {}", s.ToString());
   return rc;
 }

@@ -3,7 +3,7 @@
 // stream; at the end, report bytes on the wire against the golden's used bytes.
 #pragma once
 
-#include "chain/sender.h"
+#include "control/send_session.h"
 #include "golden/inspect.h"
 #include "golden/streamer.h"
 
@@ -12,7 +12,7 @@ namespace ka::golden {
 struct ServeOptions {
   InspectOptions golden;
   StreamOptions stream;
-  chain::SendOptions send;  // nodes, session, secret, ports, report, timeouts
+  control::SendSessionOptions send;  // nodes, session, secret, ports, report, timeouts
   bool dry_run = false;     // inspect and print the plan and manifest only
   // Netbooted nodes (docs/netboot.md): broadcast this stage2 archive first, on
   // session "<session>-stage2", to the nodes' stage1 agents;

@@ -1,0 +1,184 @@
+// ReceiverImpl: what goes back to the sender on the control channel
+// (progress, state and log lines, DONE, READY, results of remote commands)
+// and the two requests that run beside the stream: PREPARE and EXEC. See
+// receiver_impl.h.
+#include "chain/receiver_impl.h"
+#include "chain/remote_exec.h"
+#include "crypto/sha256.h"
+#include "util/log.h"
+#include "util/units.h"
+
+namespace ka::chain {
+
+void ReceiverImpl::SendProgress() {
+  NodeProgress p{ring_->head(), consumer_->payload_bytes(), consumer_->position(), !relay_->upstream_ended()};
+  (void)control_->Send(FrameType::kProgress, p.ToJson(), 2);
+}
+
+void ReceiverImpl::SendDone(const ConsumeResult& r) {
+  Done d;
+  d.ok = r.status.ok();
+  d.payload = r.bytes;
+  if (r.digest_hex.size() == 64) d.digest = r.digest_hex;
+  if (!r.status.ok()) d.error = r.status.ToString().substr(0, kMaxReasonLen);
+  d.phases = opt_.reporter->Phases();
+  if (r.stream_seconds > 0) d.phases["stream"] = r.stream_seconds;
+  opt_.reporter->State(d.ok ? "done" : "failed", d.ok ? std::string() : r.status.ToString());
+  SendReports();
+  (void)control_->Send(FrameType::kDone, d.ToJson(), 5);
+  done_sent_ = true;
+  if (d.ok)
+    LogInfo("stream complete: {} verified{}{}; relaying until the session ends", FormatBytes(r.bytes),
+            r.sha256_hex.empty() ? std::string() : ", sha256 " + r.sha256_hex,
+            r.signature_ok ? ", signature verified" : "");
+  else
+    LogError("stream FAILED: {}", r.status.ToString());
+}
+
+// DONE without a verdict on the stream: this node stops (`unlinked`: no parent can feed it).
+void ReceiverImpl::SendFailure(const std::string& error, bool unlinked, double timeout) {
+  Done d;
+  d.payload = consumer_ ? consumer_->payload_bytes() : 0;
+  d.error = error.substr(0, kMaxReasonLen);
+  d.unlinked = unlinked;
+  (void)control_->Send(FrameType::kDone, d.ToJson(), timeout);
+  done_sent_ = true;
+}
+
+// READY once the preparation ended; a value when this node cannot take part (the exit status).
+std::optional<int> ReceiverImpl::SendReady() {
+  ready_sent_ = true;
+  Ready r;
+  r.ok = prepare_result_.ok();
+  if (prepare_result_.ok()) r.detail = prepare_result_.value().substr(0, 1000);
+  else r.error = prepare_result_.status().ToString().substr(0, kMaxReasonLen);
+  if (!prepare_result_.ok()) {
+    opt_.reporter->State("failed", prepare_result_.status().ToString());
+    LogError("cannot take part: {}", prepare_result_.status().ToString());
+    SendReports();  // the server keeps this node's log, up to the reason
+  }
+  (void)control_->Send(FrameType::kReady, r.ToJson(), 5);
+  if (!prepare_result_.ok()) return Finish(prepare_result_.status().Wrap("preparing for the clone"), false);
+  LogInfo("prepared: {}; waiting for the stream", prepare_result_.value());
+  return std::nullopt;
+}
+
+// Sends the queued state change, log lines and results of remote commands.
+void ReceiverImpl::SendReports() {
+  if (!control_) return;
+  auto p = opt_.reporter->Take();
+  if (p.has_state)
+    (void)control_->Send(FrameType::kStatus, StatusMsg{p.state, p.detail.substr(0, 4000)}.ToJson(), 2);
+  LogMsg batch;
+  size_t bytes = 0;
+  for (auto& line : p.lines) {
+    if (line.size() > 4000) line = line.substr(0, 4000) + "...";
+    bytes += line.size() + 8;
+    batch.lines.push_back(std::move(line));
+    if (bytes > 40000 || batch.lines.size() >= 500) {
+      (void)control_->Send(FrameType::kLog, batch.ToJson(), 2);
+      batch.lines.clear();
+      bytes = 0;
+    }
+  }
+  if (!batch.lines.empty()) (void)control_->Send(FrameType::kLog, batch.ToJson(), 2);
+  std::vector<ExecResult> results;
+  {
+    std::lock_guard l(exec_mu_);
+    results.swap(exec_results_);
+  }
+  for (const auto& r : results) (void)control_->Send(FrameType::kExecResult, r.ToJson(), 5);
+}
+
+// A command relayed by the server (`ka exec`): it runs only when this node was
+// given an operator key and the command carries that key's signature over
+// this session, this node's name, the command and a nonce never seen before.
+void ReceiverImpl::StartExec(const Json& body) {
+  auto e = chain::Exec::Decode(body);
+  if (!e.ok()) {
+    LogWarn("ignoring a malformed EXEC from the server: {}", e.status().message());
+    return;
+  }
+  auto refuse = [&](const std::string& why) {
+    LogWarn("REFUSED a remote command (asked by {}): {}: {}", e->by, why, e->command);
+    std::lock_guard l(exec_mu_);
+    exec_results_.push_back({e->id, -1, why});
+  };
+  if (!operator_) return refuse("remote commands are off on this node (start it with --allow-remote-commands KEY)");
+  std::string sig;
+  sig.resize(64);
+  if (!FromHex(e->signature, reinterpret_cast<uint8_t*>(sig.data()), 64) ||
+      !crypto::Verify(*operator_, ExecSignedMessage(session_id_, name_, e->command, e->nonce), sig))
+    return refuse("the command is not signed by the operator key " + operator_->Fingerprint() + " for this node");
+  {
+    std::lock_guard l(exec_mu_);
+    if (!exec_nonces_.insert(e->nonce).second) {
+      exec_results_.push_back({e->id, -1, "this signed command already ran once (replayed)"});
+      LogWarn("REFUSED a replayed remote command: {}", e->command);
+      return;
+    }
+  }
+  LogWarn("running a remote command signed by operator {} (asked by {}): {}", operator_->Fingerprint(), e->by,
+          e->command);
+  exec_threads_.emplace_back([this, id = e->id, cmd = e->command] {
+    ExecOutcome r = RunRemoteCommand(cmd, 60, kMaxExecOutput);
+    LogInfo("remote command exited with status {}{}", r.exit_code, r.timed_out ? " (timed out)" : "");
+    std::lock_guard l(exec_mu_);
+    exec_results_.push_back({id, r.exit_code, r.output});
+  });
+}
+
+// PREPARE: the session's prepare object (a clone manifest). A node that
+// trusts a signing key acts on no manifest that key did not sign.
+Status ReceiverImpl::StartPrepare(const Json& body) {
+  if (prepare_started_) {
+    LogWarn("ignoring a second PREPARE from the sender");
+    return Status::Ok();
+  }
+  prepare_started_ = true;
+  auto p = Prepare::Decode(body);
+  if (!p.ok()) return p.status();
+  auto hash = crypto::Sha256::Of(p->prepare);
+  {
+    std::lock_guard l(prepare_mu_);
+    prepare_hash_ = hash;
+  }
+  Status bad;
+  Json object;
+  if (trusted_) {
+    std::string sig(64, '\0');
+    if (p->signature.empty())
+      bad = Status::Auth("the manifest is not signed; this node accepts only what " + trusted_->Fingerprint() +
+                         " signed");
+    else if (!FromHex(p->signature, reinterpret_cast<uint8_t*>(sig.data()), 64) ||
+             !crypto::Verify(*trusted_, PrepareSignedMessage(session_id_, hash), sig))
+      bad = Status::Auth("the manifest's signature does not verify with the trusted key " + trusted_->Fingerprint());
+  }
+  if (bad.ok()) {
+    object = Json::parse(p->prepare, nullptr, false);
+    if (object.is_discarded() || !object.is_object()) bad = Status::Protocol("PREPARE holds no JSON object");
+  }
+  if (!bad.ok() || !opt_.prepare) {
+    prepare_result_ = !bad.ok() ? bad
+                                : Status::Refused("this node cannot prepare for a clone (it runs `ka receive`, not "
+                                                  "`ka join`)");
+    prepare_done_ = true;
+    return Status::Ok();
+  }
+  object["index"] = p->index;
+  object["nodes"] = p->nodes;
+  object["name"] = p->name;
+  std::string local = LocalAddress(control_->fd());
+  prepare_thread_ = std::thread([this, object, local] {
+    try {
+      prepare_result_ = opt_.prepare(object, local);
+    } catch (const std::exception& e) {
+      prepare_result_ = Status::Invalid(std::string("preparing failed: ") + e.what());
+    }
+    prepare_done_ = true;
+    Wake();
+  });
+  return Status::Ok();
+}
+
+}  // namespace ka::chain

@@ -1,0 +1,69 @@
+// SenderImpl: the heartbeat to every member (with how far back it must keep
+// data, for a resume), the sender's own replay window, and frozen nodes.
+// See sender_impl.h.
+#include "chain/keep_window.h"
+#include "chain/sender_impl.h"
+#include "util/log.h"
+
+namespace ka::chain {
+
+// Every heartbeat also tells each member how far back it must keep data
+// (chain/keep_window.h); the sender keeps as much in its own ring.
+void SenderImpl::SendHeartbeats() {
+  std::vector<std::pair<SecureChannel*, Json>> beats;
+  {
+    std::lock_guard l(mu_);
+    std::vector<Node*> chain;
+    std::vector<KeepMember> members;
+    for (auto& n : nodes_)
+      if (n->in_chain) {
+        chain.push_back(n.get());
+        members.push_back({n->received, n->branch_fed});
+      }
+    std::vector<uint64_t> keep = KeepPositions(members);
+    if (started_ && keep_cursor_ >= 0) {
+      // Only forward: older bytes may be overwritten already (the ring also clamps).
+      if (keep[0] == kKeepNothing) {
+        ring_.MoveCursor(keep_cursor_, UINT64_MAX / 2);
+        keep_ = 0;
+      } else if (keep[0] > keep_) {
+        keep_ = keep[0];
+        ring_.MoveCursor(keep_cursor_, keep_);
+      }
+    }
+    for (size_t i = 0; i < chain.size(); ++i) {
+      SenderProgress beat;
+      beat.sent = relay_.child_position();
+      if (started_ && keep[i + 1] != kKeepNothing) {
+        beat.has_keep = true;
+        beat.keep = keep[i + 1];
+      }
+      beats.emplace_back(chain[i]->channel.get(), beat.ToJson());
+    }
+  }
+  for (auto& [ch, beat] : beats) (void)ch->Send(FrameType::kProgress, beat, 1);
+}
+
+void SenderImpl::HeartbeatLoop() {
+  while (!stop_) {
+    SendHeartbeats();
+    // What has gone into the chain (payload bytes, frame headers taken out), not what was read ahead into the ring.
+    uint64_t pos = relay_.child_position();
+    observer_.BytesSent(static_cast<uint64_t>(static_cast<double>(pos) * opt_.chunk / (opt_.chunk + kHeaderSize)));
+    std::unique_lock l(stop_mu_);
+    stop_cv_.wait_for(l, std::chrono::duration<double>(kSenderHeartbeatSeconds), [&] { return stop_.load(); });
+  }
+}
+
+// Called with mu_ held.
+void SenderImpl::CheckTimeouts() {
+  auto now = Clock::now();
+  for (auto& n : nodes_) {
+    if (!Live(*n)) continue;
+    if (n->liveness->Frozen(now))
+      DropNode(*n, fmt::format("no heartbeat for {:.1f} s (frozen or unreachable; its longest gap so far {:.2f} s)",
+                               n->liveness->Silence(now), n->liveness->max_gap()));
+  }
+}
+
+}  // namespace ka::chain

@@ -1,0 +1,162 @@
+// The machinery behind chain::Sender, shared by its source files (one
+// responsibility each): sender.cc (the run loop and the end), sender_setup.cc
+// (keys, source, listener), sender_join.cc (handshakes, joins, data links;
+// direct branches go to a BranchFeeder), sender_members.cc (each node's control channel, its
+// messages and verdict, remote commands), sender_chain.cc (the start, chain
+// order and relinks, PREPARE) and sender_heartbeat.cc (heartbeats, replay
+// window, frozen nodes). Internal to chain/.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "chain/auth.h"
+#include "chain/branch_feeder.h"
+#include "chain/discovery.h"
+#include "chain/freeze_detector.h"
+#include "chain/handshake.h"
+#include "chain/handshake_pool.h"
+#include "chain/messages.h"
+#include "chain/producer.h"
+#include "chain/relay.h"
+#include "chain/ring.h"
+#include "chain/sender.h"
+#include "chain/stream_seal.h"
+#include "crypto/key_file.h"
+#include "util/log_limiter.h"
+
+namespace ka::chain {
+
+inline constexpr double kSenderHeartbeatSeconds = 0.25;
+inline constexpr double kMinFreezeSeconds = 1.5;  // the quickest a silent node counts as frozen
+
+enum class NodeState { kJoined, kPreparing, kReady, kStreaming, kDone, kFailed };
+
+struct Node {
+  uint64_t id = 0;
+  std::string name;
+  std::string mac;    // as the node reported it (may be empty)
+  Endpoint endpoint;  // control peer address
+  uint16_t data_port = 0;
+  std::unique_ptr<SecureChannel> channel;
+  std::thread reader;
+  NodeState state = NodeState::kJoined;
+  int position = 0;
+  uint64_t received = 0;  // stream position
+  uint64_t payload = 0;   // verified payload bytes
+  std::string digest;
+  std::string error;
+  double seconds = 0;
+  std::map<std::string, double> phases;
+  bool late = false;
+  bool in_chain = true;  // connected and relaying (a locally failed node still relays)
+  bool branch_fed = false;  // fed from the source directly: never needs a neighbour's window
+  std::unique_ptr<FreezeDetector> liveness;  // when its silence means it is frozen
+};
+
+inline size_t RoundUp(uint64_t v, uint64_t m) { return static_cast<size_t>((v + m - 1) / m * m); }
+
+inline bool Live(const Node& n) { return n.in_chain; }
+
+class SenderImpl {
+ public:
+  SenderImpl(const SendOptions& o, SessionObserver* observer);
+  Result<SessionReport> Run();
+  void Accept(UniqueFd fd, const Endpoint& peer);
+  Result<ExecResult> RelayExec(const std::string& node, Exec command, double timeout,
+                               const std::function<void()>& sent);
+
+  uint64_t session_id() const { return session_id_; }
+  StatusHandler status_handler;
+
+ private:
+  // sender_setup.cc
+  Status Setup();
+  Status SetupCrypto();
+  Status OpenSource();
+  void StartThreads();
+  // sender_join.cc
+  void Handshake(UniqueFd fd, Endpoint peer, HandshakePool::Slot& slot);
+  Status CheckHello(const Hello& hello);
+  void AcceptData(std::unique_ptr<SecureChannel> ch, const Hello& hello);
+  void AcceptControl(std::unique_ptr<SecureChannel> ch, const Hello& hello, Endpoint peer);
+  void LogRefusal(const Endpoint& peer, const Status& why);
+  // sender_members.cc
+  void ReadLoop(std::shared_ptr<Node> n);
+  Status HandleNodeMessage(Node& n, const Message& m);
+  Status HandleDone(Node& n, const Message& m);
+  void DropNode(Node& n, const std::string& why);
+  void MarkFailed(Node& n, const std::string& why);
+  void RemoveFromChain(Node& n);
+  // sender_heartbeat.cc
+  void HeartbeatLoop();
+  void SendHeartbeats();
+  void CheckTimeouts();
+  // sender_chain.cc
+  bool WaitForStart();
+  void OrderChain();
+  void SendChain(std::unique_lock<std::mutex>& lock);
+  void PreparePhase(std::unique_lock<std::mutex>& lock);
+  void WaitPrepared(std::unique_lock<std::mutex>& lock, Clock::time_point t0);
+  bool AllFinished();
+  // sender.cc
+  void Stream();
+  double StreamSeconds();
+  SessionReport BuildReport(double seconds);
+  void Shutdown();
+  void StopThreads();
+  void JoinThreads();
+
+  SendOptions opt_;
+  SessionObserver& observer_;
+  uint64_t session_id_;
+  Secret secret_;
+  DataKey data_key_;
+  std::unique_ptr<crypto::SigningKey> sign_key_;
+  std::string prepare_text_;       // the session's prepare object as sent (what is signed)
+  std::string prepare_signature_;  // hex, empty when unsigned
+  std::unique_ptr<TagLog> tag_log_;
+  ProducerCrypto producer_crypto_;
+  Ring ring_;
+  Relay relay_;
+  BranchFeeder branches_;  // nodes fed from the source directly
+  std::unique_ptr<Source> source_;
+  std::unique_ptr<Producer> producer_;
+  UniqueFd listener_;
+  DiscoveryResponder discovery_;
+  std::thread accept_thread_, producer_thread_, relay_thread_, heartbeat_thread_;
+  HandshakePool handshakes_;
+  LogLimiter refusals_;
+  std::atomic<bool> stop_{false};
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;  // wakes the heartbeat loop at the end
+  int head_hold_ = -1;  // keeps the stream start until the first node connects
+  int keep_cursor_ = -1;  // keeps what node2 may need if node1 fails
+  uint64_t keep_ = 0;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::shared_ptr<Node>> nodes_;  // chain order once started
+  uint64_t next_id_ = 1;
+  int readers_active_ = 0;
+  bool set_up_ = false;  // Setup() succeeded: Accept() may hand connections over
+  bool started_ = false;
+  bool relink_needed_ = false;
+  bool ending_ = false;  // BYE sent: connections closing now are expected
+  uint64_t epoch_ = 0;
+  uint64_t chain_head_id_ = 0;
+  Clock::time_point t_start_;
+  double prepare_seconds_ = 0;
+
+  uint64_t next_exec_id_ = 1;
+  std::map<uint64_t, ExecResult> exec_results_;  // guarded by mu_, signalled on cv_
+};
+
+}  // namespace ka::chain

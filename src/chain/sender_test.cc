@@ -1,0 +1,103 @@
+// chain::Sender with real Receivers, every connection a socketpair
+// (chain/session_test_util.h): verdicts and the sender's replay window.
+#include "chain/sender.h"
+
+#include <gtest/gtest.h>
+
+#include "chain/session_test_util.h"
+
+namespace ka::chain {
+namespace {
+
+using testing::Pattern;
+using testing::SessionHarness;
+
+constexpr uint64_t kMiB = 1ull << 20;
+
+// Compares without printing megabytes of binary on failure.
+::testing::AssertionResult Same(const std::string& got, const std::string& want) {
+  if (got == want) return ::testing::AssertionSuccess();
+  size_t i = 0;
+  while (i < got.size() && i < want.size() && got[i] == want[i]) ++i;
+  return ::testing::AssertionFailure() << "got " << got.size() << " bytes, want " << want.size()
+                                       << ", first difference at byte " << i;
+}
+
+TEST(Sender, EveryNodeVerifiesTheStreamAndIsCountedOk) {
+  const uint64_t size = 3 * kMiB + 12345;
+  SessionHarness h(2, size, size);
+  h.Start();
+  h.Wait();
+  ASSERT_TRUE(h.report.ok()) << h.report.status().ToString();
+  EXPECT_TRUE(h.report->AllOk());
+  EXPECT_EQ(h.report->bytes, size);
+  ASSERT_EQ(h.report->nodes.size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    const NodeReport* n = h.Node("node" + std::to_string(i + 1));
+    ASSERT_NE(n, nullptr);
+    EXPECT_TRUE(n->ok) << n->error;
+    EXPECT_EQ(n->position, i + 1);
+    EXPECT_EQ(n->bytes, size);
+    EXPECT_EQ(n->digest, h.report->digest);
+    EXPECT_TRUE(Same(h.outputs[i]->data, Pattern(size)));
+    EXPECT_TRUE(h.outputs[i]->finished_complete);
+    EXPECT_EQ(h.rc[i], 0);
+  }
+  auto events = h.observer.Events();
+  auto at = [&](const std::string& e) { return std::find(events.begin(), events.end(), e) - events.begin(); };
+  EXPECT_TRUE(h.observer.Saw("chain node1 node2"));
+  EXPECT_LT(at("phase streaming"), at("done node1"));
+  EXPECT_LT(at("done node2"), at("finished"));
+  EXPECT_LT(at("finished"), at("phase done"));
+  EXPECT_LT(at("phase done"), static_cast<long>(events.size()));
+}
+
+TEST(Sender, TamperedFrameFailsTheNodeThatReadIt) {
+  const uint64_t size = 2 * kMiB;
+  SessionHarness h(2, size, size);
+  h.ShapeLink(1, SessionHarness::kNoLimit, /*flip_at=*/200000);  // node1 -> node2
+  h.Start();
+  h.Wait();
+  ASSERT_TRUE(h.report.ok()) << h.report.status().ToString();
+  EXPECT_FALSE(h.report->AllOk());
+  const NodeReport* n1 = h.Node("node1");
+  const NodeReport* n2 = h.Node("node2");
+  ASSERT_TRUE(n1 && n2);
+  EXPECT_TRUE(n1->ok) << n1->error;
+  EXPECT_TRUE(Same(h.outputs[0]->data, Pattern(size)));
+  EXPECT_FALSE(n2->ok);
+  EXPECT_FALSE(n2->error.empty());
+  EXPECT_LT(h.outputs[1]->data.size(), size);  // nothing past the bad frame was written
+  EXPECT_TRUE(h.observer.Saw("failed node2"));
+  EXPECT_FALSE(h.observer.Saw("done node2"));
+  EXPECT_EQ(h.rc[0], 0);
+  EXPECT_NE(h.rc[1], 0);
+}
+
+// The head is lost while its child is behind; the source is a stream, so the
+// child's data can only come from the sender's replay window.
+TEST(Sender, NewHeadResumesFromTheSendersWindow) {
+  const uint64_t size = 6 * kMiB, gate = 3 * kMiB;
+  SessionHarness h(2, size, gate);
+  h.ShapeLink(1, /*limit=*/1 * kMiB);  // node2 lags at about 1 MiB
+  h.Start();
+  EXPECT_TRUE(SessionHarness::Eventually(
+      [&] { return h.observer.Bytes("node1") >= gate && h.observer.Bytes("node2") >= kMiB / 2; }));
+  EXPECT_LT(h.observer.Bytes("node2"), gate);
+  h.Kill(0);
+  h.source().Open();
+  h.Wait();
+  ASSERT_TRUE(h.report.ok()) << h.report.status().ToString();
+  const NodeReport* n1 = h.Node("node1");
+  const NodeReport* n2 = h.Node("node2");
+  ASSERT_TRUE(n1 && n2);
+  EXPECT_FALSE(n1->ok);
+  EXPECT_TRUE(n2->ok) << n2->error;
+  EXPECT_TRUE(Same(h.outputs[1]->data, Pattern(size)));
+  EXPECT_TRUE(h.observer.Saw("chain node2"));
+  EXPECT_NE(h.rc[0], 0);
+  EXPECT_EQ(h.rc[1], 0);
+}
+
+}  // namespace
+}  // namespace ka::chain
