@@ -186,9 +186,9 @@ Result<ChainMsg> ChainMsg::Decode(const Json& j) {
   return m;
 }
 Json ChainMsg::ToJson() const {
-  Json order = Json::array();
-  for (const auto& c : this->order) order.push_back({{"id", c.id}, {"name", c.name}, {"host", c.host}, {"port", c.port}});
-  return {{"epoch", epoch}, {"order", order}};
+  Json members = Json::array();
+  for (const auto& c : order) members.push_back({{"id", c.id}, {"name", c.name}, {"host", c.host}, {"port", c.port}});
+  return {{"epoch", epoch}, {"order", members}};
 }
 
 Result<NodeProgress> NodeProgress::Decode(const Json& j) {

@@ -144,7 +144,7 @@ TEST_P(RelayTest, UpstreamCanBeSwappedMidStream) {
 }
 
 INSTANTIATE_TEST_SUITE_P(SpliceAndCopy, RelayTest, ::testing::Values(true, false),
-                         [](const auto& info) { return info.param ? "splice" : "copy"; });
+                         [](const auto& p) { return p.param ? "splice" : "copy"; });
 
 }  // namespace
 }  // namespace ka::chain

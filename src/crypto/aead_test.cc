@@ -97,7 +97,7 @@ TEST_P(AeadTest, EmptyMessageHasATag) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Ciphers, AeadTest, ::testing::Values(Cipher::kAes256Gcm, Cipher::kChaCha20Poly1305),
-                         [](const auto& info) { return std::string(info.param == Cipher::kAes256Gcm ? "Aes" : "ChaCha"); });
+                         [](const auto& p) { return std::string(p.param == Cipher::kAes256Gcm ? "Aes" : "ChaCha"); });
 
 // OpenSSL and libsodium must agree byte for byte: another implementation of
 // the protocol (docs/protocol.md) may use either.

@@ -102,7 +102,7 @@ TEST_F(Expose, LoopModeAndImages) {
 
 TEST_F(Expose, StaleGeometryIsNotTrusted) {
   // The kernel still has an old table for the disk: its p1 is elsewhere.
-  ops_.UpdateKernelPartitions("/dev/loop0");
+  ASSERT_TRUE(ops_.UpdateKernelPartitions("/dev/loop0").ok());
   Table moved = SeedTable();
   moved.entries[0].start = 4096;
   moved.entries[0].size = 612352;

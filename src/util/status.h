@@ -8,7 +8,7 @@
 
 namespace ka {
 
-class Status {
+class [[nodiscard]] Status {
  public:
   enum class Code { kOk, kInvalid, kIo, kAuth, kProtocol, kCorruption, kTimeout, kClosed, kRefused };
 
@@ -39,7 +39,7 @@ class Status {
 
 // A value or the Status that explains why there is none.
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}            // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {}     // NOLINT: implicit by design
