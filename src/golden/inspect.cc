@@ -162,16 +162,16 @@ Status Golden::Inspect(const InspectOptions& o) {
     bool extended = layout::IsExtended(lp.type);
     if (raw.count(m.number)) {
       if (extended) return Status::Invalid("--raw-partition " + std::to_string(m.number) + " is the extended partition");
-      m.method = Method::kRaw;
+      m.method = format::Method::kRaw;
     } else if (extended || m.fs.empty()) {
-      m.method = Method::kNone;
+      m.method = format::Method::kNone;
     } else if (m.fs == "swap") {
-      m.method = Method::kSwap;
+      m.method = format::Method::kSwap;
     } else if (kTreeTypes.count(m.fs)) {
       if (KernelSupports(m.fs)) {
-        m.method = Method::kTree;
+        m.method = format::Method::kTree;
       } else if (m.fs == "vfat") {
-        m.method = Method::kRaw;
+        m.method = format::Method::kRaw;
         notes_.push_back("partition " + std::to_string(m.number) +
                          " (vfat): this kernel cannot mount vfat, so it is copied block for block");
       } else {
@@ -184,7 +184,7 @@ Status Golden::Inspect(const InspectOptions& o) {
                              ", which ka cannot copy file by file; copy it block for block with --raw-partition " +
                              std::to_string(m.number));
     }
-    if (m.method == Method::kRaw) m.used = m.size;
+    if (m.method == format::Method::kRaw) m.used = m.size;
     parts_.push_back(gp);
   }
   for (int r : raw)
@@ -225,7 +225,7 @@ Status Golden::ExposeAndMount(bool block_device) {
   if (!table.ok()) return table.status();
   for (auto& gp : parts_) {
     auto& m = gp.info;
-    if (m.method != Method::kTree && m.method != Method::kRaw) continue;
+    if (m.method != format::Method::kTree && m.method != format::Method::kRaw) continue;
     // Already mounted (the running system, or an operator's read-only mount)?
     std::string mounted_at;
     if (block_device) {
@@ -238,7 +238,7 @@ Status Golden::ExposeAndMount(bool block_device) {
       }
     }
     gp.dir = run_dir_ + "/p" + std::to_string(m.number);
-    if (m.method == Method::kTree && !mounted_at.empty()) {
+    if (m.method == format::Method::kTree && !mounted_at.empty()) {
       if (::mkdir(gp.dir.c_str(), 0700) != 0) return Status::Io("cannot create " + gp.dir);
       KA_RETURN_IF_ERROR(BindReadOnly(mounted_at, gp.dir));
       mounts_.Push(gp.dir);
@@ -256,7 +256,7 @@ Status Golden::ExposeAndMount(bool block_device) {
       return layout::ToolFailure({"losetup", "--read-only", "--offset", std::to_string(offset), disk_}, *r);
     gp.device = Trim(r->out);
     loops_.push_back(gp.device);
-    if (m.method == Method::kRaw) {
+    if (m.method == format::Method::kRaw) {
       gp.dir.clear();
       continue;
     }
@@ -266,7 +266,7 @@ Status Golden::ExposeAndMount(bool block_device) {
     mounts_.Push(gp.dir);
   }
   for (auto& gp : parts_) {
-    if (gp.info.method != Method::kTree) continue;
+    if (gp.info.method != format::Method::kTree) continue;
     struct statvfs sv {};
     if (::statvfs(gp.dir.c_str(), &sv) == 0)
       gp.info.used = static_cast<uint64_t>(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
@@ -279,7 +279,7 @@ Status Golden::ExposeAndMount(bool block_device) {
 Status Golden::MapFstab(const InspectOptions& o) {
   std::vector<GoldenPart*> candidates;
   for (auto& gp : parts_)
-    if (gp.info.method == Method::kTree && fs::is_regular_file(gp.dir + "/etc/fstab")) candidates.push_back(&gp);
+    if (gp.info.method == format::Method::kTree && fs::is_regular_file(gp.dir + "/etc/fstab")) candidates.push_back(&gp);
   if (candidates.empty()) {
     notes_.push_back("no /etc/fstab on any golden filesystem: no mount points, no individualisation, no bootloader");
     return Status::Ok();
@@ -361,7 +361,7 @@ Status Golden::MapExcludes(const InspectOptions& o) {
     GoldenPart* best = nullptr;
     for (auto& gp : parts_) {
       const std::string& mp = gp.info.mount;
-      if (gp.info.method != Method::kTree || mp.empty()) continue;
+      if (gp.info.method != format::Method::kTree || mp.empty()) continue;
       bool prefix = mp == "/" || path == mp || path.rfind(mp + "/", 0) == 0;
       if (prefix && (!best || mp.size() > best->info.mount.size())) best = &gp;
     }
@@ -461,7 +461,7 @@ Status Golden::ApplyLayoutFile(const InspectOptions& o, layout::Layout& out) {
   if (!numbers.ok()) return numbers.status();
   for (auto& gp : parts_) {
     auto& m = gp.info;
-    if (m.method == Method::kNone) continue;
+    if (m.method == format::Method::kNone) continue;
     size_t idx = l.partitions.size();
     for (size_t i = 0; i < l.partitions.size(); ++i)
       if ((*numbers)[i] == m.number) idx = i;
@@ -496,7 +496,7 @@ std::string Golden::Summary() const {
   for (const auto& gp : parts_) {
     const auto& m = gp.info;
     s += fmt::format("  partition {:>2}  {:<6} {:<5} {:<10} used {:>10}  {}{}\n", m.number, m.fs.empty() ? "-" : m.fs,
-                     MethodName(m.method), m.mount.empty() ? "-" : m.mount, FormatBytes(m.used),
+                     format::MethodName(m.method), m.mount.empty() ? "-" : m.mount, FormatBytes(m.used),
                      m.label.empty() ? "" : "label " + m.label + " ", m.exclude.empty() ? "" : fmt::format("excluded: {}", fmt::join(m.exclude, " ")));
   }
   for (const auto& n : notes_) s += "  note: " + n + "\n";

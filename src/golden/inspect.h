@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "golden/manifest.h"
+#include "format/manifest.h"
 #include "layout/layout.h"
 #include "util/mount.h"
 #include "util/status.h"
@@ -33,7 +33,7 @@ struct InspectOptions {
 
 // A partition of the golden as it will be streamed.
 struct GoldenPart {
-  ManifestPartition info;
+  format::ManifestPartition info;
   std::string device;  // read-only device to read (raw) or that is mounted (tree)
   std::string dir;     // tree: where the filesystem is mounted read-only
 };
@@ -47,7 +47,7 @@ class Golden {
   Golden(const Golden&) = delete;
   Golden& operator=(const Golden&) = delete;
 
-  const Manifest& manifest() const { return manifest_; }
+  const format::Manifest& manifest() const { return manifest_; }
   const std::vector<GoldenPart>& parts() const { return parts_; }
   const std::string& disk() const { return disk_; }
   // The golden is the running system (--source /): its files may change while read.
@@ -73,7 +73,7 @@ class Golden {
   std::vector<std::string> loops_;
   MountStack mounts_;
   std::vector<GoldenPart> parts_;
-  Manifest manifest_;
+  format::Manifest manifest_;
   std::string root_dir_;  // where the golden's "/" is mounted (empty: no root found)
   std::vector<std::string> notes_;
 };

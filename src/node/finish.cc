@@ -33,9 +33,9 @@ std::vector<std::string> SplitWords(const std::string& s) {
   return out;
 }
 
-Status EnsureExcludedDirs(const std::string& root, const golden::Manifest& m) {
+Status EnsureExcludedDirs(const std::string& root, const format::Manifest& m) {
   for (const auto& p : m.partitions) {
-    if (p.method != golden::Method::kTree || p.mount.empty()) continue;
+    if (p.method != format::Method::kTree || p.mount.empty()) continue;
     std::string base = p.mount == "/" ? root : root + p.mount;
     for (const auto& rel : p.exclude) {
       std::string path = base + "/" + rel;
@@ -109,7 +109,7 @@ Status PreferModulesDep(const std::string& root) {
   return Status::Ok();
 }
 
-Status Drivers(Target& t, const std::string& root, const golden::Manifest& m, Runner& runner) {
+Status Drivers(Target& t, const std::string& root, const format::Manifest& m, Runner& runner) {
   auto tool = DetectInitramfsTool(root);
   if (!tool.ok()) return tool.status();
   if (tool->kind == InitramfsKind::kNone || tool->kernels.empty()) {
@@ -165,7 +165,7 @@ Status Drivers(Target& t, const std::string& root, const golden::Manifest& m, Ru
   return Status::Ok();
 }
 
-Status Bootloader(const std::string& root, Target& t, const golden::Manifest& m, Runner& runner) {
+Status Bootloader(const std::string& root, Target& t, const format::Manifest& m, Runner& runner) {
   auto kind = ParseBootloader(m.bootloader);
   if (!kind.ok()) return kind.status();
   if (*kind == BootloaderKind::kNone) return Status::Ok();
@@ -206,7 +206,7 @@ Status Bootloader(const std::string& root, Target& t, const golden::Manifest& m,
 
 }  // namespace
 
-Status FinishClone(Target& t, const golden::Manifest& m, const Identity& id, const FinishOptions& o, Runner& runner) {
+Status FinishClone(Target& t, const format::Manifest& m, const Identity& id, const FinishOptions& o, Runner& runner) {
   auto root = t.ComposeRoot();
   if (!root.ok()) return root.status().Wrap("mounting the clone's filesystems together");
   if (root->empty()) {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "golden/manifest.h"
+#include "format/manifest.h"
 #include "node/identity.h"
 #include "node/runner.h"
 #include "node/target.h"
@@ -24,7 +24,7 @@ struct FinishOptions {
 };
 
 // Errors name the step ("individualising: ...", "installing grub: ...").
-Status FinishClone(Target& target, const golden::Manifest& manifest, const Identity& id, const FinishOptions& options,
+Status FinishClone(Target& target, const format::Manifest& manifest, const Identity& id, const FinishOptions& options,
                    Runner& runner);
 
 }  // namespace ka::node

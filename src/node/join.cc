@@ -10,7 +10,7 @@
 #include <fstream>
 #include <thread>
 
-#include "golden/manifest.h"
+#include "format/manifest.h"
 #include "layout/disk.h"
 #include "node/clone_output.h"
 #include "node/dev_links.h"
@@ -40,7 +40,7 @@ class Join {
   layout::RealDiskOps ops_;
   RealRunner runner_;
   Target target_;
-  golden::Manifest manifest_;
+  format::Manifest manifest_;
   Identity identity_;
   std::string hostname_template_;
   CloneOutput* output_ = nullptr;
@@ -51,7 +51,7 @@ class Join {
 Result<std::string> Join::Prepare(const nlohmann::json& body, const std::string& local) {
   auto it = body.find("clone");
   if (it == body.end()) return Status::Protocol("PREPARE without a clone manifest: is the server `ka serve`?");
-  auto m = golden::Manifest::FromJson(*it);
+  auto m = format::Manifest::FromJson(*it);
   if (!m.ok()) return m.status();
   manifest_ = m.value();
   identity_.index = body.value("index", 0);

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "golden/manifest.h"
+#include "format/manifest.h"
 #include "layout/apply.h"
 #include "layout/disk.h"
 #include "node/dev_links.h"
@@ -23,7 +23,7 @@
 namespace ka::node {
 
 struct TargetPartition {
-  golden::ManifestPartition info;
+  format::ManifestPartition info;
   std::string device;  // the node's partition device
   uint64_t size = 0;   // bytes on this node
   std::string dir;     // tree: where it is mounted (alone, for extraction)
@@ -39,7 +39,7 @@ class Target {
   // Every check, nothing written: layout fits and the disk is free (sfdisk
   // --no-act), filesystems supported by tools and kernel, each partition big
   // enough for the golden's used bytes or raw image. Invalid/Refused errors.
-  Status Check(const golden::Manifest& m, const std::string& disk);
+  Status Check(const format::Manifest& m, const std::string& disk);
   // Writes: table, boot code cleared, filesystems made, tree filesystems
   // mounted. Returns a one-line description.
   Result<std::string> Apply();
@@ -80,7 +80,7 @@ class Target {
 
   layout::DiskOps& ops_;
   Runner& runner_;
-  golden::Manifest manifest_;
+  format::Manifest manifest_;
   std::string disk_;
   layout::Layout layout_;
   layout::ApplyResult applied_;

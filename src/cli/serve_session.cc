@@ -1,4 +1,4 @@
-#include "golden/serve.h"
+#include "cli/serve_session.h"
 
 #include <algorithm>
 #include <chrono>
@@ -6,6 +6,8 @@
 
 #include "chain/frame.h"
 #include "chain/report.h"
+#include "format/manifest.h"
+#include "format/stream_format.h"
 #include "golden/generator_source.h"
 #include "golden/zstd_tuning.h"
 #include "netboot/boot_switch.h"
@@ -14,7 +16,7 @@
 #include "util/log.h"
 #include "util/units.h"
 
-namespace ka::golden {
+namespace ka::cli {
 
 namespace {
 
@@ -82,15 +84,15 @@ void SwitchNodeBoot(const std::string& pxe_root, const std::string& name, const 
 
 int RunServe(const ServeOptions& options) {
   InterruptCleanup interrupt;  // Ctrl-C must not leave the golden's mounts and loop devices behind
-  auto golden = Golden::Open(options.golden);
+  auto golden = golden::Golden::Open(options.golden);
   if (!golden.ok()) {
     LogError("cannot serve {}: {}", options.golden.source, golden.status().ToString());
     return 2;
   }
-  Golden& g = **golden;
+  golden::Golden& g = **golden;
   interrupt.Set([&g] { (void)g.Close(); });
   std::fputs(g.Summary().c_str(), stderr);
-  const Manifest& m = g.manifest();
+  const format::Manifest& m = g.manifest();
   if (options.dry_run) {
     std::printf("%s\n", m.ToJson().dump(2).c_str());
     return g.Close().ok() ? 0 : 1;
@@ -116,17 +118,17 @@ int RunServe(const ServeOptions& options) {
     };
   }
 
-  StreamOptions stream = options.stream;
-  ZstdChoice zstd = ResolveZstd(g, stream.zstd_level, stream.zstd_threads, stream.link_mbit);
+  golden::StreamOptions stream = options.stream;
+  golden::ZstdChoice zstd = golden::ResolveZstd(g, stream.zstd_level, stream.zstd_threads, stream.link_mbit);
   stream.zstd_level = zstd.level;
   stream.zstd_threads = zstd.threads;
   LogInfo("compression: {}", zstd.why);
 
-  StreamStats stats;
+  golden::StreamStats stats;
   send.prepare = nlohmann::json{{"clone", m.ToJson()}};
   send.open_source = [&]() -> Result<std::unique_ptr<chain::Source>> {
-    auto s = GeneratorSource::Start("clone of " + m.source, [&](const ByteSink& sink) {
-      Status st = StreamGolden(g, stream, sink, &stats);
+    auto s = golden::GeneratorSource::Start("clone of " + m.source, [&](const format::ByteSink& sink) {
+      Status st = golden::StreamGolden(g, stream, sink, &stats);
       if (!st.ok() && st.code() != Status::Code::kClosed) LogError("streaming the golden failed: {}", st.ToString());
       return st;
     });
@@ -167,4 +169,4 @@ int RunServe(const ServeOptions& options) {
   return rc;
 }
 
-}  // namespace ka::golden
+}  // namespace ka::cli

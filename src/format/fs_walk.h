@@ -1,4 +1,4 @@
-// Small filesystem helpers shared by the tree writer and the tree manifest: where an
+// Small filesystem helpers shared by the tree writer (golden) and the tree manifest: where an
 // entry lives (device and mount id, to stay on one filesystem), stat of a path of any
 // length below a root, and the hole rule both sides agree on.
 #pragma once
@@ -11,7 +11,7 @@
 #include "util/fd.h"
 #include "util/status.h"
 
-namespace ka::golden {
+namespace ka::format {
 
 struct FsIdentity {
   uint64_t dev = 0;
@@ -34,4 +34,7 @@ inline bool MayBeSparse(const struct stat& st) {
   return S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_blocks) * 512 < static_cast<uint64_t>(st.st_size);
 }
 
-}  // namespace ka::golden
+// "tmp", "var/cache/apt" from "./tmp/", "/var/cache/apt"; "." for the root.
+std::string NormalizeRelativePath(const std::string& path);
+
+}  // namespace ka::format

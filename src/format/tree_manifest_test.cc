@@ -1,6 +1,6 @@
 // TreeManifest: the line of each kind of entry, escaping, what changes it and what
 // must not (atime, hole layout of equal content), exclusions and mounts.
-#include "golden/tree_manifest.h"
+#include "format/tree_manifest.h"
 
 #include <gtest/gtest.h>
 #include <sys/mount.h>
@@ -13,9 +13,9 @@
 #include <algorithm>
 #include <sstream>
 
-#include "golden/tree_test_util.h"
+#include "testing/tree_test_util.h"
 
-namespace ka::golden {
+namespace ka::format {
 namespace {
 
 using treetest::TempDir;
@@ -242,4 +242,4 @@ TEST(TreeManifest, SocketsAreNotListedAndMissingRootIsInvalid) {
 }
 
 }  // namespace
-}  // namespace ka::golden
+}  // namespace ka::format

@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "golden/stream_format.h"
+#include "format/stream_format.h"
 
 namespace {
 
 using ka::Status;
-using ka::golden::StreamParser;
+using ka::format::StreamParser;
 
 // Records the parser's callbacks as text; DATA pieces are joined per section.
 struct Recorder : StreamParser::Handler {

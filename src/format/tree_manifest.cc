@@ -1,4 +1,4 @@
-#include "golden/tree_manifest.h"
+#include "format/tree_manifest.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -18,12 +18,11 @@
 #include <set>
 #include <vector>
 
-#include "golden/fs_walk.h"
-#include "golden/tree_writer.h"
+#include "format/fs_walk.h"
 #include "util/escape.h"
 #include "util/fd.h"
 
-namespace ka::golden {
+namespace ka::format {
 namespace {
 
 constexpr size_t kHashBlock = 64 * 1024;
@@ -376,4 +375,4 @@ Result<std::string> TreeManifest(const std::string& root, const ManifestOptions&
   return Manifester(options).Run(root);
 }
 
-}  // namespace ka::golden
+}  // namespace ka::format

@@ -18,7 +18,7 @@
 
 #include "util/status.h"
 
-namespace ka::golden {
+namespace ka::format {
 
 inline constexpr size_t kRecordHeader = 8;
 inline constexpr uint32_t kMaxRecordData = 1u << 20;
@@ -78,4 +78,4 @@ class StreamParser {
   Status error_;
 };
 
-}  // namespace ka::golden
+}  // namespace ka::format

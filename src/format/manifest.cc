@@ -1,10 +1,10 @@
-#include "golden/manifest.h"
+#include "format/manifest.h"
 
 #include <cctype>
 #include <cstdint>
 #include <utility>
 
-namespace ka::golden {
+namespace ka::format {
 
 namespace {
 
@@ -160,4 +160,4 @@ const ManifestPartition* Manifest::Root() const {
   return nullptr;
 }
 
-}  // namespace ka::golden
+}  // namespace ka::format

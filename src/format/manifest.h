@@ -11,7 +11,7 @@
 
 #include "util/status.h"
 
-namespace ka::golden {
+namespace ka::format {
 
 // How a partition's content travels.
 enum class Method {
@@ -57,4 +57,4 @@ struct Manifest {
   const ManifestPartition* Root() const;  // the partition mounted at "/", if any
 };
 
-}  // namespace ka::golden
+}  // namespace ka::format

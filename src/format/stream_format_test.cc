@@ -1,4 +1,4 @@
-#include "golden/stream_format.h"
+#include "format/stream_format.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace ka::golden {
+namespace ka::format {
 namespace {
 
 struct Recorder : StreamParser::Handler {
@@ -111,4 +111,4 @@ TEST(StreamFormat, HandlerErrorStopsTheParser) {
 }
 
 }  // namespace
-}  // namespace ka::golden
+}  // namespace ka::format

@@ -1,4 +1,4 @@
-#include "golden/fs_walk.h"
+#include "format/fs_walk.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <climits>
 
-namespace ka::golden {
+namespace ka::format {
 namespace {
 
 // Opens the directory holding the last component of `rel` (O_PATH, no symlinks
@@ -66,4 +66,17 @@ Result<struct stat> LstatAt(int dirfd, const std::string& rel) {
   return st;
 }
 
-}  // namespace ka::golden
+std::string NormalizeRelativePath(const std::string& path) {
+  std::string out;
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    size_t slash = path.find('/', pos);
+    if (slash == std::string::npos) slash = path.size();
+    std::string comp = path.substr(pos, slash - pos);
+    if (!comp.empty() && comp != ".") out += (out.empty() ? "" : "/") + comp;
+    pos = slash + 1;
+  }
+  return out.empty() ? "." : out;
+}
+
+}  // namespace ka::format

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "golden/manifest.h"
+#include "format/manifest.h"
 
 namespace {
 
@@ -25,14 +25,14 @@ bool HasDotDot(const std::string& path) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using ka::golden::Manifest;
+  using ka::format::Manifest;
   auto j = nlohmann::json::parse(data, data + size, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return 0;
   auto m = Manifest::FromJson(j);
   if (!m.ok()) return 0;
   for (const auto& p : m->partitions) {
     Check(p.mount.empty() || (p.mount[0] == '/' && !HasDotDot(p.mount) &&
-                              p.mount.find('\0') == std::string::npos && p.mount.size() <= ka::golden::kMaxManifestPath),
+                              p.mount.find('\0') == std::string::npos && p.mount.size() <= ka::format::kMaxManifestPath),
           "an unchecked mount point was accepted");
     for (const auto& e : p.exclude)
       Check(!e.empty() && e[0] != '/' && !HasDotDot(e) && e.find('\0') == std::string::npos,

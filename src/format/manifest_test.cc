@@ -1,8 +1,8 @@
-#include "golden/manifest.h"
+#include "format/manifest.h"
 
 #include <gtest/gtest.h>
 
-namespace ka::golden {
+namespace ka::format {
 namespace {
 
 Manifest Sample() {
@@ -144,4 +144,4 @@ TEST(Manifest, BootCodeMustBeHex) {
 }
 
 }  // namespace
-}  // namespace ka::golden
+}  // namespace ka::format

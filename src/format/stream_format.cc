@@ -1,11 +1,11 @@
-#include "golden/stream_format.h"
+#include "format/stream_format.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cstring>
 
-namespace ka::golden {
+namespace ka::format {
 
 namespace {
 bool IsJsonType(RecordType t) { return t != RecordType::kData; }
@@ -146,4 +146,4 @@ Status StreamParser::Dispatch() {
   return Status::Ok();
 }
 
-}  // namespace ka::golden
+}  // namespace ka::format

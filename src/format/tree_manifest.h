@@ -47,7 +47,7 @@
 
 #include "util/status.h"
 
-namespace ka::golden {
+namespace ka::format {
 
 struct ManifestOptions {
   // Directories (relative to root, as in TreeWriteOptions::exclude) that are listed
@@ -63,4 +63,4 @@ struct ManifestOptions {
 // nothing below it is). Unreadable entries are errors naming them.
 Result<std::string> TreeManifest(const std::string& root, const ManifestOptions& options);
 
-}  // namespace ka::golden
+}  // namespace ka::format

@@ -1,4 +1,5 @@
-// `ka serve`: inspect the golden, then run a chain session whose PREPARE
+// The `ka serve` session (the command layer ties the golden streamer, the chain sender and
+// netboot's per-MAC boot switch together): inspect the golden, then run a chain session whose PREPARE
 // phase gives every node the clone manifest and whose stream is the clone
 // stream; at the end, report bytes on the wire against the golden's used bytes.
 #pragma once
@@ -7,11 +8,11 @@
 #include "golden/inspect.h"
 #include "golden/streamer.h"
 
-namespace ka::golden {
+namespace ka::cli {
 
 struct ServeOptions {
-  InspectOptions golden;
-  StreamOptions stream;
+  golden::InspectOptions golden;
+  golden::StreamOptions stream;
   chain::SendOptions send;  // nodes, session, secret, ports, report, timeouts
   bool dry_run = false;     // inspect and print the plan and manifest only
   // Netbooted nodes (docs/netboot.md): broadcast this stage2 archive first, on
@@ -30,4 +31,4 @@ int RunServe(const ServeOptions& options);
 // node without a MAC is only logged.
 void SwitchNodeBoot(const std::string& pxe_root, const std::string& name, const std::string& mac, bool ok);
 
-}  // namespace ka::golden
+}  // namespace ka::cli
