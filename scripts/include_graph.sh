@@ -17,13 +17,13 @@ allowed_prod="
 util:
 crypto: util
 format: crypto util
-layout: util
+layout: os util
 os: util
 chain: control crypto util
 control: chain crypto util
 golden: chain format layout os util
 node: chain format layout os util
-netboot: crypto golden node os util  # node/runner.h until the os seam
+netboot: crypto golden os util
 cli: chain control crypto format golden layout netboot node os util
 "
 # Tests may also use the shared test helpers (src/testing/) and the folders the tested
@@ -38,7 +38,7 @@ chain: control crypto util
 control: chain crypto util
 golden: chain format layout os testing util
 node: chain format layout os testing util
-netboot: crypto golden node os testing util
+netboot: crypto golden node os testing util  # node/temp_tree_for_test.h
 cli: chain control crypto format golden layout netboot node os util
 testing: format golden layout node os util
 "

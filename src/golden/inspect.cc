@@ -17,10 +17,11 @@
 #include "layout/desc_parser.h"
 #include "layout/desc_writer.h"
 #include "layout/describe.h"
-#include "layout/disk.h"
 #include "layout/from_table.h"
-#include "layout/run_tool.h"
 #include "layout/validate.h"
+#include "os/env.h"
+#include "os/real_env.h"
+#include "os/run_tool.h"
 #include "util/log.h"
 #include "util/proc_filesystems.h"
 #include "util/strings.h"
@@ -105,7 +106,7 @@ Golden::~Golden() { (void)Close(); }
 Status Golden::Close() {
   Status first = mounts_.UnmountAll();
   for (auto it = loops_.rbegin(); it != loops_.rend(); ++it) {
-    auto r = layout::RunTool({"/usr/sbin/losetup", "-d", *it});
+    auto r = os::RunTool({"/usr/sbin/losetup", "-d", *it});
     if (!r.ok() || r->exit_code != 0) {
       Status s = Status::Io("could not detach " + *it + " (losetup -d)");
       LogWarn("{}", s.ToString());
@@ -132,7 +133,7 @@ Status Golden::Inspect(const InspectOptions& o) {
   for (const auto& x : o.exclude_disk)
     if (DiskName(x) == DiskName(disk))
       return Status::Invalid("--exclude-disk " + x + " excludes the golden's own disk " + disk);
-  layout::RealDiskOps ops;
+  os::RealEnv ops;
   auto desc = layout::DescribeDisk(ops, disk);
   if (!desc.ok()) return desc.status().Wrap("reading the golden's disk " + disk);
   disk_ = desc->disk.path;
@@ -220,7 +221,7 @@ Status Golden::ExposeAndMount(bool block_device) {
     if (!mi.ok()) return mi.status();
     mounts = mi.value();
   }
-  layout::RealDiskOps ops;
+  os::RealEnv ops;
   auto table = layout::DescribeDisk(ops, disk_, {{}, false});
   if (!table.ok()) return table.status();
   for (auto& gp : parts_) {
@@ -249,11 +250,11 @@ Status Golden::ExposeAndMount(bool block_device) {
     uint64_t offset = 0;
     for (const auto& e : table->table.entries)
       if (e.number == m.number) offset = e.start * table->table.sector_size;
-    auto r = layout::RunTool({"/usr/sbin/losetup", "--read-only", "--find", "--show", "--offset",
+    auto r = os::RunTool({"/usr/sbin/losetup", "--read-only", "--find", "--show", "--offset",
                               std::to_string(offset), "--sizelimit", std::to_string(m.size), disk_});
     if (!r.ok()) return r.status();
     if (r->exit_code != 0)
-      return layout::ToolFailure({"losetup", "--read-only", "--offset", std::to_string(offset), disk_}, *r);
+      return os::ToolFailure({"losetup", "--read-only", "--offset", std::to_string(offset), disk_}, *r);
     gp.device = Trim(r->out);
     loops_.push_back(gp.device);
     if (m.method == format::Method::kRaw) {
@@ -286,7 +287,7 @@ Status Golden::MapFstab(const InspectOptions& o) {
   }
   std::string table_id;
   {
-    layout::RealDiskOps ops;
+    os::RealEnv ops;
     auto d = layout::DescribeDisk(ops, disk_, {{}, false});
     if (d.ok()) table_id = Lower(d->table.id);
   }

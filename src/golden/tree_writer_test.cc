@@ -80,7 +80,7 @@ TEST(TreeWriter, PlainRelativePathsAndStandardFormat) {
   // GNU tar reads it too (it only warns about libarchive's own pax keywords).
   if (::access("/usr/bin/tar", X_OK) == 0 && ::access("/usr/bin/zstd", X_OK) == 0) {
     treetest::WriteFile(src / "archive.tar.zst", archive);
-    auto r = layout::RunTool({"/usr/bin/tar", "--zstd", "-tf", src / "archive.tar.zst"});
+    auto r = os::RunTool({"/usr/bin/tar", "--zstd", "-tf", src / "archive.tar.zst"});
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->exit_code, 0) << r->err;
     EXPECT_NE(r->out.find("etc/hostname"), std::string::npos) << r->out;

@@ -1,5 +1,6 @@
 // Unit tests for the library closure (lib_closure.h): ldd output parsing, ELF
 // detection and the closure of the real /bin/ls and the static busybox.
+#include "os/real_env.h"
 #include "netboot/lib_closure.h"
 
 #include <gtest/gtest.h>
@@ -30,7 +31,7 @@ TEST(LibClosure, UsrPath) {
 }
 
 TEST(LibClosure, RealLsNeedsLibcAndTheLoader) {
-  node::RealRunner runner;
+  os::RealEnv runner;
   auto libs = LibraryClosure(runner, {"/bin/ls"});
   ASSERT_TRUE(libs.ok()) << libs.status().message();
   bool libc = false, loader = false;

@@ -9,7 +9,7 @@
 
 #include "format/manifest.h"
 #include "node/identity.h"
-#include "node/runner.h"
+#include "os/env.h"
 #include "node/target.h"
 
 namespace ka::node {
@@ -25,6 +25,6 @@ struct FinishOptions {
 
 // Errors name the step ("individualising: ...", "installing grub: ...").
 Status FinishClone(Target& target, const format::Manifest& manifest, const Identity& id, const FinishOptions& options,
-                   Runner& runner);
+                   os::Env& runner);
 
 }  // namespace ka::node

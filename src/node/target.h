@@ -14,9 +14,9 @@
 
 #include "format/manifest.h"
 #include "layout/apply.h"
-#include "layout/disk.h"
+#include "os/env.h"
 #include "node/dev_links.h"
-#include "node/runner.h"
+#include "os/env.h"
 #include "util/mount.h"
 #include "util/status.h"
 
@@ -31,7 +31,7 @@ struct TargetPartition {
 
 class Target {
  public:
-  Target(layout::DiskOps& ops, Runner& runner) : ops_(ops), runner_(runner) {}
+  Target(os::Env& ops, os::Env& runner) : ops_(ops), runner_(runner) {}
   ~Target();
   Target(const Target&) = delete;
   Target& operator=(const Target&) = delete;
@@ -78,8 +78,8 @@ class Target {
   Status ClearBootCode();
   void RemoveRunDir();  // the (unmounted) mount point directories under /run/ka
 
-  layout::DiskOps& ops_;
-  Runner& runner_;
+  os::Env& ops_;
+  os::Env& runner_;
   format::Manifest manifest_;
   std::string disk_;
   layout::Layout layout_;

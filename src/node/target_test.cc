@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "layout/fake_disk.h"
-#include "node/fake_runner.h"
+#include "testing/fake_env.h"
+#include "testing/fake_env.h"
 
 namespace ka::node {
 namespace {
@@ -37,19 +37,19 @@ format::Manifest Golden(uint64_t root_used = 300ull << 20) {
 
 
 TEST(NodeTarget, FitsAndChecksWithoutWriting) {
-  layout::FakeDiskOps disk;
+  os::FakeEnv disk;
   disk.AddDisk("/dev/sdb", 2ull << 30);
-  FakeRunner runner;
+  os::FakeEnv runner;
   Target t(disk, runner);
   ASSERT_TRUE(t.Check(Golden(), "/dev/sdb").ok());
   EXPECT_FALSE(disk.wrote_anything());
-  EXPECT_TRUE(runner.calls.empty() || runner.argvs()[0][0].find("mkfs") == std::string::npos);
+  EXPECT_TRUE(runner.runs.empty() || runner.argvs()[0][0].find("mkfs") == std::string::npos);
 }
 
 TEST(NodeTarget, TooSmallDiskIsRefusedUntouched) {
-  layout::FakeDiskOps disk;
+  os::FakeEnv disk;
   disk.AddDisk("/dev/sdb", 700ull << 20);
-  FakeRunner runner;
+  os::FakeEnv runner;
   Target t(disk, runner);
   Status s = t.Check(Golden(), "/dev/sdb");
   ASSERT_FALSE(s.ok());
@@ -61,9 +61,9 @@ TEST(NodeTarget, TooSmallDiskIsRefusedUntouched) {
 }
 
 TEST(NodeTarget, PartitionSmallerThanTheGoldensDataIsRefused) {
-  layout::FakeDiskOps disk;
+  os::FakeEnv disk;
   disk.AddDisk("/dev/sdb", 2ull << 30);
-  FakeRunner runner;
+  os::FakeEnv runner;
   Target t(disk, runner);
   Status s = t.Check(Golden(/*root_used=*/700ull << 20), "/dev/sdb");
   ASSERT_FALSE(s.ok());
@@ -72,10 +72,10 @@ TEST(NodeTarget, PartitionSmallerThanTheGoldensDataIsRefused) {
 }
 
 TEST(NodeTarget, DiskInUseIsRefused) {
-  layout::FakeDiskOps disk;
+  os::FakeEnv disk;
   disk.AddDisk("/dev/sdb", 2ull << 30);
   disk.users = {"/dev/sdb1 is mounted on /mnt"};
-  FakeRunner runner;
+  os::FakeEnv runner;
   Target t(disk, runner);
   Status s = t.Check(Golden(), "/dev/sdb");
   ASSERT_FALSE(s.ok());
@@ -84,9 +84,9 @@ TEST(NodeTarget, DiskInUseIsRefused) {
 }
 
 TEST(NodeTarget, UnknownFilesystemToolIsRefusedBeforeWriting) {
-  layout::FakeDiskOps disk;
+  os::FakeEnv disk;
   disk.AddDisk("/dev/sdb", 2ull << 30);
-  FakeRunner runner;
+  os::FakeEnv runner;
   runner.missing_tools.insert("mkfs.xfs");
   Target t(disk, runner);
   Status s = t.Check(Golden(), "/dev/sdb");
@@ -96,9 +96,9 @@ TEST(NodeTarget, UnknownFilesystemToolIsRefusedBeforeWriting) {
 }
 
 TEST(NodeTarget, BadDescIsRefused) {
-  layout::FakeDiskOps disk;
+  os::FakeEnv disk;
   disk.AddDisk("/dev/sdb", 2ull << 30);
-  FakeRunner runner;
+  os::FakeEnv runner;
   Target t(disk, runner);
   format::Manifest m = Golden();
   m.desc = "linux banana\n";

@@ -148,7 +148,7 @@ TEST(TreeExtract, OntoFreshExt4) {
     EXPECT_LT(Lstat(work / "clone/big-dir").st_size, Lstat(work / "golden/big-dir").st_size);  // ignored
   }
   // Both images are unmounted and detached here.
-  auto loops = layout::RunTool({"/usr/sbin/losetup", "-j", work / "golden.img"});
+  auto loops = os::RunTool({"/usr/sbin/losetup", "-j", work / "golden.img"});
   ASSERT_TRUE(loops.ok());
   EXPECT_EQ(loops->out, "");
 }

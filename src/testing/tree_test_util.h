@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "golden/tree_writer.h"
-#include "layout/run_tool.h"
+#include "os/run_tool.h"
 #include "node/tree_extract.h"
 #include "util/fd.h"
 
@@ -152,7 +152,7 @@ class Ext4Image {
  public:
   Ext4Image(const std::string& image, const std::string& mount_point, uint64_t bytes)
       : image_(image), mount_point_(mount_point) {
-    auto mkfs = layout::FindTool("mkfs.ext4", "e2fsprogs");
+    auto mkfs = os::FindTool("mkfs.ext4", "e2fsprogs");
     if (!mkfs.ok()) {
       error_ = mkfs.status().message();
       return;
@@ -165,12 +165,12 @@ class Ext4Image {
     }
     ::close(fd);
     ::mkdir(mount_point.c_str(), 0755);
-    auto r = layout::RunTool({*mkfs, "-q", "-F", "-E", "nodiscard", image});
+    auto r = os::RunTool({*mkfs, "-q", "-F", "-E", "nodiscard", image});
     if (!r.ok() || r->exit_code != 0) {
       error_ = "mkfs.ext4 failed: " + (r.ok() ? r->err : r.status().message());
       return;
     }
-    r = layout::RunTool({"/usr/bin/mount", "-o", "loop", image, mount_point});
+    r = os::RunTool({"/usr/bin/mount", "-o", "loop", image, mount_point});
     if (!r.ok() || r->exit_code != 0) {
       error_ = "mount -o loop failed: " + (r.ok() ? r->err : r.status().message());
       Detach();
@@ -180,7 +180,7 @@ class Ext4Image {
   }
   ~Ext4Image() {
     if (mounted_) {
-      auto r = layout::RunTool({"/usr/bin/umount", mount_point_});
+      auto r = os::RunTool({"/usr/bin/umount", mount_point_});
       if (!r.ok() || r->exit_code != 0) ::umount2(mount_point_.c_str(), MNT_DETACH);
     }
     Detach();
@@ -193,7 +193,7 @@ class Ext4Image {
  private:
   // mount -o loop uses autoclear; detach explicitly whatever still holds the image.
   void Detach() {
-    auto r = layout::RunTool({"/usr/sbin/losetup", "-j", image_});
+    auto r = os::RunTool({"/usr/sbin/losetup", "-j", image_});
     if (!r.ok()) return;
     size_t pos = 0;
     while (pos < r->out.size()) {
@@ -202,7 +202,7 @@ class Ext4Image {
       std::string line = r->out.substr(pos, end - pos);
       size_t colon = line.find(':');
       if (colon != std::string::npos && line.rfind("/dev/loop", 0) == 0) {
-        auto d = layout::RunTool({"/usr/sbin/losetup", "-d", line.substr(0, colon)});
+        auto d = os::RunTool({"/usr/sbin/losetup", "-d", line.substr(0, colon)});
         (void)d;
       }
       pos = end + 1;
@@ -252,7 +252,7 @@ inline void SetXattr(const std::string& path, const char* name, const std::strin
 }
 
 inline void Run(const std::vector<std::string>& argv) {
-  auto r = layout::RunTool(argv);
+  auto r = os::RunTool(argv);
   ASSERT_TRUE(r.ok()) << r.status().message();
   std::string cmd;
   for (const auto& a : argv) cmd += a + " ";

@@ -4,9 +4,9 @@
 
 #include <string>
 
-namespace ka::layout {
+namespace ka::os {
 
 // The device path of partition `number` of `disk` ("/dev/sda", 1 -> "/dev/sda1").
 std::string PartitionNodeName(const std::string& disk, int number);
 
-}  // namespace ka::layout
+}  // namespace ka::os

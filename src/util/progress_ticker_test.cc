@@ -1,11 +1,11 @@
-#include "node/progress_ticker.h"
+#include "util/progress_ticker.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <vector>
 
-namespace ka::node {
+namespace ka {
 namespace {
 
 TEST(NodeProgressTicker, TicksWhileAlive) {
@@ -36,4 +36,4 @@ TEST(NodeProgressTicker, AShortStepIsNeverMentioned) {
 }
 
 }  // namespace
-}  // namespace ka::node
+}  // namespace ka

@@ -1,6 +1,7 @@
-#include "layout/disk.h"
+#include "os/real_env.h"
 
 #include <dirent.h>
+#include <sys/mount.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
@@ -16,12 +17,14 @@
 #include <sstream>
 #include <thread>
 
-#include "layout/part_name.h"
-#include "layout/run_tool.h"
+#include "os/part_name.h"
+#include "os/run_tool.h"
 #include "util/fd.h"
+#include "util/log.h"
+#include "util/progress_ticker.h"
 #include "util/strings.h"
 
-namespace ka::layout {
+namespace ka::os {
 namespace {
 
 std::string Basename(const std::string& p) {
@@ -79,8 +82,9 @@ std::string UnescapeExport(const std::string& s) {
   return out;
 }
 
-Result<ToolOutput> Run(const std::string& tool, const std::string& package, std::vector<std::string> args,
-                       const std::string& input = {}) {
+// Runs the tool found by name; any exit status is an answer.
+Result<ToolOutput> RunAny(const std::string& tool, const std::string& package, std::vector<std::string> args,
+                          const std::string& input = {}) {
   auto path = FindTool(tool, package);
   if (!path.ok()) return path.status();
   args.insert(args.begin(), *path);
@@ -101,7 +105,7 @@ Result<ToolOutput> RunOk(const std::string& tool, const std::string& package, st
 
 }  // namespace
 
-Result<DiskInfo> RealDiskOps::Inspect(const std::string& disk) {
+Result<DiskInfo> RealEnv::Inspect(const std::string& disk) {
   char buf[PATH_MAX];
   if (::realpath(disk.c_str(), buf) == nullptr) return Status::Invalid(ErrnoMessage(disk, errno));
   DiskInfo info;
@@ -127,32 +131,32 @@ Result<DiskInfo> RealDiskOps::Inspect(const std::string& disk) {
   return info;
 }
 
-Result<std::string> RealDiskOps::ReadTableJson(const std::string& disk) {
-  auto r = Run("sfdisk", "fdisk", {"--json", disk});
+Result<std::string> RealEnv::ReadTableJson(const std::string& disk) {
+  auto r = RunAny("sfdisk", "fdisk", {"--json", disk});
   if (!r.ok()) return r.status();
   if (r->exit_code == 0) return r->out;
   if (r->err.find("does not contain a recognized partition table") != std::string::npos) return std::string();
   return ToolFailure({"sfdisk", "--json", disk}, *r);
 }
 
-Status RealDiskOps::CheckScript(const std::string& disk, const std::string& script) {
+Status RealEnv::CheckScript(const std::string& disk, const std::string& script) {
   auto r = RunOk("sfdisk", "fdisk", {"--no-act", "--quiet", "--no-reread", "--no-tell-kernel", disk}, script);
   return r.ok() ? Status::Ok() : r.status();
 }
 
-Status RealDiskOps::WriteTable(const std::string& disk, const std::string& script) {
+Status RealEnv::WriteTable(const std::string& disk, const std::string& script) {
   auto r = RunOk(
       "sfdisk", "fdisk",
       {"--quiet", "--no-reread", "--no-tell-kernel", "--wipe", "always", "--wipe-partitions", "always", disk}, script);
   return r.ok() ? Status::Ok() : r.status();
 }
 
-Status RealDiskOps::WipeSignatures(const std::string& disk) {
+Status RealEnv::WipeSignatures(const std::string& disk) {
   auto r = RunOk("wipefs", "util-linux", {"--all", "--quiet", disk});
   return r.ok() ? Status::Ok() : r.status();
 }
 
-std::vector<std::string> RealDiskOps::Users(const DiskInfo& disk) {
+std::vector<std::string> RealEnv::Users(const DiskInfo& disk) {
   std::vector<std::string> reasons;
   std::map<dev_t, std::string> devs;  // devices whose use blocks a write, with their names
   if (disk.block_device) {
@@ -208,16 +212,16 @@ std::vector<std::string> RealDiskOps::Users(const DiskInfo& disk) {
   return reasons;
 }
 
-Status RealDiskOps::UpdateKernelPartitions(const std::string& disk) {
+Status RealEnv::UpdateKernelPartitions(const std::string& disk) {
   // partx --update misses logical partitions the kernel does not know yet, so
   // drop what the kernel has (nothing is in use: Users() said so) and add anew.
-  auto del = Run("partx", "util-linux", {"--delete", disk});
+  auto del = RunAny("partx", "util-linux", {"--delete", disk});
   if (!del.ok()) return del.status();
   auto r = RunOk("partx", "util-linux", {"--add", disk});
   return r.ok() ? Status::Ok() : r.status();
 }
 
-Status RealDiskOps::ForgetKernelPartitions(const std::string& disk) {
+Status RealEnv::ForgetKernelPartitions(const std::string& disk) {
   const std::string base = Basename(disk);
   if (base.rfind("loop", 0) != 0) return Status::Ok();
   if (ReadLine("/sys/block/" + base + "/loop/partscan").value_or("0") != "0") return Status::Ok();
@@ -225,7 +229,7 @@ Status RealDiskOps::ForgetKernelPartitions(const std::string& disk) {
   for (const auto& n : ListDir("/sys/class/block/" + base))
     any = any || ::access(("/sys/class/block/" + base + "/" + n + "/partition").c_str(), F_OK) == 0;
   if (!any) return Status::Ok();
-  auto r = Run("partx", "util-linux", {"--delete", disk});
+  auto r = RunAny("partx", "util-linux", {"--delete", disk});
   if (!r.ok()) return r.status();
   // partx may complain about the table yet delete the partitions: judge by sysfs.
   for (const auto& n : ListDir("/sys/class/block/" + base))
@@ -234,7 +238,7 @@ Status RealDiskOps::ForgetKernelPartitions(const std::string& disk) {
   return Status::Ok();
 }
 
-std::optional<KernelPartition> RealDiskOps::KernelPartitionOf(const std::string& disk, int number) {
+std::optional<KernelPartition> RealEnv::KernelPartitionOf(const std::string& disk, int number) {
   KernelPartition kp;
   kp.device = PartitionNodeName(disk, number);
   const std::string name = Basename(kp.device);
@@ -250,7 +254,7 @@ std::optional<KernelPartition> RealDiskOps::KernelPartitionOf(const std::string&
   return kp;
 }
 
-Result<std::string> RealDiskOps::AttachLoop(const std::string& backing, uint64_t offset, uint64_t size) {
+Result<std::string> RealEnv::AttachLoop(const std::string& backing, uint64_t offset, uint64_t size) {
   auto r =
       RunOk("losetup", "util-linux",
             {"--offset", std::to_string(offset), "--sizelimit", std::to_string(size), "--find", "--show", backing});
@@ -261,12 +265,12 @@ Result<std::string> RealDiskOps::AttachLoop(const std::string& backing, uint64_t
   return dev;
 }
 
-Status RealDiskOps::DetachLoop(const std::string& device) {
+Status RealEnv::DetachLoop(const std::string& device) {
   auto r = RunOk("losetup", "util-linux", {"--detach", device});
   return r.ok() ? Status::Ok() : r.status();
 }
 
-std::vector<LoopDevice> RealDiskOps::LoopsBackedBy(const std::string& path) {
+std::vector<LoopDevice> RealEnv::LoopsBackedBy(const std::string& path) {
   std::vector<LoopDevice> loops;
   for (const auto& n : ListDir("/sys/block")) {
     if (n.rfind("loop", 0) != 0) continue;
@@ -281,10 +285,10 @@ std::vector<LoopDevice> RealDiskOps::LoopsBackedBy(const std::string& path) {
   return loops;
 }
 
-Result<FsInfo> RealDiskOps::ProbeFilesystem(const std::string& disk, uint64_t offset, uint64_t size) {
+Result<FsInfo> RealEnv::ProbeFilesystem(const std::string& disk, uint64_t offset, uint64_t size) {
   std::vector<std::string> args = {"-p", "-o", "export", "-O", std::to_string(offset), "-S", std::to_string(size),
                                    disk};
-  auto r = Run("blkid", "util-linux", args);
+  auto r = RunAny("blkid", "util-linux", args);
   if (!r.ok()) return r.status();
   FsInfo fs;
   if (r->exit_code == 2) return fs;  // nothing found
@@ -308,6 +312,65 @@ Result<FsInfo> RealDiskOps::ProbeFilesystem(const std::string& disk, uint64_t of
   return fs;
 }
 
-void RealDiskOps::Pause(std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }
+void RealEnv::Pause(std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }
 
-}  // namespace ka::layout
+Result<ToolOutput> RealEnv::Run(const std::vector<std::string>& argv, const std::string& input) {
+  const std::string cmd = QuoteArgv(argv);
+  LogInfo("run: {}", cmd);
+  Result<ToolOutput> r = Status::Io("not run");
+  {
+    // Long commands (update-initramfs, grub-mkconfig under emulation) say they are alive.
+    ProgressTicker ticker(progress_every_, [&cmd](double s) { LogInfo("still running after {:.0f} s: {}", s, cmd); });
+    r = RunTool(argv, input);
+  }
+  if (!r.ok()) {
+    LogWarn("could not start {}: {}", argv.empty() ? std::string("(empty argv)") : argv[0], r.status().message());
+    return r.status();
+  }
+  if (r->exit_code != 0) {
+    Status s = ToolFailure(argv, *r);
+    LogWarn("{}", s.message());
+    return s;
+  }
+  return r;
+}
+
+Result<std::string> RealEnv::Find(const std::string& tool, const std::string& debian_package) {
+  return FindTool(tool, debian_package);
+}
+
+Status RealEnv::Mount(const std::string& source, const std::string& target, const std::string& fstype,
+                      unsigned long flags, const std::string& data) {
+  if (::mount(source.empty() ? nullptr : source.c_str(), target.c_str(), fstype.empty() ? nullptr : fstype.c_str(),
+              flags, data.empty() ? nullptr : data.c_str()) != 0) {
+    int err = errno;
+    std::string what = (flags & MS_BIND) != 0      ? "bind-mount " + source + " on " + target
+                       : (flags & MS_PRIVATE) != 0 ? "make " + target + " private"
+                                                   : "mount " + fstype + " on " + target;
+    return Status::Io(ErrnoMessage(what, err) + (err == EPERM ? " (ka must run as root)" : ""));
+  }
+  return Status::Ok();
+}
+
+Status RealEnv::Unmount(const std::string& target, int flags) {
+  if (::umount2(target.c_str(), flags) != 0) return Status::Io(ErrnoMessage("unmount " + target, errno));
+  return Status::Ok();
+}
+
+bool RealEnv::HostDirExists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+Status RealEnv::MakeNode(const std::string& path, mode_t mode, unsigned major, unsigned minor) {
+  if (::mknod(path.c_str(), mode, ::makedev(major, minor)) != 0)
+    return Status::Io(ErrnoMessage("mknod " + path + " " + std::to_string(major) + ":" + std::to_string(minor), errno));
+  return Status::Ok();
+}
+
+Env& DefaultEnv() {
+  static RealEnv* env = new RealEnv;  // never destroyed: usable from any static destructor
+  return *env;
+}
+
+}  // namespace ka::os

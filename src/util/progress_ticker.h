@@ -9,7 +9,7 @@
 #include <mutex>
 #include <thread>
 
-namespace ka::node {
+namespace ka {
 
 class ProgressTicker {
  public:
@@ -28,4 +28,4 @@ class ProgressTicker {
   std::thread thread_;
 };
 
-}  // namespace ka::node
+}  // namespace ka

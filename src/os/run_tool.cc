@@ -1,4 +1,4 @@
-#include "layout/run_tool.h"
+#include "os/run_tool.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -15,7 +15,7 @@
 
 extern char** environ;
 
-namespace ka::layout {
+namespace ka::os {
 namespace {
 
 std::string Joined(const std::vector<std::string>& argv) {
@@ -167,4 +167,21 @@ Result<std::string> FindTool(const std::string& name, const std::string& debian_
                     debian_package + " (scripts/setup.sh does)");
 }
 
-}  // namespace ka::layout
+std::string QuoteArgv(const std::vector<std::string>& argv) {
+  std::string s;
+  for (const auto& a : argv) {
+    if (!s.empty()) s += ' ';
+    bool plain = !a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                   "0123456789-_./=:,+@%") == std::string::npos;
+    if (plain) {
+      s += a;
+      continue;
+    }
+    s += '\'';
+    for (char c : a) s += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    s += '\'';
+  }
+  return s;
+}
+
+}  // namespace ka::os

@@ -1,6 +1,6 @@
-#include "node/progress_ticker.h"
+#include "util/progress_ticker.h"
 
-namespace ka::node {
+namespace ka {
 
 ProgressTicker::ProgressTicker(std::chrono::milliseconds every, std::function<void(double)> tick) {
   const auto start = std::chrono::steady_clock::now();
@@ -32,4 +32,4 @@ int ProgressTicker::ticks() const {
   return ticks_;
 }
 
-}  // namespace ka::node
+}  // namespace ka

@@ -1,8 +1,8 @@
-#include "layout/run_tool.h"
+#include "os/run_tool.h"
 
 #include <gtest/gtest.h>
 
-namespace ka::layout {
+namespace ka::os {
 namespace {
 
 TEST(RunTool, FeedsStdinAndCollectsOutput) {
@@ -45,4 +45,4 @@ TEST(RunTool, MissingToolNamesThePackage) {
 }
 
 }  // namespace
-}  // namespace ka::layout
+}  // namespace ka::os

@@ -7,7 +7,7 @@
 
 #include "util/status.h"
 
-namespace ka::layout {
+namespace ka::os {
 
 struct ToolOutput {
   int exit_code = 0;  // exit status, or 128 + signal number when killed
@@ -26,4 +26,7 @@ Status ToolFailure(const std::vector<std::string>& argv, const ToolOutput& r);
 // names the Debian package that provides it.
 Result<std::string> FindTool(const std::string& name, const std::string& debian_package);
 
-}  // namespace ka::layout
+// argv as a shell would need it typed: words with spaces or quotes are single-quoted.
+std::string QuoteArgv(const std::vector<std::string>& argv);
+
+}  // namespace ka::os

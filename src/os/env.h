@@ -1,7 +1,11 @@
-// DiskOps: every interaction of the layout code with disks and the system tools
-// that change them, behind one narrow interface. RealDiskOps calls the Debian tools
-// by absolute path; FakeDiskOps (fake_disk.h) keeps a disk in memory for tests.
+// Env: every interaction of ka's logic with the operating system, behind one
+// interface (LevelDB's Env): running system tools, mounting, block devices and
+// partition tables. RealEnv (os/real_env.h) is the real system; FakeEnv
+// (src/testing/fake_env.h, unit tests only) records calls and answers from a script
+// or an in-memory disk.
 #pragma once
+
+#include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
@@ -9,10 +13,17 @@
 #include <string>
 #include <vector>
 
-#include "layout/table.h"
+#include "os/run_tool.h"
 #include "util/status.h"
 
-namespace ka::layout {
+namespace ka::os {
+
+// Size of a disk and its logical sector size.
+struct Geometry {
+  uint64_t size_bytes = 0;
+  uint64_t sector_size = 512;
+  uint64_t sectors() const { return sector_size ? size_bytes / sector_size : 0; }
+};
 
 struct DiskInfo {
   std::string path;           // resolved (symlinks followed): /dev/sda, /dev/loop0, /srv/disk.img
@@ -40,10 +51,32 @@ struct LoopDevice {
   uint64_t size_limit = 0;  // bytes (0: up to the end)
 };
 
-class DiskOps {
+class Env {
  public:
-  virtual ~DiskOps() = default;
+  virtual ~Env() = default;
 
+  // Processes.
+  // Runs argv (argv[0] an absolute path, no shell) with `input` on its stdin. The
+  // output of a tool that exited 0; otherwise a Status naming the command, its exit
+  // status and the end of its stderr (ToolFailure).
+  virtual Result<ToolOutput> Run(const std::vector<std::string>& argv, const std::string& input = {}) = 0;
+  // Absolute path of a tool of the running system; the error names the Debian
+  // package that provides it.
+  virtual Result<std::string> Find(const std::string& tool, const std::string& debian_package) = 0;
+  bool Exists(const std::string& tool) { return Find(tool, "?").ok(); }
+
+  // Mounts.
+  // mount(2); empty strings are passed as NULL.
+  virtual Status Mount(const std::string& source, const std::string& target, const std::string& fstype,
+                       unsigned long flags, const std::string& data) = 0;
+  // umount2(2). Busy: a Status whose message ends in "Device or resource busy".
+  virtual Status Unmount(const std::string& target, int flags) = 0;
+  // The host path is a directory (/sys/firmware/efi/efivars on an EFI host).
+  virtual bool HostDirExists(const std::string& path) = 0;
+  // mknod(2) of a device node: `mode` holds S_IFCHR or S_IFBLK and the permissions.
+  virtual Status MakeNode(const std::string& path, mode_t mode, unsigned major, unsigned minor) = 0;
+
+  // Block devices and partition tables.
   // Resolves and stats the disk: size, logical sector size, block device or file.
   virtual Result<DiskInfo> Inspect(const std::string& disk) = 0;
   // `sfdisk --json DISK`; an empty string when the disk has no partition table.
@@ -74,28 +107,12 @@ class DiskOps {
   virtual std::vector<LoopDevice> LoopsBackedBy(const std::string& path) = 0;
   // `blkid -p` at a byte range of the disk: the filesystem found there, if any.
   virtual Result<FsInfo> ProbeFilesystem(const std::string& disk, uint64_t offset, uint64_t size) = 0;
-  // Waiting for device nodes (the fake does not wait).
+
+  // Waiting (for device nodes, for a busy mount); the fake does not wait.
   virtual void Pause(std::chrono::milliseconds d) = 0;
 };
 
-// The real system: sfdisk, wipefs, partx, losetup, blkid (packages fdisk and
-// util-linux), found by absolute path; /sys and /proc for the rest.
-class RealDiskOps : public DiskOps {
- public:
-  Result<DiskInfo> Inspect(const std::string& disk) override;
-  Result<std::string> ReadTableJson(const std::string& disk) override;
-  Status CheckScript(const std::string& disk, const std::string& script) override;
-  Status WriteTable(const std::string& disk, const std::string& script) override;
-  Status WipeSignatures(const std::string& disk) override;
-  std::vector<std::string> Users(const DiskInfo& disk) override;
-  Status UpdateKernelPartitions(const std::string& disk) override;
-  Status ForgetKernelPartitions(const std::string& disk) override;
-  std::optional<KernelPartition> KernelPartitionOf(const std::string& disk, int number) override;
-  Result<std::string> AttachLoop(const std::string& backing, uint64_t offset, uint64_t size) override;
-  Status DetachLoop(const std::string& device) override;
-  std::vector<LoopDevice> LoopsBackedBy(const std::string& path) override;
-  Result<FsInfo> ProbeFilesystem(const std::string& disk, uint64_t offset, uint64_t size) override;
-  void Pause(std::chrono::milliseconds d) override;
-};
+// The process-wide real system (a RealEnv).
+Env& DefaultEnv();
 
-}  // namespace ka::layout
+}  // namespace ka::os
