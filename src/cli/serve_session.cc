@@ -12,6 +12,7 @@
 #include "golden/zstd_tuning.h"
 #include "netboot/boot_switch.h"
 #include "netboot/stage1_agent.h"
+#include "os/env.h"
 #include "util/interrupt.h"
 #include "util/log.h"
 #include "util/units.h"
@@ -84,7 +85,7 @@ void SwitchNodeBoot(const std::string& pxe_root, const std::string& name, const 
 
 int RunServe(const ServeOptions& options) {
   InterruptCleanup interrupt;  // Ctrl-C must not leave the golden's mounts and loop devices behind
-  auto golden = golden::Golden::Open(options.golden);
+  auto golden = golden::Golden::Open(options.golden, os::DefaultEnv());
   if (!golden.ok()) {
     LogError("cannot serve {}: {}", options.golden.source, golden.status().ToString());
     return 2;

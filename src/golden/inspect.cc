@@ -91,8 +91,8 @@ Result<std::string> DiskOfRoot() {
   return "/dev/" + real.parent_path().filename().string();
 }
 
-Result<std::unique_ptr<Golden>> Golden::Open(const InspectOptions& options) {
-  std::unique_ptr<Golden> g(new Golden());
+Result<std::unique_ptr<Golden>> Golden::Open(const InspectOptions& options, os::Env& env) {
+  std::unique_ptr<Golden> g(new Golden(env));
   Status s = g->Inspect(options);
   if (!s.ok()) {
     (void)g->Close();
@@ -106,9 +106,8 @@ Golden::~Golden() { (void)Close(); }
 Status Golden::Close() {
   Status first = mounts_.UnmountAll();
   for (auto it = loops_.rbegin(); it != loops_.rend(); ++it) {
-    auto r = os::RunTool({"/usr/sbin/losetup", "-d", *it});
-    if (!r.ok() || r->exit_code != 0) {
-      Status s = Status::Io("could not detach " + *it + " (losetup -d)");
+    if (Status d = env_.DetachLoop(*it); !d.ok()) {
+      Status s = Status::Io("could not detach " + *it + " (losetup -d): " + d.message());
       LogWarn("{}", s.ToString());
       if (first.ok()) first = s;
     }
@@ -133,8 +132,7 @@ Status Golden::Inspect(const InspectOptions& o) {
   for (const auto& x : o.exclude_disk)
     if (DiskName(x) == DiskName(disk))
       return Status::Invalid("--exclude-disk " + x + " excludes the golden's own disk " + disk);
-  os::RealEnv ops;
-  auto desc = layout::DescribeDisk(ops, disk);
+  auto desc = layout::DescribeDisk(env_, disk);
   if (!desc.ok()) return desc.status().Wrap("reading the golden's disk " + disk);
   disk_ = desc->disk.path;
   manifest_.golden_disk = desc->disk.geometry.size_bytes;
@@ -212,7 +210,7 @@ Status Golden::Inspect(const InspectOptions& o) {
 // ones read-only; a partition already mounted on this machine is bind-mounted
 // read-only from its mount point instead.
 Status Golden::ExposeAndMount(bool block_device) {
-  auto rd = MakeRunDir("golden");
+  auto rd = os::MakeRunDir("golden");
   if (!rd.ok()) return rd.status();
   run_dir_ = rd.value();
   std::vector<MountEntry> mounts;
@@ -221,8 +219,7 @@ Status Golden::ExposeAndMount(bool block_device) {
     if (!mi.ok()) return mi.status();
     mounts = mi.value();
   }
-  os::RealEnv ops;
-  auto table = layout::DescribeDisk(ops, disk_, {{}, false});
+  auto table = layout::DescribeDisk(env_, disk_, {{}, false});
   if (!table.ok()) return table.status();
   for (auto& gp : parts_) {
     auto& m = gp.info;
@@ -230,7 +227,7 @@ Status Golden::ExposeAndMount(bool block_device) {
     // Already mounted (the running system, or an operator's read-only mount)?
     std::string mounted_at;
     if (block_device) {
-      if (auto kp = ops.KernelPartitionOf(disk_, m.number); kp && kp->node_ok) {
+      if (auto kp = env_.KernelPartitionOf(disk_, m.number); kp && kp->node_ok) {
         struct stat st {};
         if (::stat(kp->device.c_str(), &st) == 0)
           for (const auto& me : mounts)
@@ -241,7 +238,7 @@ Status Golden::ExposeAndMount(bool block_device) {
     gp.dir = run_dir_ + "/p" + std::to_string(m.number);
     if (m.method == format::Method::kTree && !mounted_at.empty()) {
       if (::mkdir(gp.dir.c_str(), 0700) != 0) return Status::Io("cannot create " + gp.dir);
-      KA_RETURN_IF_ERROR(BindReadOnly(mounted_at, gp.dir));
+      KA_RETURN_IF_ERROR(os::BindReadOnly(env_, mounted_at, gp.dir));
       mounts_.Push(gp.dir);
       LogInfo("golden partition {} ({}) is mounted at {}: reading it through a read-only bind mount", m.number, m.fs,
               mounted_at);
@@ -250,19 +247,16 @@ Status Golden::ExposeAndMount(bool block_device) {
     uint64_t offset = 0;
     for (const auto& e : table->table.entries)
       if (e.number == m.number) offset = e.start * table->table.sector_size;
-    auto r = os::RunTool({"/usr/sbin/losetup", "--read-only", "--find", "--show", "--offset",
-                              std::to_string(offset), "--sizelimit", std::to_string(m.size), disk_});
-    if (!r.ok()) return r.status();
-    if (r->exit_code != 0)
-      return os::ToolFailure({"losetup", "--read-only", "--offset", std::to_string(offset), disk_}, *r);
-    gp.device = Trim(r->out);
+    auto loop = env_.AttachLoop(disk_, offset, m.size, /*read_only=*/true);
+    if (!loop.ok()) return loop.status();
+    gp.device = *loop;
     loops_.push_back(gp.device);
     if (m.method == format::Method::kRaw) {
       gp.dir.clear();
       continue;
     }
     if (::mkdir(gp.dir.c_str(), 0700) != 0) return Status::Io("cannot create " + gp.dir);
-    KA_RETURN_IF_ERROR(MountFs(gp.device, gp.dir, m.fs, /*read_only=*/true, ReadOnlyData(m.fs))
+    KA_RETURN_IF_ERROR(os::MountFs(env_, gp.device, gp.dir, m.fs, /*read_only=*/true, ReadOnlyData(m.fs))
                            .Wrap("golden partition " + std::to_string(m.number)));
     mounts_.Push(gp.dir);
   }
@@ -287,8 +281,7 @@ Status Golden::MapFstab(const InspectOptions& o) {
   }
   std::string table_id;
   {
-    os::RealEnv ops;
-    auto d = layout::DescribeDisk(ops, disk_, {{}, false});
+    auto d = layout::DescribeDisk(env_, disk_, {{}, false});
     if (d.ok()) table_id = Lower(d->table.id);
   }
   auto matches = [&](const SpecMatch& sm, const GoldenPart& gp) {

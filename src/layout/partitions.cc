@@ -100,7 +100,7 @@ Result<std::vector<PartitionDevice>> ExposePartitions(os::Env& ops, const os::Di
   const uint64_t ss = table.sector_size;
   for (const TableEntry& e : table.entries) {
     if (IsContainer(table, e)) continue;
-    auto dev = ops.AttachLoop(disk.path, e.start * ss, e.size * ss);
+    auto dev = ops.AttachLoop(disk.path, e.start * ss, e.size * ss, /*read_only=*/false);
     if (!dev.ok()) {
       for (const auto& d : out) {
         Status s = ops.DetachLoop(d.path);

@@ -132,10 +132,10 @@ TEST_F(Expose, DevicePathOfPartitionN) {
 }
 
 TEST_F(Expose, ReleaseLeavesForeignLoopsAlone) {
-  auto own = ops_.AttachLoop("/dev/loop0", 0, 0);  // e.g. someone's whole-disk loop
+  auto own = ops_.AttachLoop("/dev/loop0", 0, 0, false);  // e.g. someone's whole-disk loop
   ASSERT_TRUE(own.ok());
-  auto part = ops_.AttachLoop("/dev/loop0", 1 << 20, 1 << 20);
-  auto other = ops_.AttachLoop("/dev/sdb", 1 << 20, 1 << 20);
+  auto part = ops_.AttachLoop("/dev/loop0", 1 << 20, 1 << 20, false);
+  auto other = ops_.AttachLoop("/dev/sdb", 1 << 20, 1 << 20, false);
   auto released = ReleasePartitions(ops_, disk_);
   ASSERT_TRUE(released.ok());
   EXPECT_EQ(*released, std::vector<std::string>{*part});

@@ -170,7 +170,7 @@ Result<std::string> Target::Apply() {
   for (auto& tp : parts_)
     for (const auto& d : applied_.devices)
       if (d.number == tp.info.number) tp.device = d.path;
-  auto rd = MakeRunDir("target");
+  auto rd = os::MakeRunDir("target");
   if (!rd.ok()) return rd.status();
   run_dir_ = rd.value();
   std::vector<std::string> made;
@@ -185,7 +185,7 @@ Result<std::string> Target::Apply() {
     if (m.method != format::Method::kTree) continue;
     tp.dir = run_dir_ + "/p" + std::to_string(m.number);
     if (::mkdir(tp.dir.c_str(), 0700) != 0) return Status::Io("cannot create " + tp.dir + ": " + std::strerror(errno));
-    KA_RETURN_IF_ERROR(MountFs(tp.device, tp.dir, m.fs, false, MountData(m.fs)));
+    KA_RETURN_IF_ERROR(os::MountFs(ops_, tp.device, tp.dir, m.fs, false, MountData(m.fs)));
     mounts_.Push(tp.dir);
   }
   phase("format");
@@ -211,7 +211,7 @@ Result<std::string> Target::ComposeRoot() {
     struct stat st {};
     if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
       return Status::Io("mount point " + tp->info.mount + " is not a directory in the cloned root filesystem");
-    KA_RETURN_IF_ERROR(MountFs(tp->device, dir, tp->info.fs, false, MountData(tp->info.fs)));
+    KA_RETURN_IF_ERROR(os::MountFs(ops_, tp->device, dir, tp->info.fs, false, MountData(tp->info.fs)));
     mounts_.Push(dir);
   }
   return root;

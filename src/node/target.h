@@ -17,7 +17,7 @@
 #include "os/env.h"
 #include "node/dev_links.h"
 #include "os/env.h"
-#include "util/mount.h"
+#include "os/mount.h"
 #include "util/status.h"
 
 namespace ka::node {
@@ -87,7 +87,7 @@ class Target {
   std::vector<TargetPartition> parts_;
   bool checked_ = false, touched_ = false, released_ = false;
   std::string run_dir_;
-  MountStack mounts_;
+  os::MountStack mounts_{ops_};
 };
 
 }  // namespace ka::node

@@ -100,8 +100,9 @@ class Env {
   virtual Status ForgetKernelPartitions(const std::string& disk) = 0;
   // Partition `number` of a block device as the kernel knows it; nullopt if it does not.
   virtual std::optional<KernelPartition> KernelPartitionOf(const std::string& disk, int number) = 0;
-  // `losetup -o OFFSET --sizelimit SIZE -f --show BACKING`: the new loop device.
-  virtual Result<std::string> AttachLoop(const std::string& backing, uint64_t offset, uint64_t size) = 0;
+  // `losetup -o OFFSET --sizelimit SIZE -f --show BACKING` (with --read-only if asked): the new loop device.
+  virtual Result<std::string> AttachLoop(const std::string& backing, uint64_t offset, uint64_t size,
+                                         bool read_only) = 0;
   virtual Status DetachLoop(const std::string& device) = 0;
   // Loop devices whose backing file is `path` (a disk device or an image file).
   virtual std::vector<LoopDevice> LoopsBackedBy(const std::string& path) = 0;

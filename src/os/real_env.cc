@@ -254,10 +254,11 @@ std::optional<KernelPartition> RealEnv::KernelPartitionOf(const std::string& dis
   return kp;
 }
 
-Result<std::string> RealEnv::AttachLoop(const std::string& backing, uint64_t offset, uint64_t size) {
-  auto r =
-      RunOk("losetup", "util-linux",
-            {"--offset", std::to_string(offset), "--sizelimit", std::to_string(size), "--find", "--show", backing});
+Result<std::string> RealEnv::AttachLoop(const std::string& backing, uint64_t offset, uint64_t size, bool read_only) {
+  std::vector<std::string> args{"--offset", std::to_string(offset), "--sizelimit", std::to_string(size), "--find",
+                                "--show", backing};
+  if (read_only) args.insert(args.begin(), "--read-only");
+  auto r = RunOk("losetup", "util-linux", args);
   if (!r.ok()) return r.status();
   std::string dev = r->out;
   while (!dev.empty() && (dev.back() == '\n' || dev.back() == ' ')) dev.pop_back();

@@ -35,7 +35,8 @@ class RealEnv final : public Env {
   Status UpdateKernelPartitions(const std::string& disk) override;
   Status ForgetKernelPartitions(const std::string& disk) override;
   std::optional<KernelPartition> KernelPartitionOf(const std::string& disk, int number) override;
-  Result<std::string> AttachLoop(const std::string& backing, uint64_t offset, uint64_t size) override;
+  Result<std::string> AttachLoop(const std::string& backing, uint64_t offset, uint64_t size,
+                                 bool read_only) override;
   Status DetachLoop(const std::string& device) override;
   std::vector<LoopDevice> LoopsBackedBy(const std::string& path) override;
   Result<FsInfo> ProbeFilesystem(const std::string& disk, uint64_t offset, uint64_t size) override;

@@ -132,7 +132,7 @@ Result<std::string> FakeEnv::ReadTableJson(const std::string& disk) {
   pt["partitions"] = nlohmann::json::array();
   for (const auto& e : t.entries) {
     nlohmann::json p;
-    p["node"] = os::PartitionNodeName(disk, e.number);
+    p["node"] = PartitionNodeName(disk, e.number);
     p["start"] = e.start;
     p["size"] = e.size;
     p["type"] = e.type;
@@ -212,15 +212,16 @@ std::optional<KernelPartition> FakeEnv::KernelPartitionOf(const std::string& dis
   for (const auto& e : it->second.entries) {
     if (e.number != number) continue;
     uint64_t f = it->second.sector_size / 512;
-    return os::KernelPartition{os::PartitionNodeName(disk, number), e.start * f, e.size * f, partition_nodes_appear};
+    return KernelPartition{PartitionNodeName(disk, number), e.start * f, e.size * f, partition_nodes_appear};
   }
   return std::nullopt;
 }
 
-Result<std::string> FakeEnv::AttachLoop(const std::string& backing, uint64_t offset, uint64_t size) {
+Result<std::string> FakeEnv::AttachLoop(const std::string& backing, uint64_t offset, uint64_t size, bool read_only) {
   std::string dev = "/dev/loop" + std::to_string(next_loop_++);
-  disk_calls.push_back("AttachLoop " + backing + " " + std::to_string(offset) + " " + std::to_string(size) + " -> " + dev);
-  loops_[dev] = {backing, os::LoopDevice{dev, offset, size}};
+  disk_calls.push_back("AttachLoop " + backing + " " + std::to_string(offset) + " " + std::to_string(size) +
+                       (read_only ? " read-only" : "") + " -> " + dev);
+  loops_[dev] = {backing, LoopDevice{dev, offset, size}};
   return dev;
 }
 
@@ -296,13 +297,15 @@ Status FakeEnv::Mount(const std::string& source, const std::string& target, cons
     c = std::string((flags & MS_REC) != 0 ? "rbind " : "bind ") + source + " " + target;
   } else {
     std::string opts;
+    if ((flags & MS_RDONLY) != 0) opts += "ro,";
     if ((flags & MS_NOSUID) != 0) opts += "nosuid,";
     if ((flags & MS_NODEV) != 0) opts += "nodev,";
     if (!opts.empty()) opts.pop_back();
     c = fstype + " " + target + (opts.empty() ? "" : " " + opts) + (data.empty() ? "" : " " + data);
   }
   mount_calls.push_back(c);
-  if (target == fail_mount && (flags & MS_PRIVATE) == 0) return Status::Io("mount " + target + ": No such device");
+  if ((target == fail_mount || fail_fstypes.count(fstype) != 0) && (flags & MS_PRIVATE) == 0)
+    return Status::Io("mount " + target + ": No such device");
   return Status::Ok();
 }
 

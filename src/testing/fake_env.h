@@ -41,9 +41,11 @@ class FakeEnv : public Env {
   // Mounts.
   bool efi = false;                  // the host has /sys/firmware/efi/efivars
   std::string fail_mount;            // Mount on this target fails
+  std::set<std::string> fail_fstypes;  // Mount of a filesystem of these types fails
   std::set<std::string> busy;        // plain Unmount fails with EBUSY
   std::set<std::string> stuck;       // every Unmount fails
   std::vector<std::string> mount_calls;  // "bind /dev /r/dev", "private /r/dev", "tmpfs /r/run nosuid,nodev mode=0755",
+                                         // "ext4 /g/p1 ro,nosuid,nodev noload",
                                          // "umount /r/dev", "umount-lazy /r/dev",
                                          // "mknod /r/dev/sda b 8:0 660"
 
@@ -90,7 +92,8 @@ class FakeEnv : public Env {
   Status UpdateKernelPartitions(const std::string& disk) override;
   Status ForgetKernelPartitions(const std::string& disk) override;
   std::optional<KernelPartition> KernelPartitionOf(const std::string& disk, int number) override;
-  Result<std::string> AttachLoop(const std::string& backing, uint64_t offset, uint64_t size) override;
+  Result<std::string> AttachLoop(const std::string& backing, uint64_t offset, uint64_t size,
+                                 bool read_only) override;
   Status DetachLoop(const std::string& device) override;
   std::vector<LoopDevice> LoopsBackedBy(const std::string& path) override;
   Result<FsInfo> ProbeFilesystem(const std::string& disk, uint64_t offset, uint64_t size) override;

@@ -1,4 +1,4 @@
-// Mounting and unmounting with mount(2), and private working directories.
+// Mounting and unmounting through an os::Env, and private working directories.
 // Mount stacks unmount in reverse order, and again on destruction, so a
 // failure half-way leaves nothing mounted.
 #pragma once
@@ -6,19 +6,20 @@
 #include <string>
 #include <vector>
 
+#include "os/env.h"
 #include "util/status.h"
 
-namespace ka {
+namespace ka::os {
 
-// Mounts DEVICE (type TYPE) on DIR. `read_only` adds MS_RDONLY; `data` is the
-// filesystem's option string. Errors name device, directory and errno.
-Status MountFs(const std::string& device, const std::string& dir, const std::string& type, bool read_only,
+// Mounts DEVICE (type TYPE) on DIR, nodev and nosuid. `read_only` adds MS_RDONLY;
+// `data` is the filesystem's option string. Errors name device, directory and type.
+Status MountFs(Env& env, const std::string& device, const std::string& dir, const std::string& type, bool read_only,
                const std::string& data = {});
 // A non-recursive read-only bind of SRC on DIR: SRC's filesystem only, no submounts.
-Status BindReadOnly(const std::string& src, const std::string& dir);
-// umount2 with a few retries on EBUSY; a lazy detach only as the last resort
-// (the Status then says so).
-Status Unmount(const std::string& dir);
+Status BindReadOnly(Env& env, const std::string& src, const std::string& dir);
+// Unmounts with a few retries on EBUSY; a lazy detach only as the last resort
+// (the Status then says so). Not mounted (any more) is success.
+Status Unmount(Env& env, const std::string& dir);
 
 // mkdtemp of /run/ka/PREFIX.XXXXXX (created 0700); "" and a Status on failure.
 Result<std::string> MakeRunDir(const std::string& prefix);
@@ -26,7 +27,7 @@ Result<std::string> MakeRunDir(const std::string& prefix);
 // Mounts made in order; UnmountAll (or the destructor) undoes them last first.
 class MountStack {
  public:
-  MountStack() = default;
+  explicit MountStack(Env& env) : env_(env) {}
   MountStack(const MountStack&) = delete;
   MountStack& operator=(const MountStack&) = delete;
   ~MountStack() { (void)UnmountAll(); }
@@ -35,7 +36,8 @@ class MountStack {
   Status UnmountAll();
 
  private:
+  Env& env_;
   std::vector<std::string> dirs_;
 };
 
-}  // namespace ka
+}  // namespace ka::os
