@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "util/fd.h"
+#include "util/process.h"
 
 extern char** environ;
 
@@ -36,12 +37,9 @@ Result<ToolOutput> RunTool(const std::vector<std::string>& argv, const std::stri
     env_store.push_back(v);
   }
   env_store.push_back("LC_ALL=C");
-  std::vector<char*> envp, args;
+  std::vector<char*> envp;
   for (auto& v : env_store) envp.push_back(v.data());
   envp.push_back(nullptr);
-  std::vector<std::string> argv_store = argv;
-  for (auto& a : argv_store) args.push_back(a.data());
-  args.push_back(nullptr);
 
   int in[2], out[2], err[2];
   if (::pipe2(in, O_CLOEXEC) != 0) return Status::Io(ErrnoMessage("pipe", errno));
@@ -51,22 +49,14 @@ Result<ToolOutput> RunTool(const std::vector<std::string>& argv, const std::stri
   if (::pipe2(err, O_CLOEXEC) != 0) return Status::Io(ErrnoMessage("pipe", errno));
   UniqueFd err_r(err[0]), err_w(err[1]);
 
-  pid_t pid = ::fork();
-  if (pid < 0) return Status::Io(ErrnoMessage("fork for " + argv[0], errno));
-  if (pid == 0) {
-    signal(SIGPIPE, SIG_DFL);
-    sigset_t none;  // signals a parent thread blocks (InterruptCleanup) are not the tool's business
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::dup2(in_r.get(), STDIN_FILENO);
-    ::dup2(out_w.get(), STDOUT_FILENO);
-    ::dup2(err_w.get(), STDERR_FILENO);
-    ::execve(args[0], args.data(), envp.data());
-    const char msg[] = "exec failed\n";
-    ssize_t ignored = ::write(STDERR_FILENO, msg, sizeof msg - 1);
-    (void)ignored;
-    _exit(127);
-  }
+  SpawnOptions so;
+  so.stdin_fd = in_r.get();
+  so.stdout_fd = out_w.get();
+  so.stderr_fd = err_w.get();
+  so.envp = envp.data();
+  auto spawned = Spawn(argv, so);
+  if (!spawned.ok()) return spawned.status();
+  pid_t pid = *spawned;
   in_r.reset();
   out_w.reset();
   err_w.reset();
