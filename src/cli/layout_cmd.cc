@@ -13,8 +13,8 @@
 #include "layout/describe.h"
 #include "layout/layout_json.h"
 #include "layout/partitions.h"
-#include "os/part_name.h"
 #include "os/env.h"
+#include "os/part_name.h"
 #include "util/log.h"
 
 namespace ka::cli {

@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "golden/inspect.h"
 #include "format/stream_format.h"
+#include "golden/inspect.h"
 #include "golden/tree_writer.h"
 
 namespace ka::golden {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "os/env.h"
 #include "layout/table.h"
+#include "os/env.h"
 #include "util/status.h"
 
 namespace ka::layout {

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "testing/fake_env.h"
 #include "os/part_name.h"
+#include "testing/fake_env.h"
 
 namespace ka::layout {
 namespace {

@@ -9,14 +9,14 @@
 #include <cstdlib>
 #include <string>
 
-#include "os/real_env.h"
 #include "layout/desc_parser.h"
 #include "layout/desc_writer.h"
-#include "os/env.h"
 #include "layout/from_table.h"
 #include "layout/plan.h"
-#include "os/run_tool.h"
 #include "layout/sfdisk_script.h"
+#include "os/env.h"
+#include "os/real_env.h"
+#include "os/run_tool.h"
 
 namespace ka::layout {
 namespace {

@@ -3,8 +3,8 @@
 
 #include <gtest/gtest.h>
 
-#include "testing/fake_env.h"
 #include "node/temp_tree_for_test.h"
+#include "testing/fake_env.h"
 
 namespace ka::netboot {
 namespace {

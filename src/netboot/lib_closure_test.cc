@@ -1,7 +1,7 @@
 // Unit tests for the library closure (lib_closure.h): ldd output parsing, ELF
 // detection and the closure of the real /bin/ls and the static busybox.
-#include "os/real_env.h"
 #include "netboot/lib_closure.h"
+#include "os/real_env.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

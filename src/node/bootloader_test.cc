@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "layout/desc_parser.h"
-#include "testing/fake_env.h"
 #include "node/temp_tree_for_test.h"
+#include "testing/fake_env.h"
 
 namespace ka::node {
 namespace {

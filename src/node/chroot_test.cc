@@ -10,9 +10,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "node/temp_tree_for_test.h"
 #include "os/real_env.h"
 #include "testing/fake_env.h"
-#include "node/temp_tree_for_test.h"
 
 namespace ka::node {
 namespace {

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "os/env.h"
 #include "layout/partitions.h"
 #include "layout/table.h"
+#include "os/env.h"
 #include "util/status.h"
 
 namespace ka::node {

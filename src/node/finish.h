@@ -9,8 +9,8 @@
 
 #include "format/manifest.h"
 #include "node/identity.h"
-#include "os/env.h"
 #include "node/target.h"
+#include "os/env.h"
 
 namespace ka::node {
 

@@ -11,12 +11,12 @@
 #include <thread>
 
 #include "format/manifest.h"
-#include "os/env.h"
 #include "node/clone_output.h"
 #include "node/dev_links.h"
 #include "node/finish.h"
 #include "node/identity.h"
 #include "node/target.h"
+#include "os/env.h"
 #include "util/interrupt.h"
 #include "util/log.h"
 #include "util/net.h"
@@ -27,7 +27,7 @@ namespace {
 
 class Join {
  public:
-  explicit Join(const JoinOptions& o) : opt_(o), target_(env_, env_) {}
+  explicit Join(const JoinOptions& o) : opt_(o), target_(env_) {}
   int Run();
 
  private:

@@ -7,10 +7,10 @@
 #include <cstdio>
 #include <map>
 
-#include "os/real_env.h"
-#include "os/run_tool.h"
 #include "node/mkfs.h"
 #include "node/temp_tree_for_test.h"
+#include "os/real_env.h"
+#include "os/run_tool.h"
 
 namespace ka::node {
 namespace {

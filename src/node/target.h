@@ -14,7 +14,6 @@
 
 #include "format/manifest.h"
 #include "layout/apply.h"
-#include "os/env.h"
 #include "node/dev_links.h"
 #include "os/env.h"
 #include "os/mount.h"
@@ -31,7 +30,8 @@ struct TargetPartition {
 
 class Target {
  public:
-  Target(os::Env& ops, os::Env& runner) : ops_(ops), runner_(runner) {}
+  // Every disk, mount and tool goes through `env`.
+  explicit Target(os::Env& env) : env_(env) {}
   ~Target();
   Target(const Target&) = delete;
   Target& operator=(const Target&) = delete;
@@ -78,8 +78,7 @@ class Target {
   Status ClearBootCode();
   void RemoveRunDir();  // the (unmounted) mount point directories under /run/ka
 
-  os::Env& ops_;
-  os::Env& runner_;
+  os::Env& env_;
   format::Manifest manifest_;
   std::string disk_;
   layout::Layout layout_;
@@ -87,7 +86,7 @@ class Target {
   std::vector<TargetPartition> parts_;
   bool checked_ = false, touched_ = false, released_ = false;
   std::string run_dir_;
-  os::MountStack mounts_{ops_};
+  os::MountStack mounts_{env_};
 };
 
 }  // namespace ka::node

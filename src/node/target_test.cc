@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include "testing/fake_env.h"
-#include "testing/fake_env.h"
 
 namespace ka::node {
 namespace {
@@ -37,73 +36,67 @@ format::Manifest Golden(uint64_t root_used = 300ull << 20) {
 
 
 TEST(NodeTarget, FitsAndChecksWithoutWriting) {
-  os::FakeEnv disk;
-  disk.AddDisk("/dev/sdb", 2ull << 30);
-  os::FakeEnv runner;
-  Target t(disk, runner);
+  os::FakeEnv env;
+  env.AddDisk("/dev/sdb", 2ull << 30);
+  Target t(env);
   ASSERT_TRUE(t.Check(Golden(), "/dev/sdb").ok());
-  EXPECT_FALSE(disk.wrote_anything());
-  EXPECT_TRUE(runner.runs.empty() || runner.argvs()[0][0].find("mkfs") == std::string::npos);
+  EXPECT_FALSE(env.wrote_anything());
+  EXPECT_TRUE(env.runs.empty() || env.argvs()[0][0].find("mkfs") == std::string::npos);
 }
 
 TEST(NodeTarget, TooSmallDiskIsRefusedUntouched) {
-  os::FakeEnv disk;
-  disk.AddDisk("/dev/sdb", 700ull << 20);
-  os::FakeEnv runner;
-  Target t(disk, runner);
+  os::FakeEnv env;
+  env.AddDisk("/dev/sdb", 700ull << 20);
+  Target t(env);
   Status s = t.Check(Golden(), "/dev/sdb");
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("does not fit"), std::string::npos) << s.ToString();
-  EXPECT_FALSE(disk.wrote_anything());
+  EXPECT_FALSE(env.wrote_anything());
   EXPECT_FALSE(t.touched());
   EXPECT_TRUE(t.MarkNotCloned().ok());  // nothing to undo
-  EXPECT_FALSE(disk.wrote_anything());
+  EXPECT_FALSE(env.wrote_anything());
 }
 
 TEST(NodeTarget, PartitionSmallerThanTheGoldensDataIsRefused) {
-  os::FakeEnv disk;
-  disk.AddDisk("/dev/sdb", 2ull << 30);
-  os::FakeEnv runner;
-  Target t(disk, runner);
+  os::FakeEnv env;
+  env.AddDisk("/dev/sdb", 2ull << 30);
+  Target t(env);
   Status s = t.Check(Golden(/*root_used=*/700ull << 20), "/dev/sdb");
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("holds"), std::string::npos) << s.ToString();
-  EXPECT_FALSE(disk.wrote_anything());
+  EXPECT_FALSE(env.wrote_anything());
 }
 
 TEST(NodeTarget, DiskInUseIsRefused) {
-  os::FakeEnv disk;
-  disk.AddDisk("/dev/sdb", 2ull << 30);
-  disk.users = {"/dev/sdb1 is mounted on /mnt"};
-  os::FakeEnv runner;
-  Target t(disk, runner);
+  os::FakeEnv env;
+  env.AddDisk("/dev/sdb", 2ull << 30);
+  env.users = {"/dev/sdb1 is mounted on /mnt"};
+  Target t(env);
   Status s = t.Check(Golden(), "/dev/sdb");
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("in use"), std::string::npos) << s.ToString();
-  EXPECT_FALSE(disk.wrote_anything());
+  EXPECT_FALSE(env.wrote_anything());
 }
 
 TEST(NodeTarget, UnknownFilesystemToolIsRefusedBeforeWriting) {
-  os::FakeEnv disk;
-  disk.AddDisk("/dev/sdb", 2ull << 30);
-  os::FakeEnv runner;
-  runner.missing_tools.insert("mkfs.xfs");
-  Target t(disk, runner);
+  os::FakeEnv env;
+  env.AddDisk("/dev/sdb", 2ull << 30);
+  env.missing_tools.insert("mkfs.xfs");
+  Target t(env);
   Status s = t.Check(Golden(), "/dev/sdb");
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("xfsprogs"), std::string::npos) << s.ToString();
-  EXPECT_FALSE(disk.wrote_anything());
+  EXPECT_FALSE(env.wrote_anything());
 }
 
 TEST(NodeTarget, BadDescIsRefused) {
-  os::FakeEnv disk;
-  disk.AddDisk("/dev/sdb", 2ull << 30);
-  os::FakeEnv runner;
-  Target t(disk, runner);
+  os::FakeEnv env;
+  env.AddDisk("/dev/sdb", 2ull << 30);
+  Target t(env);
   format::Manifest m = Golden();
   m.desc = "linux banana\n";
   EXPECT_FALSE(t.Check(m, "/dev/sdb").ok());
-  EXPECT_FALSE(disk.wrote_anything());
+  EXPECT_FALSE(env.wrote_anything());
 }
 
 }  // namespace

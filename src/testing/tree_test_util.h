@@ -29,8 +29,8 @@
 #include <vector>
 
 #include "golden/tree_writer.h"
-#include "os/run_tool.h"
 #include "node/tree_extract.h"
+#include "os/run_tool.h"
 #include "util/fd.h"
 
 namespace ka::treetest {
