@@ -52,8 +52,8 @@ ka_fuzz_target(desc_parser_fuzz SOURCES src/layout/desc_parser.cc src/layout/des
                src/layout/part_type.cc src/layout/layout.cc)
 ka_fuzz_target(fstab_fuzz SOURCES src/golden/fstab.cc)
 ka_fuzz_target(mountinfo_fuzz SOURCES src/golden/mountinfo.cc)
-ka_fuzz_target(manifest_fuzz SOURCES src/golden/manifest.cc)
-ka_fuzz_target(stream_format_fuzz SOURCES src/golden/stream_format.cc)
+ka_fuzz_target(manifest_fuzz SOURCES src/format/manifest.cc)
+ka_fuzz_target(stream_format_fuzz SOURCES src/format/stream_format.cc)
 ka_fuzz_target(tree_extract_fuzz SOURCES src/node/tree_extract.cc LIBS PkgConfig::ARCHIVE)
 ka_fuzz_target(identity_fuzz SOURCES src/node/identity.cc)
 ka_fuzz_target(stage1_params_fuzz SOURCES src/netboot/stage1_params.cc src/crypto/key_file.cc src/crypto/private_file.cc

@@ -164,7 +164,7 @@ int CloneCommands::Run(bool verbose) {
     so_.stream.zstd_level = zstd_level_ == "auto" ? 0 : std::stoi(zstd_level_);  // checked by CLI11
     so_.stream.zstd_threads = zstd_threads_ == "auto" ? -1 : std::stoi(zstd_threads_);
     InitLogging("serve", verbose);
-    return golden::RunServe(so_);
+    return RunServe(so_);
   }
   auto b = ParseSize(join_buffer_);
   if (!b.ok()) {

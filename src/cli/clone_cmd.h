@@ -8,7 +8,7 @@
 
 #include "util/status.h"
 
-#include "golden/serve.h"
+#include "cli/serve_session.h"
 #include "node/join.h"
 
 namespace ka::cli {
@@ -30,7 +30,7 @@ class CloneCommands {
  private:
   CLI::App* serve_ = nullptr;
   CLI::App* join_ = nullptr;
-  golden::ServeOptions so_;
+  ServeOptions so_;
   node::JoinOptions jo_;
   std::string config_;
   std::string buffer_ = "128MiB";

@@ -12,8 +12,9 @@
 #include "layout/desc_writer.h"
 #include "layout/describe.h"
 #include "layout/layout_json.h"
-#include "layout/part_name.h"
 #include "layout/partitions.h"
+#include "os/env.h"
+#include "os/part_name.h"
 #include "util/log.h"
 
 namespace ka::cli {
@@ -66,7 +67,7 @@ void PrintPlan(const layout::ApplyResult& r, bool written) {
       for (const auto& d : r.devices)
         if (d.number == e.number) dev = d.path;
     } else if (r.disk.block_device && !layout::IsExtended(p.type)) {
-      dev = layout::PartitionNodeName(r.disk.path, e.number);
+      dev = os::PartitionNodeName(r.disk.path, e.number);
     }
     std::printf("%-6d %-22s %-12llu %-12llu %-12s %-10s %-5s %d\n", e.number, dev.c_str(),
                 static_cast<unsigned long long>(e.start), static_cast<unsigned long long>(e.size),
@@ -120,7 +121,7 @@ int LayoutCommands::Run(bool verbose) {
 }
 
 int LayoutCommands::RunDescribe() {
-  layout::RealDiskOps ops;
+  os::Env& ops = os::DefaultEnv();
   layout::DescribeOptions options;
   options.table.fill_last = fill_last_;
   options.table.keep_ids = !new_ids_;
@@ -153,7 +154,7 @@ int LayoutCommands::RunPartition() {
   options.expose = expose_ == "kernel" ? layout::ExposeMode::kKernel
                    : expose_ == "loop" ? layout::ExposeMode::kLoop
                                        : layout::ExposeMode::kAuto;
-  layout::RealDiskOps ops;
+  os::Env& ops = os::DefaultEnv();
   auto r = layout::ApplyLayout(ops, disk_, *parsed, options);
   if (!r.ok()) {
     Status s = r.status();
@@ -186,7 +187,7 @@ int LayoutCommands::RunPartition() {
 }
 
 int LayoutCommands::RunRelease() {
-  layout::RealDiskOps ops;
+  os::Env& ops = os::DefaultEnv();
   auto disk = ops.Inspect(disk_);
   if (!disk.ok()) return Fail("partition", disk.status());
   std::vector<std::string> users = ops.Users(*disk);

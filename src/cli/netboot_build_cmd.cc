@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "netboot/netboot_build.h"
-#include "node/runner.h"
+#include "os/env.h"
 #include "util/log.h"
 
 namespace ka::cli {
@@ -36,7 +36,7 @@ int NetbootBuildCommand::Run(bool verbose) {
     return 2;
   }
   o.mtime = *epoch;
-  node::RealRunner runner;
+  os::Env& runner = os::DefaultEnv();
   auto r = netboot::BuildNetboot(runner, o);
   if (!r.ok()) {
     std::fprintf(stderr, "ka netboot build: %s\n", r.status().message().c_str());

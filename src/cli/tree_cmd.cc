@@ -7,7 +7,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "golden/tree_manifest.h"
+#include "format/tree_manifest.h"
 #include "golden/tree_writer.h"
 #include "node/tree_extract.h"
 #include "util/fd.h"
@@ -140,11 +140,11 @@ int TreeCommands::RunExtract() {
 }
 
 int TreeCommands::RunManifest() {
-  golden::ManifestOptions options;
+  format::ManifestOptions options;
   options.exclude_contents = exclude_;
   options.hash_content = !no_hash_;
   options.one_file_system = !cross_filesystems_;
-  auto m = golden::TreeManifest(dir_, options);
+  auto m = format::TreeManifest(dir_, options);
   if (!m.ok()) return Fail("tree-manifest", m.status());
   std::fputs(m->c_str(), stdout);
   return std::fflush(stdout) == 0 ? 0 : 1;

@@ -16,7 +16,7 @@ Result<std::unique_ptr<GeneratorSource>> GeneratorSource::Start(std::string desc
   s->read_ = UniqueFd(p[0]);
   ::fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
   s->thread_ = std::thread([src = s.get(), w = p[1], gen = std::move(gen)] {
-    ByteSink sink = [w](const void* data, size_t n) -> Status {
+    format::ByteSink sink = [w](const void* data, size_t n) -> Status {
       auto* c = static_cast<const char*>(data);
       while (n > 0) {
         ssize_t k = ::write(w, c, n);

@@ -10,14 +10,14 @@
 #include <thread>
 
 #include "chain/source.h"
-#include "golden/stream_format.h"
+#include "format/stream_format.h"
 #include "util/fd.h"
 
 namespace ka::golden {
 
 class GeneratorSource : public chain::Source {
  public:
-  using Generator = std::function<Status(const ByteSink& sink)>;
+  using Generator = std::function<Status(const format::ByteSink& sink)>;
   static Result<std::unique_ptr<GeneratorSource>> Start(std::string description, Generator gen);
   ~GeneratorSource() override;
 

@@ -7,7 +7,7 @@ namespace ka::golden {
 namespace {
 
 TEST(GeneratorSource, StreamsWhatTheFunctionWrites) {
-  auto s = GeneratorSource::Start("test", [](const ByteSink& sink) {
+  auto s = GeneratorSource::Start("test", [](const format::ByteSink& sink) {
     std::string block(100000, 'x');
     for (int i = 0; i < 50; ++i) KA_RETURN_IF_ERROR(sink(block.data(), block.size()));
     return Status::Ok();
@@ -26,7 +26,7 @@ TEST(GeneratorSource, StreamsWhatTheFunctionWrites) {
 }
 
 TEST(GeneratorSource, ReportsTheFunctionsError) {
-  auto s = GeneratorSource::Start("test", [](const ByteSink&) { return Status::Io("golden disk unreadable"); });
+  auto s = GeneratorSource::Start("test", [](const format::ByteSink&) { return Status::Io("golden disk unreadable"); });
   ASSERT_TRUE(s.ok());
   char c;
   EXPECT_EQ((*s)->Read(&c, 1).value(), 0u);
@@ -35,7 +35,7 @@ TEST(GeneratorSource, ReportsTheFunctionsError) {
 
 TEST(GeneratorSource, StoppingEarlyEndsAnEndlessGenerator) {
   signal(SIGPIPE, SIG_IGN);
-  auto s = GeneratorSource::Start("test", [](const ByteSink& sink) {
+  auto s = GeneratorSource::Start("test", [](const format::ByteSink& sink) {
     std::string block(65536, 'y');
     for (;;) KA_RETURN_IF_ERROR(sink(block.data(), block.size()));
   });

@@ -17,10 +17,11 @@
 #include "layout/desc_parser.h"
 #include "layout/desc_writer.h"
 #include "layout/describe.h"
-#include "layout/disk.h"
 #include "layout/from_table.h"
-#include "layout/run_tool.h"
 #include "layout/validate.h"
+#include "os/env.h"
+#include "os/real_env.h"
+#include "os/run_tool.h"
 #include "util/log.h"
 #include "util/proc_filesystems.h"
 #include "util/strings.h"
@@ -90,8 +91,8 @@ Result<std::string> DiskOfRoot() {
   return "/dev/" + real.parent_path().filename().string();
 }
 
-Result<std::unique_ptr<Golden>> Golden::Open(const InspectOptions& options) {
-  std::unique_ptr<Golden> g(new Golden());
+Result<std::unique_ptr<Golden>> Golden::Open(const InspectOptions& options, os::Env& env) {
+  std::unique_ptr<Golden> g(new Golden(env));
   Status s = g->Inspect(options);
   if (!s.ok()) {
     (void)g->Close();
@@ -105,9 +106,8 @@ Golden::~Golden() { (void)Close(); }
 Status Golden::Close() {
   Status first = mounts_.UnmountAll();
   for (auto it = loops_.rbegin(); it != loops_.rend(); ++it) {
-    auto r = layout::RunTool({"/usr/sbin/losetup", "-d", *it});
-    if (!r.ok() || r->exit_code != 0) {
-      Status s = Status::Io("could not detach " + *it + " (losetup -d)");
+    if (Status d = env_.DetachLoop(*it); !d.ok()) {
+      Status s = Status::Io("could not detach " + *it + " (losetup -d): " + d.message());
       LogWarn("{}", s.ToString());
       if (first.ok()) first = s;
     }
@@ -132,8 +132,7 @@ Status Golden::Inspect(const InspectOptions& o) {
   for (const auto& x : o.exclude_disk)
     if (DiskName(x) == DiskName(disk))
       return Status::Invalid("--exclude-disk " + x + " excludes the golden's own disk " + disk);
-  layout::RealDiskOps ops;
-  auto desc = layout::DescribeDisk(ops, disk);
+  auto desc = layout::DescribeDisk(env_, disk);
   if (!desc.ok()) return desc.status().Wrap("reading the golden's disk " + disk);
   disk_ = desc->disk.path;
   manifest_.golden_disk = desc->disk.geometry.size_bytes;
@@ -162,16 +161,16 @@ Status Golden::Inspect(const InspectOptions& o) {
     bool extended = layout::IsExtended(lp.type);
     if (raw.count(m.number)) {
       if (extended) return Status::Invalid("--raw-partition " + std::to_string(m.number) + " is the extended partition");
-      m.method = Method::kRaw;
+      m.method = format::Method::kRaw;
     } else if (extended || m.fs.empty()) {
-      m.method = Method::kNone;
+      m.method = format::Method::kNone;
     } else if (m.fs == "swap") {
-      m.method = Method::kSwap;
+      m.method = format::Method::kSwap;
     } else if (kTreeTypes.count(m.fs)) {
       if (KernelSupports(m.fs)) {
-        m.method = Method::kTree;
+        m.method = format::Method::kTree;
       } else if (m.fs == "vfat") {
-        m.method = Method::kRaw;
+        m.method = format::Method::kRaw;
         notes_.push_back("partition " + std::to_string(m.number) +
                          " (vfat): this kernel cannot mount vfat, so it is copied block for block");
       } else {
@@ -184,7 +183,7 @@ Status Golden::Inspect(const InspectOptions& o) {
                              ", which ka cannot copy file by file; copy it block for block with --raw-partition " +
                              std::to_string(m.number));
     }
-    if (m.method == Method::kRaw) m.used = m.size;
+    if (m.method == format::Method::kRaw) m.used = m.size;
     parts_.push_back(gp);
   }
   for (int r : raw)
@@ -211,7 +210,7 @@ Status Golden::Inspect(const InspectOptions& o) {
 // ones read-only; a partition already mounted on this machine is bind-mounted
 // read-only from its mount point instead.
 Status Golden::ExposeAndMount(bool block_device) {
-  auto rd = MakeRunDir("golden");
+  auto rd = os::MakeRunDir("golden");
   if (!rd.ok()) return rd.status();
   run_dir_ = rd.value();
   std::vector<MountEntry> mounts;
@@ -220,16 +219,15 @@ Status Golden::ExposeAndMount(bool block_device) {
     if (!mi.ok()) return mi.status();
     mounts = mi.value();
   }
-  layout::RealDiskOps ops;
-  auto table = layout::DescribeDisk(ops, disk_, {{}, false});
+  auto table = layout::DescribeDisk(env_, disk_, {{}, false});
   if (!table.ok()) return table.status();
   for (auto& gp : parts_) {
     auto& m = gp.info;
-    if (m.method != Method::kTree && m.method != Method::kRaw) continue;
+    if (m.method != format::Method::kTree && m.method != format::Method::kRaw) continue;
     // Already mounted (the running system, or an operator's read-only mount)?
     std::string mounted_at;
     if (block_device) {
-      if (auto kp = ops.KernelPartitionOf(disk_, m.number); kp && kp->node_ok) {
+      if (auto kp = env_.KernelPartitionOf(disk_, m.number); kp && kp->node_ok) {
         struct stat st {};
         if (::stat(kp->device.c_str(), &st) == 0)
           for (const auto& me : mounts)
@@ -238,9 +236,9 @@ Status Golden::ExposeAndMount(bool block_device) {
       }
     }
     gp.dir = run_dir_ + "/p" + std::to_string(m.number);
-    if (m.method == Method::kTree && !mounted_at.empty()) {
+    if (m.method == format::Method::kTree && !mounted_at.empty()) {
       if (::mkdir(gp.dir.c_str(), 0700) != 0) return Status::Io("cannot create " + gp.dir);
-      KA_RETURN_IF_ERROR(BindReadOnly(mounted_at, gp.dir));
+      KA_RETURN_IF_ERROR(os::BindReadOnly(env_, mounted_at, gp.dir));
       mounts_.Push(gp.dir);
       LogInfo("golden partition {} ({}) is mounted at {}: reading it through a read-only bind mount", m.number, m.fs,
               mounted_at);
@@ -249,24 +247,21 @@ Status Golden::ExposeAndMount(bool block_device) {
     uint64_t offset = 0;
     for (const auto& e : table->table.entries)
       if (e.number == m.number) offset = e.start * table->table.sector_size;
-    auto r = layout::RunTool({"/usr/sbin/losetup", "--read-only", "--find", "--show", "--offset",
-                              std::to_string(offset), "--sizelimit", std::to_string(m.size), disk_});
-    if (!r.ok()) return r.status();
-    if (r->exit_code != 0)
-      return layout::ToolFailure({"losetup", "--read-only", "--offset", std::to_string(offset), disk_}, *r);
-    gp.device = Trim(r->out);
+    auto loop = env_.AttachLoop(disk_, offset, m.size, /*read_only=*/true);
+    if (!loop.ok()) return loop.status();
+    gp.device = *loop;
     loops_.push_back(gp.device);
-    if (m.method == Method::kRaw) {
+    if (m.method == format::Method::kRaw) {
       gp.dir.clear();
       continue;
     }
     if (::mkdir(gp.dir.c_str(), 0700) != 0) return Status::Io("cannot create " + gp.dir);
-    KA_RETURN_IF_ERROR(MountFs(gp.device, gp.dir, m.fs, /*read_only=*/true, ReadOnlyData(m.fs))
+    KA_RETURN_IF_ERROR(os::MountFs(env_, gp.device, gp.dir, m.fs, /*read_only=*/true, ReadOnlyData(m.fs))
                            .Wrap("golden partition " + std::to_string(m.number)));
     mounts_.Push(gp.dir);
   }
   for (auto& gp : parts_) {
-    if (gp.info.method != Method::kTree) continue;
+    if (gp.info.method != format::Method::kTree) continue;
     struct statvfs sv {};
     if (::statvfs(gp.dir.c_str(), &sv) == 0)
       gp.info.used = static_cast<uint64_t>(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
@@ -279,15 +274,14 @@ Status Golden::ExposeAndMount(bool block_device) {
 Status Golden::MapFstab(const InspectOptions& o) {
   std::vector<GoldenPart*> candidates;
   for (auto& gp : parts_)
-    if (gp.info.method == Method::kTree && fs::is_regular_file(gp.dir + "/etc/fstab")) candidates.push_back(&gp);
+    if (gp.info.method == format::Method::kTree && fs::is_regular_file(gp.dir + "/etc/fstab")) candidates.push_back(&gp);
   if (candidates.empty()) {
     notes_.push_back("no /etc/fstab on any golden filesystem: no mount points, no individualisation, no bootloader");
     return Status::Ok();
   }
   std::string table_id;
   {
-    layout::RealDiskOps ops;
-    auto d = layout::DescribeDisk(ops, disk_, {{}, false});
+    auto d = layout::DescribeDisk(env_, disk_, {{}, false});
     if (d.ok()) table_id = Lower(d->table.id);
   }
   auto matches = [&](const SpecMatch& sm, const GoldenPart& gp) {
@@ -361,7 +355,7 @@ Status Golden::MapExcludes(const InspectOptions& o) {
     GoldenPart* best = nullptr;
     for (auto& gp : parts_) {
       const std::string& mp = gp.info.mount;
-      if (gp.info.method != Method::kTree || mp.empty()) continue;
+      if (gp.info.method != format::Method::kTree || mp.empty()) continue;
       bool prefix = mp == "/" || path == mp || path.rfind(mp + "/", 0) == 0;
       if (prefix && (!best || mp.size() > best->info.mount.size())) best = &gp;
     }
@@ -461,7 +455,7 @@ Status Golden::ApplyLayoutFile(const InspectOptions& o, layout::Layout& out) {
   if (!numbers.ok()) return numbers.status();
   for (auto& gp : parts_) {
     auto& m = gp.info;
-    if (m.method == Method::kNone) continue;
+    if (m.method == format::Method::kNone) continue;
     size_t idx = l.partitions.size();
     for (size_t i = 0; i < l.partitions.size(); ++i)
       if ((*numbers)[i] == m.number) idx = i;
@@ -496,7 +490,7 @@ std::string Golden::Summary() const {
   for (const auto& gp : parts_) {
     const auto& m = gp.info;
     s += fmt::format("  partition {:>2}  {:<6} {:<5} {:<10} used {:>10}  {}{}\n", m.number, m.fs.empty() ? "-" : m.fs,
-                     MethodName(m.method), m.mount.empty() ? "-" : m.mount, FormatBytes(m.used),
+                     format::MethodName(m.method), m.mount.empty() ? "-" : m.mount, FormatBytes(m.used),
                      m.label.empty() ? "" : "label " + m.label + " ", m.exclude.empty() ? "" : fmt::format("excluded: {}", fmt::join(m.exclude, " ")));
   }
   for (const auto& n : notes_) s += "  note: " + n + "\n";

@@ -11,9 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "golden/manifest.h"
+#include "format/manifest.h"
 #include "layout/layout.h"
-#include "util/mount.h"
+#include "os/env.h"
+#include "os/mount.h"
 #include "util/status.h"
 
 namespace ka::golden {
@@ -33,7 +34,7 @@ struct InspectOptions {
 
 // A partition of the golden as it will be streamed.
 struct GoldenPart {
-  ManifestPartition info;
+  format::ManifestPartition info;
   std::string device;  // read-only device to read (raw) or that is mounted (tree)
   std::string dir;     // tree: where the filesystem is mounted read-only
 };
@@ -42,12 +43,13 @@ class Golden {
  public:
   // Errors are Invalid (bad options, unsupported golden: the message says what
   // to do) or Io.
-  static Result<std::unique_ptr<Golden>> Open(const InspectOptions& options);
+  // Every disk, loop device, mount and tool goes through `env`.
+  static Result<std::unique_ptr<Golden>> Open(const InspectOptions& options, os::Env& env);
   ~Golden();
   Golden(const Golden&) = delete;
   Golden& operator=(const Golden&) = delete;
 
-  const Manifest& manifest() const { return manifest_; }
+  const format::Manifest& manifest() const { return manifest_; }
   const std::vector<GoldenPart>& parts() const { return parts_; }
   const std::string& disk() const { return disk_; }
   // The golden is the running system (--source /): its files may change while read.
@@ -58,7 +60,7 @@ class Golden {
   Status Close();
 
  private:
-  Golden() = default;
+  explicit Golden(os::Env& env) : env_(env), mounts_(env) {}
   Status Inspect(const InspectOptions& o);
   Status ExposeAndMount(bool block_device);
   Status MapFstab(const InspectOptions& o);
@@ -67,13 +69,14 @@ class Golden {
   Status ReadBootCode(const InspectOptions& o);
   Status ApplyLayoutFile(const InspectOptions& o, layout::Layout& layout);
 
+  os::Env& env_;
   std::string disk_;
   bool live_ = false;
   std::string run_dir_;
   std::vector<std::string> loops_;
-  MountStack mounts_;
+  os::MountStack mounts_;
   std::vector<GoldenPart> parts_;
-  Manifest manifest_;
+  format::Manifest manifest_;
   std::string root_dir_;  // where the golden's "/" is mounted (empty: no root found)
   std::vector<std::string> notes_;
 };

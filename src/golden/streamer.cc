@@ -19,7 +19,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-Status StreamRaw(const GoldenPart& p, const StreamOptions& o, StreamWriter& w, SectionStats* st) {
+Status StreamRaw(const GoldenPart& p, const StreamOptions& o, format::StreamWriter& w, SectionStats* st) {
   UniqueFd fd(::open(p.device.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return Status::Io("cannot open golden partition " + p.device + ": " + std::strerror(errno));
   ZSTD_CCtx* cctx = ZSTD_createCCtx();
@@ -91,22 +91,22 @@ uint64_t StreamStats::ChangedCount() {
   return count;
 }
 
-Status StreamGolden(const Golden& golden, const StreamOptions& options, const ByteSink& sink, StreamStats* stats) {
-  StreamWriter w(sink);
+Status StreamGolden(const Golden& golden, const StreamOptions& options, const format::ByteSink& sink, StreamStats* stats) {
+  format::StreamWriter w(sink);
   int sections = 0;
   for (const auto& p : golden.parts()) {
     const auto& m = p.info;
-    if (m.method != Method::kTree && m.method != Method::kRaw) continue;
+    if (m.method != format::Method::kTree && m.method != format::Method::kRaw) continue;
     auto t0 = Clock::now();
     SectionStats st;
     st.partition = m.number;
-    st.kind = MethodName(m.method);
+    st.kind = format::MethodName(m.method);
     nlohmann::json begin{{"kind", st.kind}, {"partition", m.number}, {"fs", m.fs}, {"mount", m.mount}};
-    if (m.method == Method::kRaw) begin["bytes"] = m.size;
+    if (m.method == format::Method::kRaw) begin["bytes"] = m.size;
     KA_RETURN_IF_ERROR(w.Begin(begin));
     LogInfo("streaming partition {} ({} {}, {} used) {}", m.number, m.fs, m.mount.empty() ? "-" : m.mount,
-            FormatBytes(m.used), m.method == Method::kTree ? "file by file" : "block for block");
-    if (m.method == Method::kTree) {
+            FormatBytes(m.used), m.method == format::Method::kTree ? "file by file" : "block for block");
+    if (m.method == format::Method::kTree) {
       TreeWriteOptions to;
       to.exclude = m.exclude;
       to.zstd_level = options.zstd_level;

@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "format/stream_format.h"
 #include "golden/inspect.h"
-#include "golden/stream_format.h"
 #include "golden/tree_writer.h"
 
 namespace ka::golden {
@@ -43,6 +43,6 @@ struct StreamStats {
   uint64_t ChangedCount();
 };
 
-Status StreamGolden(const Golden& golden, const StreamOptions& options, const ByteSink& sink, StreamStats* stats);
+Status StreamGolden(const Golden& golden, const StreamOptions& options, const format::ByteSink& sink, StreamStats* stats);
 
 }  // namespace ka::golden

@@ -14,7 +14,7 @@
 #include <memory>
 #include <set>
 
-#include "golden/fs_walk.h"
+#include "format/fs_walk.h"
 #include "util/archive_ptr.h"
 #include "util/escape.h"
 #include "util/fd.h"
@@ -113,7 +113,7 @@ class TreeArchiver {
   SinkContext& ctx_;
   std::string canon_;
   UniqueFd root_fd_;
-  FsIdentity root_id_;
+  format::FsIdentity root_id_;
   std::set<std::string> excluded_;
   ArchiveReadPtr disk_;
   ArchiveWritePtr out_;
@@ -130,7 +130,7 @@ void TreeArchiver::NoteChange(const std::string& rel, const std::string& what) {
 // After a live file's data was read: is it still what its header said?
 void TreeArchiver::CheckUnchanged(struct archive_entry* e, const std::string& rel) {
   if (options_.after_read) options_.after_read(rel);
-  auto st = LstatAt(root_fd_.get(), rel);
+  auto st = format::LstatAt(root_fd_.get(), rel);
   if (!st.ok()) {
     NoteChange(rel, "vanished while it was read");
     return;
@@ -157,11 +157,11 @@ Status TreeArchiver::Setup(const std::string& canon) {
   root_fd_.reset(::open(canon.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root_fd_.valid())
     return Status::Invalid(ErrnoMessage("open tree root " + canon, errno) + " (give an existing directory)");
-  auto id = FsIdentityAt(root_fd_.get(), "");
+  auto id = format::FsIdentityAt(root_fd_.get(), "");
   if (!id.ok()) return id.status().Wrap("tree root " + canon);
   root_id_ = *id;
   for (const auto& x : options_.exclude) {
-    std::string rel = NormalizeRelativePath(x);
+    std::string rel = format::NormalizeRelativePath(x);
     if (rel == ".")
       return Status::Invalid("cannot exclude the tree root itself ('" + x + "'): name directories below it");
     excluded_.insert(rel);
@@ -301,7 +301,7 @@ Status TreeArchiver::ArchiveEntry(ArchiveEntryPtr entry) {
   if (type == AE_IFDIR) {
     bool descend = !excluded;
     if (descend && options_.one_file_system && rel != ".") {
-      auto id = FsIdentityAt(root_fd_.get(), rel);
+      auto id = format::FsIdentityAt(root_fd_.get(), rel);
       if (!id.ok()) return id.status().Wrap("reading tree " + canon_);
       descend = *id == root_id_;
     }
@@ -321,9 +321,9 @@ Status TreeArchiver::ArchiveEntry(ArchiveEntryPtr entry) {
 
   // Holes only for files with fewer blocks than bytes (see the header).
   if (type == AE_IFREG && archive_entry_sparse_count(e) > 0) {
-    auto st = LstatAt(root_fd_.get(), rel);
+    auto st = format::LstatAt(root_fd_.get(), rel);
     if (!st.ok()) return st.status().Wrap("reading tree " + canon_);
-    if (!MayBeSparse(*st)) archive_entry_sparse_clear(e);
+    if (!format::MayBeSparse(*st)) archive_entry_sparse_clear(e);
   }
 
   if (options_.reproducible) {
@@ -376,19 +376,6 @@ Result<TreeWriteStats> TreeArchiver::Run(const std::string& root) {
 }
 
 }  // namespace
-
-std::string NormalizeRelativePath(const std::string& path) {
-  std::string out;
-  size_t pos = 0;
-  while (pos <= path.size()) {
-    size_t slash = path.find('/', pos);
-    if (slash == std::string::npos) slash = path.size();
-    std::string comp = path.substr(pos, slash - pos);
-    if (!comp.empty() && comp != ".") out += (out.empty() ? "" : "/") + comp;
-    pos = slash + 1;
-  }
-  return out.empty() ? "." : out;
-}
 
 Result<TreeWriteStats> WriteTree(const std::string& root, const TreeWriteOptions& options, const Sink& sink) {
   SinkContext ctx;

@@ -90,7 +90,4 @@ using Sink = std::function<Status(const void* data, size_t n)>;
 // silently.
 Result<TreeWriteStats> WriteTree(const std::string& root, const TreeWriteOptions& options, const Sink& sink);
 
-// "tmp", "var/cache/apt" from "./tmp/", "/var/cache/apt"; "." for the root.
-std::string NormalizeRelativePath(const std::string& path);
-
 }  // namespace ka::golden

@@ -16,8 +16,8 @@
 #include <optional>
 #include <thread>
 
-#include "golden/tree_manifest.h"
-#include "golden/tree_test_util.h"
+#include "format/tree_manifest.h"
+#include "testing/tree_test_util.h"
 
 namespace ka::golden {
 namespace {
@@ -80,7 +80,7 @@ TEST(TreeWriter, PlainRelativePathsAndStandardFormat) {
   // GNU tar reads it too (it only warns about libarchive's own pax keywords).
   if (::access("/usr/bin/tar", X_OK) == 0 && ::access("/usr/bin/zstd", X_OK) == 0) {
     treetest::WriteFile(src / "archive.tar.zst", archive);
-    auto r = layout::RunTool({"/usr/bin/tar", "--zstd", "-tf", src / "archive.tar.zst"});
+    auto r = os::RunTool({"/usr/bin/tar", "--zstd", "-tf", src / "archive.tar.zst"});
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->exit_code, 0) << r->err;
     EXPECT_NE(r->out.find("etc/hostname"), std::string::npos) << r->out;
@@ -159,9 +159,9 @@ TEST(TreeWriter, ExcludedDirectoriesAreKeptEmpty) {
   EXPECT_NE(::lstat((dst / "swapfile").c_str(), &st), 0);  // a non-directory named is left out
   EXPECT_EQ(treetest::ReadFile(dst / "var/cache/kept"), "kept\n");
 
-  ManifestOptions mo;
+  format::ManifestOptions mo;
   mo.exclude_contents = options.exclude;
-  auto a = TreeManifest(src.path(), mo), b = TreeManifest(dst.path(), {});
+  auto a = format::TreeManifest(src.path(), mo), b = format::TreeManifest(dst.path(), {});
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(*a, *b);
 
@@ -188,7 +188,7 @@ TEST(TreeWriter, StaysOnOneFilesystem) {
     auto r = treetest::RoundTrip(src.path(), dst.path());
     ASSERT_TRUE(r.written.ok()) << r.written.status().message();
     ASSERT_TRUE(r.extracted.ok()) << r.extracted.status().message();
-    auto m1 = TreeManifest(src.path(), {}), m2 = TreeManifest(dst.path(), {});
+    auto m1 = format::TreeManifest(src.path(), {}), m2 = format::TreeManifest(dst.path(), {});
     ASSERT_TRUE(m1.ok() && m2.ok());
     EXPECT_EQ(*m1, *m2);
     EXPECT_EQ(m1->find("inside-tmpfs"), std::string::npos);
@@ -317,14 +317,6 @@ TEST(TreeWriter, StatsArePlausible) {
   options.zstd_level = 99;
   EXPECT_EQ(WriteTree(src.path(), options, [](const void*, size_t) { return Status::Ok(); }).status().code(),
             Status::Code::kInvalid);
-}
-
-TEST(TreeWriter, NormalizeRelativePath) {
-  EXPECT_EQ(NormalizeRelativePath("tmp"), "tmp");
-  EXPECT_EQ(NormalizeRelativePath("./var//cache/apt/"), "var/cache/apt");
-  EXPECT_EQ(NormalizeRelativePath("/var/cache"), "var/cache");
-  EXPECT_EQ(NormalizeRelativePath("./"), ".");
-  EXPECT_EQ(NormalizeRelativePath(""), ".");
 }
 
 // A running system changes while it is copied: live trees list what changed and

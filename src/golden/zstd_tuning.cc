@@ -104,7 +104,7 @@ std::string SampleGolden(const Golden& golden, size_t max_bytes) {
   out.reserve(max_bytes);
   for (const auto& p : golden.parts()) {
     if (out.size() >= max_bytes) break;
-    if (p.info.method == Method::kTree && !p.dir.empty()) {
+    if (p.info.method == format::Method::kTree && !p.dir.empty()) {
       std::error_code ec;
       fs::recursive_directory_iterator it(p.dir, fs::directory_options::skip_permission_denied, ec), end;
       int files = 0;
@@ -114,7 +114,7 @@ std::string SampleGolden(const Golden& golden, size_t max_bytes) {
         ++files;
         ReadSome(it->path().string(), std::min(kPerFile, max_bytes - out.size()), &out);
       }
-    } else if (p.info.method == Method::kRaw && !p.device.empty()) {
+    } else if (p.info.method == format::Method::kRaw && !p.device.empty()) {
       ReadSome(p.device, std::min<size_t>(max_bytes - out.size(), 4 << 20), &out);
     }
   }

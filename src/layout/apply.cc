@@ -29,7 +29,7 @@ Status SameTable(const Table& want, const Table& got) {
 
 }  // namespace
 
-Result<ApplyResult> ApplyLayout(DiskOps& ops, const std::string& disk_arg, const Layout& layout,
+Result<ApplyResult> ApplyLayout(os::Env& ops, const std::string& disk_arg, const Layout& layout,
                                 const ApplyOptions& options) {
   auto disk = ops.Inspect(disk_arg);
   if (!disk.ok()) return disk.status();

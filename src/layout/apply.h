@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "layout/disk.h"
 #include "layout/partitions.h"
 #include "layout/plan.h"
+#include "os/env.h"
 #include "util/status.h"
 
 namespace ka::layout {
@@ -19,7 +19,7 @@ struct ApplyOptions {
 };
 
 struct ApplyResult {
-  DiskInfo disk;
+  os::DiskInfo disk;
   Plan plan;
   std::string script;                    // the sfdisk script (written, or that would be)
   std::vector<PartitionDevice> devices;  // empty on a dry run
@@ -28,7 +28,7 @@ struct ApplyResult {
 // Errors: Invalid for a layout that is wrong or does not fit this disk (desc line
 // and reason), Refused when the disk is in use, Io when a tool fails. Before the
 // first write the disk is untouched; sfdisk also checks the script (--no-act) first.
-Result<ApplyResult> ApplyLayout(DiskOps& ops, const std::string& disk, const Layout& layout,
+Result<ApplyResult> ApplyLayout(os::Env& ops, const std::string& disk, const Layout& layout,
                                 const ApplyOptions& options);
 
 }  // namespace ka::layout

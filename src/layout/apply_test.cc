@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "layout/desc_parser.h"
-#include "layout/fake_disk.h"
+#include "testing/fake_env.h"
 
 namespace ka::layout {
 namespace {
@@ -19,11 +19,11 @@ Layout Desc(const std::string& text) {
 const char* kSeed = "linux 300 boot\nextended fill\nlogical swap 100\nlogical linux fill\n";
 
 TEST(Apply, WritesValidatedTableThenExposes) {
-  FakeDiskOps ops;
+  os::FakeEnv ops;
   ops.AddDisk("/dev/vda", kGiB);
   auto r = ApplyLayout(ops, "/dev/vda", Desc(kSeed), {});
   ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_EQ(ops.calls, (std::vector<std::string>{"Inspect /dev/vda", "Users /dev/vda", "CheckScript /dev/vda",
+  EXPECT_EQ(ops.disk_calls, (std::vector<std::string>{"Inspect /dev/vda", "Users /dev/vda", "CheckScript /dev/vda",
                                                  "ForgetKernelPartitions /dev/vda", "WipeSignatures /dev/vda",
                                                  "WriteTable /dev/vda", "ReadTableJson /dev/vda",
                                                  "UpdateKernelPartitions /dev/vda"}));
@@ -37,7 +37,7 @@ TEST(Apply, WritesValidatedTableThenExposes) {
 }
 
 TEST(Apply, TooSmallDiskIsNotTouched) {
-  FakeDiskOps ops;
+  os::FakeEnv ops;
   auto& d = ops.AddDisk("/dev/sdb", 512ull << 20);
   d.has_table = true;
   d.table.entries = {{1, 2048, 1000, "83", false, "", "", ""}};
@@ -51,7 +51,7 @@ TEST(Apply, TooSmallDiskIsNotTouched) {
 }
 
 TEST(Apply, InvalidLayoutIsNotTouched) {
-  FakeDiskOps ops;
+  os::FakeEnv ops;
   ops.AddDisk("/dev/sdb", kGiB);
   auto r = ApplyLayout(ops, "/dev/sdb", Desc("linux 300\nlogical swap 100\n"), {});
   ASSERT_FALSE(r.ok());
@@ -60,7 +60,7 @@ TEST(Apply, InvalidLayoutIsNotTouched) {
 }
 
 TEST(Apply, DiskInUseIsRefused) {
-  FakeDiskOps ops;
+  os::FakeEnv ops;
   ops.AddDisk("/dev/sdb", kGiB);
   ops.users = {"/dev/sdb1 is mounted on /mnt: unmount it first"};
   auto r = ApplyLayout(ops, "/dev/sdb", Desc(kSeed), {});
@@ -71,7 +71,7 @@ TEST(Apply, DiskInUseIsRefused) {
 }
 
 TEST(Apply, SfdiskRefusalWritesNothing) {
-  FakeDiskOps ops;
+  os::FakeEnv ops;
   ops.AddDisk("/dev/sdb", kGiB);
   ops.check_script_result = Status::Io("sfdisk --no-act exited with status 1: Start sector 63 out of range");
   auto r = ApplyLayout(ops, "/dev/sdb", Desc(kSeed), {});
@@ -81,7 +81,7 @@ TEST(Apply, SfdiskRefusalWritesNothing) {
 }
 
 TEST(Apply, DryRunWritesNothing) {
-  FakeDiskOps ops;
+  os::FakeEnv ops;
   ops.AddDisk("/dev/sdb", kGiB);
   ApplyOptions o;
   o.dry_run = true;
@@ -93,14 +93,14 @@ TEST(Apply, DryRunWritesNothing) {
 }
 
 TEST(Apply, MissingDisk) {
-  FakeDiskOps ops;
+  os::FakeEnv ops;
   auto r = ApplyLayout(ops, "/dev/nope", Desc(kSeed), {});
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("/dev/nope"), std::string::npos);
 }
 
 TEST(Apply, ReplacesOldPartitionLoops) {
-  FakeDiskOps ops;
+  os::FakeEnv ops;
   ops.AddDisk("/dev/loop0", kGiB);
   ops.partition_nodes_appear = false;
   ASSERT_TRUE(ApplyLayout(ops, "/dev/loop0", Desc(kSeed), {}).ok());
@@ -112,7 +112,7 @@ TEST(Apply, ReplacesOldPartitionLoops) {
 }
 
 TEST(Apply, GptFromNvmeToVda) {
-  FakeDiskOps ops;
+  os::FakeEnv ops;
   ops.AddDisk("/dev/nvme0n1", 2 * kGiB);
   auto r = ApplyLayout(ops, "/dev/nvme0n1", Desc("label gpt\nefi 512MiB fs=vfat\nlinux fill boot\n"), {});
   ASSERT_TRUE(r.ok()) << r.status().message();

@@ -6,7 +6,7 @@
 
 namespace ka::layout {
 
-Result<Description> DescribeDisk(DiskOps& ops, const std::string& disk_arg, const DescribeOptions& options) {
+Result<Description> DescribeDisk(os::Env& ops, const std::string& disk_arg, const DescribeOptions& options) {
   auto disk = ops.Inspect(disk_arg);
   if (!disk.ok()) return disk.status();
   auto json = ops.ReadTableJson(disk->path);

@@ -4,10 +4,10 @@
 
 #include <string>
 
-#include "layout/disk.h"
 #include "layout/from_table.h"
 #include "layout/layout.h"
 #include "layout/table.h"
+#include "os/env.h"
 #include "util/status.h"
 
 namespace ka::layout {
@@ -18,13 +18,13 @@ struct DescribeOptions {
 };
 
 struct Description {
-  DiskInfo disk;
+  os::DiskInfo disk;
   Table table;    // as read, entries sorted by number
   Layout layout;  // applies back to `table` on a disk of the same or larger size
 };
 
 // Mount points are not known from a disk and stay empty. Errors: Invalid when the
 // disk has no (supported) partition table, Io when a tool fails.
-Result<Description> DescribeDisk(DiskOps& ops, const std::string& disk, const DescribeOptions& options = {});
+Result<Description> DescribeDisk(os::Env& ops, const std::string& disk, const DescribeOptions& options = {});
 
 }  // namespace ka::layout

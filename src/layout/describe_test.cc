@@ -5,8 +5,8 @@
 #include "layout/apply.h"
 #include "layout/desc_parser.h"
 #include "layout/desc_writer.h"
-#include "layout/fake_disk.h"
 #include "layout/layout_json.h"
+#include "testing/fake_env.h"
 
 namespace ka::layout {
 namespace {
@@ -14,7 +14,7 @@ namespace {
 constexpr uint64_t kGiB = 1ull << 30;
 
 TEST(Describe, TableAndFilesystems) {
-  FakeDiskOps ops;
+  os::FakeEnv ops;
   auto& d = ops.AddDisk("/dev/sda", kGiB);
   auto l = ParseDesc("linux 300 boot\nextended fill\nlogical swap 100\nlogical linux fill\n");
   ASSERT_TRUE(ApplyLayout(ops, "/dev/sda", *l, {}).ok());
@@ -34,7 +34,7 @@ TEST(Describe, TableAndFilesystems) {
 }
 
 TEST(Describe, CloneGoldenSdaToNvme) {
-  FakeDiskOps ops;
+  os::FakeEnv ops;
   ops.AddDisk("/dev/sda", 4 * kGiB);
   ops.AddDisk("/dev/nvme0n1", 8 * kGiB);
   auto l = ParseDesc("label gpt\nefi 512MiB fs=vfat\nswap 1GiB\nlinux fill\n");
@@ -52,7 +52,7 @@ TEST(Describe, CloneGoldenSdaToNvme) {
 }
 
 TEST(Describe, NoTable) {
-  FakeDiskOps ops;
+  os::FakeEnv ops;
   ops.AddDisk("/dev/sdc", kGiB);
   auto r = DescribeDisk(ops, "/dev/sdc");
   ASSERT_FALSE(r.ok());
@@ -60,7 +60,7 @@ TEST(Describe, NoTable) {
 }
 
 TEST(Describe, DropsValuesADescCannotCarry) {
-  FakeDiskOps ops;
+  os::FakeEnv ops;
   auto& d = ops.AddDisk("/dev/sda", kGiB);
   ASSERT_TRUE(ApplyLayout(ops, "/dev/sda", *ParseDesc("linux fill\n"), {}).ok());
   d.filesystems[2048ull * 512] = {"ext4", "not a uuid", "bad\nlabel"};

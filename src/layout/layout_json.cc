@@ -4,7 +4,7 @@
 
 #include "layout/desc_writer.h"
 #include "layout/from_table.h"
-#include "layout/part_name.h"
+#include "os/part_name.h"
 
 namespace ka::layout {
 
@@ -24,7 +24,7 @@ std::string DescriptionJson(const Description& d) {
     const Partition& p = d.layout.partitions[i];
     nlohmann::ordered_json o;
     o["number"] = e.number;
-    o["node"] = d.disk.block_device ? PartitionNodeName(d.disk.path, e.number) : "";
+    o["node"] = d.disk.block_device ? os::PartitionNodeName(d.disk.path, e.number) : "";
     o["type"] = FormatPartType(p.type);
     o["sfdisk_type"] = e.type;
     o["logical"] = p.logical;

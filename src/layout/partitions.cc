@@ -14,7 +14,7 @@ bool IsContainer(const Table& t, const TableEntry& e) {
 // Kernel devices for every data partition, when all of them are there with the
 // table's geometry. Polls every 50 ms: up to 5 s while the kernel knows the
 // partitions but their /dev nodes are not there yet (udev), 0.5 s otherwise.
-std::optional<std::vector<PartitionDevice>> KernelDevices(DiskOps& ops, const DiskInfo& disk, const Table& t,
+std::optional<std::vector<PartitionDevice>> KernelDevices(os::Env& ops, const os::DiskInfo& disk, const Table& t,
                                                           std::string* missing) {
   const uint64_t ss = t.sector_size;
   for (int attempt = 0;; ++attempt) {
@@ -46,7 +46,7 @@ std::optional<std::vector<PartitionDevice>> KernelDevices(DiskOps& ops, const Di
 
 }  // namespace
 
-Result<std::string> PartitionDevicePath(DiskOps& ops, const DiskInfo& disk, const Table& table, int number) {
+Result<std::string> PartitionDevicePath(os::Env& ops, const os::DiskInfo& disk, const Table& table, int number) {
   const uint64_t ss = table.sector_size;
   for (const TableEntry& e : table.entries) {
     if (e.number != number) continue;
@@ -58,7 +58,7 @@ Result<std::string> PartitionDevicePath(DiskOps& ops, const DiskInfo& disk, cons
       if (kp && kp->node_ok && kp->start512 * 512 == e.start * ss && kp->size512 * 512 == e.size * ss)
         return kp->device;
     }
-    for (const LoopDevice& l : ops.LoopsBackedBy(disk.path))
+    for (const os::LoopDevice& l : ops.LoopsBackedBy(disk.path))
       if (l.offset == e.start * ss && l.size_limit == e.size * ss) return l.device;
     return Status::Io("partition " + std::to_string(number) + " of " + disk.path +
                       " has no device: run 'ka partition' (or 'partx --add') to expose it");
@@ -66,9 +66,9 @@ Result<std::string> PartitionDevicePath(DiskOps& ops, const DiskInfo& disk, cons
   return Status::Invalid(disk.path + " has no partition " + std::to_string(number));
 }
 
-Result<std::vector<std::string>> ReleasePartitions(DiskOps& ops, const DiskInfo& disk) {
+Result<std::vector<std::string>> ReleasePartitions(os::Env& ops, const os::DiskInfo& disk) {
   std::vector<std::string> detached;
-  for (const LoopDevice& l : ops.LoopsBackedBy(disk.path)) {
+  for (const os::LoopDevice& l : ops.LoopsBackedBy(disk.path)) {
     if (l.offset == 0) continue;  // not one of ours: ka's partition loops start past the table
     Status s = ops.DetachLoop(l.device);
     if (!s.ok()) return s.Wrap("detaching partition loop device " + l.device);
@@ -81,7 +81,7 @@ Result<std::vector<std::string>> ReleasePartitions(DiskOps& ops, const DiskInfo&
   return detached;
 }
 
-Result<std::vector<PartitionDevice>> ExposePartitions(DiskOps& ops, const DiskInfo& disk, const Table& table,
+Result<std::vector<PartitionDevice>> ExposePartitions(os::Env& ops, const os::DiskInfo& disk, const Table& table,
                                                       ExposeMode mode) {
   std::string why_not = "the disk is an image file";
   if (disk.block_device && mode != ExposeMode::kLoop) {
@@ -100,7 +100,7 @@ Result<std::vector<PartitionDevice>> ExposePartitions(DiskOps& ops, const DiskIn
   const uint64_t ss = table.sector_size;
   for (const TableEntry& e : table.entries) {
     if (IsContainer(table, e)) continue;
-    auto dev = ops.AttachLoop(disk.path, e.start * ss, e.size * ss);
+    auto dev = ops.AttachLoop(disk.path, e.start * ss, e.size * ss, /*read_only=*/false);
     if (!dev.ok()) {
       for (const auto& d : out) {
         Status s = ops.DetachLoop(d.path);

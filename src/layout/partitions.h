@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "layout/disk.h"
 #include "layout/table.h"
+#include "os/env.h"
 #include "util/status.h"
 
 namespace ka::layout {
@@ -29,18 +29,18 @@ struct PartitionDevice {
 // One device per partition of `table` (extended containers are skipped), in table
 // order. Offset loop devices stay attached after return (they are the partitions);
 // ReleasePartitions detaches them. On failure nothing new stays attached.
-Result<std::vector<PartitionDevice>> ExposePartitions(DiskOps& ops, const DiskInfo& disk, const Table& table,
+Result<std::vector<PartitionDevice>> ExposePartitions(os::Env& ops, const os::DiskInfo& disk, const Table& table,
                                                       ExposeMode mode);
 
 // The device of partition `number` of `table` on `disk`, as exposed earlier (by this
 // or another process): the kernel's partition device when it has the table's geometry,
 // else an offset loop device over the disk at exactly that partition. Attaches nothing.
-Result<std::string> PartitionDevicePath(DiskOps& ops, const DiskInfo& disk, const Table& table, int number);
+Result<std::string> PartitionDevicePath(os::Env& ops, const os::DiskInfo& disk, const Table& table, int number);
 
 // Undoes ExposePartitions: detaches the offset loop devices of `disk` (loop devices
 // whose backing file is the disk or image, at a non-zero offset) and, on a loop
 // device without partition scanning, removes the kernel partitions partx added
 // (they would outlive the loop device's detach). Returns the detached devices.
-Result<std::vector<std::string>> ReleasePartitions(DiskOps& ops, const DiskInfo& disk);
+Result<std::vector<std::string>> ReleasePartitions(os::Env& ops, const os::DiskInfo& disk);
 
 }  // namespace ka::layout

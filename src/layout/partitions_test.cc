@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "layout/fake_disk.h"
-#include "layout/part_name.h"
+#include "os/part_name.h"
+#include "testing/fake_env.h"
 
 namespace ka::layout {
 namespace {
@@ -11,15 +11,15 @@ namespace {
 constexpr uint64_t kGiB = 1ull << 30;
 
 TEST(PartName, KernelNaming) {
-  EXPECT_EQ(PartitionNodeName("/dev/sda", 1), "/dev/sda1");
-  EXPECT_EQ(PartitionNodeName("/dev/vda", 5), "/dev/vda5");
-  EXPECT_EQ(PartitionNodeName("/dev/hda", 2), "/dev/hda2");
-  EXPECT_EQ(PartitionNodeName("/dev/nvme0n1", 1), "/dev/nvme0n1p1");
-  EXPECT_EQ(PartitionNodeName("/dev/mmcblk0", 2), "/dev/mmcblk0p2");
-  EXPECT_EQ(PartitionNodeName("/dev/loop0", 6), "/dev/loop0p6");
-  EXPECT_EQ(PartitionNodeName("/dev/loop12", 1), "/dev/loop12p1");
-  EXPECT_EQ(PartitionNodeName("/dev/md0", 1), "/dev/md0p1");
-  EXPECT_EQ(PartitionNodeName("/srv/disk.img", 1), "/srv/disk.img1");
+  EXPECT_EQ(os::PartitionNodeName("/dev/sda", 1), "/dev/sda1");
+  EXPECT_EQ(os::PartitionNodeName("/dev/vda", 5), "/dev/vda5");
+  EXPECT_EQ(os::PartitionNodeName("/dev/hda", 2), "/dev/hda2");
+  EXPECT_EQ(os::PartitionNodeName("/dev/nvme0n1", 1), "/dev/nvme0n1p1");
+  EXPECT_EQ(os::PartitionNodeName("/dev/mmcblk0", 2), "/dev/mmcblk0p2");
+  EXPECT_EQ(os::PartitionNodeName("/dev/loop0", 6), "/dev/loop0p6");
+  EXPECT_EQ(os::PartitionNodeName("/dev/loop12", 1), "/dev/loop12p1");
+  EXPECT_EQ(os::PartitionNodeName("/dev/md0", 1), "/dev/md0p1");
+  EXPECT_EQ(os::PartitionNodeName("/srv/disk.img", 1), "/srv/disk.img1");
 }
 
 Table SeedTable() {
@@ -39,8 +39,8 @@ class Expose : public ::testing::Test {
     d.has_table = true;
     disk_ = d.info;
   }
-  FakeDiskOps ops_;
-  DiskInfo disk_;
+  os::FakeEnv ops_;
+  os::DiskInfo disk_;
 };
 
 TEST_F(Expose, KernelDevicesWhenTheyAppear) {
@@ -123,7 +123,7 @@ TEST_F(Expose, DevicePathOfPartitionN) {
   EXPECT_FALSE(PartitionDevicePath(ops_, disk_, SeedTable(), 2).ok());  // the extended container
   EXPECT_FALSE(PartitionDevicePath(ops_, disk_, SeedTable(), 3).ok());  // no such partition
   // Offset loop devices, found again by their offset and size.
-  FakeDiskOps loops;
+  os::FakeEnv loops;
   loops.AddDisk("/dev/loop0", kGiB);
   loops.partition_nodes_appear = false;
   auto made = ExposePartitions(loops, disk_, SeedTable(), ExposeMode::kAuto);
@@ -132,10 +132,10 @@ TEST_F(Expose, DevicePathOfPartitionN) {
 }
 
 TEST_F(Expose, ReleaseLeavesForeignLoopsAlone) {
-  auto own = ops_.AttachLoop("/dev/loop0", 0, 0);  // e.g. someone's whole-disk loop
+  auto own = ops_.AttachLoop("/dev/loop0", 0, 0, false);  // e.g. someone's whole-disk loop
   ASSERT_TRUE(own.ok());
-  auto part = ops_.AttachLoop("/dev/loop0", 1 << 20, 1 << 20);
-  auto other = ops_.AttachLoop("/dev/sdb", 1 << 20, 1 << 20);
+  auto part = ops_.AttachLoop("/dev/loop0", 1 << 20, 1 << 20, false);
+  auto other = ops_.AttachLoop("/dev/sdb", 1 << 20, 1 << 20, false);
   auto released = ReleasePartitions(ops_, disk_);
   ASSERT_TRUE(released.ok());
   EXPECT_EQ(*released, std::vector<std::string>{*part});

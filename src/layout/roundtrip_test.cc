@@ -11,11 +11,12 @@
 
 #include "layout/desc_parser.h"
 #include "layout/desc_writer.h"
-#include "layout/disk.h"
 #include "layout/from_table.h"
 #include "layout/plan.h"
-#include "layout/run_tool.h"
 #include "layout/sfdisk_script.h"
+#include "os/env.h"
+#include "os/real_env.h"
+#include "os/run_tool.h"
 
 namespace ka::layout {
 namespace {
@@ -25,14 +26,14 @@ constexpr uint64_t kMiB = 1ull << 20;
 class RoundTrip : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!FindTool("sfdisk", "fdisk").ok()) GTEST_SKIP() << "sfdisk not installed";
+    if (!os::FindTool("sfdisk", "fdisk").ok()) GTEST_SKIP() << "sfdisk not installed";
     char tmpl[] = "/tmp/ka-layout-test.XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
   }
   void TearDown() override {
     if (!dir_.empty()) {
-      auto r = RunTool({"/bin/rm", "-rf", dir_});
+      auto r = os::RunTool({"/bin/rm", "-rf", dir_});
       (void)r;
     }
   }
@@ -125,7 +126,7 @@ class RoundTrip : public ::testing::Test {
     EXPECT_EQ(WriteDesc(*described2), desc2);
   }
 
-  RealDiskOps ops_;
+  os::RealEnv ops_;
   std::string dir_;
 };
 

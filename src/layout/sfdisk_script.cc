@@ -4,7 +4,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
-#include "layout/part_name.h"
+#include "os/part_name.h"
 
 namespace ka::layout {
 
@@ -13,7 +13,7 @@ std::string SfdiskScript(const Table& table, const std::string& disk) {
   if (!table.id.empty()) s += "label-id: " + table.id + "\n";
   s += "unit: sectors\n\n";
   for (const TableEntry& e : table.entries) {
-    s += PartitionNodeName(disk, e.number) + " : start=" + std::to_string(e.start) +
+    s += os::PartitionNodeName(disk, e.number) + " : start=" + std::to_string(e.start) +
          ", size=" + std::to_string(e.size) + ", type=" + e.type;
     if (table.label == TableLabel::kMbr) {
       if (e.bootable) s += ", bootable";

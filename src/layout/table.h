@@ -7,15 +7,12 @@
 #include <vector>
 
 #include "layout/part_type.h"
+#include "os/env.h"
 
 namespace ka::layout {
 
-// Size of a disk and its logical sector size.
-struct Geometry {
-  uint64_t size_bytes = 0;
-  uint64_t sector_size = 512;
-  uint64_t sectors() const { return sector_size ? size_bytes / sector_size : 0; }
-};
+// Size of a disk and its logical sector size (the OS seam reports it).
+using Geometry = os::Geometry;
 
 struct TableEntry {
   int number = 0;         // 1..128; MBR logical partitions are 5 and up

@@ -51,7 +51,7 @@ std::string DpkgIndex::Owner(const std::string& path) const {
   return "";
 }
 
-Result<std::map<std::string, std::string>> PackageVersions(node::Runner& runner, const std::set<std::string>& packages) {
+Result<std::map<std::string, std::string>> PackageVersions(os::Env& runner, const std::set<std::string>& packages) {
   std::map<std::string, std::string> versions;
   if (packages.empty()) return versions;
   auto query = runner.Find("dpkg-query", "dpkg");

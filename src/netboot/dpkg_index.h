@@ -9,7 +9,7 @@
 #include <set>
 #include <string>
 
-#include "node/runner.h"
+#include "os/env.h"
 #include "util/status.h"
 
 namespace ka::netboot {
@@ -28,6 +28,6 @@ class DpkgIndex {
 };
 
 // Versions of installed packages: `dpkg-query -W -f '${Package} ${Version}\n' PKG...`.
-Result<std::map<std::string, std::string>> PackageVersions(node::Runner& runner, const std::set<std::string>& packages);
+Result<std::map<std::string, std::string>> PackageVersions(os::Env& runner, const std::set<std::string>& packages);
 
 }  // namespace ka::netboot

@@ -15,7 +15,7 @@ Result<std::string> ParseKernelDependency(const std::string& text) {
   return Status::Invalid("apt-cache depends linux-image-amd64 names no linux-image-VERSION-amd64 package: " + text);
 }
 
-Result<std::string> FindKernelDeb(node::Runner& runner, const std::string& kernel_deb, const std::string& cache_dir) {
+Result<std::string> FindKernelDeb(os::Env& runner, const std::string& kernel_deb, const std::string& cache_dir) {
   if (!kernel_deb.empty()) {
     if (!fs::is_regular_file(kernel_deb)) return Status::Invalid("--kernel-deb " + kernel_deb + " is not a file");
     return fs::absolute(kernel_deb).string();
@@ -55,7 +55,7 @@ Result<std::string> FindKernelDeb(node::Runner& runner, const std::string& kerne
   return deb;
 }
 
-Result<KernelPackage> ExtractKernel(node::Runner& runner, const std::string& deb, const std::string& dir) {
+Result<KernelPackage> ExtractKernel(os::Env& runner, const std::string& deb, const std::string& dir) {
   KernelPackage k;
   k.deb = deb;
   k.root = dir;

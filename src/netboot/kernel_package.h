@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "node/runner.h"
+#include "os/env.h"
 #include "util/status.h"
 
 namespace ka::netboot {
@@ -28,9 +28,9 @@ Result<std::string> ParseKernelDependency(const std::string& apt_cache_depends_o
 
 // The .deb to use: `kernel_deb` if given, else the current kernel package's .deb in
 // `cache_dir` (downloaded there if missing).
-Result<std::string> FindKernelDeb(node::Runner& runner, const std::string& kernel_deb, const std::string& cache_dir);
+Result<std::string> FindKernelDeb(os::Env& runner, const std::string& kernel_deb, const std::string& cache_dir);
 
 // Extracts `deb` into `dir` (which must not exist yet) and runs depmod there.
-Result<KernelPackage> ExtractKernel(node::Runner& runner, const std::string& deb, const std::string& dir);
+Result<KernelPackage> ExtractKernel(os::Env& runner, const std::string& deb, const std::string& dir);
 
 }  // namespace ka::netboot

@@ -1,10 +1,10 @@
-// Unit tests for finding Debian's kernel package (kernel_package.h) with a FakeRunner.
+// Unit tests for finding Debian's kernel package (kernel_package.h) with an os::FakeEnv.
 #include "netboot/kernel_package.h"
 
 #include <gtest/gtest.h>
 
-#include "node/fake_runner.h"
 #include "node/temp_tree_for_test.h"
+#include "testing/fake_env.h"
 
 namespace ka::netboot {
 namespace {
@@ -19,18 +19,18 @@ TEST(KernelPackage, ParsesTheDependency) {
 TEST(KernelPackage, ReusesACachedDebWithoutDownloading) {
   node::TempTree cache;
   cache.Write("linux-image-6.1.0-56-amd64_6.1.192-2_amd64.deb", "x");
-  node::FakeRunner runner;
+  os::FakeEnv runner;
   runner.tool_paths["apt-cache"] = "/usr/bin/apt-cache";
   runner.Script({"/usr/bin/apt-cache", "depends"}, {0, "linux-image-amd64\n  Depends: linux-image-6.1.0-56-amd64\n", ""});
   auto deb = FindKernelDeb(runner, "", cache.path());
   ASSERT_TRUE(deb.ok()) << deb.status().message();
   EXPECT_EQ(*deb, cache / "linux-image-6.1.0-56-amd64_6.1.192-2_amd64.deb");
-  EXPECT_EQ(runner.calls.size(), 1u);  // no apt-get download
+  EXPECT_EQ(runner.runs.size(), 1u);  // no apt-get download
 }
 
 TEST(KernelPackage, FailedDownloadNamesTheOfflineOption) {
   node::TempTree cache;
-  node::FakeRunner runner;
+  os::FakeEnv runner;
   runner.Script({"/usr/sbin/apt-cache", "depends"}, {0, "  Depends: linux-image-6.1.0-56-amd64\n", ""});
   runner.Script({"/bin/sh"}, {100, "", "E: Failed to fetch"});
   auto deb = FindKernelDeb(runner, "", cache.path());

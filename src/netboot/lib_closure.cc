@@ -56,7 +56,7 @@ Result<std::vector<std::string>> ParseLddOutput(const std::string& binary, const
   return libs;
 }
 
-Result<std::set<std::string>> LibraryClosure(node::Runner& runner, const std::vector<std::string>& binaries) {
+Result<std::set<std::string>> LibraryClosure(os::Env& runner, const std::vector<std::string>& binaries) {
   std::set<std::string> libs;
   auto ldd = runner.Find("ldd", "libc-bin");
   if (!ldd.ok()) return ldd.status();

@@ -1,5 +1,5 @@
 // Shared-library closure of ELF binaries, and where those files go in a netboot
-// image. `ldd` (run through the Runner seam) lists every library a binary loads,
+// image. `ldd` (run through the os::Env seam) lists every library a binary loads,
 // directly or not; the image keeps every file under /usr ("/lib/x86_64-linux-gnu/
 // libc.so.6" -> "/usr/lib/x86_64-linux-gnu/libc.so.6"), with /lib -> usr/lib and
 // /lib64 -> usr/lib64 symlinks in stage1.
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "node/runner.h"
+#include "os/env.h"
 #include "util/status.h"
 
 namespace ka::netboot {
@@ -26,7 +26,7 @@ Result<std::vector<std::string>> ParseLddOutput(const std::string& binary, const
 
 // Every library the dynamic binaries among `binaries` need (host paths as ldd
 // prints them, sorted, deduplicated). Static binaries and scripts need none.
-Result<std::set<std::string>> LibraryClosure(node::Runner& runner, const std::vector<std::string>& binaries);
+Result<std::set<std::string>> LibraryClosure(os::Env& runner, const std::vector<std::string>& binaries);
 
 // The path a host file gets inside the image: under /usr ("/sbin/mke2fs" ->
 // "/usr/sbin/mke2fs", "/usr/bin/ka" unchanged). Absolute paths only.

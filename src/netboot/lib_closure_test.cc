@@ -1,6 +1,7 @@
 // Unit tests for the library closure (lib_closure.h): ldd output parsing, ELF
 // detection and the closure of the real /bin/ls and the static busybox.
 #include "netboot/lib_closure.h"
+#include "os/real_env.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -30,7 +31,7 @@ TEST(LibClosure, UsrPath) {
 }
 
 TEST(LibClosure, RealLsNeedsLibcAndTheLoader) {
-  node::RealRunner runner;
+  os::RealEnv runner;
   auto libs = LibraryClosure(runner, {"/bin/ls"});
   ASSERT_TRUE(libs.ok()) << libs.status().message();
   bool libc = false, loader = false;

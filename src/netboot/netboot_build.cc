@@ -79,7 +79,7 @@ Status CheckOutput(const BuildOptions& o) {
   return Status::Ok();
 }
 
-Status CheckHost(node::Runner& runner, const BuildOptions& o, const std::string& ka) {
+Status CheckHost(os::Env& runner, const BuildOptions& o, const std::string& ka) {
   for (const auto& f : kLoaders)
     if (!fs::is_regular_file(f.path))
       return Status::Invalid(std::string(f.path) + " is missing; install the Debian package " + f.package);
@@ -150,7 +150,7 @@ Result<int64_t> SourceDateEpoch() {
 namespace {
 
 // Everything after the checks, into `tmp`, renamed to `out` at the end.
-Result<BuildSummary> BuildInto(node::Runner& runner, const BuildOptions& options, const std::string& ka,
+Result<BuildSummary> BuildInto(os::Env& runner, const BuildOptions& options, const std::string& ka,
                                const std::string& out, const std::string& tmp) {
   auto start = std::chrono::steady_clock::now();
   const std::string work = tmp + "/.work";
@@ -262,7 +262,7 @@ Result<BuildSummary> BuildInto(node::Runner& runner, const BuildOptions& options
 
 }  // namespace
 
-Result<BuildSummary> BuildNetboot(node::Runner& runner, const BuildOptions& options) {
+Result<BuildSummary> BuildNetboot(os::Env& runner, const BuildOptions& options) {
   std::string ka = options.ka_binary;
   if (ka.empty()) {
     auto self = SelfExecutable();

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "node/runner.h"
+#include "os/env.h"
 #include "util/status.h"
 
 namespace ka::netboot {
@@ -35,6 +35,6 @@ struct BuildSummary {
 // SOURCE_DATE_EPOCH from the environment if set (a non-negative integer), else 0.
 Result<int64_t> SourceDateEpoch();
 
-Result<BuildSummary> BuildNetboot(node::Runner& runner, const BuildOptions& options);
+Result<BuildSummary> BuildNetboot(os::Env& runner, const BuildOptions& options);
 
 }  // namespace ka::netboot

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -55,10 +54,6 @@ Result<ChildResult> RunChild(const std::vector<std::string>& argv, bool merge_st
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return Status::Io(ErrnoMessage("creating a pipe for " + argv[0], errno));
   UniqueFd rd(fds[0]), wr(fds[1]);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-
   struct sigaction sa {}, old_int {}, old_term {};
   sa.sa_handler = ForwardSignal;
   sigemptyset(&sa.sa_mask);
@@ -67,28 +62,18 @@ Result<ChildResult> RunChild(const std::vector<std::string>& argv, bool merge_st
   ::sigaction(SIGINT, &sa, &old_int);
   ::sigaction(SIGTERM, &sa, &old_term);
 
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    int err = errno;
+  SpawnOptions so;
+  so.own_process_group = true;  // a terminal's Ctrl-C reaches only us, and we forward it
+  so.die_with_parent = true;
+  so.stderr_fd = wr.get();
+  if (merge_stdout) so.stdout_fd = wr.get();
+  auto spawned = Spawn(argv, so);
+  if (!spawned.ok()) {
     ::sigaction(SIGINT, &old_int, nullptr);
     ::sigaction(SIGTERM, &old_term, nullptr);
-    return Status::Io(ErrnoMessage("starting " + argv[0] + " (fork)", err));
+    return spawned.status();
   }
-  if (pid == 0) {
-    // Own process group: a terminal's Ctrl-C reaches only us, and we forward it.
-    ::setpgid(0, 0);
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    ::signal(SIGPIPE, SIG_DFL);
-    ::signal(SIGINT, SIG_DFL);
-    ::signal(SIGTERM, SIG_DFL);
-    ::dup2(wr.get(), STDERR_FILENO);
-    if (merge_stdout) ::dup2(wr.get(), STDOUT_FILENO);
-    ::execv(args[0], args.data());
-    const std::string msg = ErrnoMessage("running " + argv[0], errno) + "\n";
-    ssize_t ignored = ::write(STDERR_FILENO, msg.data(), msg.size());
-    (void)ignored;
-    ::_exit(127);
-  }
+  pid_t pid = *spawned;
   g_child = pid;
   if (g_signal != 0) ::kill(pid, SIGTERM);  // arrived between fork and here
   wr.reset();

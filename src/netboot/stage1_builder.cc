@@ -21,7 +21,7 @@ Result<std::string> ReadText(const std::string& path) {
   return s.str();
 }
 
-Status InstallBusybox(node::Runner& runner, StagingTree& tree, const std::string& busybox) {
+Status InstallBusybox(os::Env& runner, StagingTree& tree, const std::string& busybox) {
   KA_RETURN_IF_ERROR(tree.InstallFileAs(busybox, "/bin/busybox", 0755));
   auto list = runner.Run({busybox, "--list-full"});
   if (!list.ok()) return list.status().Wrap("listing the busybox applets");
@@ -38,7 +38,7 @@ Status InstallBusybox(node::Runner& runner, StagingTree& tree, const std::string
   return Status::Ok();
 }
 
-Result<ModuleSelection> InstallModules(node::Runner& runner, StagingTree& tree, const KernelPackage& kernel,
+Result<ModuleSelection> InstallModules(os::Env& runner, StagingTree& tree, const KernelPackage& kernel,
                                        const std::vector<std::string>& requested) {
   auto dep_text = ReadText(kernel.modules_dir() + "/modules.dep");
   if (!dep_text.ok()) return dep_text.status();
@@ -66,7 +66,7 @@ Result<ModuleSelection> InstallModules(node::Runner& runner, StagingTree& tree, 
 
 }  // namespace
 
-Result<Stage1Result> BuildStage1(node::Runner& runner, const KernelPackage& kernel, const Stage1Options& options,
+Result<Stage1Result> BuildStage1(os::Env& runner, const KernelPackage& kernel, const Stage1Options& options,
                                  const std::string& output) {
   Stage1Result result;
   StagingTree tree(options.staging_dir);

@@ -12,7 +12,7 @@
 #include "netboot/initramfs_writer.h"
 #include "netboot/kernel_package.h"
 #include "netboot/module_set.h"
-#include "node/runner.h"
+#include "os/env.h"
 
 namespace ka::netboot {
 
@@ -30,7 +30,7 @@ struct Stage1Result {
   std::map<std::string, std::string> sources;  // image path -> host path
 };
 
-Result<Stage1Result> BuildStage1(node::Runner& runner, const KernelPackage& kernel, const Stage1Options& options,
+Result<Stage1Result> BuildStage1(os::Env& runner, const KernelPackage& kernel, const Stage1Options& options,
                                  const std::string& output);
 
 }  // namespace ka::netboot

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "netboot/disk_pick.h"
+#include "util/process.h"
 
 namespace ka::netboot {
 
@@ -23,16 +24,12 @@ int RealStage1System::Run(const std::vector<std::string>& argv) {
   }
   std::fflush(stdout);
   std::fflush(stderr);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    ::execv(args[0], args.data());
-    std::fprintf(stderr, "ka stage1: cannot run %s: %s\n", args[0], std::strerror(errno));
-    ::_exit(127);
+  auto spawned = Spawn(argv);  // on the console: stdin, stdout and stderr are ours
+  if (!spawned.ok()) {
+    std::fprintf(stderr, "ka stage1: %s\n", spawned.status().message().c_str());
+    return -1;
   }
+  pid_t pid = *spawned;
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) return -1;

@@ -36,7 +36,7 @@ const std::vector<std::string>& Stage2Directories() {
   return kDirs;
 }
 
-Status CheckStage2Tools(node::Runner& runner) {
+Status CheckStage2Tools(os::Env& runner) {
   for (const auto& t : Stage2Tools()) {
     if (!t.required) continue;
     auto p = runner.Find(t.name, t.package);
@@ -50,7 +50,7 @@ Status CheckStage2Tools(node::Runner& runner) {
   return Status::Ok();
 }
 
-Result<Stage2Result> BuildStage2(node::Runner& runner, const Stage2Options& options, const std::string& output) {
+Result<Stage2Result> BuildStage2(os::Env& runner, const Stage2Options& options, const std::string& output) {
   Stage2Result result;
   StagingTree tree(options.staging_dir);
   KA_RETURN_IF_ERROR(tree.MakeDirectory("/", 0755));

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "golden/tree_writer.h"
-#include "node/runner.h"
+#include "os/env.h"
 
 namespace ka::netboot {
 
@@ -40,8 +40,8 @@ struct Stage2Result {
 };
 
 // Fails up front, naming the package, if a required tool is missing.
-Status CheckStage2Tools(node::Runner& runner);
+Status CheckStage2Tools(os::Env& runner);
 
-Result<Stage2Result> BuildStage2(node::Runner& runner, const Stage2Options& options, const std::string& output);
+Result<Stage2Result> BuildStage2(os::Env& runner, const Stage2Options& options, const std::string& output);
 
 }  // namespace ka::netboot

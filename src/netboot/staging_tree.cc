@@ -98,7 +98,7 @@ Status StagingTree::InstallHostDirectory(const std::string& dir) {
   return Status::Ok();
 }
 
-Status StagingTree::InstallLibraries(node::Runner& runner) {
+Status StagingTree::InstallLibraries(os::Env& runner) {
   std::vector<std::string> bins(dynamic_.begin(), dynamic_.end());
   auto libs = LibraryClosure(runner, bins);
   if (!libs.ok()) return libs.status();

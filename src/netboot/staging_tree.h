@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "node/runner.h"
+#include "os/env.h"
 #include "util/status.h"
 
 namespace ka::netboot {
@@ -34,7 +34,7 @@ class StagingTree {
   Status MakeDirectory(const std::string& image_path, uint32_t mode = 0755);
   Status MakeSymlink(const std::string& image_path, const std::string& target);
   // The shared libraries of every dynamic binary installed so far (ldd), installed.
-  Status InstallLibraries(node::Runner& runner);
+  Status InstallLibraries(os::Env& runner);
   // Every entry's mtime (symlinks too) set to `mtime`: a reproducible tree.
   Status SetAllTimes(int64_t mtime);
 

@@ -172,7 +172,7 @@ Result<std::vector<std::vector<std::string>>> NodeGrubCommands(const BootTarget&
   return cmds;
 }
 
-Status CheckNodeBootloader(Runner& runner, BootloaderKind kind, const BootTarget& target, const std::string& grub_lib) {
+Status CheckNodeBootloader(os::Env& runner, BootloaderKind kind, const BootTarget& target, const std::string& grub_lib) {
   if (kind != BootloaderKind::kGrubNode) return Status::Ok();
   auto gi = runner.Find("grub-install", "grub2-common");
   if (!gi.ok())
@@ -201,7 +201,7 @@ std::string GrubConfigToCheck(BootloaderKind kind, const std::string& root) {
   return g.install.empty() || g.mkconfig.empty() ? "" : g.cfg;
 }
 
-Status InstallBootloader(Runner& runner, BootloaderKind kind, const BootTarget& target, const std::string& root) {
+Status InstallBootloader(os::Env& runner, BootloaderKind kind, const BootTarget& target, const std::string& root) {
   const std::string what = std::string("installing the boot loader (") + BootloaderName(kind) + ") for " + target.disk;
   if (kind == BootloaderKind::kGrubNode) {
     auto gi = runner.Find("grub-install", "grub2-common");

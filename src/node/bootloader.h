@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "layout/layout.h"
-#include "node/runner.h"
+#include "os/env.h"
 #include "util/status.h"
 
 namespace ka::node {
@@ -65,7 +65,7 @@ Result<std::vector<std::vector<std::string>>> NodeGrubCommands(const BootTarget&
 
 // Before any write: the node can install `kind` (kGrubNode needs the node's
 // grub-install and its GRUB modules for the target). Other kinds pass.
-Status CheckNodeBootloader(Runner& runner, BootloaderKind kind, const BootTarget& target,
+Status CheckNodeBootloader(os::Env& runner, BootloaderKind kind, const BootTarget& target,
                            const std::string& grub_lib = "/usr/lib/grub");
 
 // The GRUB 2 configuration the boot loader step writes (grub) or keeps (grub-node)
@@ -75,6 +75,6 @@ Status CheckNodeBootloader(Runner& runner, BootloaderKind kind, const BootTarget
 std::string GrubConfigToCheck(BootloaderKind kind, const std::string& root);
 
 // Runs BootloaderCommands (chroot found through `runner`); stops at the first failure.
-Status InstallBootloader(Runner& runner, BootloaderKind kind, const BootTarget& target, const std::string& root);
+Status InstallBootloader(os::Env& runner, BootloaderKind kind, const BootTarget& target, const std::string& root);
 
 }  // namespace ka::node

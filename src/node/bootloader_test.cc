@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "layout/desc_parser.h"
-#include "node/fake_runner.h"
 #include "node/temp_tree_for_test.h"
+#include "testing/fake_env.h"
 
 namespace ka::node {
 namespace {
@@ -157,14 +157,14 @@ TEST(NodeBootloader, InstallRunsTheCommandsAndStopsAtAFailure) {
   TempTree t;
   DebianGrub(t);
   const std::string r = t / "root";
-  FakeRunner fr;
+  os::FakeEnv fr;
   fr.tool_paths["chroot"] = "/usr/sbin/chroot";
   ASSERT_TRUE(InstallBootloader(fr, BootloaderKind::kGrub, {true, true, "/dev/sda", "/boot/efi"}, r).ok());
-  EXPECT_EQ(fr.calls.size(), 3u);
+  EXPECT_EQ(fr.runs.size(), 3u);
   EXPECT_EQ(fr.argvs()[2], (std::vector<std::string>{"/usr/sbin/chroot", r, "/usr/sbin/grub-mkconfig", "-o",
                                                      "/boot/grub/grub.cfg"}));
 
-  FakeRunner bad;
+  os::FakeEnv bad;
   bad.Script({"/usr/sbin/chroot", r, "/usr/sbin/grub-install", "--target=i386-pc"},
              {1, "", "grub-install: error: cannot find a GRUB drive for /dev/sda.\n"});
   Status s = InstallBootloader(bad, BootloaderKind::kGrub, {true, true, "/dev/sda", "/boot/efi"}, r);
@@ -172,13 +172,13 @@ TEST(NodeBootloader, InstallRunsTheCommandsAndStopsAtAFailure) {
   EXPECT_EQ(s.message(), "installing the boot loader (grub) for /dev/sda: /usr/sbin/chroot " + r +
                              " /usr/sbin/grub-install --target=i386-pc --recheck /dev/sda exited with status 1: "
                              "grub-install: error: cannot find a GRUB drive for /dev/sda.");
-  EXPECT_EQ(bad.calls.size(), 1u);
+  EXPECT_EQ(bad.runs.size(), 1u);
 
-  FakeRunner nochroot;
+  os::FakeEnv nochroot;
   nochroot.missing_tools = {"chroot"};
   Status c = InstallBootloader(nochroot, BootloaderKind::kGrub, {true, false, "/dev/sda", ""}, r);
   EXPECT_NE(c.message().find("install the Debian package coreutils"), std::string::npos);
-  EXPECT_TRUE(nochroot.calls.empty());
+  EXPECT_TRUE(nochroot.runs.empty());
 }
 
 }  // namespace
@@ -210,19 +210,19 @@ TEST(NodeBootloader, GrubFromTheNodeKeepsTheGoldensConfig) {
 TEST(NodeBootloader, NodeGrubIsCheckedBeforeAnyWrite) {
   TempTree lib;
   lib.Write("grub/i386-pc/modinfo.sh", "");
-  FakeRunner fr;
+  os::FakeEnv fr;
   EXPECT_TRUE(CheckNodeBootloader(fr, BootloaderKind::kGrubNode, {true, false, "/dev/vda", ""}, lib / "grub").ok());
   Status efi = CheckNodeBootloader(fr, BootloaderKind::kGrubNode, {false, true, "/dev/vda", "/boot/efi"}, lib / "grub");
   ASSERT_FALSE(efi.ok());
   EXPECT_NE(efi.message().find("x86_64-efi"), std::string::npos);
-  FakeRunner nogrub;
+  os::FakeEnv nogrub;
   nogrub.missing_tools.insert("grub-install");
   EXPECT_FALSE(CheckNodeBootloader(nogrub, BootloaderKind::kGrubNode, {true, false, "/dev/vda", ""}, lib / "grub").ok());
   EXPECT_TRUE(CheckNodeBootloader(nogrub, BootloaderKind::kGrub, {true, false, "/dev/vda", ""}, lib / "grub").ok());
   // The install runs the node's tool, no chroot.
   TempTree t;
   t.Write("root/boot/grub/grub.cfg", "");
-  FakeRunner run;
+  os::FakeEnv run;
   ASSERT_TRUE(InstallBootloader(run, BootloaderKind::kGrubNode, {true, false, "/dev/vda", ""}, (t / "root")).ok());
   ASSERT_EQ(run.argvs().size(), 1u);
   EXPECT_EQ(run.argvs()[0][0], "/usr/sbin/grub-install");

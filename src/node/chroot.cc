@@ -13,37 +13,6 @@
 
 namespace ka::node {
 
-Status RealMounter::Mount(const std::string& source, const std::string& target, const std::string& fstype,
-                          unsigned long flags, const std::string& data) {
-  if (::mount(source.empty() ? nullptr : source.c_str(), target.c_str(), fstype.empty() ? nullptr : fstype.c_str(),
-              flags, data.empty() ? nullptr : data.c_str()) != 0) {
-    int err = errno;
-    std::string what = (flags & MS_BIND) != 0      ? "bind-mount " + source + " on " + target
-                       : (flags & MS_PRIVATE) != 0 ? "make " + target + " private"
-                                                   : "mount " + fstype + " on " + target;
-    return Status::Io(ErrnoMessage(what, err) + (err == EPERM ? " (ka must run as root)" : ""));
-  }
-  return Status::Ok();
-}
-
-Status RealMounter::Unmount(const std::string& target, int flags) {
-  if (::umount2(target.c_str(), flags) != 0) return Status::Io(ErrnoMessage("unmount " + target, errno));
-  return Status::Ok();
-}
-
-bool RealMounter::HostDirExists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-Status RealMounter::MakeNode(const std::string& path, mode_t mode, unsigned major, unsigned minor) {
-  if (::mknod(path.c_str(), mode, ::makedev(major, minor)) != 0)
-    return Status::Io(ErrnoMessage("mknod " + path + " " + std::to_string(major) + ":" + std::to_string(minor), errno));
-  return Status::Ok();
-}
-
-void RealMounter::Pause(std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }
-
 Status ChrootMounts::MountOne(const std::string& source, const std::string& target, const std::string& fstype,
                               unsigned long flags, const std::string& data) {
   KA_RETURN_IF_ERROR(mounter_.Mount(source, target, fstype, flags, data));
@@ -51,7 +20,7 @@ Status ChrootMounts::MountOne(const std::string& source, const std::string& targ
   return mounter_.Mount("", target, "", MS_PRIVATE, "");
 }
 
-Result<std::unique_ptr<ChrootMounts>> ChrootMounts::Setup(const std::string& root, Mounter& mounter,
+Result<std::unique_ptr<ChrootMounts>> ChrootMounts::Setup(const std::string& root, os::Env& mounter,
                                                           const std::vector<BlockNode>& disk_nodes) {
   auto fs = RootFs::Open(root);
   if (!fs.ok()) return fs.status();

@@ -7,7 +7,7 @@
 // Everything is unmounted in reverse order by Release() or the destructor; a busy
 // mount is detached lazily only as a last resort, and that is reported.
 //
-// All mount(2) calls go through Mounter, so the order is unit-tested without root.
+// All mount(2) calls go through os::Env, so the order is unit-tested without root.
 #pragma once
 
 #include <sys/types.h>
@@ -18,34 +18,10 @@
 #include <vector>
 
 #include "node/dev_links.h"
+#include "os/env.h"
 #include "util/status.h"
 
 namespace ka::node {
-
-class Mounter {
- public:
-  virtual ~Mounter() = default;
-  // mount(2); empty strings are passed as NULL.
-  virtual Status Mount(const std::string& source, const std::string& target, const std::string& fstype,
-                       unsigned long flags, const std::string& data) = 0;
-  // umount2(2). Busy: a Status whose message ends in "Device or resource busy".
-  virtual Status Unmount(const std::string& target, int flags) = 0;
-  // The host path is a directory (/sys/firmware/efi/efivars on an EFI host).
-  virtual bool HostDirExists(const std::string& path) = 0;
-  // mknod(2) of a device node: `mode` holds S_IFCHR or S_IFBLK and the permissions.
-  virtual Status MakeNode(const std::string& path, mode_t mode, unsigned major, unsigned minor) = 0;
-  virtual void Pause(std::chrono::milliseconds d) = 0;
-};
-
-class RealMounter : public Mounter {
- public:
-  Status Mount(const std::string& source, const std::string& target, const std::string& fstype, unsigned long flags,
-               const std::string& data) override;
-  Status Unmount(const std::string& target, int flags) override;
-  bool HostDirExists(const std::string& path) override;
-  Status MakeNode(const std::string& path, mode_t mode, unsigned major, unsigned minor) override;
-  void Pause(std::chrono::milliseconds d) override;
-};
 
 class ChrootMounts {
  public:
@@ -56,7 +32,7 @@ class ChrootMounts {
   //   ROOT/sys when the host has it, tmpfs (nosuid,nodev,mode=0755) on ROOT/run.
   // ROOT/dev, proc, sys and run must be directories, not symlinks; missing ones are
   // created (0755). On failure everything mounted so far is unmounted again.
-  static Result<std::unique_ptr<ChrootMounts>> Setup(const std::string& root, Mounter& mounter,
+  static Result<std::unique_ptr<ChrootMounts>> Setup(const std::string& root, os::Env& mounter,
                                                      const std::vector<BlockNode>& disk_nodes = {});
   ~ChrootMounts();
   ChrootMounts(const ChrootMounts&) = delete;
@@ -77,11 +53,11 @@ class ChrootMounts {
   const std::vector<std::string>& lazily_detached() const { return lazy_; }
 
  private:
-  ChrootMounts(std::string root, Mounter& m) : root_(std::move(root)), mounter_(m) {}
+  ChrootMounts(std::string root, os::Env& m) : root_(std::move(root)), mounter_(m) {}
   Status MountOne(const std::string& source, const std::string& target, const std::string& fstype,
                   unsigned long flags, const std::string& data);
   std::string root_;
-  Mounter& mounter_;
+  os::Env& mounter_;
   std::vector<std::string> mounted_;
   std::vector<std::string> created_;
   std::vector<std::string> lazy_;

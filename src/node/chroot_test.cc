@@ -10,8 +10,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "node/fake_mounter.h"
 #include "node/temp_tree_for_test.h"
+#include "os/real_env.h"
+#include "testing/fake_env.h"
 
 namespace ka::node {
 namespace {
@@ -27,13 +28,13 @@ class NodeChroot : public ::testing::Test {
   // The mount(2) calls alone (no mknod of the private /dev's nodes).
   Strings MountCalls() const {
     Strings out;
-    for (const auto& c : m_.calls)
+    for (const auto& c : m_.mount_calls)
       if (c.rfind("mknod ", 0) != 0) out.push_back(c);
     return out;
   }
   TempTree t_;
   std::string r_;
-  FakeMounter m_;
+  os::FakeEnv m_;
 };
 
 TEST_F(NodeChroot, MountsInOrderPrivateAndUnmountsInReverse) {
@@ -46,14 +47,14 @@ TEST_F(NodeChroot, MountsInOrderPrivateAndUnmountsInReverse) {
                                "tmpfs " + r_ + "/run nosuid,nodev mode=0755", "private " + r_ + "/run"}));
   EXPECT_EQ((*c)->mounted().size(), 5u);
   EXPECT_TRUE((*c)->created().empty());
-  m_.calls.clear();
+  m_.mount_calls.clear();
   ASSERT_TRUE((*c)->Release().ok());
-  EXPECT_EQ(m_.calls, (Strings{"umount " + r_ + "/run", "umount " + r_ + "/sys", "umount " + r_ + "/proc",
+  EXPECT_EQ(m_.mount_calls, (Strings{"umount " + r_ + "/run", "umount " + r_ + "/sys", "umount " + r_ + "/proc",
                                "umount " + r_ + "/dev/pts", "umount " + r_ + "/dev"}));
   EXPECT_TRUE((*c)->mounted().empty());
-  m_.calls.clear();
+  m_.mount_calls.clear();
   c->reset();  // nothing left for the destructor
-  EXPECT_TRUE(m_.calls.empty());
+  EXPECT_TRUE(m_.mount_calls.empty());
 }
 
 TEST_F(NodeChroot, EfiVarsOnAnEfiHost) {
@@ -63,9 +64,9 @@ TEST_F(NodeChroot, EfiVarsOnAnEfiHost) {
     ASSERT_TRUE(c.ok());
     EXPECT_EQ(MountCalls()[8], "bind /sys/firmware/efi/efivars " + r_ + "/sys/firmware/efi/efivars");
     EXPECT_EQ(MountCalls()[9], "private " + r_ + "/sys/firmware/efi/efivars");
-    m_.calls.clear();
+    m_.mount_calls.clear();
   }  // the destructor releases
-  EXPECT_EQ(m_.calls, (Strings{"umount " + r_ + "/run", "umount " + r_ + "/sys/firmware/efi/efivars",
+  EXPECT_EQ(m_.mount_calls, (Strings{"umount " + r_ + "/run", "umount " + r_ + "/sys/firmware/efi/efivars",
                                "umount " + r_ + "/sys", "umount " + r_ + "/proc", "umount " + r_ + "/dev/pts",
                                "umount " + r_ + "/dev"}));
 }
@@ -76,7 +77,7 @@ TEST_F(NodeChroot, PrivateDevHoldsTheStandardDevicesTheDiskAndItsLinks) {
   auto c = ChrootMounts::Setup(r_, m_, {disk, root});
   ASSERT_TRUE(c.ok()) << c.status().message();
   Strings nodes;
-  for (const auto& call : m_.calls)
+  for (const auto& call : m_.mount_calls)
     if (call.rfind("mknod ", 0) == 0) nodes.push_back(call);
   EXPECT_EQ(nodes, (Strings{"mknod " + r_ + "/dev/null c 1:3 666", "mknod " + r_ + "/dev/zero c 1:5 666",
                             "mknod " + r_ + "/dev/full c 1:7 666", "mknod " + r_ + "/dev/random c 1:8 666",
@@ -84,7 +85,7 @@ TEST_F(NodeChroot, PrivateDevHoldsTheStandardDevicesTheDiskAndItsLinks) {
                             "mknod " + r_ + "/dev/console c 5:1 600", "mknod " + r_ + "/dev/loop5 b 7:5 660",
                             "mknod " + r_ + "/dev/loop5p6 b 259:3 660"}));
   // made after the tmpfs, before /dev/pts is bound on it
-  auto calls = m_.calls;
+  auto calls = m_.mount_calls;
   auto tmpfs = std::find(calls.begin(), calls.end(), "private " + r_ + "/dev");
   auto pts = std::find(calls.begin(), calls.end(), "bind /dev/pts " + r_ + "/dev/pts");
   ASSERT_TRUE(tmpfs < pts);
@@ -111,12 +112,12 @@ TEST_F(NodeChroot, MissingMountPointsAreCreatedSymlinksRefused) {
   u.Mkdir("root/dev");
   u.Mkdir("host-run");
   u.Symlink(u / "host-run", "root/run");
-  FakeMounter m;
+  os::FakeEnv m;
   auto bad = ChrootMounts::Setup(u / "root", m);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message(), u / "root/run" + " is a symlink (to " + u / "host-run" +
                                         "): ka mounts only on directories of the image");
-  EXPECT_TRUE(m.calls.empty());
+  EXPECT_TRUE(m.mount_calls.empty());
 }
 
 TEST_F(NodeChroot, AFailedMountUndoesTheOthers) {
@@ -134,7 +135,7 @@ TEST_F(NodeChroot, BusyMountsAreRetriedThenDetachedLazilyAndReported) {
   ASSERT_TRUE(c.ok());
   m_.busy = {r_ + "/proc"};
   m_.stuck = {r_ + "/run"};
-  m_.calls.clear();
+  m_.mount_calls.clear();
   Status s = (*c)->Release();
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.message(), "releasing the chroot " + r_ + ": " + r_ +
@@ -142,8 +143,8 @@ TEST_F(NodeChroot, BusyMountsAreRetriedThenDetachedLazilyAndReported) {
                              "fuser -vm " + r_ + "); unmount " + r_ + "/run: Device or resource busy");
   EXPECT_EQ((*c)->lazily_detached(), (Strings{r_ + "/proc"}));
   EXPECT_EQ(m_.pauses, 6);
-  EXPECT_EQ(std::count(m_.calls.begin(), m_.calls.end(), "umount " + r_ + "/proc"), 4);
-  EXPECT_EQ(m_.calls.back(), "umount " + r_ + "/dev");  // the rest still unmounted, in order
+  EXPECT_EQ(std::count(m_.mount_calls.begin(), m_.mount_calls.end(), "umount " + r_ + "/proc"), 4);
+  EXPECT_EQ(m_.mount_calls.back(), "umount " + r_ + "/dev");  // the rest still unmounted, in order
   EXPECT_TRUE((*c)->mounted().empty());
 }
 
@@ -173,7 +174,7 @@ TEST_F(NodeChroot, RealMountsLeaveMountinfoClean) {
                ::mount(nullptr, "/", nullptr, MS_REC | MS_SHARED, nullptr) != 0) {
       fail("making / private then shared in the new namespace failed");
     } else {
-      RealMounter rm;
+      os::RealEnv rm;
       auto c = ChrootMounts::Setup(r_, rm);
       if (!c.ok()) {
         fail(c.status().message());

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "chain/output.h"
-#include "golden/stream_format.h"
+#include "format/stream_format.h"
 #include "node/target.h"
 #include "util/fd.h"
 
@@ -19,7 +19,7 @@ namespace ka::node {
 
 struct SectionSink;
 
-class CloneOutput : public chain::Output, private golden::StreamParser::Handler {
+class CloneOutput : public chain::Output, private format::StreamParser::Handler {
  public:
   // `finish` runs after the whole stream was written (individualise,
   // bootloader, unmount); `fail` marks the disk not cloned.
@@ -50,7 +50,7 @@ class CloneOutput : public chain::Output, private golden::StreamParser::Handler 
   std::function<Status()> finish_;
   std::function<void(const Status&)> fail_;
   Target* target_ = nullptr;
-  golden::StreamParser parser_;
+  format::StreamParser parser_;
   std::unique_ptr<SectionSink> section_;
   uint64_t sections_done_ = 0;
   bool closed_ = false;

@@ -151,8 +151,8 @@ std::vector<std::string> DiskIdNames(const std::string& sysfs, const std::string
   return ids;
 }
 
-Result<std::vector<BlockNode>> DescribeDiskNodes(layout::DiskOps& ops, const std::string& sysfs,
-                                                 const layout::DiskInfo& disk, const layout::Table& table,
+Result<std::vector<BlockNode>> DescribeDiskNodes(os::Env& ops, const std::string& sysfs,
+                                                 const os::DiskInfo& disk, const layout::Table& table,
                                                  const std::vector<layout::PartitionDevice>& parts) {
   std::vector<BlockNode> nodes;
   std::vector<std::string> disk_ids;
@@ -186,7 +186,7 @@ Result<std::vector<BlockNode>> DescribeDiskNodes(layout::DiskOps& ops, const std
   return nodes;
 }
 
-Result<std::vector<BlockNode>> DescribeKernelDisk(layout::DiskOps& ops, const std::string& sysfs,
+Result<std::vector<BlockNode>> DescribeKernelDisk(os::Env& ops, const std::string& sysfs,
                                                   const std::string& disk) {
   auto info = ops.Inspect(disk);
   if (!info.ok()) return info.status();

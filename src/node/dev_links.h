@@ -6,15 +6,15 @@
 // tools read these (Debian's grub-mkconfig writes root=UUID=... only when
 // /dev/disk/by-uuid/UUID exists), so with them they write what they would write on
 // the running golden. The links are computed without touching anything
-// (UdevLinks); DescribeDiskNodes reads the disk through layout::DiskOps and sysfs.
+// (UdevLinks); DescribeDiskNodes reads the disk through os::Env and sysfs.
 #pragma once
 
 #include <string>
 #include <vector>
 
-#include "layout/disk.h"
 #include "layout/partitions.h"
 #include "layout/table.h"
+#include "os/env.h"
 #include "util/status.h"
 
 namespace ka::node {
@@ -57,13 +57,13 @@ std::vector<std::string> DiskIdNames(const std::string& sysfs, const std::string
 // its partitions `parts` (kernel partitions or offset loops, from ExposePartitions):
 // names and device numbers from the nodes under /dev, filesystem ids from blkid
 // (ops.ProbeFilesystem at each partition), PARTUUID/PARTLABEL from `table`.
-Result<std::vector<BlockNode>> DescribeDiskNodes(layout::DiskOps& ops, const std::string& sysfs,
-                                                 const layout::DiskInfo& disk, const layout::Table& table,
+Result<std::vector<BlockNode>> DescribeDiskNodes(os::Env& ops, const std::string& sysfs,
+                                                 const os::DiskInfo& disk, const layout::Table& table,
                                                  const std::vector<layout::PartitionDevice>& parts);
 
 // The same for a disk as the kernel exposes it (its table read with sfdisk, its
 // partitions the kernel's): what `ka netboot dev-links` and `ka join --dev-links` use.
-Result<std::vector<BlockNode>> DescribeKernelDisk(layout::DiskOps& ops, const std::string& sysfs,
+Result<std::vector<BlockNode>> DescribeKernelDisk(os::Env& ops, const std::string& sysfs,
                                                   const std::string& disk);
 
 // Creates the links under DEV (directories 0755; a link already there with another

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "layout/fake_disk.h"
 #include "node/temp_tree_for_test.h"
+#include "testing/fake_env.h"
 
 namespace ka::node {
 namespace {
@@ -105,7 +105,7 @@ TEST(NodeDevLinks, ByIdNamesFromSysfs) {
 TEST(NodeDevLinks, DescribesADiskWithKernelPartitionsAndOffsetLoops) {
   TempTree t;
   FakeSysfs(t);
-  layout::FakeDiskOps ops;
+  os::FakeEnv ops;
   auto& d = ops.AddDisk("/dev/loop5", 1 << 30);
   d.filesystems[1048576] = {"ext4", "6b610000-0000-4000-8000-000000000006", "root"};
   d.filesystems[2097152] = {"swap", "6b610000-0000-4000-8000-000000000005", ""};

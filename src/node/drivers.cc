@@ -301,7 +301,7 @@ Status AddInitramfsModules(const std::string& root, const InitramfsTool& tool, c
   return Status::Ok();
 }
 
-Status RebuildInitramfs(Runner& runner, const std::string& root, const InitramfsTool& tool,
+Status RebuildInitramfs(os::Env& runner, const std::string& root, const InitramfsTool& tool,
                         const std::vector<std::string>& kernels, const std::vector<std::string>& extra_args) {
   if (tool.kind == InitramfsKind::kNone || kernels.empty()) return Status::Ok();
   const std::string what = std::string("rebuilding the initramfs in ") + root + " with " + InitramfsKindName(tool.kind);

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "node/runner.h"
+#include "os/env.h"
 #include "util/status.h"
 
 namespace ka::node {
@@ -86,7 +86,7 @@ Status AddInitramfsModules(const std::string& root, const InitramfsTool& tool, c
 //   chroot ROOT dracut -f EXTRA /boot/initramfs-K.img K
 //   chroot ROOT mkinitrd EXTRA -f /boot/initrd-K.img K
 // Nothing for kNone or no kernels.
-Status RebuildInitramfs(Runner& runner, const std::string& root, const InitramfsTool& tool,
+Status RebuildInitramfs(os::Env& runner, const std::string& root, const InitramfsTool& tool,
                         const std::vector<std::string>& kernels, const std::vector<std::string>& extra_args);
 
 }  // namespace ka::node

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "node/fake_runner.h"
 #include "node/temp_tree_for_test.h"
+#include "testing/fake_env.h"
 
 namespace ka::node {
 namespace {
@@ -204,7 +204,7 @@ TEST(NodeDrivers, RebuildCommandsOnlyForTheKernelsGiven) {
   TempTree t;
   t.Write("root/boot/initrd.img-6.1.0-18-amd64", "x");
   const std::string root = t / "root";
-  FakeRunner r;
+  os::FakeEnv r;
   InitramfsTool itools{InitramfsKind::kInitramfsTools, "/usr/sbin/update-initramfs", {"6.1.0-18-amd64", "6.1.0-21-amd64"}};
   ASSERT_TRUE(RebuildInitramfs(r, root, itools, {"6.1.0-18-amd64", "6.1.0-21-amd64"}, {}).ok());
   ASSERT_TRUE(RebuildInitramfs(r, root, {InitramfsKind::kDracut, "/usr/bin/dracut", {"5.14.0"}}, {"5.14.0"},

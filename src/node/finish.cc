@@ -17,6 +17,7 @@
 #include "node/individualise.h"
 #include "node/initramfs_plan.h"
 #include "node/root_fs.h"
+#include "os/env.h"
 #include "util/fd.h"
 #include "util/log.h"
 
@@ -33,9 +34,9 @@ std::vector<std::string> SplitWords(const std::string& s) {
   return out;
 }
 
-Status EnsureExcludedDirs(const std::string& root, const golden::Manifest& m) {
+Status EnsureExcludedDirs(const std::string& root, const format::Manifest& m) {
   for (const auto& p : m.partitions) {
-    if (p.method != golden::Method::kTree || p.mount.empty()) continue;
+    if (p.method != format::Method::kTree || p.mount.empty()) continue;
     std::string base = p.mount == "/" ? root : root + p.mount;
     for (const auto& rel : p.exclude) {
       std::string path = base + "/" + rel;
@@ -109,7 +110,7 @@ Status PreferModulesDep(const std::string& root) {
   return Status::Ok();
 }
 
-Status Drivers(Target& t, const std::string& root, const golden::Manifest& m, Runner& runner) {
+Status Drivers(Target& t, const std::string& root, const format::Manifest& m, os::Env& runner) {
   auto tool = DetectInitramfsTool(root);
   if (!tool.ok()) return tool.status();
   if (tool->kind == InitramfsKind::kNone || tool->kernels.empty()) {
@@ -145,7 +146,7 @@ Status Drivers(Target& t, const std::string& root, const golden::Manifest& m, Ru
   if (tool->kind == InitramfsKind::kInitramfsTools && !drivers.empty()) KA_RETURN_IF_ERROR(PreferModulesDep(root));
   auto nodes = t.DiskNodes();
   if (!nodes.ok()) return nodes.status().Wrap("describing " + t.disk() + " for the chroot");
-  RealMounter mounter;
+  os::Env& mounter = os::DefaultEnv();
   auto mounts = ChrootMounts::Setup(root, mounter, *nodes);
   if (!mounts.ok()) return mounts.status();
   Status s = RebuildInitramfs(runner, root, *tool, rebuild, SplitWords(m.initramfs_options));
@@ -165,7 +166,7 @@ Status Drivers(Target& t, const std::string& root, const golden::Manifest& m, Ru
   return Status::Ok();
 }
 
-Status Bootloader(const std::string& root, Target& t, const golden::Manifest& m, Runner& runner) {
+Status Bootloader(const std::string& root, Target& t, const format::Manifest& m, os::Env& runner) {
   auto kind = ParseBootloader(m.bootloader);
   if (!kind.ok()) return kind.status();
   if (*kind == BootloaderKind::kNone) return Status::Ok();
@@ -183,7 +184,7 @@ Status Bootloader(const std::string& root, Target& t, const golden::Manifest& m,
   }
   auto nodes = t.DiskNodes();
   if (!nodes.ok()) return nodes.status().Wrap("describing " + t.disk() + " for the chroot");
-  RealMounter mounter;
+  os::Env& mounter = os::DefaultEnv();
   auto mounts = ChrootMounts::Setup(root, mounter, *nodes);
   if (!mounts.ok()) return mounts.status();
   Status s = InstallBootloader(runner, *kind, *target, root);
@@ -206,7 +207,7 @@ Status Bootloader(const std::string& root, Target& t, const golden::Manifest& m,
 
 }  // namespace
 
-Status FinishClone(Target& t, const golden::Manifest& m, const Identity& id, const FinishOptions& o, Runner& runner) {
+Status FinishClone(Target& t, const format::Manifest& m, const Identity& id, const FinishOptions& o, os::Env& runner) {
   auto root = t.ComposeRoot();
   if (!root.ok()) return root.status().Wrap("mounting the clone's filesystems together");
   if (root->empty()) {

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "golden/manifest.h"
+#include "format/manifest.h"
 #include "node/identity.h"
-#include "node/runner.h"
 #include "node/target.h"
+#include "os/env.h"
 
 namespace ka::node {
 
@@ -24,7 +24,7 @@ struct FinishOptions {
 };
 
 // Errors name the step ("individualising: ...", "installing grub: ...").
-Status FinishClone(Target& target, const golden::Manifest& manifest, const Identity& id, const FinishOptions& options,
-                   Runner& runner);
+Status FinishClone(Target& target, const format::Manifest& manifest, const Identity& id, const FinishOptions& options,
+                   os::Env& runner);
 
 }  // namespace ka::node

@@ -10,14 +10,13 @@
 #include <fstream>
 #include <thread>
 
-#include "golden/manifest.h"
-#include "layout/disk.h"
+#include "format/manifest.h"
 #include "node/clone_output.h"
 #include "node/dev_links.h"
 #include "node/finish.h"
 #include "node/identity.h"
-#include "node/runner.h"
 #include "node/target.h"
+#include "os/env.h"
 #include "util/interrupt.h"
 #include "util/log.h"
 #include "util/net.h"
@@ -28,7 +27,7 @@ namespace {
 
 class Join {
  public:
-  explicit Join(const JoinOptions& o) : opt_(o), target_(ops_, runner_) {}
+  explicit Join(const JoinOptions& o) : opt_(o), target_(env_) {}
   int Run();
 
  private:
@@ -37,10 +36,9 @@ class Join {
   void MakeDevLinks();
 
   JoinOptions opt_;
-  layout::RealDiskOps ops_;
-  RealRunner runner_;
+  os::Env& env_ = os::DefaultEnv();
   Target target_;
-  golden::Manifest manifest_;
+  format::Manifest manifest_;
   Identity identity_;
   std::string hostname_template_;
   CloneOutput* output_ = nullptr;
@@ -51,7 +49,7 @@ class Join {
 Result<std::string> Join::Prepare(const nlohmann::json& body, const std::string& local) {
   auto it = body.find("clone");
   if (it == body.end()) return Status::Protocol("PREPARE without a clone manifest: is the server `ka serve`?");
-  auto m = golden::Manifest::FromJson(*it);
+  auto m = format::Manifest::FromJson(*it);
   if (!m.ok()) return m.status();
   manifest_ = m.value();
   identity_.index = body.value("index", 0);
@@ -92,7 +90,7 @@ Status Join::Finish() {
   fo.hostname_template = hostname_template_;
   fo.on_state = [this](const std::string& s, const std::string& d) { reporter_->State(s, d); };
   fo.on_phase = [this](const std::string& p, double s) { reporter_->Phase(p, s); };
-  Status s = FinishClone(target_, manifest_, identity_, fo, runner_);
+  Status s = FinishClone(target_, manifest_, identity_, fo, env_);
   if (!s.ok()) return s;
   KA_RETURN_IF_ERROR(target_.UnmountAll());
   KA_RETURN_IF_ERROR(target_.Release());
@@ -103,7 +101,7 @@ Status Join::Finish() {
 int Join::Run() {
   InterruptCleanup interrupt;  // a node stopped by a signal leaves its disk marked not cloned, nothing mounted
   interrupt.Set([this] { (void)target_.MarkNotCloned(); });
-  auto disk = ops_.Inspect(opt_.disk);
+  auto disk = env_.Inspect(opt_.disk);
   if (!disk.ok()) {
     LogError("--disk {}: {}", opt_.disk, disk.status().ToString());
     return 2;

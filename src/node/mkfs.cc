@@ -119,7 +119,7 @@ Status ValidateFsSpec(const FsSpec& spec) {
   return Status::Ok();
 }
 
-Status CheckFsSupported(const FsSpec& spec, Runner& runner, const std::string& proc_filesystems_text) {
+Status CheckFsSupported(const FsSpec& spec, os::Env& runner, const std::string& proc_filesystems_text) {
   KA_RETURN_IF_ERROR(ValidateFsSpec(spec));
   const FsKind* k = Kind(spec.type);
   auto tool = runner.Find(k->tool, k->package);
@@ -162,7 +162,7 @@ Status CheckFsFits(const FsSpec& spec, uint64_t partition_bytes) {
 }
 
 Result<std::vector<std::vector<std::string>>> MkfsCommands(const FsSpec& spec, const std::string& device,
-                                                           Runner& runner) {
+                                                           os::Env& runner) {
   KA_RETURN_IF_ERROR(ValidateFsSpec(spec));
   const FsKind* k = Kind(spec.type);
   auto tool = runner.Find(k->tool, k->package);
@@ -210,7 +210,7 @@ Result<std::vector<std::vector<std::string>>> MkfsCommands(const FsSpec& spec, c
   return cmds;
 }
 
-Status MakeFilesystem(const FsSpec& spec, const std::string& device, Runner& runner) {
+Status MakeFilesystem(const FsSpec& spec, const std::string& device, os::Env& runner) {
   auto cmds = MkfsCommands(spec, device, runner);
   if (!cmds.ok()) return cmds.status();
   for (const auto& argv : *cmds) {

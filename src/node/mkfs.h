@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "node/runner.h"
+#include "os/env.h"
 #include "util/status.h"
 
 namespace ka::node {
@@ -28,7 +28,7 @@ Status ValidateFsSpec(const FsSpec& spec);
 // ValidateFsSpec, then: the mkfs tool is installed (the error names the Debian
 // package), and for a mountable type the kernel has the filesystem: it is listed in
 // `proc_filesystems_text` (the text of /proc/filesystems) or `modprobe TYPE` loads it.
-Status CheckFsSupported(const FsSpec& spec, Runner& runner, const std::string& proc_filesystems_text);
+Status CheckFsSupported(const FsSpec& spec, os::Env& runner, const std::string& proc_filesystems_text);
 
 // The smallest partition the type's mkfs accepts (measured with the Debian 12
 // tools): xfs 300 MiB, btrfs 109 MiB, reiserfs 32848 KiB, jfs 16 MiB, ext3/ext4
@@ -47,9 +47,9 @@ Status CheckFsFits(const FsSpec& spec, uint64_t partition_bytes);
 //   jfs       jfs_mkfs -q [-L LABEL] EXTRA DEVICE; jfs_tune -U UUID DEVICE
 //   reiserfs  mkreiserfs -q [-u UUID] [-l LABEL] EXTRA DEVICE
 Result<std::vector<std::vector<std::string>>> MkfsCommands(const FsSpec& spec, const std::string& device,
-                                                           Runner& runner);
+                                                           os::Env& runner);
 
 // ValidateFsSpec, then runs MkfsCommands. Errors name the device and the failing command.
-Status MakeFilesystem(const FsSpec& spec, const std::string& device, Runner& runner);
+Status MakeFilesystem(const FsSpec& spec, const std::string& device, os::Env& runner);
 
 }  // namespace ka::node

@@ -7,18 +7,19 @@
 #include <cstdio>
 #include <map>
 
-#include "layout/run_tool.h"
 #include "node/mkfs.h"
 #include "node/temp_tree_for_test.h"
+#include "os/real_env.h"
+#include "os/run_tool.h"
 
 namespace ka::node {
 namespace {
 
 std::map<std::string, std::string> Blkid(const std::string& image) {
   std::map<std::string, std::string> v;
-  auto blkid = layout::FindTool("blkid", "util-linux");
+  auto blkid = os::FindTool("blkid", "util-linux");
   if (!blkid.ok()) return v;
-  auto r = layout::RunTool({*blkid, "-p", "-o", "export", image});
+  auto r = os::RunTool({*blkid, "-p", "-o", "export", image});
   if (!r.ok()) return v;
   size_t pos = 0;
   while (pos < r->out.size()) {
@@ -47,7 +48,7 @@ struct Case {
 
 TEST(NodeMkfsReal, ImagesCarryTheRequestedTypeUuidAndLabel) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root";
-  RealRunner runner;
+  os::RealEnv runner;
   TempTree t;
   const std::vector<Case> cases = {
       {{"ext4", "0f3c1c47-5d6b-4c8e-9a51-1e2b3c4d5e6f", "ka-root", {}}, 64, ""},

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "node/fake_runner.h"
+#include "testing/fake_env.h"
 
 namespace ka::node {
 namespace {
@@ -13,7 +13,7 @@ const char kUuidLower[] = "1b4e28ba-2fa1-11d2-883f-0016d3cca427";
 const char kProc[] = "nodev\tsysfs\nnodev\tproc\n\text3\n\text2\n\text4\n\txfs\n\tbtrfs\n\tvfat\n";
 
 Argvs Commands(const FsSpec& spec, const std::string& dev = "/dev/sda1") {
-  FakeRunner r;
+  os::FakeEnv r;
   auto c = MkfsCommands(spec, dev, r);
   EXPECT_TRUE(c.ok()) << c.status().message();
   return c.ok() ? *c : Argvs{};
@@ -43,7 +43,7 @@ TEST(NodeMkfs, ArgvPerType) {
 }
 
 TEST(NodeMkfs, ToolPathsComeFromTheRunner) {
-  FakeRunner r;
+  os::FakeEnv r;
   r.tool_paths["mkfs.ext4"] = "/sbin/mkfs.ext4";
   auto c = MkfsCommands({"ext4", "", "", {}}, "/dev/vda2", r);
   ASSERT_TRUE(c.ok());
@@ -78,16 +78,16 @@ TEST(NodeMkfs, LabelAndUuidFormats) {
   Status unknown = Validate("ntfs", "", "");
   EXPECT_EQ(unknown.message(),
             "unknown filesystem type 'ntfs': ka makes ext2, ext3, ext4, xfs, btrfs, vfat, swap, jfs, reiserfs");
-  FakeRunner r;
+  os::FakeEnv r;
   EXPECT_FALSE(MkfsCommands({"ext4", "", std::string(20, 'x'), {}}, "/dev/sda1", r).ok());
   EXPECT_FALSE(MakeFilesystem({"ext4", "nope", "", {}}, "/dev/sda1", r).ok());
-  EXPECT_TRUE(r.calls.empty());  // nothing ran
+  EXPECT_TRUE(r.runs.empty());  // nothing ran
 }
 
 TEST(NodeMkfs, SupportNeedsToolAndKernel) {
-  FakeRunner r;
+  os::FakeEnv r;
   EXPECT_TRUE(CheckFsSupported({"ext4", "", "", {}}, r, kProc).ok());
-  EXPECT_TRUE(r.calls.empty());  // listed: no modprobe
+  EXPECT_TRUE(r.runs.empty());  // listed: no modprobe
 
   r.missing_tools = {"jfs_mkfs"};
   Status tool = CheckFsSupported({"jfs", "", "", {}}, r, kProc);
@@ -109,9 +109,9 @@ TEST(NodeMkfs, SupportNeedsToolAndKernel) {
   EXPECT_TRUE(CheckFsSupported({"reiserfs", "", "", {}}, r, kProc).ok());
   EXPECT_EQ(r.argvs().back(), (std::vector<std::string>{"/usr/sbin/modprobe", "reiserfs"}));
   // Swap needs no filesystem driver.
-  size_t before = r.calls.size();
+  size_t before = r.runs.size();
   EXPECT_TRUE(CheckFsSupported({"swap", "", "", {}}, r, "").ok());
-  EXPECT_EQ(r.calls.size(), before);
+  EXPECT_EQ(r.runs.size(), before);
   // Formats are checked first.
   EXPECT_FALSE(CheckFsSupported({"xfs", "", "label_too_long", {}}, r, kProc).ok());
 }
@@ -130,13 +130,13 @@ TEST(NodeMkfs, MinimumSizes) {
 }
 
 TEST(NodeMkfs, MakeFilesystemRunsInOrderAndNamesTheFailure) {
-  FakeRunner r;
+  os::FakeEnv r;
   r.Script({"/usr/sbin/jfs_tune"}, {1, "", "jfs_tune: cannot open device\n"});
   Status s = MakeFilesystem({"jfs", kUuid, "", {}}, "/dev/sdb3", r);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.message(), std::string("making jfs on /dev/sdb3: /usr/sbin/jfs_tune -U ") + kUuidLower +
                              " /dev/sdb3 exited with status 1: jfs_tune: cannot open device");
-  EXPECT_EQ(r.calls.size(), 2u);
+  EXPECT_EQ(r.runs.size(), 2u);
 }
 
 }  // namespace

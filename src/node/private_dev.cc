@@ -32,7 +32,7 @@ const std::vector<CharDevice>& StandardCharDevices() {
   return devs;
 }
 
-Status PopulatePrivateDev(const std::string& dev, const std::vector<BlockNode>& nodes, Mounter& mounter) {
+Status PopulatePrivateDev(const std::string& dev, const std::vector<BlockNode>& nodes, os::Env& mounter) {
   for (const auto& c : StandardCharDevices()) {
     mode_t perm = std::string(c.name) == "console" ? 0600 : 0666;
     KA_RETURN_IF_ERROR(mounter.MakeNode(dev + "/" + c.name, S_IFCHR | perm, c.major, c.minor));

@@ -26,6 +26,6 @@ const std::vector<CharDevice>& StandardCharDevices();
 // Fills DEV (an empty directory: the fresh tmpfs) as described above; device
 // nodes through `mounter` (mknod), directories and links directly. Errors name
 // the entry that could not be made.
-Status PopulatePrivateDev(const std::string& dev, const std::vector<BlockNode>& nodes, Mounter& mounter);
+Status PopulatePrivateDev(const std::string& dev, const std::vector<BlockNode>& nodes, os::Env& mounter);
 
 }  // namespace ka::node

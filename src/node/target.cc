@@ -49,7 +49,7 @@ Status ZeroRange(const std::string& dev, uint64_t offset, uint64_t len) {
 // written block by block: allocsize keeps it small, so holes stay holes.
 std::string MountData(const std::string& type) { return type == "xfs" ? "nouuid,allocsize=64k" : ""; }
 
-FsSpec SpecOf(const golden::ManifestPartition& p) {
+FsSpec SpecOf(const format::ManifestPartition& p) {
   FsSpec s;
   s.type = p.fs;
   s.uuid = p.uuid;
@@ -79,7 +79,7 @@ TargetPartition* Target::Find(int number) {
   return nullptr;
 }
 
-Status Target::Check(const golden::Manifest& m, const std::string& disk) {
+Status Target::Check(const format::Manifest& m, const std::string& disk) {
   manifest_ = m;
   disk_ = disk;
   auto l = layout::ParseDesc(m.desc);
@@ -87,7 +87,7 @@ Status Target::Check(const golden::Manifest& m, const std::string& disk) {
   layout_ = l.value();
   layout::ApplyOptions dry;
   dry.dry_run = true;
-  auto plan = layout::ApplyLayout(ops_, disk, layout_, dry);
+  auto plan = layout::ApplyLayout(env_, disk, layout_, dry);
   if (!plan.ok()) return plan.status().Wrap("the golden's layout does not fit " + disk);
   applied_ = plan.value();
   auto procfs_text = ReadProcFilesystems();
@@ -100,26 +100,26 @@ Status Target::Check(const golden::Manifest& m, const std::string& disk) {
     for (const auto& e : applied_.plan.table.entries)
       if (e.number == mp.number) tp.size = e.size * applied_.plan.table.sector_size;
     std::string what = "partition " + std::to_string(mp.number) + (mp.mount.empty() ? "" : " (" + mp.mount + ")");
-    if (mp.method != golden::Method::kNone && tp.size == 0)
+    if (mp.method != format::Method::kNone && tp.size == 0)
       return Status::Invalid("the layout has no " + what + " that the golden streams");
     switch (mp.method) {
-      case golden::Method::kTree:
-      case golden::Method::kSwap: {
+      case format::Method::kTree:
+      case format::Method::kSwap: {
         FsSpec spec = SpecOf(mp);
-        KA_RETURN_IF_ERROR(CheckFsSupported(spec, runner_, procfs).Wrap(what));
+        KA_RETURN_IF_ERROR(CheckFsSupported(spec, env_, procfs).Wrap(what));
         KA_RETURN_IF_ERROR(CheckFsFits(spec, tp.size).Wrap(what));
-        if (mp.method == golden::Method::kTree && tp.size < mp.used)
+        if (mp.method == format::Method::kTree && tp.size < mp.used)
           return Status::Invalid(what + " would be " + FormatBytes(tp.size) + " on " + disk + " but the golden's " +
                                  mp.fs + " holds " + FormatBytes(mp.used) + "; use a larger disk or a --layout with room");
         break;
       }
-      case golden::Method::kRaw:
+      case format::Method::kRaw:
         if (tp.size < mp.size)
           return Status::Invalid(what + " would be " + FormatBytes(tp.size) + " on " + disk +
                                  ", smaller than the golden's partition copied block for block (" + FormatBytes(mp.size) +
                                  ")");
         break;
-      case golden::Method::kNone:
+      case format::Method::kNone:
         break;
     }
     parts_.push_back(tp);
@@ -127,7 +127,7 @@ Status Target::Check(const golden::Manifest& m, const std::string& disk) {
   if (auto kind = ParseBootloader(m.bootloader); kind.ok() && *kind == BootloaderKind::kGrubNode) {
     auto bt = DecideBootTarget(layout_, disk);
     if (!bt.ok()) return bt.status();
-    KA_RETURN_IF_ERROR(CheckNodeBootloader(runner_, *kind, *bt));
+    KA_RETURN_IF_ERROR(CheckNodeBootloader(env_, *kind, *bt));
   }
   checked_ = true;
   return Status::Ok();
@@ -162,7 +162,7 @@ Result<std::string> Target::Apply() {
     t0 = now;
   };
   layout::ApplyOptions o;
-  auto applied = layout::ApplyLayout(ops_, disk_, layout_, o);
+  auto applied = layout::ApplyLayout(env_, disk_, layout_, o);
   if (!applied.ok()) return applied.status().Wrap("partitioning " + disk_);
   applied_ = applied.value();
   KA_RETURN_IF_ERROR(ClearBootCode());
@@ -170,22 +170,22 @@ Result<std::string> Target::Apply() {
   for (auto& tp : parts_)
     for (const auto& d : applied_.devices)
       if (d.number == tp.info.number) tp.device = d.path;
-  auto rd = MakeRunDir("target");
+  auto rd = os::MakeRunDir("target");
   if (!rd.ok()) return rd.status();
   run_dir_ = rd.value();
   std::vector<std::string> made;
   for (auto& tp : parts_) {
     const auto& m = tp.info;
-    if (m.method != golden::Method::kTree && m.method != golden::Method::kSwap) continue;
+    if (m.method != format::Method::kTree && m.method != format::Method::kSwap) continue;
     if (tp.device.empty()) return Status::Io("partition " + std::to_string(m.number) + " has no device after partitioning");
     LogInfo("formatting partition {} ({}) as {}{}", m.number, tp.device, m.fs, m.label.empty() ? "" : " label " + m.label);
     if (on_state) on_state("formatting", "partition " + std::to_string(m.number) + " " + m.fs);
-    KA_RETURN_IF_ERROR(MakeFilesystem(SpecOf(m), tp.device, runner_).Wrap("formatting partition " + std::to_string(m.number)));
+    KA_RETURN_IF_ERROR(MakeFilesystem(SpecOf(m), tp.device, env_).Wrap("formatting partition " + std::to_string(m.number)));
     made.push_back(m.fs + " p" + std::to_string(m.number));
-    if (m.method != golden::Method::kTree) continue;
+    if (m.method != format::Method::kTree) continue;
     tp.dir = run_dir_ + "/p" + std::to_string(m.number);
     if (::mkdir(tp.dir.c_str(), 0700) != 0) return Status::Io("cannot create " + tp.dir + ": " + std::strerror(errno));
-    KA_RETURN_IF_ERROR(MountFs(tp.device, tp.dir, m.fs, false, MountData(m.fs)));
+    KA_RETURN_IF_ERROR(os::MountFs(env_, tp.device, tp.dir, m.fs, false, MountData(m.fs)));
     mounts_.Push(tp.dir);
   }
   phase("format");
@@ -198,7 +198,7 @@ Result<std::string> Target::ComposeRoot() {
   KA_RETURN_IF_ERROR(UnmountAll());
   std::vector<TargetPartition*> trees;
   for (auto& tp : parts_)
-    if (tp.info.method == golden::Method::kTree && !tp.info.mount.empty() && tp.info.mount[0] == '/') trees.push_back(&tp);
+    if (tp.info.method == format::Method::kTree && !tp.info.mount.empty() && tp.info.mount[0] == '/') trees.push_back(&tp);
   std::sort(trees.begin(), trees.end(), [](auto* a, auto* b) {
     auto depth = [](const std::string& s) { return s == "/" ? 0 : std::count(s.begin(), s.end(), '/'); };
     return depth(a->info.mount) < depth(b->info.mount);
@@ -211,14 +211,14 @@ Result<std::string> Target::ComposeRoot() {
     struct stat st {};
     if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
       return Status::Io("mount point " + tp->info.mount + " is not a directory in the cloned root filesystem");
-    KA_RETURN_IF_ERROR(MountFs(tp->device, dir, tp->info.fs, false, MountData(tp->info.fs)));
+    KA_RETURN_IF_ERROR(os::MountFs(env_, tp->device, dir, tp->info.fs, false, MountData(tp->info.fs)));
     mounts_.Push(dir);
   }
   return root;
 }
 
 Result<std::vector<BlockNode>> Target::DiskNodes(const std::string& sysfs) {
-  return DescribeDiskNodes(ops_, sysfs, applied_.disk, applied_.plan.table, applied_.devices);
+  return DescribeDiskNodes(env_, sysfs, applied_.disk, applied_.plan.table, applied_.devices);
 }
 
 std::vector<std::string> Target::DeviceNames() const {
@@ -237,9 +237,9 @@ Status Target::UnmountAll() {
 
 Status Target::Release() {
   released_ = true;
-  auto info = ops_.Inspect(disk_);
+  auto info = env_.Inspect(disk_);
   if (!info.ok()) return info.status();
-  auto r = layout::ReleasePartitions(ops_, *info);
+  auto r = layout::ReleasePartitions(env_, *info);
   return r.ok() ? Status::Ok() : r.status();
 }
 

@@ -12,18 +12,17 @@
 #include <string>
 #include <vector>
 
-#include "golden/manifest.h"
+#include "format/manifest.h"
 #include "layout/apply.h"
-#include "layout/disk.h"
 #include "node/dev_links.h"
-#include "node/runner.h"
-#include "util/mount.h"
+#include "os/env.h"
+#include "os/mount.h"
 #include "util/status.h"
 
 namespace ka::node {
 
 struct TargetPartition {
-  golden::ManifestPartition info;
+  format::ManifestPartition info;
   std::string device;  // the node's partition device
   uint64_t size = 0;   // bytes on this node
   std::string dir;     // tree: where it is mounted (alone, for extraction)
@@ -31,7 +30,8 @@ struct TargetPartition {
 
 class Target {
  public:
-  Target(layout::DiskOps& ops, Runner& runner) : ops_(ops), runner_(runner) {}
+  // Every disk, mount and tool goes through `env`.
+  explicit Target(os::Env& env) : env_(env) {}
   ~Target();
   Target(const Target&) = delete;
   Target& operator=(const Target&) = delete;
@@ -39,7 +39,7 @@ class Target {
   // Every check, nothing written: layout fits and the disk is free (sfdisk
   // --no-act), filesystems supported by tools and kernel, each partition big
   // enough for the golden's used bytes or raw image. Invalid/Refused errors.
-  Status Check(const golden::Manifest& m, const std::string& disk);
+  Status Check(const format::Manifest& m, const std::string& disk);
   // Writes: table, boot code cleared, filesystems made, tree filesystems
   // mounted. Returns a one-line description.
   Result<std::string> Apply();
@@ -78,16 +78,15 @@ class Target {
   Status ClearBootCode();
   void RemoveRunDir();  // the (unmounted) mount point directories under /run/ka
 
-  layout::DiskOps& ops_;
-  Runner& runner_;
-  golden::Manifest manifest_;
+  os::Env& env_;
+  format::Manifest manifest_;
   std::string disk_;
   layout::Layout layout_;
   layout::ApplyResult applied_;
   std::vector<TargetPartition> parts_;
   bool checked_ = false, touched_ = false, released_ = false;
   std::string run_dir_;
-  MountStack mounts_;
+  os::MountStack mounts_{env_};
 };
 
 }  // namespace ka::node

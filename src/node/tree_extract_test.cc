@@ -12,9 +12,8 @@
 #include <chrono>
 #include <cstdio>
 
-#include "golden/tree_manifest.h"
-#include "golden/tree_test_util.h"
-#include "golden/tree_writer.h"
+#include "format/tree_manifest.h"
+#include "testing/tree_test_util.h"
 
 namespace ka::node {
 namespace {
@@ -22,8 +21,8 @@ namespace {
 using treetest::GetXattr;
 using treetest::TempDir;
 
-std::string Manifest(const std::string& root, golden::ManifestOptions options = {}) {
-  auto m = golden::TreeManifest(root, options);
+std::string Manifest(const std::string& root, format::ManifestOptions options = {}) {
+  auto m = format::TreeManifest(root, options);
   EXPECT_TRUE(m.ok()) << m.status().message();
   return m.ok() ? *m : std::string();
 }
@@ -149,7 +148,7 @@ TEST(TreeExtract, OntoFreshExt4) {
     EXPECT_LT(Lstat(work / "clone/big-dir").st_size, Lstat(work / "golden/big-dir").st_size);  // ignored
   }
   // Both images are unmounted and detached here.
-  auto loops = layout::RunTool({"/usr/sbin/losetup", "-j", work / "golden.img"});
+  auto loops = os::RunTool({"/usr/sbin/losetup", "-j", work / "golden.img"});
   ASSERT_TRUE(loops.ok());
   EXPECT_EQ(loops->out, "");
 }
@@ -375,7 +374,7 @@ TEST(TreeExtract, ExtractsGnuTarArchives) {
   ASSERT_TRUE(fd.valid());
   auto r = ExtractTree(fd.get(), dst.path());
   ASSERT_TRUE(r.ok()) << r.status().message();
-  golden::ManifestOptions mo;
+  format::ManifestOptions mo;
   EXPECT_EQ(Manifest(src.path(), mo), Manifest(dst.path(), mo));
   EXPECT_EQ(treetest::ReadFile(dst / treetest::UnicodeName()), "utf-8 name\n");
 }

@@ -1,16 +1,33 @@
-// Child processes for --exec: a shell command whose stdin we feed (receiver)
+// Child processes. Spawn is the one place ka forks and execs (os::RunTool, the
+// --exec subprocesses, netboot's dnsmasq and stage1's commands all start theirs
+// with it); Subprocess: a shell command for --exec whose stdin we feed (receiver)
 // or whose stdout we read (sender).
 #pragma once
 
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 #include <utility>
 
 #include "util/fd.h"
 #include "util/status.h"
 
 namespace ka {
+
+struct SpawnOptions {
+  // Descriptors the child gets as stdin, stdout and stderr; -1: the parent's.
+  int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
+  bool own_process_group = false;  // setpgid(0, 0): a signal to the group reaches what it starts
+  bool die_with_parent = false;    // PR_SET_PDEATHSIG SIGTERM
+  char* const* envp = nullptr;     // the child's environment; nullptr: the parent's
+};
+
+// Starts argv (argv[0] a path, no shell, no PATH search) and returns its pid, to be
+// waited for by the caller. The child has default SIGPIPE, SIGINT and SIGTERM and
+// no blocked signals; if the exec fails it writes "cannot run ARGV0: REASON" to its
+// stderr and exits 127. Everything is prepared before fork (threads may run).
+Result<pid_t> Spawn(const std::vector<std::string>& argv, const SpawnOptions& options = {});
 
 class Subprocess {
  public:

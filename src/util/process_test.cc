@@ -1,7 +1,9 @@
 #include "util/process.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,6 +16,35 @@ Subprocess Start(const std::string& cmd, Subprocess::Pipe d) {
   auto r = Subprocess::Start(cmd, d);
   EXPECT_TRUE(r.ok());
   return std::move(r).value();  // a move: the child must survive it
+}
+
+// Spawn: the child's descriptors and environment as asked; an exec failure is the
+// child's exit 127 with the reason on its stderr.
+TEST(Spawn, DescriptorsEnvironmentAndExecFailure) {
+  int out[2];
+  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  std::string env_var = "KA_SPAWN_TEST=yes";
+  char* envp[] = {env_var.data(), nullptr};
+  SpawnOptions o;
+  o.stdout_fd = out[1];
+  o.stderr_fd = out[1];
+  o.envp = envp;
+  auto pid = Spawn({"/bin/sh", "-c", "echo $KA_SPAWN_TEST"}, o);
+  ASSERT_TRUE(pid.ok()) << pid.status().message();
+  int ws = 0;
+  ASSERT_EQ(::waitpid(*pid, &ws, 0), *pid);
+  EXPECT_TRUE(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+  auto missing = Spawn({"/nonexistent/ka-tool"}, o);
+  ASSERT_TRUE(missing.ok());
+  ASSERT_EQ(::waitpid(*missing, &ws, 0), *missing);
+  EXPECT_TRUE(WIFEXITED(ws) && WEXITSTATUS(ws) == 127);
+  ::close(out[1]);
+  std::string text;
+  char buf[256];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+  ::close(out[0]);
+  EXPECT_EQ(text, "yes\ncannot run /nonexistent/ka-tool: No such file or directory\n");
+  EXPECT_FALSE(Spawn({}).ok());
 }
 
 TEST(Subprocess, FeedsStdinAndReportsSuccess) {

@@ -1,0 +1,50 @@
+// RealEnv: the Env of the running system. Tools are found by absolute path and run
+// with RunTool (every command logged before it runs, failures with their stderr, and
+// again every `progress_every` while it runs: "still running after 30 s: CMD", so a
+// node is never silent for long); mount(2), umount2(2), mknod(2); sfdisk, wipefs,
+// partx, losetup and blkid (packages fdisk and util-linux) for disks, /sys and /proc
+// for the rest.
+#pragma once
+
+#include <chrono>
+
+#include "os/env.h"
+
+namespace ka::os {
+
+class RealEnv final : public Env {
+ public:
+  explicit RealEnv(std::chrono::milliseconds progress_every = std::chrono::seconds(10))
+      : progress_every_(progress_every) {}
+
+  Result<ToolOutput> Run(const std::vector<std::string>& argv, const std::string& input = {}) override;
+  Result<std::string> Find(const std::string& tool, const std::string& debian_package) override;
+
+  Status Mount(const std::string& source, const std::string& target, const std::string& fstype, unsigned long flags,
+               const std::string& data) override;
+  Status Unmount(const std::string& target, int flags) override;
+  bool HostDirExists(const std::string& path) override;
+  Status MakeNode(const std::string& path, mode_t mode, unsigned major, unsigned minor) override;
+
+  Result<DiskInfo> Inspect(const std::string& disk) override;
+  Result<std::string> ReadTableJson(const std::string& disk) override;
+  Status CheckScript(const std::string& disk, const std::string& script) override;
+  Status WriteTable(const std::string& disk, const std::string& script) override;
+  Status WipeSignatures(const std::string& disk) override;
+  std::vector<std::string> Users(const DiskInfo& disk) override;
+  Status UpdateKernelPartitions(const std::string& disk) override;
+  Status ForgetKernelPartitions(const std::string& disk) override;
+  std::optional<KernelPartition> KernelPartitionOf(const std::string& disk, int number) override;
+  Result<std::string> AttachLoop(const std::string& backing, uint64_t offset, uint64_t size,
+                                 bool read_only) override;
+  Status DetachLoop(const std::string& device) override;
+  std::vector<LoopDevice> LoopsBackedBy(const std::string& path) override;
+  Result<FsInfo> ProbeFilesystem(const std::string& disk, uint64_t offset, uint64_t size) override;
+
+  void Pause(std::chrono::milliseconds d) override;
+
+ private:
+  std::chrono::milliseconds progress_every_;
+};
+
+}  // namespace ka::os

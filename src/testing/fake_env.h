@@ -1,0 +1,119 @@
+// FakeEnv: an os::Env for unit tests (test-only: never linked into ka). It records
+// every call and answers from a script:
+//   processes: results scripted by argv prefix (the longest matching prefix wins;
+//     unscripted commands succeed with empty output); "finds" every tool in /usr/sbin
+//     unless told otherwise;
+//   mounts: recorded as text; targets in `busy` refuse a plain unmount, targets in
+//     `stuck` refuse any unmount;
+//   block devices: disks kept in memory with their table, sfdisk emulated on ka's own
+//     scripts, loop devices attached and detached.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "layout/table.h"
+#include "os/env.h"
+
+namespace ka::os {
+
+class FakeEnv : public Env {
+ public:
+  // Processes.
+  struct Call {
+    std::vector<std::string> argv;
+    std::string input;
+  };
+  // Commands starting with `prefix` answer `output`: exit status 0 succeeds, any
+  // other fails as a real tool would (ToolFailure with its stderr).
+  void Script(std::vector<std::string> prefix, ToolOutput output);
+  // Commands starting with `prefix` cannot be started at all.
+  void ScriptStartFailure(std::vector<std::string> prefix, Status status);
+
+  std::set<std::string> missing_tools;            // Find fails for these
+  std::map<std::string, std::string> tool_paths;  // Find answers these (default /usr/sbin/NAME)
+  std::vector<Call> runs;                         // every Run, in order
+  // The recorded argvs alone.
+  std::vector<std::vector<std::string>> argvs() const;
+
+  // Mounts.
+  bool efi = false;                  // the host has /sys/firmware/efi/efivars
+  std::string fail_mount;            // Mount on this target fails
+  std::set<std::string> fail_fstypes;  // Mount of a filesystem of these types fails
+  std::set<std::string> busy;        // plain Unmount fails with EBUSY
+  std::set<std::string> stuck;       // every Unmount fails
+  std::vector<std::string> mount_calls;  // "bind /dev /r/dev", "private /r/dev", "tmpfs /r/run nosuid,nodev mode=0755",
+                                         // "ext4 /g/p1 ro,nosuid,nodev noload",
+                                         // "umount /r/dev", "umount-lazy /r/dev",
+                                         // "mknod /r/dev/sda b 8:0 660"
+
+  // Block devices.
+  struct Disk {
+    DiskInfo info;
+    bool has_table = false;
+    layout::Table table;
+    std::map<uint64_t, FsInfo> filesystems;  // byte offset -> what blkid finds there
+  };
+  // Adds a disk (block device unless `image`).
+  Disk& AddDisk(const std::string& path, uint64_t size_bytes, bool image = false, uint64_t sector_size = 512);
+  Disk& disk(const std::string& path) { return disks_.at(path); }
+
+  bool kernel_knows_partitions = true;  // partx -u makes the kernel see the table
+  bool partition_nodes_appear = true;   // ... and its /dev nodes appear
+  std::vector<std::string> users;       // what Users() reports
+  Status check_script_result;           // what sfdisk --no-act answers
+  Status write_result;                  // what sfdisk answers when writing
+  // Every block-device call, as "Inspect /dev/x", "WriteTable /dev/x", ...
+  std::vector<std::string> disk_calls;
+  // True if any call changed a disk (wipe, write, attach/detach).
+  bool wrote_anything() const;
+  std::vector<LoopDevice> loops() const;
+
+  int pauses = 0;
+
+  Result<ToolOutput> Run(const std::vector<std::string>& argv, const std::string& input = {}) override;
+  Result<std::string> Find(const std::string& tool, const std::string& debian_package) override;
+
+  Status Mount(const std::string& source, const std::string& target, const std::string& fstype, unsigned long flags,
+               const std::string& data) override;
+  Status Unmount(const std::string& target, int flags) override;
+  bool HostDirExists(const std::string& path) override;
+  // Records "mknod PATH b|c MAJ:MIN MODE" and creates PATH as an empty file.
+  Status MakeNode(const std::string& path, mode_t mode, unsigned major, unsigned minor) override;
+
+  Result<DiskInfo> Inspect(const std::string& disk) override;
+  Result<std::string> ReadTableJson(const std::string& disk) override;
+  Status CheckScript(const std::string& disk, const std::string& script) override;
+  Status WriteTable(const std::string& disk, const std::string& script) override;
+  Status WipeSignatures(const std::string& disk) override;
+  std::vector<std::string> Users(const DiskInfo& disk) override;
+  Status UpdateKernelPartitions(const std::string& disk) override;
+  Status ForgetKernelPartitions(const std::string& disk) override;
+  std::optional<KernelPartition> KernelPartitionOf(const std::string& disk, int number) override;
+  Result<std::string> AttachLoop(const std::string& backing, uint64_t offset, uint64_t size,
+                                 bool read_only) override;
+  Status DetachLoop(const std::string& device) override;
+  std::vector<LoopDevice> LoopsBackedBy(const std::string& path) override;
+  Result<FsInfo> ProbeFilesystem(const std::string& disk, uint64_t offset, uint64_t size) override;
+
+  void Pause(std::chrono::milliseconds d) override;
+
+ private:
+  struct Answer {
+    std::vector<std::string> prefix;
+    bool starts = true;
+    ToolOutput output;
+    Status start_failure;
+  };
+  std::vector<Answer> answers_;
+
+  Result<Disk*> FindDisk(const std::string& path);
+  std::map<std::string, Disk> disks_;
+  std::map<std::string, layout::Table> kernel_;                      // disk -> table the kernel knows
+  std::map<std::string, std::pair<std::string, LoopDevice>> loops_;  // device -> (backing, loop)
+  int next_loop_ = 100;
+};
+
+}  // namespace ka::os
