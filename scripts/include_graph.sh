@@ -12,7 +12,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root/src"
 
 # The layering: FROM: the folders it may include. A new arrow is a design decision: add it
-# here in the same change, with its reason if it is not obvious.
+# here and in the folder's ka_folder_library(... DEPS ...) in CMakeLists.txt, in the same change, with its reason if it is not obvious.
 allowed_prod="
 util:
 crypto: util

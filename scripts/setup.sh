@@ -10,7 +10,7 @@ fi
 
 BUILD_PKGS=(
   build-essential g++ cmake ninja-build pkg-config git ccache
-  libzstd-dev libsodium-dev libssl-dev libxxhash-dev libarchive-dev
+  libzstd-dev libsodium-dev libssl-dev libarchive-dev
   libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # scripts/fuzz.sh: clang with libFuzzer and the sanitizer runtimes (-fsanitize=fuzzer,address,
