@@ -16,6 +16,8 @@ BUILD_PKGS=(
   # scripts/fuzz.sh: clang with libFuzzer and the sanitizer runtimes (-fsanitize=fuzzer,address,
   # undefined), and llvm-symbolizer (llvm) for readable sanitizer stack traces
   clang libclang-rt-14-dev llvm
+  # scripts/lint.sh: the format and clang-tidy checks of the lines a change touches
+  clang-format clang-tidy
 )
 RUN_PKGS=(
   iproute2 iputils-ping procps psmisc util-linux fdisk

@@ -3,15 +3,17 @@
 #   1. builds ka (build/) and runs the unit and system tests (network namespaces; needs root)
 #   2. builds the library and unit tests with ASan + UBSan (build-asan/) and runs the unit tests
 #   3. builds the libFuzzer targets and runs each for 60 s on its seed corpus (scripts/fuzz.sh)
+#   4. lint: the format and clang-tidy findings of the C++ lines the last commit touched
+#      (scripts/lint.sh; KA_LINT_BASE=main checks all a branch adds)
 # Every part runs even when an earlier one failed; the exit status is non-zero if any failed,
 # and a summary says which, with the minutes each took.
 #   scripts/test.sh            everything
 #   scripts/test.sh -L unit    only a label (unit | system) in part 1 (passed to ctest)
-#   KA_TEST_PARTS="main asan"  only these parts (main, asan, fuzz; default: all three)
+#   KA_TEST_PARTS="main asan"  only these parts (main, asan, fuzz, lint; default: all four)
 #   KA_FUZZ_SECONDS=600        seconds per fuzz target (default 60)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-parts=${KA_TEST_PARTS:-main asan fuzz}
+parts=${KA_TEST_PARTS:-main asan fuzz lint}
 "$root/scripts/setup.sh" || exit 1
 
 summary=()
@@ -43,6 +45,8 @@ asan_tests() {
 part main main_tests "$@"
 part asan asan_tests
 part fuzz "$root/scripts/fuzz.sh" "${KA_FUZZ_SECONDS:-60}"
+# needs build/compile_commands.json: scripts/build.sh makes it (again, if part main did not run)
+part lint bash -c "\"$root/scripts/build.sh\" >/dev/null && \"$root/scripts/lint.sh\" ${KA_LINT_BASE:-HEAD~1}"
 
 echo "=== test.sh summary (part, result, time)"
 printf '  %s\n' "${summary[@]}"
