@@ -31,17 +31,24 @@ Result<UniqueFd> OpenParentByComponents(int dirfd, const std::string& rel, std::
   }
 }
 
+// REL below DIRFD as a (directory, name) pair a single *at() call accepts: REL itself, or, when
+// it is too long for one call, its parent opened component by component (kept in *parent).
+Status ShortenPath(int* dirfd, const std::string& rel, std::string* name, UniqueFd* parent) {
+  *name = rel.empty() ? "." : rel;
+  if (name->size() < PATH_MAX - 1) return Status::Ok();
+  auto p = OpenParentByComponents(*dirfd, rel, name);
+  if (!p.ok()) return p.status();
+  *parent = std::move(*p);
+  *dirfd = parent->get();
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<FsIdentity> FsIdentityAt(int dirfd, const std::string& rel) {
   UniqueFd parent;
-  std::string name = rel.empty() ? "." : rel;
-  if (name.size() >= PATH_MAX - 1) {
-    auto p = OpenParentByComponents(dirfd, rel, &name);
-    if (!p.ok()) return p.status();
-    parent = std::move(*p);
-    dirfd = parent.get();
-  }
+  std::string name;
+  if (Status s = ShortenPath(&dirfd, rel, &name, &parent); !s.ok()) return s;
   struct statx stx {};
   if (::statx(dirfd, name.c_str(), AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) != 0)
     return Status::Io(ErrnoMessage("statx " + rel, errno));
@@ -53,13 +60,8 @@ Result<FsIdentity> FsIdentityAt(int dirfd, const std::string& rel) {
 
 Result<struct stat> LstatAt(int dirfd, const std::string& rel) {
   UniqueFd parent;
-  std::string name = rel.empty() ? "." : rel;
-  if (name.size() >= PATH_MAX - 1) {
-    auto p = OpenParentByComponents(dirfd, rel, &name);
-    if (!p.ok()) return p.status();
-    parent = std::move(*p);
-    dirfd = parent.get();
-  }
+  std::string name;
+  if (Status s = ShortenPath(&dirfd, rel, &name, &parent); !s.ok()) return s;
   struct stat st {};
   if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
     return Status::Io(ErrnoMessage("lstat " + rel, errno));

@@ -69,6 +69,20 @@ qemu_vm() {
   echo "  $name: QEMU pid $VM_PID, console $log"
 }
 
+# qemu_pxe_vms: one VM per MACS[i], network boot first (its disk, $W/diskI.raw of kind KINDS[i],
+# boots second), 1.5 GiB, on tapI inside netns NS; their PIDs in VMS.
+qemu_pxe_vms() {
+  local i
+  VMS=()
+  for i in "${!MACS[@]}"; do
+    qemu_disk "${KINDS[i]}" "$W/disk$i.raw" 0 2
+    qemu_vm "vm$i" "$W/vm$i.log" ip netns exec "$NS" "$QEMU_BIN" -m 1536 -nographic -monitor none \
+      "${QEMU_DISK[@]}" \
+      -netdev "tap,id=n0,ifname=tap$i,script=no,downscript=no" -device "virtio-net-pci,netdev=n0,mac=${MACS[i]},bootindex=1"
+    VMS+=("$VM_PID")
+  done
+}
+
 # shellcheck disable=SC2034  # WAIT_RC is read by the callers
 qemu_wait_exit() {
   local pid=$1 secs=$2 i

@@ -116,14 +116,7 @@ qemu_vm golden "$W/golden.log" ip netns exec "$NS" "$QEMU_BIN" -m 1024 -nographi
   -virtfs "local,path=$S,mount_tag=kashare,security_model=passthrough,id=kashare" \
   -fw_cfg "name=opt/ka/run,file=$W/golden-run.sh"
 GOLDEN_VM=$VM_PID
-VMS=()
-for i in 0 1; do
-  qemu_disk "${KINDS[i]}" "$W/disk$i.raw" 0 2
-  qemu_vm "vm$i" "$W/vm$i.log" ip netns exec "$NS" "$QEMU_BIN" -m 1536 -nographic -monitor none \
-    "${QEMU_DISK[@]}" \
-    -netdev "tap,id=n0,ifname=tap$i,script=no,downscript=no" -device "virtio-net-pci,netdev=n0,mac=${MACS[i]},bootindex=1"
-  VMS+=("$VM_PID")
-done
+qemu_pxe_vms
 
 declare -A SEEN
 watch() {  # watch NAME LOG TEXT

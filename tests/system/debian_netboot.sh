@@ -72,14 +72,7 @@ bed_check "ka netboot serve runs dnsmasq" kill -0 "$NBSERVE"
 
 echo "== two VMs: PXE -> stage1 -> stage2 and the Debian golden through the chain -> boot from disk"
 t_vms=$(qemu_now)
-VMS=()
-for i in 0 1; do
-  qemu_disk "${KINDS[i]}" "$W/disk$i.raw" 0 2
-  qemu_vm "vm$i" "$W/vm$i.log" ip netns exec "$NS" "$QEMU_BIN" -m 1536 -nographic -monitor none \
-    "${QEMU_DISK[@]}" \
-    -netdev "tap,id=n0,ifname=tap$i,script=no,downscript=no" -device "virtio-net-pci,netdev=n0,mac=${MACS[i]},bootindex=1"
-  VMS+=("$VM_PID")
-done
+qemu_pxe_vms
 
 declare -A SEEN
 PHASES=("stage1 kernel booted|ka stage1 (kernel" "stage2 installed|stage2 installed"
