@@ -15,6 +15,12 @@ FreezeDetector::FreezeDetector(double min_timeout, double max_timeout, Clock::ti
 
 void FreezeDetector::Heard(Clock::time_point now) { last_heard_ = std::max(last_heard_, now); }
 
+void FreezeDetector::Excuse(double seconds, Clock::time_point now) {
+  if (seconds <= 0) return;
+  auto shifted = last_heard_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  last_heard_ = std::min(now, shifted);
+}
+
 void FreezeDetector::Heartbeat(Clock::time_point now) {
   Heard(now);
   if (beat_seen_) {

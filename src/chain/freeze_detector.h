@@ -20,6 +20,9 @@ class FreezeDetector {
 
   // Any message from the node (it is alive).
   void Heard(Clock::time_point now);
+  // `seconds` during which the observer could not listen (it had no CPU): they do not count as
+  // the node's silence. Never moves the last word past `now`.
+  void Excuse(double seconds, Clock::time_point now);
   // A heartbeat (PROGRESS): also a sample of the node's rhythm.
   void Heartbeat(Clock::time_point now);
   // Seconds of silence after which the node counts as frozen, now.

@@ -53,6 +53,20 @@ TEST(FreezeDetector, AnyMessageIsAliveButOnlyHeartbeatsTeachTheRhythm) {
   EXPECT_DOUBLE_EQ(d.Timeout(), 1.5);
 }
 
+TEST(FreezeDetector, TimeTheObserverCouldNotListenIsExcused) {
+  FreezeDetector d(1.5, 4, T(0));
+  for (int i = 0; i <= 20; ++i) d.Heartbeat(T(i * 0.25));  // last word at 5.0 s, timeout 1.5 s
+  EXPECT_TRUE(d.Frozen(T(7)));
+  d.Excuse(1.0, T(7));  // the observer had no CPU for a second of those two
+  EXPECT_FALSE(d.Frozen(T(7)));
+  EXPECT_DOUBLE_EQ(d.Silence(T(7)), 1.0);
+  EXPECT_TRUE(d.Frozen(T(7.6)));  // excused time is not a pardon: real silence still counts
+  d.Excuse(10, T(8));             // never moves the last word past now
+  EXPECT_DOUBLE_EQ(d.Silence(T(8)), 0);
+  d.Excuse(-1, T(8));  // a check on time excuses nothing
+  EXPECT_DOUBLE_EQ(d.Silence(T(9)), 1.0);
+}
+
 TEST(FreezeDetector, OldGapsAreForgotten) {
   FreezeDetector d(1.5, 4, T(0));
   double t = 0;

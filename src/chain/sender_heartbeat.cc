@@ -4,6 +4,7 @@
 #include "chain/keep_window.h"
 #include "chain/sender_impl.h"
 #include "util/log.h"
+#include "util/net.h"
 
 namespace ka::chain {
 
@@ -55,14 +56,25 @@ void SenderImpl::HeartbeatLoop() {
   }
 }
 
-// Called with mu_ held.
+// Called with mu_ held, every 0.1 s. Two things that are not a node's silence do not count as
+// one: time this check itself did not run (the sender had no CPU: a loaded machine), and messages
+// that wait unread in the node's socket (the node spoke; our reader thread had no CPU yet).
 void SenderImpl::CheckTimeouts() {
   auto now = Clock::now();
+  double late = 0;
+  if (last_check_ != Clock::time_point{})
+    late = std::chrono::duration<double>(now - last_check_).count() - kCheckLateAfterSeconds;
+  last_check_ = now;
   for (auto& n : nodes_) {
     if (!Live(*n)) continue;
-    if (n->liveness->Frozen(now))
-      DropNode(*n, fmt::format("no heartbeat for {:.1f} s (frozen or unreachable; its longest gap so far {:.2f} s)",
-                               n->liveness->Silence(now), n->liveness->max_gap()));
+    n->liveness->Excuse(late, now);
+    if (!n->liveness->Frozen(now)) continue;
+    if (n->channel && UnreadBytes(n->channel->fd()) > 0) {
+      n->liveness->Heard(now);
+      continue;
+    }
+    DropNode(*n, fmt::format("no heartbeat for {:.1f} s (frozen or unreachable; its longest gap so far {:.2f} s)",
+                             n->liveness->Silence(now), n->liveness->max_gap()));
   }
 }
 

@@ -36,6 +36,8 @@ namespace ka::chain {
 
 inline constexpr double kSenderHeartbeatSeconds = 0.25;
 inline constexpr double kMinFreezeSeconds = 1.5;  // the quickest a silent node counts as frozen
+// CheckTimeouts runs every 0.1 s; beyond this since its last run, the sender itself was starved.
+inline constexpr double kCheckLateAfterSeconds = 0.3;
 
 enum class NodeState { kJoined, kPreparing, kReady, kStreaming, kDone, kFailed };
 
@@ -153,6 +155,7 @@ class SenderImpl {
   uint64_t epoch_ = 0;
   uint64_t chain_head_id_ = 0;
   Clock::time_point t_start_;
+  Clock::time_point last_check_{};  // CheckTimeouts last ran (to tell a starved sender from silent nodes)
   double prepare_seconds_ = 0;
 
   uint64_t next_exec_id_ = 1;

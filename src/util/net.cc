@@ -6,6 +6,7 @@
 #include <netdb.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <cctype>
@@ -191,6 +192,12 @@ Status WriteFull(int fd, const void* buf, size_t n, Deadline deadline, const std
     n -= static_cast<size_t>(r);
   }
   return Status::Ok();
+}
+
+size_t UnreadBytes(int fd) {
+  int n = 0;
+  if (::ioctl(fd, FIONREAD, &n) != 0 || n < 0) return 0;
+  return static_cast<size_t>(n);
 }
 
 bool WaitReadable(int fd, int timeout_ms) {

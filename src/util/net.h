@@ -58,6 +58,8 @@ Status ReadFull(int fd, void* buf, size_t n, Deadline deadline, const std::strin
 Status WriteFull(int fd, const void* buf, size_t n, Deadline deadline, const std::string& what);
 // Waits until fd is readable (POLLIN) or the deadline passes. True if readable.
 bool WaitReadable(int fd, int timeout_ms);
+// Bytes received on socket `fd` and not read yet (FIONREAD); 0 on error.
+size_t UnreadBytes(int fd);
 
 void SetNonBlocking(int fd, bool on);
 void SetTcpOptions(int fd);  // TCP_NODELAY off for data, keepalive on, large buffers

@@ -1,9 +1,25 @@
 #include "util/net.h"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace ka {
 namespace {
+
+TEST(Net, UnreadBytesCountsWhatWaitsInTheSocket) {
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  EXPECT_EQ(UnreadBytes(sv[1]), 0u);
+  ASSERT_EQ(::write(sv[0], "hello", 5), 5);
+  EXPECT_EQ(UnreadBytes(sv[1]), 5u);
+  char b[5];
+  ASSERT_EQ(::read(sv[1], b, 5), 5);
+  EXPECT_EQ(UnreadBytes(sv[1]), 0u);
+  ::close(sv[0]);
+  ::close(sv[1]);
+  EXPECT_EQ(UnreadBytes(sv[1]), 0u);  // a closed descriptor: 0, no crash
+}
 
 TEST(Net, ParseAndFormatIpv4) {
   auto a = ParseIpv4("192.168.1.2", "x");
