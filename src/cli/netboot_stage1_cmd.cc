@@ -1,10 +1,11 @@
 #include "cli/netboot_stage1_cmd.h"
 
 #include <cstdio>
+#include <iostream>
 
 #include "netboot/stage1_agent.h"
-#include "netboot/stage1_system.h"
-#include "util/file.h"
+#include "os/env.h"
+#include "os/mount.h"
 #include "util/log.h"
 
 namespace ka::cli {
@@ -25,7 +26,7 @@ bool NetbootStage1Command::parsed() const { return cmd_->parsed(); }
 
 int NetbootStage1Command::Run(bool verbose) {
   InitLogging("stage1", verbose);
-  if (!netboot::RootIsInitramfs()) {
+  if (!os::RootIsInitramfs()) {
     std::fprintf(stderr,
                  "ka netboot stage1: / is not an initramfs: this agent clones the machine's disk and reboots it, "
                  "so it only runs inside the stage1 initramfs that `ka netboot build` makes\n");
@@ -33,7 +34,7 @@ int NetbootStage1Command::Run(bool verbose) {
   }
   std::string text = cmdline_override;
   if (text.empty()) {
-    auto cmdline = ReadWholeFile("/proc/cmdline");
+    auto cmdline = os::DefaultEnv().ReadFile("/proc/cmdline");
     if (!cmdline.ok()) {
       std::fprintf(stderr, "ka netboot stage1: %s\n", cmdline.status().ToString().c_str());
       return 2;
@@ -48,8 +49,7 @@ int NetbootStage1Command::Run(bool verbose) {
   }
   netboot::Stage1Config config;
   config.params = params.value();
-  netboot::RealStage1System sys;
-  return netboot::RunStage1(config, sys);
+  return netboot::RunStage1(config, os::DefaultEnv(), std::cout);
 }
 
 }  // namespace ka::cli

@@ -3,19 +3,17 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
+#include <sstream>
 
 namespace ka::netboot {
 
-namespace fs = std::filesystem;
-
 namespace {
 
-std::string ReadWord(const fs::path& p) {
-  std::ifstream f(p);
+// The first word of a sysfs file; empty if unreadable.
+std::string ReadWord(os::Env& env, const std::string& path) {
+  auto text = env.ReadFile(path);
   std::string w;
-  f >> w;
+  if (text.ok()) std::istringstream(*text) >> w;
   return w;
 }
 
@@ -38,14 +36,15 @@ bool Virtual(const std::string& n) {
 
 }  // namespace
 
-std::vector<DiskCandidate> ListFixedDisks(const std::string& sys_block) {
+std::vector<DiskCandidate> ListFixedDisks(os::Env& env, const std::string& sys_block) {
   std::vector<DiskCandidate> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(sys_block, ec)) {
-    std::string name = e.path().filename().string();
+  auto names = env.ListDir(sys_block);
+  if (!names.ok()) return out;
+  for (const std::string& name : *names) {
     if (Virtual(name)) continue;
-    if (ReadWord(e.path() / "removable") == "1") continue;
-    std::string size = ReadWord(e.path() / "size");  // 512-byte sectors
+    const std::string dir = sys_block + "/" + name;
+    if (ReadWord(env, dir + "/removable") == "1") continue;
+    std::string size = ReadWord(env, dir + "/size");  // 512-byte sectors
     uint64_t sectors = 0;
     try {
       sectors = size.empty() ? 0 : std::stoull(size);
@@ -64,8 +63,8 @@ std::vector<DiskCandidate> ListFixedDisks(const std::string& sys_block) {
   return out;
 }
 
-Result<std::string> PickDisk(const std::string& sys_block) {
-  auto disks = ListFixedDisks(sys_block);
+Result<std::string> PickDisk(os::Env& env, const std::string& sys_block) {
+  auto disks = ListFixedDisks(env, sys_block);
   if (disks.empty())
     return Status::Invalid(fmt::format(
         "no fixed disk found in {} (loop, ram, CD, removable and empty devices are skipped): check that the "

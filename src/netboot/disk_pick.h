@@ -1,5 +1,5 @@
-// ka.disk=auto: which disk a netbooted node clones onto. Reads /sys/block (a
-// directory given for tests): skips loop, ram, zram, CD/DVD (sr), floppies,
+// ka.disk=auto: which disk a netbooted node clones onto. Reads /sys/block through
+// an os::Env: skips loop, ram, zram, CD/DVD (sr), floppies,
 // device-mapper/md and removable or empty devices, then takes the first of the
 // rest in name order (vda before sda before nvme0n1 would be surprising, so the
 // order is: virtio vd*, sd*, nvme*, xvd*, mmcblk*, others; within a kind by name).
@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "os/env.h"
 #include "util/status.h"
 
 namespace ka::netboot {
@@ -18,9 +19,9 @@ struct DiskCandidate {
 };
 
 // The fixed disks under `sys_block`, in preference order.
-std::vector<DiskCandidate> ListFixedDisks(const std::string& sys_block = "/sys/block");
+std::vector<DiskCandidate> ListFixedDisks(os::Env& env, const std::string& sys_block = "/sys/block");
 
 // "/dev/NAME" of the first fixed disk; an error listing what was seen when none fits.
-Result<std::string> PickDisk(const std::string& sys_block = "/sys/block");
+Result<std::string> PickDisk(os::Env& env, const std::string& sys_block = "/sys/block");
 
 }  // namespace ka::netboot

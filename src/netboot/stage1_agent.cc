@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+
 #include "crypto/key_file.h"
+#include "netboot/disk_pick.h"
 
 namespace ka::netboot {
 
@@ -20,40 +23,41 @@ namespace {
 
 class Agent {
  public:
-  Agent(const Stage1Config& c, Stage1System& s) : c_(c), p_(c.params), sys_(s) {}
+  Agent(const Stage1Config& c, os::Env& env, std::ostream& console)
+      : c_(c), p_(c.params), env_(env), console_(console) {}
 
   int Run() {
     if (p_.rescue) {
-      sys_.Say("ka stage1: rescue boot (ka.rescue): no clone, starting a shell");
+      Say("ka stage1: rescue boot (ka.rescue): no clone, starting a shell");
       return 3;
     }
-    sys_.Say(fmt::format("ka stage1: session '{}' on {}, disk {}, {} tries, then {}; on failure {}", p_.session,
-                         p_.server.empty() ? "the server found by broadcast" : p_.server, p_.disk, p_.tries, p_.then,
-                         p_.fail));
+    Say(fmt::format("ka stage1: session '{}' on {}, disk {}, {} tries, then {}; on failure {}", p_.session,
+                    p_.server.empty() ? "the server found by broadcast" : p_.server, p_.disk, p_.tries, p_.then,
+                    p_.fail));
     if (!p_.trust.empty()) {
-      sys_.Say("ka stage1: accepting only a stream signed by " + Fingerprint(p_.trust) + " (ka.trust)");
+      Say("ka stage1: accepting only a stream signed by " + Fingerprint(p_.trust) + " (ka.trust)");
     }
     if (!p_.operator_key.empty()) {
-      sys_.Say("ka stage1: remote commands only when signed by " + Fingerprint(p_.operator_key) + " (ka.operator)");
+      Say("ka stage1: remote commands only when signed by " + Fingerprint(p_.operator_key) + " (ka.operator)");
     }
     for (int i = 1; i <= p_.tries; ++i) {
-      sys_.Say(fmt::format("ka stage1: try {} of {}", i, p_.tries));
+      Say(fmt::format("ka stage1: try {} of {}", i, p_.tries));
       std::string why = Try();
       if (why.empty()) {
-        sys_.Say("ka stage1: clone done");
+        Say("ka stage1: clone done");
         return 0;
       }
-      sys_.Say(fmt::format("ka stage1: try {} of {} failed: {}", i, p_.tries, why));
+      Say(fmt::format("ka stage1: try {} of {} failed: {}", i, p_.tries, why));
       if (i < p_.tries) Countdown("next try", p_.delay);
     }
-    sys_.Say(fmt::format("ka stage1: no clone after {} tries", p_.tries));
+    Say(fmt::format("ka stage1: no clone after {} tries", p_.tries));
     if (p_.fail == "shell") {
-      sys_.Say("ka stage1: ka.fail=shell: starting a shell (`ka netboot stage1` tries again)");
+      Say("ka stage1: ka.fail=shell: starting a shell (`ka netboot stage1` tries again)");
       return 3;
     }
     Countdown(p_.fail == "reboot" ? "rebooting" : "powering off", p_.delay);
-    Status s = sys_.Act(p_.fail);
-    sys_.Say(fmt::format("ka stage1: {} failed: {}", p_.fail, s.ToString()));
+    Status s = env_.PowerAction(p_.fail);
+    Say(fmt::format("ka stage1: {} failed: {}", p_.fail, s.ToString()));
     return 1;
   }
 
@@ -63,7 +67,7 @@ class Agent {
     // within that, a refused or reset join is tried again.
     std::vector<std::string> a{"--session", session, "--join-timeout", "8"};
     if (!p_.server.empty()) a.insert(a.end(), {"--server", p_.server});
-    if (sys_.Exists(c_.secret_file)) a.insert(a.end(), {"--secret-file", c_.secret_file});
+    if (env_.FileExists(c_.secret_file)) a.insert(a.end(), {"--secret-file", c_.secret_file});
     if (!p_.trust.empty()) a.insert(a.end(), {"--trust", p_.trust});
     if (!p_.operator_key.empty()) a.insert(a.end(), {"--allow-remote-commands", p_.operator_key});
     std::string name = NodeNameForMac(p_.boot_mac);
@@ -78,32 +82,35 @@ class Agent {
 
   // "" on success, else why the try failed.
   std::string Try() {
-    if (!sys_.Exists(c_.stage2_marker)) {
-      sys_.Say("ka stage1: fetching stage2 (node tools) through the chain");
+    if (!env_.FileExists(c_.stage2_marker)) {
+      Say("ka stage1: fetching stage2 (node tools) through the chain");
       std::vector<std::string> recv{c_.ka, "receive"};
       auto common = Common(Stage2Session(p_.session));
       recv.insert(recv.end(), common.begin(), common.end());
       recv.insert(recv.end(), {"--wait", "10", "--output", c_.stage2_file});
-      if (int rc = sys_.Run(recv); rc != 0) return Describe("receiving stage2", rc);
-      int rc = sys_.Run({c_.ka, "tree-extract", c_.stage2_root, "-i", c_.stage2_file});
-      sys_.Remove(c_.stage2_file);
+      if (int rc = Run(recv); rc != 0) return Describe("receiving stage2", rc);
+      int rc = Run({c_.ka, "tree-extract", c_.stage2_root, "-i", c_.stage2_file});
+      (void)env_.RemoveFile(c_.stage2_file);  // only space in the initramfs: a leftover is harmless
       if (rc != 0) return Describe("unpacking stage2", rc);
-      if (sys_.Run({"/bin/touch", c_.stage2_marker}) != 0) return "cannot write " + c_.stage2_marker;
-      sys_.Say("ka stage1: stage2 installed");
+      const std::string marker_dir = c_.stage2_marker.substr(0, c_.stage2_marker.rfind('/'));
+      Status w = env_.MakeDirs(marker_dir.empty() ? "/" : marker_dir);
+      if (w.ok()) w = env_.WriteFile(c_.stage2_marker, "");
+      if (!w.ok()) return w.message();
+      Say("ka stage1: stage2 installed");
     }
     std::string disk = p_.disk;
     if (disk == "auto") {
-      auto d = sys_.PickDisk();
+      auto d = PickDisk(env_);
       if (!d.ok()) {
         // A disk whose driver /init did not load (its controller found late): load the
         // drivers of the devices present now, then look again.
-        sys_.Say("ka stage1: no disk yet; loading the drivers of the devices present");
-        sys_.Run({"/bin/sh", "-c", kLoadDrivers});
-        d = sys_.PickDisk();
+        Say("ka stage1: no disk yet; loading the drivers of the devices present");
+        Run({"/bin/sh", "-c", kLoadDrivers});
+        d = PickDisk(env_);
       }
       if (!d.ok()) return d.status().message();
       disk = d.value();
-      sys_.Say("ka stage1: cloning onto " + disk + " (ka.disk=auto)");
+      Say("ka stage1: cloning onto " + disk + " (ka.disk=auto)");
     }
     std::vector<std::string> join{c_.ka, "join"};
     auto common = Common(p_.session);
@@ -111,7 +118,7 @@ class Agent {
     // --dev-links: stage1 has no udev; the clone's disk gets its /dev/disk/by-* links here too.
     join.insert(join.end(), {"--disk", disk, "--then", p_.then, "--dev-links"});
     if (!p_.boot_mac.empty()) join.insert(join.end(), {"--mac", p_.boot_mac});
-    if (int rc = sys_.Run(join); rc != 0) return Describe("ka join", rc);
+    if (int rc = Run(join); rc != 0) return Describe("ka join", rc);
     return {};
   }
 
@@ -126,19 +133,43 @@ class Agent {
 
   void Countdown(const std::string& what, int seconds) {
     for (int left = seconds; left > 0; --left) {
-      sys_.Say(fmt::format("ka stage1: {} in {} s ", what, left), /*same_line=*/true);
-      sys_.Sleep(1);
+      Say(fmt::format("ka stage1: {} in {} s ", what, left), /*same_line=*/true);
+      env_.Pause(std::chrono::seconds(1));
     }
-    sys_.Say(fmt::format("ka stage1: {} now", what));
+    Say(fmt::format("ka stage1: {} now", what));
+  }
+
+  // One line on the console, or with `same_line` a line redrawn in place.
+  void Say(const std::string& text, bool same_line = false) {
+    if (same_line) {
+      console_ << '\r' << text;
+      mid_line_ = true;
+    } else {
+      console_ << (mid_line_ ? "\n" : "") << text << '\n';
+      mid_line_ = false;
+    }
+    console_.flush();
+  }
+
+  // A program on the console, below what was said.
+  int Run(const std::vector<std::string>& argv) {
+    if (mid_line_) console_ << '\n';
+    mid_line_ = false;
+    console_.flush();
+    return env_.RunAttached(argv);
   }
 
   const Stage1Config& c_;
   const Stage1Params& p_;
-  Stage1System& sys_;
+  os::Env& env_;
+  std::ostream& console_;
+  bool mid_line_ = false;
 };
 
 }  // namespace
 
-int RunStage1(const Stage1Config& config, Stage1System& sys) { return Agent(config, sys).Run(); }
+int RunStage1(const Stage1Config& config, os::Env& env, std::ostream& console) {
+  return Agent(config, env, console).Run();
+}
 
 }  // namespace ka::netboot

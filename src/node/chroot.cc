@@ -42,10 +42,10 @@ Result<std::unique_ptr<ChrootMounts>> ChrootMounts::Setup(const std::string& roo
   const std::string r = m->root_;
   Status s = m->MountOne("tmpfs", r + "/dev", "tmpfs", MS_NOSUID, "mode=0755");
   if (s.ok()) s = PopulatePrivateDev(r + "/dev", disk_nodes, mounter);
-  if (s.ok() && mounter.HostDirExists("/dev/pts")) s = m->MountOne("/dev/pts", r + "/dev/pts", "", MS_BIND, "");
+  if (s.ok() && mounter.IsDirectory("/dev/pts")) s = m->MountOne("/dev/pts", r + "/dev/pts", "", MS_BIND, "");
   if (s.ok()) s = m->MountOne("/proc", r + "/proc", "", MS_BIND, "");
   if (s.ok()) s = m->MountOne("/sys", r + "/sys", "", MS_BIND, "");
-  if (s.ok() && mounter.HostDirExists("/sys/firmware/efi/efivars")) {
+  if (s.ok() && mounter.IsDirectory("/sys/firmware/efi/efivars")) {
     s = m->MountOne("/sys/firmware/efi/efivars", r + "/sys/firmware/efi/efivars", "", MS_BIND, "");
   }
   if (s.ok()) s = m->MountOne("tmpfs", r + "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");

@@ -58,7 +58,7 @@ TEST_F(NodeChroot, MountsInOrderPrivateAndUnmountsInReverse) {
 }
 
 TEST_F(NodeChroot, EfiVarsOnAnEfiHost) {
-  m_.efi = true;
+  m_.AddDir("/sys/firmware/efi/efivars");
   {
     auto c = ChrootMounts::Setup(r_, m_);
     ASSERT_TRUE(c.ok());

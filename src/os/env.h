@@ -1,6 +1,7 @@
 // Env: every interaction of ka's logic with the operating system, behind one
-// interface (LevelDB's Env): running system tools, mounting, block devices and
-// partition tables. RealEnv (os/real_env.h) is the real system; FakeEnv
+// interface (LevelDB's Env): running system tools, the console and power, mounting,
+// block devices and partition tables, and the host's files (/sys, /proc, the TFTP
+// root, markers). RealEnv (os/real_env.h) is the real system; FakeEnv
 // (src/testing/fake_env.h, unit tests only) records calls and answers from a script
 // or an in-memory disk.
 #pragma once
@@ -64,6 +65,11 @@ class Env {
   // package that provides it.
   virtual Result<std::string> Find(const std::string& tool, const std::string& debian_package) = 0;
   bool Exists(const std::string& tool) { return Find(tool, "?").ok(); }
+  // Runs argv (argv[0] absolute) on our console (stdin, stdout and stderr shared) and
+  // waits: its exit status, 128 + the signal when killed, -1 if it could not start.
+  virtual int RunAttached(const std::vector<std::string>& argv) = 0;
+  // sync(2), then reboot(2): "reboot" or "poweroff". Returns only if that failed.
+  virtual Status PowerAction(const std::string& action) = 0;
 
   // Mounts.
   // mount(2); empty strings are passed as NULL.
@@ -71,8 +77,6 @@ class Env {
                        unsigned long flags, const std::string& data) = 0;
   // umount2(2). Busy: a Status whose message ends in "Device or resource busy".
   virtual Status Unmount(const std::string& target, int flags) = 0;
-  // The host path is a directory (/sys/firmware/efi/efivars on an EFI host).
-  virtual bool HostDirExists(const std::string& path) = 0;
   // mknod(2) of a device node: `mode` holds S_IFCHR or S_IFBLK and the permissions.
   virtual Status MakeNode(const std::string& path, mode_t mode, unsigned major, unsigned minor) = 0;
 
@@ -108,6 +112,23 @@ class Env {
   virtual std::vector<LoopDevice> LoopsBackedBy(const std::string& path) = 0;
   // `blkid -p` at a byte range of the disk: the filesystem found there, if any.
   virtual Result<FsInfo> ProbeFilesystem(const std::string& disk, uint64_t offset, uint64_t size) = 0;
+
+  // Files of the host. (The trees a clone reads or writes are data, opened under their
+  // root with O_NOFOLLOW by golden/tree_writer, node/tree_extract and node/root_fs.)
+  // The whole file.
+  virtual Result<std::string> ReadFile(const std::string& path) = 0;
+  // Atomically: a temporary beside it, fsync(2), rename(2); `mode` is its permissions.
+  virtual Status WriteFile(const std::string& path, const std::string& content, unsigned mode = 0644) = 0;
+  // The path exists (any type; a dangling symlink does not).
+  virtual bool FileExists(const std::string& path) = 0;
+  // The path is a directory (/sys/firmware/efi/efivars on an EFI host).
+  virtual bool IsDirectory(const std::string& path) = 0;
+  // unlink(2); a path that does not exist is not an error.
+  virtual Status RemoveFile(const std::string& path) = 0;
+  // The names in a directory, sorted, without "." and "..".
+  virtual Result<std::vector<std::string>> ListDir(const std::string& path) = 0;
+  // mkdir -p with `mode` for the directories it creates.
+  virtual Status MakeDirs(const std::string& path, unsigned mode = 0755) = 0;
 
   // Waiting (for device nodes, for a busy mount); the fake does not wait.
   virtual void Pause(std::chrono::milliseconds d) = 0;

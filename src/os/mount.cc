@@ -1,7 +1,9 @@
 #include "os/mount.h"
 
+#include <linux/magic.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -54,6 +56,12 @@ Status Unmount(Env& env, const std::string& dir) {
   if (env.Unmount(dir, MNT_DETACH).ok())
     return Status::Io("unmount " + dir + ": still busy after 2 s; detached lazily (a process still uses it)");
   return s;
+}
+
+bool RootIsInitramfs() {
+  struct statfs s {};
+  if (::statfs("/", &s) != 0) return false;
+  return s.f_type == RAMFS_MAGIC || s.f_type == TMPFS_MAGIC;
 }
 
 Result<std::string> MakeRunDir(const std::string& prefix) {

@@ -21,6 +21,9 @@ Status BindReadOnly(Env& env, const std::string& src, const std::string& dir);
 // (the Status then says so). Not mounted (any more) is success.
 Status Unmount(Env& env, const std::string& dir);
 
+// True when / is an initramfs (rootfs: ramfs or tmpfs), where the stage1 agent runs.
+bool RootIsInitramfs();
+
 // mkdtemp of /run/ka/PREFIX.XXXXXX (created 0700); "" and a Status on failure.
 Result<std::string> MakeRunDir(const std::string& prefix);
 

@@ -60,7 +60,7 @@ std::optional<dev_t> ReadDev(const std::string& path) {
   return makedev(ma, mi);
 }
 
-std::vector<std::string> ListDir(const std::string& dir) {
+std::vector<std::string> Names(const std::string& dir) {
   std::vector<std::string> names;
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) return names;
@@ -165,14 +165,14 @@ std::vector<std::string> RealEnv::Users(const DiskInfo& disk) {
     const std::string base = Basename(disk.path);
     const std::string sys = "/sys/class/block/" + base;
     std::vector<std::string> names = {base};
-    for (const auto& n : ListDir(sys))
+    for (const auto& n : Names(sys))
       if (::access((sys + "/" + n + "/partition").c_str(), F_OK) == 0) {
         names.push_back(n);
         if (auto d = ReadDev(sys + "/" + n + "/dev")) devs[*d] = "/dev/" + n;
       }
     for (const auto& n : names) {
       std::string holders = "/sys/class/block/" + n + "/holders";
-      for (const auto& h : ListDir(holders))
+      for (const auto& h : Names(holders))
         reasons.push_back("/dev/" + n + " is held by " + h + " (device-mapper, md RAID or similar): stop it first");
     }
   }
@@ -182,7 +182,7 @@ std::vector<std::string> RealEnv::Users(const DiskInfo& disk) {
     struct stat st;
     if (::stat(l.device.c_str(), &st) == 0) devs[st.st_rdev] = l.device;
     const std::string sys = "/sys/class/block/" + Basename(l.device);
-    for (const auto& n : ListDir(sys))
+    for (const auto& n : Names(sys))
       if (::access((sys + "/" + n + "/partition").c_str(), F_OK) == 0)
         if (auto d = ReadDev(sys + "/" + n + "/dev")) devs[*d] = "/dev/" + n;
   }
@@ -226,13 +226,13 @@ Status RealEnv::ForgetKernelPartitions(const std::string& disk) {
   if (base.rfind("loop", 0) != 0) return Status::Ok();
   if (ReadLine("/sys/block/" + base + "/loop/partscan").value_or("0") != "0") return Status::Ok();
   bool any = false;
-  for (const auto& n : ListDir("/sys/class/block/" + base))
+  for (const auto& n : Names("/sys/class/block/" + base))
     any = any || ::access(("/sys/class/block/" + base + "/" + n + "/partition").c_str(), F_OK) == 0;
   if (!any) return Status::Ok();
   auto r = RunAny("partx", "util-linux", {"--delete", disk});
   if (!r.ok()) return r.status();
   // partx may complain about the table yet delete the partitions: judge by sysfs.
-  for (const auto& n : ListDir("/sys/class/block/" + base))
+  for (const auto& n : Names("/sys/class/block/" + base))
     if (::access(("/sys/class/block/" + base + "/" + n + "/partition").c_str(), F_OK) == 0)
       return ToolFailure({"partx", "--delete", disk}, *r);
   return Status::Ok();
@@ -273,7 +273,7 @@ Status RealEnv::DetachLoop(const std::string& device) {
 
 std::vector<LoopDevice> RealEnv::LoopsBackedBy(const std::string& path) {
   std::vector<LoopDevice> loops;
-  for (const auto& n : ListDir("/sys/block")) {
+  for (const auto& n : Names("/sys/block")) {
     if (n.rfind("loop", 0) != 0) continue;
     auto backing = ReadLine("/sys/block/" + n + "/loop/backing_file");
     if (!backing || *backing != path) continue;
@@ -356,11 +356,6 @@ Status RealEnv::Mount(const std::string& source, const std::string& target, cons
 Status RealEnv::Unmount(const std::string& target, int flags) {
   if (::umount2(target.c_str(), flags) != 0) return Status::Io(ErrnoMessage("unmount " + target, errno));
   return Status::Ok();
-}
-
-bool RealEnv::HostDirExists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 Status RealEnv::MakeNode(const std::string& path, mode_t mode, unsigned major, unsigned minor) {

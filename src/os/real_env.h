@@ -3,7 +3,7 @@
 // again every `progress_every` while it runs: "still running after 30 s: CMD", so a
 // node is never silent for long); mount(2), umount2(2), mknod(2); sfdisk, wipefs,
 // partx, losetup and blkid (packages fdisk and util-linux) for disks, /sys and /proc
-// for the rest.
+// for the rest. Files, the console and power: os/real_env_files.cc.
 #pragma once
 
 #include <chrono>
@@ -19,11 +19,12 @@ class RealEnv final : public Env {
 
   Result<ToolOutput> Run(const std::vector<std::string>& argv, const std::string& input = {}) override;
   Result<std::string> Find(const std::string& tool, const std::string& debian_package) override;
+  int RunAttached(const std::vector<std::string>& argv) override;
+  Status PowerAction(const std::string& action) override;
 
   Status Mount(const std::string& source, const std::string& target, const std::string& fstype, unsigned long flags,
                const std::string& data) override;
   Status Unmount(const std::string& target, int flags) override;
-  bool HostDirExists(const std::string& path) override;
   Status MakeNode(const std::string& path, mode_t mode, unsigned major, unsigned minor) override;
 
   Result<DiskInfo> Inspect(const std::string& disk) override;
@@ -40,6 +41,14 @@ class RealEnv final : public Env {
   Status DetachLoop(const std::string& device) override;
   std::vector<LoopDevice> LoopsBackedBy(const std::string& path) override;
   Result<FsInfo> ProbeFilesystem(const std::string& disk, uint64_t offset, uint64_t size) override;
+
+  Result<std::string> ReadFile(const std::string& path) override;
+  Status WriteFile(const std::string& path, const std::string& content, unsigned mode = 0644) override;
+  bool FileExists(const std::string& path) override;
+  bool IsDirectory(const std::string& path) override;
+  Status RemoveFile(const std::string& path) override;
+  Result<std::vector<std::string>> ListDir(const std::string& path) override;
+  Status MakeDirs(const std::string& path, unsigned mode = 0755) override;
 
   void Pause(std::chrono::milliseconds d) override;
 

@@ -246,16 +246,40 @@ Result<FsInfo> FakeEnv::ProbeFilesystem(const std::string& disk, uint64_t offset
   return it == (*d)->filesystems.end() ? os::FsInfo{} : it->second;
 }
 
-void FakeEnv::Pause(std::chrono::milliseconds) { ++pauses; }
+void FakeEnv::Pause(std::chrono::milliseconds d) {
+  ++pauses;
+  paused += d;
+}
 
 // Processes.
 
 void FakeEnv::Script(std::vector<std::string> prefix, ToolOutput output) {
-  answers_.push_back({std::move(prefix), true, std::move(output), {}});
+  answers_.push_back({std::move(prefix), false, true, std::move(output), {}});
+}
+
+void FakeEnv::ScriptOnce(std::vector<std::string> prefix, ToolOutput output) {
+  answers_.push_back({std::move(prefix), true, true, std::move(output), {}});
 }
 
 void FakeEnv::ScriptStartFailure(std::vector<std::string> prefix, Status status) {
-  answers_.push_back({std::move(prefix), false, {}, std::move(status)});
+  answers_.push_back({std::move(prefix), false, false, {}, std::move(status)});
+}
+
+const FakeEnv::Answer* FakeEnv::Match(const std::vector<std::string>& argv) {
+  auto matches = [&argv](const Answer& a) {
+    return a.prefix.size() <= argv.size() && std::equal(a.prefix.begin(), a.prefix.end(), argv.begin());
+  };
+  for (auto it = answers_.begin(); it != answers_.end(); ++it) {
+    if (!it->once || !matches(*it)) continue;
+    consumed_ = *it;
+    answers_.erase(it);
+    return &consumed_;
+  }
+  const Answer* best = nullptr;
+  for (const auto& a : answers_) {
+    if (matches(a) && (best == nullptr || a.prefix.size() >= best->prefix.size())) best = &a;
+  }
+  return best;
 }
 
 std::vector<std::vector<std::string>> FakeEnv::argvs() const {
@@ -266,15 +290,25 @@ std::vector<std::vector<std::string>> FakeEnv::argvs() const {
 
 Result<ToolOutput> FakeEnv::Run(const std::vector<std::string>& argv, const std::string& input) {
   runs.push_back({argv, input});
-  const Answer* best = nullptr;
-  for (const auto& a : answers_) {
-    if (a.prefix.size() > argv.size() || !std::equal(a.prefix.begin(), a.prefix.end(), argv.begin())) continue;
-    if (best == nullptr || a.prefix.size() >= best->prefix.size()) best = &a;
-  }
+  const Answer* best = Match(argv);
+  if (on_run) on_run(argv);
   if (best == nullptr) return ToolOutput{};
   if (!best->starts) return best->start_failure;
   if (best->output.exit_code != 0) return ToolFailure(argv, best->output);
   return best->output;
+}
+
+int FakeEnv::RunAttached(const std::vector<std::string>& argv) {
+  runs.push_back({argv, {}, true});
+  const Answer* best = Match(argv);
+  if (on_run) on_run(argv);
+  if (best == nullptr) return 0;
+  return best->starts ? best->output.exit_code : -1;
+}
+
+Status FakeEnv::PowerAction(const std::string& action) {
+  power_actions.push_back(action);
+  return Status::Io("the test system cannot " + action);
 }
 
 Result<std::string> FakeEnv::Find(const std::string& tool, const std::string& debian_package) {
@@ -327,11 +361,6 @@ Status FakeEnv::MakeNode(const std::string& path, mode_t mode, unsigned major, u
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd >= 0) ::close(fd);
   return Status::Ok();
-}
-
-bool FakeEnv::HostDirExists(const std::string& path) {
-  if (path == "/sys/firmware/efi/efivars") return efi;
-  return path == "/dev/pts";
 }
 
 }  // namespace ka::os

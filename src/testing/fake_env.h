@@ -3,12 +3,16 @@
 //   processes: results scripted by argv prefix (the longest matching prefix wins;
 //     unscripted commands succeed with empty output); "finds" every tool in /usr/sbin
 //     unless told otherwise;
+//   programs on the console: answered from the same script (its exit status), and
+//     recorded in `runs` too; power actions recorded, and they fail (a test goes on);
 //   mounts: recorded as text; targets in `busy` refuse a plain unmount, targets in
 //     `stuck` refuse any unmount;
+//   files: an in-memory tree (`files`, `dirs`); "/" and "/dev/pts" exist;
 //   block devices: disks kept in memory with their table, sfdisk emulated on ka's own
 //     scripts, loop devices attached and detached.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -25,12 +29,20 @@ class FakeEnv : public Env {
   struct Call {
     std::vector<std::string> argv;
     std::string input;
+    bool attached = false;  // RunAttached
   };
   // Commands starting with `prefix` answer `output`: exit status 0 succeeds, any
   // other fails as a real tool would (ToolFailure with its stderr).
   void Script(std::vector<std::string> prefix, ToolOutput output);
   // Commands starting with `prefix` cannot be started at all.
   void ScriptStartFailure(std::vector<std::string> prefix, Status status);
+  // Like Script, for the next matching command only; several answer in turn, before
+  // any permanent answer.
+  void ScriptOnce(std::vector<std::string> prefix, ToolOutput output);
+  // Called with every command run (after recording it): a test's side effects, such
+  // as a disk that appears once drivers are loaded.
+  std::function<void(const std::vector<std::string>&)> on_run;
+  std::vector<std::string> power_actions;  // every PowerAction, in order
 
   std::set<std::string> missing_tools;            // Find fails for these
   std::map<std::string, std::string> tool_paths;  // Find answers these (default /usr/sbin/NAME)
@@ -39,7 +51,6 @@ class FakeEnv : public Env {
   std::vector<std::vector<std::string>> argvs() const;
 
   // Mounts.
-  bool efi = false;                  // the host has /sys/firmware/efi/efivars
   std::string fail_mount;            // Mount on this target fails
   std::set<std::string> fail_fstypes;  // Mount of a filesystem of these types fails
   std::set<std::string> busy;        // plain Unmount fails with EBUSY
@@ -71,15 +82,24 @@ class FakeEnv : public Env {
   bool wrote_anything() const;
   std::vector<LoopDevice> loops() const;
 
+  // Files: path -> content, and the directories (AddFile creates the parents).
+  std::map<std::string, std::string> files;
+  std::set<std::string> dirs{"/", "/dev", "/dev/pts"};
+  std::set<std::string> unwritable;  // WriteFile and RemoveFile fail on these paths
+  void AddFile(const std::string& path, const std::string& content);
+  void AddDir(const std::string& path);
+
   int pauses = 0;
+  std::chrono::milliseconds paused{0};  // the sum of every Pause
 
   Result<ToolOutput> Run(const std::vector<std::string>& argv, const std::string& input = {}) override;
   Result<std::string> Find(const std::string& tool, const std::string& debian_package) override;
+  int RunAttached(const std::vector<std::string>& argv) override;
+  Status PowerAction(const std::string& action) override;
 
   Status Mount(const std::string& source, const std::string& target, const std::string& fstype, unsigned long flags,
                const std::string& data) override;
   Status Unmount(const std::string& target, int flags) override;
-  bool HostDirExists(const std::string& path) override;
   // Records "mknod PATH b|c MAJ:MIN MODE" and creates PATH as an empty file.
   Status MakeNode(const std::string& path, mode_t mode, unsigned major, unsigned minor) override;
 
@@ -98,16 +118,28 @@ class FakeEnv : public Env {
   std::vector<LoopDevice> LoopsBackedBy(const std::string& path) override;
   Result<FsInfo> ProbeFilesystem(const std::string& disk, uint64_t offset, uint64_t size) override;
 
+  Result<std::string> ReadFile(const std::string& path) override;
+  Status WriteFile(const std::string& path, const std::string& content, unsigned mode = 0644) override;
+  bool FileExists(const std::string& path) override;
+  bool IsDirectory(const std::string& path) override;
+  Status RemoveFile(const std::string& path) override;
+  Result<std::vector<std::string>> ListDir(const std::string& path) override;
+  Status MakeDirs(const std::string& path, unsigned mode = 0755) override;
+
   void Pause(std::chrono::milliseconds d) override;
 
  private:
   struct Answer {
     std::vector<std::string> prefix;
+    bool once = false;
     bool starts = true;
     ToolOutput output;
     Status start_failure;
   };
   std::vector<Answer> answers_;
+  // The answer for argv (consuming a ScriptOnce one); nullptr: none scripted.
+  const Answer* Match(const std::vector<std::string>& argv);
+  Answer consumed_;
 
   Result<Disk*> FindDisk(const std::string& path);
   std::map<std::string, Disk> disks_;

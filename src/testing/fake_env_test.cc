@@ -1,6 +1,11 @@
 #include "testing/fake_env.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "os/real_env.h"
 
 namespace ka::os {
 namespace {
@@ -26,6 +31,59 @@ TEST(FakeEnv, RunAnswersByLongestPrefixAndRecords) {
   EXPECT_EQ(f.Find("mkswap", "util-linux").value_or(""), "/usr/sbin/mkswap");
   f.ScriptStartFailure({"/x"}, Status::Io("cannot start"));
   EXPECT_EQ(f.Run({"/x"}).status().message(), "cannot start");
+}
+
+TEST(FakeEnv, ScriptOnceAnswersInTurnThenThePermanentAnswer) {
+  FakeEnv f;
+  f.Script({"/usr/bin/ka"}, {0, "ok", ""});
+  f.ScriptOnce({"/usr/bin/ka", "join"}, {1, "", "first"});
+  f.ScriptOnce({"/usr/bin/ka", "join"}, {2, "", "second"});
+  int seen = 0;
+  f.on_run = [&seen](const std::vector<std::string>&) { ++seen; };
+  EXPECT_EQ(f.RunAttached({"/usr/bin/ka", "receive"}), 0);
+  EXPECT_EQ(f.RunAttached({"/usr/bin/ka", "join"}), 1);
+  EXPECT_NE(f.Run({"/usr/bin/ka", "join"}).status().message().find("second"), std::string::npos);
+  EXPECT_EQ(f.Run({"/usr/bin/ka", "join"}).value().out, "ok");
+  EXPECT_EQ(seen, 4);
+  EXPECT_TRUE(f.runs[0].attached);
+  EXPECT_FALSE(f.runs[2].attached);
+  EXPECT_FALSE(f.PowerAction("reboot").ok());
+  EXPECT_EQ(f.power_actions, std::vector<std::string>{"reboot"});
+}
+
+// The same file operations on the fake's in-memory tree and on a real directory
+// give the same answers: the fake is a faithful stand-in.
+void CheckFiles(Env& env, const std::string& root) {
+  SCOPED_TRACE(root);
+  EXPECT_TRUE(env.IsDirectory(root));
+  EXPECT_FALSE(env.FileExists(root + "/a"));
+  EXPECT_FALSE(env.ReadFile(root + "/a").ok());
+  EXPECT_FALSE(env.WriteFile(root + "/no/a", "x").ok());  // no parent directory
+  ASSERT_TRUE(env.MakeDirs(root + "/d/e").ok());
+  ASSERT_TRUE(env.MakeDirs(root + "/d/e").ok());  // already there
+  ASSERT_TRUE(env.WriteFile(root + "/d/f", "one").ok());
+  ASSERT_TRUE(env.WriteFile(root + "/d/f", "two", 0600).ok());
+  EXPECT_EQ(env.ReadFile(root + "/d/f").value_or(""), "two");
+  EXPECT_FALSE(env.IsDirectory(root + "/d/f"));
+  EXPECT_FALSE(env.MakeDirs(root + "/d/f").ok());  // a file is in the way
+  EXPECT_FALSE(env.ReadFile(root + "/d").ok());    // a directory
+  EXPECT_EQ(env.ListDir(root + "/d").value_or(std::vector<std::string>{}), (std::vector<std::string>{"e", "f"}));
+  EXPECT_FALSE(env.ListDir(root + "/none").ok());
+  ASSERT_TRUE(env.RemoveFile(root + "/d/f").ok());
+  EXPECT_TRUE(env.RemoveFile(root + "/d/f").ok());  // gone already: not an error
+  EXPECT_FALSE(env.FileExists(root + "/d/f"));
+}
+
+TEST(FakeEnv, FilesBehaveAsTheRealOnes) {
+  char tmpl[] = "/tmp/ka-env-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  RealEnv real;
+  CheckFiles(real, tmpl);
+  std::filesystem::remove_all(tmpl);
+  FakeEnv fake;
+  fake.AddDir("/tmp/ka-env");
+  CheckFiles(fake, "/tmp/ka-env");
+  EXPECT_TRUE(fake.IsDirectory("/tmp"));  // AddDir made the parents
 }
 
 }  // namespace
