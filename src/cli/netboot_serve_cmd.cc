@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "netboot/boot_switch.h"
+#include "os/env.h"
 #include "util/log.h"
 
 namespace ka::cli {
@@ -118,17 +119,17 @@ int NetbootServeCommand::RunBootSwitch() {
     }
     auto c = netboot::ParseBootChoice(spec.substr(eq + 1));
     if (!c.ok()) return Fail(c.status().Wrap("--set-boot"));
-    Status s = netboot::SetNodeBoot(o_.tftp_root, spec.substr(0, eq), *c);
+    Status s = netboot::SetNodeBoot(os::DefaultEnv(), o_.tftp_root, spec.substr(0, eq), *c);
     if (!s.ok()) return Fail(s);
     LogInfo("{} boots {} from now on", spec.substr(0, eq), netboot::BootChoiceName(*c));
   }
   for (const auto& mac : clear_boot_) {
-    Status s = netboot::ClearNodeBoot(o_.tftp_root, mac);
+    Status s = netboot::ClearNodeBoot(os::DefaultEnv(), o_.tftp_root, mac);
     if (!s.ok()) return Fail(s);
     LogInfo("{} follows the default menu again", mac);
   }
   for (const auto& mac : show_boot_) {
-    auto c = netboot::GetNodeBoot(o_.tftp_root, mac);
+    auto c = netboot::GetNodeBoot(os::DefaultEnv(), o_.tftp_root, mac);
     if (!c.ok()) return Fail(c.status());
     std::printf("%s %s\n", mac.c_str(), netboot::BootChoiceName(*c));
   }

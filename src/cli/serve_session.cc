@@ -76,7 +76,7 @@ void SwitchNodeBoot(const std::string& pxe_root, const std::string& name, const 
     return;
   }
   auto choice = ok ? netboot::BootChoice::kLocal : netboot::BootChoice::kKamethod;
-  Status s = netboot::SetNodeBoot(pxe_root, mac, choice);
+  Status s = netboot::SetNodeBoot(os::DefaultEnv(), pxe_root, mac, choice);
   if (!s.ok())
     LogWarn("node {} ({}): cannot switch its PXE boot: {}", name, mac, s.ToString());
   else

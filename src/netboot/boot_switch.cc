@@ -1,12 +1,6 @@
 #include "netboot/boot_switch.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cctype>
-#include <cerrno>
-#include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -55,41 +49,41 @@ Result<std::string> ParseMac(const std::string& text) {
 std::string PxelinuxMacFile(const std::string& mac) { return "pxelinux.cfg/01-" + Hyphens(mac); }
 std::string IpxeMacFile(const std::string& mac) { return "ka/mac-" + Hyphens(mac) + ".ipxe"; }
 
-Status SetNodeBoot(const std::string& tftp_root, const std::string& mac_text, BootChoice c) {
+Status SetNodeBoot(os::Env& env, const std::string& tftp_root, const std::string& mac_text, BootChoice c) {
   auto mac = ParseMac(mac_text);
   if (!mac.ok()) return mac.status();
   const std::string hint = "; write the menus first with `ka netboot serve DIR --no-run ...`";
-  auto pxe = ReadWholeFile(tftp_root + "/pxelinux.cfg/default");
+  auto pxe = env.ReadFile(tftp_root + "/pxelinux.cfg/default");
   if (!pxe.ok()) return Status::Io(pxe.status().message() + hint);
-  auto ipxe = ReadWholeFile(tftp_root + "/ka/boot.ipxe");
+  auto ipxe = env.ReadFile(tftp_root + "/ka/boot.ipxe");
   if (!ipxe.ok()) return Status::Io(ipxe.status().message() + hint);
   auto pxe_mac = WithPxelinuxDefault(*pxe, c);
   if (!pxe_mac.ok()) return pxe_mac.status().Wrap(tftp_root + "/pxelinux.cfg/default");
   auto ipxe_mac = WithIpxeChoice(*ipxe, c);
   if (!ipxe_mac.ok()) return ipxe_mac.status().Wrap(tftp_root + "/ka/boot.ipxe");
-  KA_RETURN_IF_ERROR(WriteFileAtomic(tftp_root + "/" + PxelinuxMacFile(*mac), *pxe_mac));
-  KA_RETURN_IF_ERROR(WriteFileAtomic(tftp_root + "/" + IpxeMacFile(*mac), *ipxe_mac));
+  // 0644: dnsmasq's TFTP server runs unprivileged.
+  KA_RETURN_IF_ERROR(env.WriteFile(tftp_root + "/" + PxelinuxMacFile(*mac), *pxe_mac, 0644));
+  KA_RETURN_IF_ERROR(env.WriteFile(tftp_root + "/" + IpxeMacFile(*mac), *ipxe_mac, 0644));
   return Status::Ok();
 }
 
-Result<BootChoice> GetNodeBoot(const std::string& tftp_root, const std::string& mac_text) {
+Result<BootChoice> GetNodeBoot(os::Env& env, const std::string& tftp_root, const std::string& mac_text) {
   auto mac = ParseMac(mac_text);
   if (!mac.ok()) return mac.status();
   const std::string per_mac = tftp_root + "/" + PxelinuxMacFile(*mac);
-  std::string path = ::access(per_mac.c_str(), F_OK) == 0 ? per_mac : tftp_root + "/pxelinux.cfg/default";
-  auto text = ReadWholeFile(path);
+  std::string path = env.FileExists(per_mac) ? per_mac : tftp_root + "/pxelinux.cfg/default";
+  auto text = env.ReadFile(path);
   if (!text.ok()) return text.status();
   auto c = PxelinuxDefault(*text);
   if (!c.ok()) return c.status().Wrap(path);
   return c;
 }
 
-Status ClearNodeBoot(const std::string& tftp_root, const std::string& mac_text) {
+Status ClearNodeBoot(os::Env& env, const std::string& tftp_root, const std::string& mac_text) {
   auto mac = ParseMac(mac_text);
   if (!mac.ok()) return mac.status();
   for (const std::string& f : {PxelinuxMacFile(*mac), IpxeMacFile(*mac)}) {
-    const std::string path = tftp_root + "/" + f;
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return Status::Io(ErrnoMessage("removing " + path, errno));
+    KA_RETURN_IF_ERROR(env.RemoveFile(tftp_root + "/" + f));
   }
   return Status::Ok();
 }

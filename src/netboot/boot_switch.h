@@ -8,7 +8,7 @@
 #include <string>
 
 #include "netboot/pxe_config.h"
-#include "util/file.h"
+#include "os/env.h"
 #include "util/status.h"
 
 namespace ka::netboot {
@@ -23,10 +23,10 @@ std::string IpxeMacFile(const std::string& mac);      // "ka/mac-aa-bb-cc-dd-ee-
 
 // Writes both per-MAC files atomically, derived from pxelinux.cfg/default and
 // ka/boot.ipxe (which must exist: `ka netboot serve --no-run` writes them).
-Status SetNodeBoot(const std::string& tftp_root, const std::string& mac, BootChoice c);
+Status SetNodeBoot(os::Env& env, const std::string& tftp_root, const std::string& mac, BootChoice c);
 // The machine's choice: its per-MAC file, else the default menu's.
-Result<BootChoice> GetNodeBoot(const std::string& tftp_root, const std::string& mac);
+Result<BootChoice> GetNodeBoot(os::Env& env, const std::string& tftp_root, const std::string& mac);
 // Removes the per-MAC files (the machine follows the default again).
-Status ClearNodeBoot(const std::string& tftp_root, const std::string& mac);
+Status ClearNodeBoot(os::Env& env, const std::string& tftp_root, const std::string& mac);
 
 }  // namespace ka::netboot

@@ -1,31 +1,11 @@
 #include "netboot/boot_switch.h"
 
-#include <sys/stat.h>
-
-#include <filesystem>
-
 #include <gtest/gtest.h>
+
+#include "testing/fake_env.h"
 
 namespace ka::netboot {
 namespace {
-
-namespace fs = std::filesystem;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "ka-boot-switch-XXXXXX").string();
-    path_ = ::mkdtemp(t.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 TEST(NetbootBootSwitch, ParseMacAccepts) {
   EXPECT_EQ(ParseMac("52:54:00:12:34:56").value(), "52:54:00:12:34:56");
@@ -52,53 +32,55 @@ TEST(NetbootBootSwitch, FileNames) {
 }
 
 TEST(NetbootBootSwitch, SetGetClear) {
-  TempDir d;
-  fs::create_directories(d.path() + "/pxelinux.cfg");
-  fs::create_directories(d.path() + "/ka");
+  os::FakeEnv env;
+  const std::string d = "/srv/tftp";
   BootParams p;
   p.default_choice = BootChoice::kLocal;
-  ASSERT_TRUE(WriteFileAtomic(d.path() + "/pxelinux.cfg/default", RenderPxelinuxConfig(p)).ok());
-  ASSERT_TRUE(WriteFileAtomic(d.path() + "/ka/boot.ipxe", RenderIpxeScript(p)).ok());
+  env.AddFile(d + "/pxelinux.cfg/default", RenderPxelinuxConfig(p));
+  env.AddFile(d + "/ka/boot.ipxe", RenderIpxeScript(p));
 
   const std::string mac = "52-54-00-AB-CD-EF";
-  EXPECT_EQ(GetNodeBoot(d.path(), mac).value(), BootChoice::kLocal) << "no override: the default";
-  ASSERT_TRUE(SetNodeBoot(d.path(), mac, BootChoice::kKamethod).ok());
-  const std::string pxe = d.path() + "/pxelinux.cfg/01-52-54-00-ab-cd-ef";
-  const std::string ipxe = d.path() + "/ka/mac-52-54-00-ab-cd-ef.ipxe";
-  auto pt = ReadWholeFile(pxe);
+  EXPECT_EQ(GetNodeBoot(env, d, mac).value(), BootChoice::kLocal) << "no override: the default";
+  ASSERT_TRUE(SetNodeBoot(env, d, mac, BootChoice::kKamethod).ok());
+  const std::string pxe = d + "/pxelinux.cfg/01-52-54-00-ab-cd-ef";
+  const std::string ipxe = d + "/ka/mac-52-54-00-ab-cd-ef.ipxe";
+  auto pt = env.ReadFile(pxe);
   ASSERT_TRUE(pt.ok());
   EXPECT_NE(pt->find("\nDEFAULT kamethod\n"), std::string::npos) << *pt;
   EXPECT_NE(pt->find("LABEL rescue"), std::string::npos) << *pt;
-  auto it = ReadWholeFile(ipxe);
+  auto it = env.ReadFile(ipxe);
   ASSERT_TRUE(it.ok());
   EXPECT_NE(it->find("\ngoto kamethod\n"), std::string::npos) << *it;
-  EXPECT_EQ(GetNodeBoot(d.path(), "52:54:00:ab:cd:ef").value(), BootChoice::kKamethod);
-  struct stat st {};
-  ASSERT_EQ(::stat(pxe.c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0644u) << "dnsmasq's TFTP runs unprivileged";
-  EXPECT_FALSE(fs::exists(pxe + ".tmp"));
+  EXPECT_EQ(GetNodeBoot(env, d, "52:54:00:ab:cd:ef").value(), BootChoice::kKamethod);
+  EXPECT_EQ(env.modes[pxe], 0644u) << "dnsmasq's TFTP runs unprivileged";
+  EXPECT_EQ(env.modes[ipxe], 0644u);
 
-  ASSERT_TRUE(SetNodeBoot(d.path(), mac, BootChoice::kRescue).ok());
-  EXPECT_EQ(GetNodeBoot(d.path(), mac).value(), BootChoice::kRescue);
-  EXPECT_EQ(IpxeChoice(ReadWholeFile(ipxe).value()).value(), BootChoice::kRescue);
+  ASSERT_TRUE(SetNodeBoot(env, d, mac, BootChoice::kRescue).ok());
+  EXPECT_EQ(GetNodeBoot(env, d, mac).value(), BootChoice::kRescue);
+  EXPECT_EQ(IpxeChoice(env.ReadFile(ipxe).value()).value(), BootChoice::kRescue);
   // Another machine is unaffected.
-  EXPECT_EQ(GetNodeBoot(d.path(), "52:54:00:00:00:01").value(), BootChoice::kLocal);
+  EXPECT_EQ(GetNodeBoot(env, d, "52:54:00:00:00:01").value(), BootChoice::kLocal);
 
-  ASSERT_TRUE(ClearNodeBoot(d.path(), mac).ok());
-  EXPECT_FALSE(fs::exists(pxe));
-  EXPECT_FALSE(fs::exists(ipxe));
-  EXPECT_EQ(GetNodeBoot(d.path(), mac).value(), BootChoice::kLocal);
-  EXPECT_TRUE(ClearNodeBoot(d.path(), mac).ok()) << "clearing twice is fine";
+  ASSERT_TRUE(ClearNodeBoot(env, d, mac).ok());
+  EXPECT_FALSE(env.FileExists(pxe));
+  EXPECT_FALSE(env.FileExists(ipxe));
+  EXPECT_EQ(GetNodeBoot(env, d, mac).value(), BootChoice::kLocal);
+  EXPECT_TRUE(ClearNodeBoot(env, d, mac).ok()) << "clearing twice is fine";
+  env.AddFile(pxe, "x");
+  env.unwritable.insert(pxe);
+  EXPECT_FALSE(ClearNodeBoot(env, d, mac).ok()) << "a file that stays is an error";
 }
 
 TEST(NetbootBootSwitch, Errors) {
-  TempDir d;
-  auto s = SetNodeBoot(d.path(), "52:54:00:ab:cd:ef", BootChoice::kLocal);
+  os::FakeEnv env;
+  env.AddDir("/srv/tftp");
+  auto s = SetNodeBoot(env, "/srv/tftp", "52:54:00:ab:cd:ef", BootChoice::kLocal);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("pxelinux.cfg/default"), std::string::npos) << s.message();
   EXPECT_NE(s.message().find("--no-run"), std::string::npos) << s.message();
-  EXPECT_FALSE(SetNodeBoot(d.path(), "garbage", BootChoice::kLocal).ok());
-  EXPECT_FALSE(GetNodeBoot(d.path(), "52:54:00:ab:cd:ef").ok());
+  EXPECT_FALSE(SetNodeBoot(env, "/srv/tftp", "garbage", BootChoice::kLocal).ok());
+  EXPECT_FALSE(GetNodeBoot(env, "/srv/tftp", "52:54:00:ab:cd:ef").ok());
+  EXPECT_TRUE(env.files.empty()) << "nothing half written";
 }
 
 }  // namespace

@@ -171,13 +171,10 @@ std::string FormatForPrint(const std::vector<GeneratedFile>& files) {
   return s;
 }
 
-Status WriteServeFiles(const std::vector<GeneratedFile>& files) {
+Status WriteServeFiles(os::Env& env, const std::vector<GeneratedFile>& files) {
   for (const auto& f : files) {
-    std::error_code ec;
-    const std::string dir = Dirname(f.path);
-    std::filesystem::create_directories(dir, ec);
-    if (ec) return Status::Io(fmt::format("creating directory {}: {}", dir, ec.message()));
-    KA_RETURN_IF_ERROR(WriteFileAtomic(f.path, f.content, f.mode));
+    KA_RETURN_IF_ERROR(env.MakeDirs(Dirname(f.path)));
+    KA_RETURN_IF_ERROR(env.WriteFile(f.path, f.content, f.mode));
   }
   return Status::Ok();
 }
@@ -252,7 +249,7 @@ Status Serve(const ServeOptions& o, std::FILE* out) {
   for (const auto& f : MissingUefiFiles(Absolute(o.tftp_root))) {
     LogWarn("{} is missing from the TFTP root: UEFI nodes will not boot (rebuild with `ka netboot build`)", f);
   }
-  KA_RETURN_IF_ERROR(WriteServeFiles(*files));
+  KA_RETURN_IF_ERROR(WriteServeFiles(os::DefaultEnv(), *files));
   const std::string& conf = files->front().path;
   for (const auto& f : *files) LogInfo("wrote {}", f.path);
   if (o.no_run) return Status::Ok();

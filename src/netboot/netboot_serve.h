@@ -9,6 +9,7 @@
 
 #include "netboot/dnsmasq_config.h"
 #include "netboot/pxe_config.h"
+#include "os/env.h"
 #include "util/status.h"
 
 namespace ka::netboot {
@@ -42,7 +43,7 @@ Result<std::vector<GeneratedFile>> PlanServe(ServeOptions o);
 std::string FormatForPrint(const std::vector<GeneratedFile>& files);
 
 // Creates directories and writes every file atomically.
-Status WriteServeFiles(const std::vector<GeneratedFile>& files);
+Status WriteServeFiles(os::Env& env, const std::vector<GeneratedFile>& files);
 
 // Runs `binary --keep-in-foreground --conf-file=conf`, forwarding SIGINT and
 // SIGTERM to it. Ok when it ended because of a forwarded signal; otherwise an

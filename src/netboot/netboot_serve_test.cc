@@ -14,6 +14,7 @@
 #include "crypto/key_file.h"
 #include "netboot/boot_switch.h"
 #include "netboot/initramfs_writer.h"
+#include "os/env.h"
 #include "util/archive_ptr.h"
 
 namespace ka::netboot {
@@ -82,9 +83,9 @@ TEST_F(NetbootServeTest, NoRunWritesTheFilesAndTheSwitchWorks) {
   EXPECT_TRUE(fs::exists(dir_ + "/tftp/pxelinux.cfg/default"));
   EXPECT_TRUE(fs::exists(dir_ + "/tftp/ka/boot.ipxe"));
   EXPECT_FALSE(fs::exists(dir_ + "/tftp/ka/secret.img"));
-  ASSERT_TRUE(SetNodeBoot(o_.tftp_root, "52:54:00:00:00:07", BootChoice::kLocal).ok());
-  EXPECT_EQ(GetNodeBoot(o_.tftp_root, "52:54:00:00:00:07").value(), BootChoice::kLocal);
-  EXPECT_EQ(GetNodeBoot(o_.tftp_root, "52:54:00:00:00:08").value(), BootChoice::kKamethod);
+  ASSERT_TRUE(SetNodeBoot(os::DefaultEnv(), o_.tftp_root, "52:54:00:00:00:07", BootChoice::kLocal).ok());
+  EXPECT_EQ(GetNodeBoot(os::DefaultEnv(), o_.tftp_root, "52:54:00:00:00:07").value(), BootChoice::kLocal);
+  EXPECT_EQ(GetNodeBoot(os::DefaultEnv(), o_.tftp_root, "52:54:00:00:00:08").value(), BootChoice::kKamethod);
 }
 
 TEST_F(NetbootServeTest, MissingBootFilesNameTheBuild) {

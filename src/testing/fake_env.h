@@ -85,7 +85,8 @@ class FakeEnv : public Env {
   // Files: path -> content, and the directories (AddFile creates the parents).
   std::map<std::string, std::string> files;
   std::set<std::string> dirs{"/", "/dev", "/dev/pts"};
-  std::set<std::string> unwritable;  // WriteFile and RemoveFile fail on these paths
+  std::map<std::string, unsigned> modes;  // the mode of each WriteFile
+  std::set<std::string> unwritable;       // WriteFile and RemoveFile fail on these paths
   void AddFile(const std::string& path, const std::string& content);
   void AddDir(const std::string& path);
 

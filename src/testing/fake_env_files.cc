@@ -29,10 +29,11 @@ Result<std::string> FakeEnv::ReadFile(const std::string& path) {
   return it->second;
 }
 
-Status FakeEnv::WriteFile(const std::string& path, const std::string& content, unsigned) {
+Status FakeEnv::WriteFile(const std::string& path, const std::string& content, unsigned mode) {
   if (unwritable.count(path) != 0) return Status::Io(ErrnoMessage("creating " + path + ".tmp", EACCES));
   if (dirs.count(Parent(path)) == 0) return Status::Io(ErrnoMessage("creating " + path + ".tmp", ENOENT));
   files[path] = content;
+  modes[path] = mode;
   return Status::Ok();
 }
 
