@@ -46,8 +46,8 @@ std::string ReadSmallFile(const std::string& path, size_t max = 1 << 20) {
   return s;
 }
 
-bool KernelSupports(const std::string& type) {
-  auto text = ReadProcFilesystems();
+bool KernelSupports(os::Env& env, const std::string& type) {
+  auto text = env.ReadFile("/proc/filesystems");
   return text.ok() && KernelFilesystems(*text).count(type) > 0;
 }
 
@@ -71,24 +71,25 @@ std::string DiskName(std::string d) {
 
 }  // namespace
 
-Result<std::string> DiskOfRoot() {
-  auto mounts = ReadMountInfo();
+Result<std::string> DiskOfRoot(os::Env& env) {
+  auto mounts = ReadMountInfo(env);
   if (!mounts.ok()) return mounts.status();
   const MountEntry* root = nullptr;
   for (const auto& m : *mounts)
     if (m.mount_point == "/") root = &m;  // the last one wins (the visible one)
   if (!root) return Status::Io("no \"/\" in /proc/self/mountinfo");
   std::string sys = "/sys/dev/block/" + std::to_string(root->major) + ":" + std::to_string(root->minor);
-  std::error_code ec;
-  fs::path real = fs::canonical(sys, ec);
-  if (ec)
+  auto real = env.ResolvePath(sys);
+  if (!real.ok())
     return Status::Invalid("\"/\" is on " + root->source + " (" + root->type +
                            "), which is not a block device: the running system cannot be cloned from \"/\"; give "
                            "--source the golden's disk or image");
-  if (!fs::exists(real / "partition"))
+  if (!env.FileExists(*real + "/partition"))
     return Status::Invalid("\"/\" is on " + root->source + ", which is not a partition of a disk (LVM, RAID or a "
                            "whole-disk filesystem): ka clones partitioned disks");
-  return "/dev/" + real.parent_path().filename().string();
+  // .../block/sda/sda2: the disk is the parent directory.
+  const std::string parent = real->substr(0, real->rfind('/'));
+  return "/dev/" + parent.substr(parent.rfind('/') + 1);
 }
 
 Result<std::unique_ptr<Golden>> Golden::Open(const InspectOptions& options, os::Env& env) {
@@ -114,8 +115,8 @@ Status Golden::Close() {
   }
   loops_.clear();
   for (auto& p : parts_)
-    if (!p.dir.empty()) ::rmdir(p.dir.c_str());
-  if (!run_dir_.empty()) ::rmdir(run_dir_.c_str());
+    if (!p.dir.empty()) (void)env_.RemoveDir(p.dir);  // best effort: an empty directory in /run
+  if (!run_dir_.empty()) (void)env_.RemoveDir(run_dir_);
   run_dir_.clear();
   return first;
 }
@@ -124,7 +125,7 @@ Status Golden::Inspect(const InspectOptions& o) {
   if (o.source.empty()) return Status::Invalid("--source is required: a disk image, a block device, or /");
   std::string disk = o.source;
   if (o.source == "/") {
-    auto d = DiskOfRoot();
+    auto d = DiskOfRoot(env_);
     if (!d.ok()) return d.status();
     disk = d.value();
     live_ = true;
@@ -167,7 +168,7 @@ Status Golden::Inspect(const InspectOptions& o) {
     } else if (m.fs == "swap") {
       m.method = format::Method::kSwap;
     } else if (kTreeTypes.count(m.fs)) {
-      if (KernelSupports(m.fs)) {
+      if (KernelSupports(env_, m.fs)) {
         m.method = format::Method::kTree;
       } else if (m.fs == "vfat") {
         m.method = format::Method::kRaw;
@@ -210,12 +211,12 @@ Status Golden::Inspect(const InspectOptions& o) {
 // ones read-only; a partition already mounted on this machine is bind-mounted
 // read-only from its mount point instead.
 Status Golden::ExposeAndMount(bool block_device) {
-  auto rd = os::MakeRunDir("golden");
+  auto rd = os::MakeRunDir(env_, "golden");
   if (!rd.ok()) return rd.status();
   run_dir_ = rd.value();
   std::vector<MountEntry> mounts;
   if (block_device) {
-    auto mi = ReadMountInfo();
+    auto mi = ReadMountInfo(env_);
     if (!mi.ok()) return mi.status();
     mounts = mi.value();
   }
@@ -228,16 +229,13 @@ Status Golden::ExposeAndMount(bool block_device) {
     std::string mounted_at;
     if (block_device) {
       if (auto kp = env_.KernelPartitionOf(disk_, m.number); kp && kp->node_ok) {
-        struct stat st {};
-        if (::stat(kp->device.c_str(), &st) == 0)
-          for (const auto& me : mounts)
-            if (me.major == major(st.st_rdev) && me.minor == minor(st.st_rdev) && me.root == "/")
-              mounted_at = me.mount_point;
+        for (const auto& me : mounts)
+          if (me.major == kp->major && me.minor == kp->minor && me.root == "/") mounted_at = me.mount_point;
       }
     }
     gp.dir = run_dir_ + "/p" + std::to_string(m.number);
     if (m.method == format::Method::kTree && !mounted_at.empty()) {
-      if (::mkdir(gp.dir.c_str(), 0700) != 0) return Status::Io("cannot create " + gp.dir);
+      KA_RETURN_IF_ERROR(env_.MakeDirs(gp.dir, 0700));
       KA_RETURN_IF_ERROR(os::BindReadOnly(env_, mounted_at, gp.dir));
       mounts_.Push(gp.dir);
       LogInfo("golden partition {} ({}) is mounted at {}: reading it through a read-only bind mount", m.number, m.fs,
@@ -255,7 +253,7 @@ Status Golden::ExposeAndMount(bool block_device) {
       gp.dir.clear();
       continue;
     }
-    if (::mkdir(gp.dir.c_str(), 0700) != 0) return Status::Io("cannot create " + gp.dir);
+    KA_RETURN_IF_ERROR(env_.MakeDirs(gp.dir, 0700));
     KA_RETURN_IF_ERROR(os::MountFs(env_, gp.device, gp.dir, m.fs, /*read_only=*/true, ReadOnlyData(m.fs))
                            .Wrap("golden partition " + std::to_string(m.number)));
     mounts_.Push(gp.dir);

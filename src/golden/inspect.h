@@ -82,6 +82,6 @@ class Golden {
 };
 
 // The disk holding the running system's "/" (e.g. /dev/sda for /dev/sda2).
-Result<std::string> DiskOfRoot();
+Result<std::string> DiskOfRoot(os::Env& env);
 
 }  // namespace ka::golden

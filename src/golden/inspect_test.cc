@@ -24,11 +24,6 @@ bool Has(const std::vector<std::string>& calls, const std::string& prefix) {
 // An image file with a table written by `desc` and these filesystems (by partition number).
 class GoldenInspect : public testing::Test {
  protected:
-  void SetUp() override {
-    // Golden::Open makes its mount points under /run/ka, as on a real server.
-    if (::access("/run", W_OK) != 0) GTEST_SKIP() << "needs a writable /run (root)";
-  }
-
   void MakeImage(const std::string& desc, const std::map<int, os::FsInfo>& filesystems) {
     env_.AddDisk(kImage, 1024 * kMiB, /*image=*/true);
     auto l = layout::ParseDesc(desc);
@@ -163,6 +158,38 @@ TEST_F(GoldenInspect, TheGoldensOwnDiskCannotBeExcluded) {
   ASSERT_FALSE(g.ok());
   EXPECT_NE(g.status().message().find("excludes the golden's own disk"), std::string::npos);
   EXPECT_TRUE(env_.disk_calls.empty());
+}
+
+// The running system's disk, found from "/" in mountinfo through sysfs.
+TEST(GoldenDiskOfRoot, ThePartitionsDisk) {
+  os::FakeEnv env;
+  env.AddFile("/proc/self/mountinfo",
+              "22 1 8:2 / / rw,relatime shared:1 - ext4 /dev/sda2 rw\n"
+              "23 22 0:21 / /proc rw shared:2 - proc proc rw\n");
+  env.AddFile("/sys/devices/pci0000:00/0000:00:1f.2/ata1/host0/block/sda/sda2/partition", "2\n");
+  env.symlinks["/sys/dev/block/8:2"] = "/sys/devices/pci0000:00/0000:00:1f.2/ata1/host0/block/sda/sda2";
+  EXPECT_EQ(DiskOfRoot(env).value_or("?"), "/dev/sda");
+}
+
+TEST(GoldenDiskOfRoot, NotABlockDeviceOrNotAPartitionIsRefusedWithTheReason) {
+  os::FakeEnv overlay;
+  overlay.AddFile("/proc/self/mountinfo", "22 1 0:31 / / rw shared:1 - overlay overlay rw\n");
+  auto a = DiskOfRoot(overlay);
+  ASSERT_FALSE(a.ok());
+  EXPECT_NE(a.status().message().find("not a block device"), std::string::npos) << a.status().message();
+  EXPECT_NE(a.status().message().find("--source"), std::string::npos);
+
+  os::FakeEnv whole;  // a filesystem on the whole disk (or LVM, RAID): no "partition" in sysfs
+  whole.AddFile("/proc/self/mountinfo", "22 1 254:0 / / rw shared:1 - ext4 /dev/vda rw\n");
+  whole.AddFile("/sys/devices/virtual/block/vda/size", "2097152\n");
+  whole.symlinks["/sys/dev/block/254:0"] = "/sys/devices/virtual/block/vda";
+  auto b = DiskOfRoot(whole);
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.status().message().find("not a partition of a disk"), std::string::npos) << b.status().message();
+
+  os::FakeEnv no_root;
+  no_root.AddFile("/proc/self/mountinfo", "");
+  EXPECT_FALSE(DiskOfRoot(no_root).ok());
 }
 
 }  // namespace

@@ -46,12 +46,10 @@ Result<std::vector<MountEntry>> ParseMountInfo(const std::string& text) {
   return out;
 }
 
-Result<std::vector<MountEntry>> ReadMountInfo() {
-  std::ifstream f("/proc/self/mountinfo");
-  if (!f) return Status::Io("cannot read /proc/self/mountinfo (is /proc mounted?)");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ParseMountInfo(ss.str());
+Result<std::vector<MountEntry>> ReadMountInfo(os::Env& env) {
+  auto text = env.ReadFile("/proc/self/mountinfo");
+  if (!text.ok()) return Status::Io(text.status().message() + " (is /proc mounted?)");
+  return ParseMountInfo(*text);
 }
 
 }  // namespace ka::golden

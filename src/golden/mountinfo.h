@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "os/env.h"
 #include "util/status.h"
 
 namespace ka::golden {
@@ -21,6 +22,6 @@ struct MountEntry {
 };
 
 Result<std::vector<MountEntry>> ParseMountInfo(const std::string& text);
-Result<std::vector<MountEntry>> ReadMountInfo();  // of this process
+Result<std::vector<MountEntry>> ReadMountInfo(os::Env& env);  // of this process
 
 }  // namespace ka::golden

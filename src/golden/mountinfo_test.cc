@@ -27,7 +27,7 @@ TEST(MountInfo, RejectsGarbage) {
 }
 
 TEST(MountInfo, ReadsThisProcess) {
-  auto r = ReadMountInfo();
+  auto r = ReadMountInfo(os::DefaultEnv());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   bool root = false;
   for (auto& e : *r) root |= e.mount_point == "/";

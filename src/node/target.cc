@@ -68,9 +68,9 @@ Target::~Target() {
 void Target::RemoveRunDir() {
   if (run_dir_.empty()) return;
   for (auto& p : parts_)
-    if (!p.dir.empty()) ::rmdir(p.dir.c_str());
-  ::rmdir((run_dir_ + "/root").c_str());
-  ::rmdir(run_dir_.c_str());
+    if (!p.dir.empty()) (void)env_.RemoveDir(p.dir);  // best effort: empty directories in /run
+  (void)env_.RemoveDir(run_dir_ + "/root");
+  (void)env_.RemoveDir(run_dir_);
 }
 
 TargetPartition* Target::Find(int number) {
@@ -90,8 +90,8 @@ Status Target::Check(const format::Manifest& m, const std::string& disk) {
   auto plan = layout::ApplyLayout(env_, disk, layout_, dry);
   if (!plan.ok()) return plan.status().Wrap("the golden's layout does not fit " + disk);
   applied_ = plan.value();
-  auto procfs_text = ReadProcFilesystems();
-  if (!procfs_text.ok()) return procfs_text.status();
+  auto procfs_text = env_.ReadFile("/proc/filesystems");
+  if (!procfs_text.ok()) return Status::Io(procfs_text.status().message() + "; is /proc mounted?");
   const std::string& procfs = procfs_text.value();
   parts_.clear();
   for (const auto& mp : m.partitions) {
@@ -170,7 +170,7 @@ Result<std::string> Target::Apply() {
   for (auto& tp : parts_)
     for (const auto& d : applied_.devices)
       if (d.number == tp.info.number) tp.device = d.path;
-  auto rd = os::MakeRunDir("target");
+  auto rd = os::MakeRunDir(env_, "target");
   if (!rd.ok()) return rd.status();
   run_dir_ = rd.value();
   std::vector<std::string> made;
@@ -184,7 +184,7 @@ Result<std::string> Target::Apply() {
     made.push_back(m.fs + " p" + std::to_string(m.number));
     if (m.method != format::Method::kTree) continue;
     tp.dir = run_dir_ + "/p" + std::to_string(m.number);
-    if (::mkdir(tp.dir.c_str(), 0700) != 0) return Status::Io("cannot create " + tp.dir + ": " + std::strerror(errno));
+    KA_RETURN_IF_ERROR(env_.MakeDirs(tp.dir, 0700));
     KA_RETURN_IF_ERROR(os::MountFs(env_, tp.device, tp.dir, m.fs, false, MountData(m.fs)));
     mounts_.Push(tp.dir);
   }
@@ -205,7 +205,7 @@ Result<std::string> Target::ComposeRoot() {
   });
   if (trees.empty() || trees.front()->info.mount != "/") return std::string();
   std::string root = run_dir_ + "/root";
-  ::mkdir(root.c_str(), 0755);
+  KA_RETURN_IF_ERROR(env_.MakeDirs(root, 0755));
   for (auto* tp : trees) {
     std::string dir = tp->info.mount == "/" ? root : root + tp->info.mount;
     struct stat st {};

@@ -44,6 +44,8 @@ struct KernelPartition {
   uint64_t start512 = 0;  // start and size in 512-byte units, as sysfs reports them
   uint64_t size512 = 0;
   bool node_ok = false;  // /dev/NAME exists and is that block device
+  unsigned major = 0;    // its device number (sysfs dev)
+  unsigned minor = 0;
 };
 
 struct LoopDevice {
@@ -129,6 +131,12 @@ class Env {
   virtual Result<std::vector<std::string>> ListDir(const std::string& path) = 0;
   // mkdir -p with `mode` for the directories it creates.
   virtual Status MakeDirs(const std::string& path, unsigned mode = 0755) = 0;
+  // mkdtemp(3) of PREFIX.XXXXXX (mode 0700; the parent must exist): its path.
+  virtual Result<std::string> MakeTempDir(const std::string& prefix) = 0;
+  // rmdir(2) of an empty directory; a path that does not exist is not an error.
+  virtual Status RemoveDir(const std::string& path) = 0;
+  // realpath(3): absolute, every symlink followed; an error if it does not exist.
+  virtual Result<std::string> ResolvePath(const std::string& path) = 0;
 
   // Waiting (for device nodes, for a busy mount); the fake does not wait.
   virtual void Pause(std::chrono::milliseconds d) = 0;

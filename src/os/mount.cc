@@ -64,11 +64,9 @@ bool RootIsInitramfs() {
   return s.f_type == RAMFS_MAGIC || s.f_type == TMPFS_MAGIC;
 }
 
-Result<std::string> MakeRunDir(const std::string& prefix) {
-  ::mkdir("/run/ka", 0700);
-  std::string templ = "/run/ka/" + prefix + ".XXXXXX";
-  if (!::mkdtemp(templ.data())) return Status::Io("cannot create a directory under /run/ka: " + std::string(std::strerror(errno)));
-  return templ;
+Result<std::string> MakeRunDir(Env& env, const std::string& prefix) {
+  KA_RETURN_IF_ERROR(env.MakeDirs("/run/ka", 0700));
+  return env.MakeTempDir("/run/ka/" + prefix);
 }
 
 Status MountStack::UnmountAll() {

@@ -24,8 +24,8 @@ Status Unmount(Env& env, const std::string& dir);
 // True when / is an initramfs (rootfs: ramfs or tmpfs), where the stage1 agent runs.
 bool RootIsInitramfs();
 
-// mkdtemp of /run/ka/PREFIX.XXXXXX (created 0700); "" and a Status on failure.
-Result<std::string> MakeRunDir(const std::string& prefix);
+// A new directory /run/ka/PREFIX.XXXXXX (0700), /run/ka made if needed.
+Result<std::string> MakeRunDir(Env& env, const std::string& prefix);
 
 // Mounts made in order; UnmountAll (or the destructor) undoes them last first.
 class MountStack {

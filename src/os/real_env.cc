@@ -251,6 +251,8 @@ std::optional<KernelPartition> RealEnv::KernelPartitionOf(const std::string& dis
   kp.size512 = *size;
   struct stat st;
   kp.node_ok = ::stat(kp.device.c_str(), &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == *dev;
+  kp.major = ::major(*dev);
+  kp.minor = ::minor(*dev);
   return kp;
 }
 

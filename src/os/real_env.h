@@ -49,6 +49,9 @@ class RealEnv final : public Env {
   Status RemoveFile(const std::string& path) override;
   Result<std::vector<std::string>> ListDir(const std::string& path) override;
   Status MakeDirs(const std::string& path, unsigned mode = 0755) override;
+  Result<std::string> MakeTempDir(const std::string& prefix) override;
+  Status RemoveDir(const std::string& path) override;
+  Result<std::string> ResolvePath(const std::string& path) override;
 
   void Pause(std::chrono::milliseconds d) override;
 

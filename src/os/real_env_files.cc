@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "os/real_env.h"
@@ -79,6 +81,23 @@ Status RealEnv::MakeDirs(const std::string& path, unsigned mode) {
   }
   if (!IsDirectory(path)) return Status::Io("creating " + path + ": it exists and is not a directory");
   return Status::Ok();
+}
+
+Result<std::string> RealEnv::MakeTempDir(const std::string& prefix) {
+  std::string templ = prefix + ".XXXXXX";
+  if (::mkdtemp(templ.data()) == nullptr) return Status::Io(ErrnoMessage("creating a directory " + templ, errno));
+  return templ;
+}
+
+Status RealEnv::RemoveDir(const std::string& path) {
+  if (::rmdir(path.c_str()) != 0 && errno != ENOENT) return Status::Io(ErrnoMessage("removing " + path, errno));
+  return Status::Ok();
+}
+
+Result<std::string> RealEnv::ResolvePath(const std::string& path) {
+  char buf[PATH_MAX];
+  if (::realpath(path.c_str(), buf) == nullptr) return Status::Io(ErrnoMessage("resolving " + path, errno));
+  return std::string(buf);
 }
 
 }  // namespace ka::os

@@ -212,7 +212,9 @@ std::optional<KernelPartition> FakeEnv::KernelPartitionOf(const std::string& dis
   for (const auto& e : it->second.entries) {
     if (e.number != number) continue;
     uint64_t f = it->second.sector_size / 512;
-    return KernelPartition{PartitionNodeName(disk, number), e.start * f, e.size * f, partition_nodes_appear};
+    // Device numbers as for a SCSI disk: 8, 16 * (disk index) + number.
+    return KernelPartition{PartitionNodeName(disk, number), e.start * f, e.size * f,
+                           partition_nodes_appear,          8,           static_cast<unsigned>(number)};
   }
   return std::nullopt;
 }

@@ -7,7 +7,8 @@
 //     recorded in `runs` too; power actions recorded, and they fail (a test goes on);
 //   mounts: recorded as text; targets in `busy` refuse a plain unmount, targets in
 //     `stuck` refuse any unmount;
-//   files: an in-memory tree (`files`, `dirs`); "/" and "/dev/pts" exist;
+//   files: an in-memory tree (`files`, `dirs`, `symlinks`); "/", "/run", "/dev/pts"
+//     and a /proc/filesystems (ext2/3/4, xfs, btrfs, squashfs) exist;
 //   block devices: disks kept in memory with their table, sfdisk emulated on ka's own
 //     scripts, loop devices attached and detached.
 #pragma once
@@ -83,10 +84,13 @@ class FakeEnv : public Env {
   std::vector<LoopDevice> loops() const;
 
   // Files: path -> content, and the directories (AddFile creates the parents).
-  std::map<std::string, std::string> files;
-  std::set<std::string> dirs{"/", "/dev", "/dev/pts"};
+  std::map<std::string, std::string> files{
+      {"/proc/filesystems",
+       "nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\n\text3\n\text2\n\text4\n\tsquashfs\n\txfs\n\tbtrfs\n"}};
+  std::set<std::string> dirs{"/", "/dev", "/dev/pts", "/proc", "/run"};
   std::map<std::string, unsigned> modes;  // the mode of each WriteFile
   std::set<std::string> unwritable;       // WriteFile and RemoveFile fail on these paths
+  std::map<std::string, std::string> symlinks;  // ResolvePath follows these (path -> absolute target)
   void AddFile(const std::string& path, const std::string& content);
   void AddDir(const std::string& path);
 
@@ -126,6 +130,9 @@ class FakeEnv : public Env {
   Status RemoveFile(const std::string& path) override;
   Result<std::vector<std::string>> ListDir(const std::string& path) override;
   Status MakeDirs(const std::string& path, unsigned mode = 0755) override;
+  Result<std::string> MakeTempDir(const std::string& prefix) override;
+  Status RemoveDir(const std::string& path) override;
+  Result<std::string> ResolvePath(const std::string& path) override;
 
   void Pause(std::chrono::milliseconds d) override;
 
@@ -147,6 +154,7 @@ class FakeEnv : public Env {
   std::map<std::string, layout::Table> kernel_;                      // disk -> table the kernel knows
   std::map<std::string, std::pair<std::string, LoopDevice>> loops_;  // device -> (backing, loop)
   int next_loop_ = 100;
+  int next_temp_ = 1;
 };
 
 }  // namespace ka::os

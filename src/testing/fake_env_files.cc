@@ -1,5 +1,6 @@
 // FakeEnv: the in-memory tree of host files.
 #include <cerrno>
+#include <cstdio>
 
 #include "testing/fake_env.h"
 
@@ -65,6 +66,42 @@ Status FakeEnv::MakeDirs(const std::string& path, unsigned) {
   if (files.count(path) != 0) return Status::Io("creating " + path + ": it exists and is not a directory");
   AddDir(path);
   return Status::Ok();
+}
+
+Result<std::string> FakeEnv::MakeTempDir(const std::string& prefix) {
+  if (dirs.count(Parent(prefix)) == 0)
+    return Status::Io(ErrnoMessage("creating a directory " + prefix + ".XXXXXX", ENOENT));
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, ".%06d", next_temp_++);
+  const std::string dir = prefix + suffix;
+  dirs.insert(dir);
+  return dir;
+}
+
+Status FakeEnv::RemoveDir(const std::string& path) {
+  auto names = ListDir(path);
+  if (!names.ok()) return Status::Ok();
+  if (!names->empty()) return Status::Io(ErrnoMessage("removing " + path, ENOTEMPTY));
+  dirs.erase(path);
+  return Status::Ok();
+}
+
+Result<std::string> FakeEnv::ResolvePath(const std::string& path) {
+  // Follows the longest symlinked prefix, a component at a time, a few times over.
+  std::string p = path;
+  for (int hops = 0; hops < 8; ++hops) {
+    bool moved = false;
+    for (std::string q = p; q != "/" && !q.empty(); q = Parent(q)) {
+      auto it = symlinks.find(q);
+      if (it == symlinks.end()) continue;
+      p = it->second + p.substr(q.size());
+      moved = true;
+      break;
+    }
+    if (!moved) break;
+  }
+  if (!FileExists(p)) return Status::Io(ErrnoMessage("resolving " + path, ENOENT));
+  return p;
 }
 
 }  // namespace ka::os

@@ -72,6 +72,17 @@ void CheckFiles(Env& env, const std::string& root) {
   ASSERT_TRUE(env.RemoveFile(root + "/d/f").ok());
   EXPECT_TRUE(env.RemoveFile(root + "/d/f").ok());  // gone already: not an error
   EXPECT_FALSE(env.FileExists(root + "/d/f"));
+  auto t = env.MakeTempDir(root + "/d/run");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->rfind(root + "/d/run.", 0), 0u) << *t;
+  EXPECT_TRUE(env.IsDirectory(*t));
+  EXPECT_FALSE(env.MakeTempDir(root + "/none/run").ok());
+  EXPECT_EQ(env.ResolvePath(*t).value_or(""), *t);
+  EXPECT_FALSE(env.ResolvePath(root + "/none").ok());
+  EXPECT_FALSE(env.RemoveDir(root + "/d").ok());  // not empty
+  ASSERT_TRUE(env.RemoveDir(*t).ok());
+  EXPECT_TRUE(env.RemoveDir(*t).ok());  // gone already
+  EXPECT_FALSE(env.IsDirectory(*t));
 }
 
 TEST(FakeEnv, FilesBehaveAsTheRealOnes) {

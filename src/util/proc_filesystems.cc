@@ -2,15 +2,7 @@
 
 #include <sstream>
 
-#include "util/file.h"
-
 namespace ka {
-
-Result<std::string> ReadProcFilesystems() {
-  auto text = ReadWholeFile("/proc/filesystems");
-  if (!text.ok()) return Status::Io(text.status().message() + "; is /proc mounted?");
-  return text;
-}
 
 std::set<std::string> KernelFilesystems(const std::string& text) {
   std::set<std::string> names;

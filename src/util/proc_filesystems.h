@@ -9,9 +9,6 @@
 
 namespace ka {
 
-// The text of /proc/filesystems.
-Result<std::string> ReadProcFilesystems();
-
 // The type names in such a text ("nodev\tproc" and "\text4" lines: the last word).
 std::set<std::string> KernelFilesystems(const std::string& proc_filesystems_text);
 
