@@ -8,7 +8,7 @@ namespace ka::format {
 namespace {
 
 TEST(FsWalk, NormalizeRelativePath) {
-  tabletest::ExpectStringCases(
+  testutil::ExpectStringCases(
       NormalizeRelativePath,
       {{"tmp", "tmp"}, {"./var//cache/apt/", "var/cache/apt"}, {"/var/cache", "var/cache"}, {"./", "."}, {"", "."}});
 }

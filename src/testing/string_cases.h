@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-namespace ka::tabletest {
+namespace ka::testutil {
 
 using StringCases = std::vector<std::pair<std::string, std::string>>;
 
@@ -18,4 +18,4 @@ void ExpectStringCases(Fn&& fn, const StringCases& cases) {
   for (const auto& [input, expected] : cases) EXPECT_EQ(fn(input), expected) << "input: \"" << input << "\"";
 }
 
-}  // namespace ka::tabletest
+}  // namespace ka::testutil

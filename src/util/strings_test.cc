@@ -8,16 +8,16 @@ namespace ka {
 namespace {
 
 TEST(Strings, Trim) {
-  tabletest::ExpectStringCases(Trim, {{"  a b \t\r\n", "a b"}, {"\t\n ", ""}, {"", ""}, {"x", "x"}});
+  testutil::ExpectStringCases(Trim, {{"  a b \t\r\n", "a b"}, {"\t\n ", ""}, {"", ""}, {"x", "x"}});
 }
 
 TEST(Strings, Lower) {
-  tabletest::ExpectStringCases(Lower, {{"UUID=AbC-12", "uuid=abc-12"},
+  testutil::ExpectStringCases(Lower, {{"UUID=AbC-12", "uuid=abc-12"},
                                        {"\xc3\x89t\xc3\xa9", "\xc3\x89t\xc3\xa9"}});  // non-ASCII bytes unchanged
 }
 
 TEST(Strings, UnescapeOctal) {
-  tabletest::ExpectStringCases(UnescapeOctal,
+  testutil::ExpectStringCases(UnescapeOctal,
                                {
                                    {"/mnt/my\\040disk", "/mnt/my disk"},
                                    {"tab\\011x\\13", "tab\tx\\13"},  // an escape needs three digits after it
