@@ -40,7 +40,7 @@ class NetbootServeTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
   // Writes `secret` to DIR/secret, mode 0600, and names it in the options: its path.
   std::string UseSecretFile(const std::string& secret) {
-    const std::string secret_file = dir_ + "/secret";
+    std::string secret_file = dir_ + "/secret";
     std::ofstream(secret_file, std::ios::binary) << secret;
     fs::permissions(secret_file, fs::perms::owner_read | fs::perms::owner_write);
     o_.secret_file = secret_file;

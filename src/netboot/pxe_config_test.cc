@@ -21,12 +21,12 @@ TEST(PxeConfig, PxelinuxDefaultMenu) {
   BootParams p;
   p.server = "10.0.0.1:30765";
   const std::string c = RenderPxelinuxConfig(p);
+  const std::string append =
+      "  APPEND initrd=ka/stage1.img console=tty0 console=ttyS0,115200n8 ka.server=10.0.0.1:30765 ka.session=ka "
+      "ka.tries=5 ";
   ExpectLines(c, {"DEFAULT kamethod", "PROMPT 0", "TIMEOUT 30", "LABEL local", "  LOCALBOOT 0", "LABEL kamethod",
-                  "LABEL rescue", "  KERNEL ka/vmlinuz", "  IPAPPEND 2",
-                  "  APPEND initrd=ka/stage1.img console=tty0 console=ttyS0,115200n8 ka.server=10.0.0.1:30765 "
-                  "ka.session=ka ka.tries=5 ka.fail=reboot ka.then=reboot",
-                  "  APPEND initrd=ka/stage1.img console=tty0 console=ttyS0,115200n8 ka.server=10.0.0.1:30765 "
-                  "ka.session=ka ka.tries=5 ka.fail=shell ka.then=reboot ka.rescue=1"});
+                  "LABEL rescue", "  KERNEL ka/vmlinuz", "  IPAPPEND 2", append + "ka.fail=reboot ka.then=reboot",
+                  append + "ka.fail=shell ka.then=reboot ka.rescue=1"});
 }
 
 TEST(PxeConfig, OptionsReachTheKernelLine) {
@@ -92,12 +92,13 @@ TEST(PxeConfig, IpxeScript) {
   p.secret = true;
   const std::string s = RenderIpxeScript(p);
   EXPECT_EQ(s.rfind("#!ipxe\n", 0), 0u) << s;
+  const std::string kernel =
+      "kernel vmlinuz initrd=stage1.img initrd=secret.img console=tty0 console=ttyS0,115200n8 "
+      "ka.server=10.0.0.1:30765 ka.session=ka ka.tries=5 ka.fail=reboot ka.then=reboot "
+      "BOOTIF=01-${netX/mac:hexhyp} || goto failed";
   ExpectLines(s,
               {"chain --replace mac-${netX/mac:hexhyp}.ipxe || goto kamethod", ":local", "exit", ":kamethod", ":rescue",
-               "kernel vmlinuz initrd=stage1.img initrd=secret.img console=tty0 console=ttyS0,115200n8 "
-               "ka.server=10.0.0.1:30765 ka.session=ka ka.tries=5 ka.fail=reboot ka.then=reboot "
-               "BOOTIF=01-${netX/mac:hexhyp} || goto failed",
-               "initrd stage1.img || goto failed", "initrd secret.img || goto failed", "boot || goto failed"});
+               kernel, "initrd stage1.img || goto failed", "initrd secret.img || goto failed", "boot || goto failed"});
   EXPECT_EQ(IpxeChoice(s).value(), BootChoice::kKamethod);
 
   auto rescue = WithIpxeChoice(s, BootChoice::kRescue);
