@@ -96,9 +96,9 @@ TEST(Handshake, KeysDependOnTheWholeTranscript) {
   EXPECT_TRUE(CheckClientProof(a, ClientProof(e)));
   EXPECT_FALSE(CheckClientProof(a, ""));
   // Another challenge, a byte more in the hello, another secret: other keys, a proof refused.
-  for (const auto& other : {DeriveHandshakeKeys(s, hello, "{\"nonce\":\"3\"}"),
-                            DeriveHandshakeKeys(s, hello + " ", challenge),
-                            DeriveHandshakeKeys(S("another-secret-another-secret"), hello, challenge)}) {
+  for (const auto& other :
+       {DeriveHandshakeKeys(s, hello, "{\"nonce\":\"3\"}"), DeriveHandshakeKeys(s, hello + " ", challenge),
+        DeriveHandshakeKeys(S("another-secret-another-secret"), hello, challenge)}) {
     EXPECT_NE(a.client_send, other.client_send);
     EXPECT_FALSE(CheckClientProof(a, ClientProof(other)));
   }

@@ -277,9 +277,9 @@ TEST(ControlWebAddress, ParsesTheForms) {
     const char* host;
     int port;
   };
-  for (const Form& f : {Form{"8080", "127.0.0.1", 8080}, Form{":8080", "0.0.0.0", 8080},
-                        Form{"10.0.0.1:0", "10.0.0.1", 0}, Form{"[::1]:9000", "::1", 9000},
-                        Form{"localhost:80", "localhost", 80}}) {
+  for (const Form& f :
+       {Form{"8080", "127.0.0.1", 8080}, Form{":8080", "0.0.0.0", 8080}, Form{"10.0.0.1:0", "10.0.0.1", 0},
+        Form{"[::1]:9000", "::1", 9000}, Form{"localhost:80", "localhost", 80}}) {
     SCOPED_TRACE(f.text);
     auto a = ParseListenAddress(f.text);
     ASSERT_TRUE(a.ok()) << a.status().message();
