@@ -45,18 +45,42 @@ std::string ReadN(int fd, size_t n) {
   return s;
 }
 
+// relay.Run() on its own thread for the scope: stopped and joined at its end, a failed
+// assertion included.
+class RelayRun {
+ public:
+  explicit RelayRun(Relay& relay) : relay_(relay), thread_([this] { relay_.Run(); }) {}
+  ~RelayRun() {
+    relay_.Stop();
+    thread_.join();
+  }
+  RelayRun(const RelayRun&) = delete;
+  RelayRun& operator=(const RelayRun&) = delete;
+
+ private:
+  Relay& relay_;
+  std::thread thread_;
+};
+
+// Gives `relay` a new upstream and a child named `child` at position 0: the remote ends of
+// both, {upstream, child}.
+std::pair<UniqueFd, UniqueFd> Connect(Relay& relay, const std::string& child) {
+  auto [up_remote, up_local] = TcpPair();
+  auto [child_remote, child_local] = TcpPair();
+  relay.SetUpstream(std::move(up_local));
+  relay.OfferChild(std::move(child_local), 0, child);
+  return {std::move(up_remote), std::move(child_remote)};
+}
+
 class RelayTest : public ::testing::TestWithParam<bool> {};
 
 // upstream -> relay -> child, with the consumer side (the ring) reading too.
 TEST_P(RelayTest, ForwardsEverythingToTheChildAndTheRing) {
   Ring ring(1 << 20);
   Relay relay(ring, /*use_splice=*/GetParam());
-  auto [up_remote, up_local] = TcpPair();
-  auto [child_remote, child_local] = TcpPair();
-  relay.SetUpstream(std::move(up_local));
-  relay.OfferChild(std::move(child_local), 0, "child");
+  auto [up_remote, child_remote] = Connect(relay, "child");
   int reader = ring.AddCursor(0);
-  std::thread t([&] { relay.Run(); });
+  RelayRun run(relay);
 
   std::string data = Random(8 << 20, 1);
   std::thread writer([&, fd = up_remote.get()] { EXPECT_TRUE(WriteFull(fd, data.data(), data.size(), DeadlineIn(20), "w").ok()); });
@@ -76,8 +100,6 @@ TEST_P(RelayTest, ForwardsEverythingToTheChildAndTheRing) {
   writer.join();
   consumer.join();
   EXPECT_TRUE(Same(local, data));
-  relay.Stop();
-  t.join();
 }
 
 TEST_P(RelayTest, LateChildIsReplayedFromItsPosition) {
@@ -85,7 +107,7 @@ TEST_P(RelayTest, LateChildIsReplayedFromItsPosition) {
   Relay relay(ring, GetParam());
   auto [up_remote, up_local] = TcpPair();
   relay.SetUpstream(std::move(up_local));
-  std::thread t([&] { relay.Run(); });
+  RelayRun run(relay);
   std::string data = Random(3 << 20, 2);
   ASSERT_TRUE(WriteFull(up_remote.get(), data.data(), data.size(), DeadlineIn(10), "w").ok());
   while (ring.head() < data.size()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -93,18 +115,13 @@ TEST_P(RelayTest, LateChildIsReplayedFromItsPosition) {
   auto [child_remote, child_local] = TcpPair();
   relay.OfferChild(std::move(child_local), 1000, "late");
   EXPECT_TRUE(Same(ReadN(child_remote.get(), data.size() - 1000), data.substr(1000)));
-  relay.Stop();
-  t.join();
 }
 
 TEST_P(RelayTest, DroppedChildsDataIsHeldForItsReplacement) {
   Ring ring(16 << 20);  // a quarter of the stream: only the hold keeps the dropped child's bytes
   Relay relay(ring, GetParam(), /*hold_seconds=*/30);
-  auto [up_remote, up_local] = TcpPair();
-  auto [c1_remote, c1_local] = TcpPair();
-  relay.SetUpstream(std::move(up_local));
-  relay.OfferChild(std::move(c1_local), 0, "first");
-  std::thread t([&] { relay.Run(); });
+  auto [up_remote, c1_remote] = Connect(relay, "first");
+  RelayRun run(relay);
   std::string data = Random(64 << 20, 3);
   std::thread writer([&, fd = up_remote.get()] { (void)WriteFull(fd, data.data(), data.size(), DeadlineIn(30), "w"); });
   EXPECT_TRUE(Same(ReadN(c1_remote.get(), 100000), data.substr(0, 100000)));  // reads a little, then stalls
@@ -118,18 +135,13 @@ TEST_P(RelayTest, DroppedChildsDataIsHeldForItsReplacement) {
   relay.OfferChild(std::move(c2_local), sent, "second");
   EXPECT_TRUE(Same(ReadN(c2_remote.get(), data.size() - sent), data.substr(sent)));
   writer.join();
-  relay.Stop();
-  t.join();
 }
 
 TEST_P(RelayTest, UpstreamCanBeSwappedMidStream) {
   Ring ring(8 << 20);
   Relay relay(ring, GetParam());
-  auto [a_remote, a_local] = TcpPair();
-  auto [child_remote, child_local] = TcpPair();
-  relay.SetUpstream(std::move(a_local));
-  relay.OfferChild(std::move(child_local), 0, "child");
-  std::thread t([&] { relay.Run(); });
+  auto [a_remote, child_remote] = Connect(relay, "child");
+  RelayRun run(relay);
   std::string data = Random(2 << 20, 4);
   ASSERT_TRUE(WriteFull(a_remote.get(), data.data(), 1 << 20, DeadlineIn(10), "w").ok());
   while (ring.head() < (1u << 20)) std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -139,8 +151,6 @@ TEST_P(RelayTest, UpstreamCanBeSwappedMidStream) {
   relay.SetUpstream(std::move(b_local));
   ASSERT_TRUE(WriteFull(b_remote.get(), data.data() + pos, data.size() - pos, DeadlineIn(10), "w").ok());
   EXPECT_TRUE(Same(ReadN(child_remote.get(), data.size()), data));
-  relay.Stop();
-  t.join();
 }
 
 INSTANTIATE_TEST_SUITE_P(SpliceAndCopy, RelayTest, ::testing::Values(true, false),

@@ -31,41 +31,52 @@ size_t CountOf(const std::string& s, const std::string& what) {
 
 // --- helpers ---------------------------------------------------------------------------------
 
+// fn(text, columns) == want for each {text, columns, want}.
+struct ColumnsCase {
+  std::string_view text;
+  size_t columns;
+  std::string_view want;
+};
+void ExpectColumnsCases(std::string (*fn)(std::string_view, size_t), std::initializer_list<ColumnsCase> cases) {
+  for (const ColumnsCase& c : cases) EXPECT_EQ(fn(c.text, c.columns), c.want) << '"' << c.text << "\", " << c.columns;
+}
+
 TEST(ControlProgressText, ColumnsCountCodePoints) {
-  EXPECT_EQ(Columns(""), 0u);
-  EXPECT_EQ(Columns("node1"), 5u);
-  EXPECT_EQ(Columns("é"), 1u);         // 2 bytes
-  EXPECT_EQ(Columns("日本"), 2u);      // 6 bytes
-  EXPECT_EQ(Columns("a😀b"), 3u);      // 4-byte sequence
+  // é takes 2 bytes, 日本 6, 😀 is a 4-byte sequence.
+  const std::pair<std::string_view, size_t> cases[] = {{"", 0}, {"node1", 5}, {"é", 1}, {"日本", 2}, {"a😀b", 3}};
+  for (const auto& [text, columns] : cases) EXPECT_EQ(Columns(text), columns) << text;
 }
 
 TEST(ControlProgressText, TruncateNeverCutsACharacter) {
-  EXPECT_EQ(TruncateColumns("café au lait", 4), "café");
-  EXPECT_EQ(TruncateColumns("café", 3), "caf");
-  EXPECT_EQ(TruncateColumns("日本語", 2), "日本");
-  EXPECT_EQ(TruncateColumns("日本語", 1), "日");
-  EXPECT_EQ(TruncateColumns("日本語", 0), "");
-  EXPECT_EQ(TruncateColumns("日本語", 3), "日本語");
-  EXPECT_EQ(TruncateColumns("日本語", 10), "日本語");
-  EXPECT_EQ(TruncateColumns("a😀b", 2), "a😀");
+  ExpectColumnsCases(TruncateColumns, {{"café au lait", 4, "café"},
+                                       {"café", 3, "caf"},
+                                       {"日本語", 2, "日本"},
+                                       {"日本語", 1, "日"},
+                                       {"日本語", 0, ""},
+                                       {"日本語", 3, "日本語"},
+                                       {"日本語", 10, "日本語"},
+                                       {"a😀b", 2, "a😀"}});
 }
 
 TEST(ControlProgressText, SanitizeRemovesControlsAndInvalidBytes) {
-  EXPECT_EQ(SanitizeText("plain é 日本"), "plain é 日本");
-  EXPECT_EQ(SanitizeText("a\nb\tc\x1b[31md\x7f"), "a b c [31md ");
-  EXPECT_EQ(SanitizeText("csi \xc2\x9b" "31m"), "csi  31m");  // U+009B, the 8-bit CSI
-  EXPECT_EQ(SanitizeText("bad \x9b \xff \xc3"), "bad ? ? ?");  // stray, invalid, cut short
-  EXPECT_EQ(SanitizeText("\xe6\x97"), "??");                    // a 3-byte sequence cut short
-  EXPECT_EQ(SanitizeText("\xc0\xaf"), "??");                    // overlong '/'
-  EXPECT_EQ(SanitizeText("\xed\xa0\x80"), "???");               // a surrogate
+  const std::pair<std::string_view, std::string_view> cases[] = {
+      {"plain é 日本", "plain é 日本"},
+      {"a\nb\tc\x1b[31md\x7f", "a b c [31md "},
+      {"csi \xc2\x9b"
+       "31m",
+       "csi  31m"},                         // U+009B, the 8-bit CSI
+      {"bad \x9b \xff \xc3", "bad ? ? ?"},  // stray, invalid, cut short
+      {"\xe6\x97", "??"},                   // a 3-byte sequence cut short
+      {"\xc0\xaf", "??"},                   // overlong '/'
+      {"\xed\xa0\x80", "???"},              // a surrogate
+  };
+  for (const auto& [text, want] : cases) EXPECT_EQ(SanitizeText(text), want) << text;
 }
 
 TEST(ControlProgressText, Padding) {
-  EXPECT_EQ(PadRight("é", 3), "é  ");
-  EXPECT_EQ(PadLeft("日本", 4), "  日本");
-  EXPECT_EQ(PadCenter("ab", 6), "  ab  ");
-  EXPECT_EQ(PadCenter("ab", 5), " ab  ");
-  EXPECT_EQ(PadRight("toolong", 3), "toolong");
+  ExpectColumnsCases(PadRight, {{"é", 3, "é  "}, {"toolong", 3, "toolong"}});
+  ExpectColumnsCases(PadLeft, {{"日本", 4, "  日本"}});
+  ExpectColumnsCases(PadCenter, {{"ab", 6, "  ab  "}, {"ab", 5, " ab  "}});
 }
 
 TEST(ControlProgressFormat, Values) {
@@ -270,8 +281,15 @@ struct FakeClock {
   }
 };
 
-TEST(ControlProgressPrinter, IsTtyIsFalseForFilesAndNull) {
+// What a printer test draws with: a memory file, a fake clock, the 3-node snapshot.
+class ControlProgressPrinter : public ::testing::Test {
+ protected:
   MemFile mem;
+  FakeClock clock;
+  json snap = ThreeNodeSnapshot();
+};
+
+TEST_F(ControlProgressPrinter, IsTtyIsFalseForFilesAndNull) {
   EXPECT_FALSE(IsTty(mem.get()));
   EXPECT_FALSE(IsTty(nullptr));
   FILE* tmp = std::tmpfile();
@@ -280,11 +298,8 @@ TEST(ControlProgressPrinter, IsTtyIsFalseForFilesAndNull) {
   std::fclose(tmp);
 }
 
-TEST(ControlProgressPrinter, TtyRedrawsInPlace) {
-  MemFile mem;
-  FakeClock clock;
+TEST_F(ControlProgressPrinter, TtyRedrawsInPlace) {
   ProgressPrinter p(mem.get(), true, 0.5, clock.Fn());
-  json snap = ThreeNodeSnapshot();
   // No terminal behind a memstream: width falls back to 100, lines use 99 columns.
   std::vector<std::string> block = RenderProgress(snap, 99);
   std::string expected_block;
@@ -301,11 +316,8 @@ TEST(ControlProgressPrinter, TtyRedrawsInPlace) {
   EXPECT_EQ(mem.Take(), expected_redraw);
 }
 
-TEST(ControlProgressPrinter, TtyClearsLinesLeftWhenTheBlockShrinksAndGrows) {
-  MemFile mem;
-  FakeClock clock;
+TEST_F(ControlProgressPrinter, TtyClearsLinesLeftWhenTheBlockShrinksAndGrows) {
   ProgressPrinter p(mem.get(), true, 0, clock.Fn());
-  json snap = ThreeNodeSnapshot();
   p.Update(snap);
   mem.Take();
 
@@ -329,11 +341,8 @@ TEST(ControlProgressPrinter, TtyClearsLinesLeftWhenTheBlockShrinksAndGrows) {
   EXPECT_EQ(CountOf(out, "\x1b["), 5u);  // the one cursor-up and 4 clears
 }
 
-TEST(ControlProgressPrinter, TtyFinishReplacesTheLiveBlockOnce) {
-  MemFile mem;
-  FakeClock clock;
+TEST_F(ControlProgressPrinter, TtyFinishReplacesTheLiveBlockOnce) {
   ProgressPrinter p(mem.get(), true, 10, clock.Fn());
-  json snap = ThreeNodeSnapshot();
   p.Update(snap);
   mem.Take();
   snap["phase"] = "done";
@@ -347,11 +356,8 @@ TEST(ControlProgressPrinter, TtyFinishReplacesTheLiveBlockOnce) {
   EXPECT_EQ(mem.Take(), "");  // the final block stays; nothing after it
 }
 
-TEST(ControlProgressPrinter, TtyThrottlesToTheInterval) {
-  MemFile mem;
-  FakeClock clock;
+TEST_F(ControlProgressPrinter, TtyThrottlesToTheInterval) {
   ProgressPrinter p(mem.get(), true, 1.0, clock.Fn());
-  json snap = ThreeNodeSnapshot();
   p.Update(snap);
   EXPECT_NE(mem.Take(), "");
   for (double dt : {0.1, 0.5, 0.99}) {
@@ -370,11 +376,8 @@ TEST(ControlProgressPrinter, TtyThrottlesToTheInterval) {
   EXPECT_NE(mem.Take(), "");
 }
 
-TEST(ControlProgressPrinter, LogModePrintsOnlyChangedLinesAndNoEscapes) {
-  MemFile mem;
-  FakeClock clock;
+TEST_F(ControlProgressPrinter, LogModePrintsOnlyChangedLinesAndNoEscapes) {
   ProgressPrinter p(mem.get(), false, 1.0, clock.Fn());
-  json snap = ThreeNodeSnapshot();
   p.Update(snap);
   std::string expected;
   for (const auto& l : RenderProgressLog(snap, 120)) expected += l + "\n";
@@ -426,11 +429,8 @@ TEST(ControlProgressPrinter, LogModePrintsOnlyChangedLinesAndNoEscapes) {
   EXPECT_EQ(mem.Text().find('\x1b'), std::string::npos);
 }
 
-TEST(ControlProgressPrinter, LogModeNeverEmitsEscapesEvenFromHostileText) {
-  MemFile mem;
-  FakeClock clock;
+TEST_F(ControlProgressPrinter, LogModeNeverEmitsEscapesEvenFromHostileText) {
   ProgressPrinter p(mem.get(), false, 0, clock.Fn());
-  json snap = ThreeNodeSnapshot();
   snap["nodes"][0]["last_message"] = "\x1b[2K\x1b[1A gone \xc2\x9b" "1A";
   snap["session"] = "\x1b]0;pwned\x07";
   p.Update(snap);
@@ -442,21 +442,20 @@ TEST(ControlProgressPrinter, LogModeNeverEmitsEscapesEvenFromHostileText) {
   EXPECT_EQ(out.find('\r'), std::string::npos);
 }
 
-TEST(ControlProgressPrinter, MalformedSnapshotsDoNotThrow) {
+TEST_F(ControlProgressPrinter, MalformedSnapshotsDoNotThrow) {
   for (bool tty : {true, false}) {
-    MemFile mem;
-    FakeClock clock;
-    ProgressPrinter p(mem.get(), tty, 0, clock.Fn());
-    for (const auto& snap : testing::MalformedSnapshots()) {
+    MemFile out;  // a file for each mode
+    ProgressPrinter p(out.get(), tty, 0, clock.Fn());
+    for (const auto& bad : testing::MalformedSnapshots()) {
       clock.t += 1;
-      EXPECT_NO_THROW(p.Update(snap)) << snap.dump();
+      EXPECT_NO_THROW(p.Update(bad)) << bad.dump();
     }
     EXPECT_NO_THROW(p.Finish(json()));
-    EXPECT_FALSE(mem.Text().empty());
+    EXPECT_FALSE(out.Text().empty());
   }
 }
 
-TEST(ControlProgressPrinter, NullFileIsIgnored) {
+TEST_F(ControlProgressPrinter, NullFileIsIgnored) {
   ProgressPrinter p(nullptr, false, 0);
   EXPECT_NO_THROW(p.Update(ThreeNodeSnapshot()));
   EXPECT_NO_THROW(p.Finish(ThreeNodeSnapshot()));

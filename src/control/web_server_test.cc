@@ -272,25 +272,20 @@ TEST(ControlWebStart, RefusesAnEmptyTokenAndABadAddress) {
 }
 
 TEST(ControlWebAddress, ParsesTheForms) {
-  auto a = ParseListenAddress("8080");
-  ASSERT_TRUE(a.ok());
-  EXPECT_EQ(a->host, "127.0.0.1");
-  EXPECT_EQ(a->port, 8080);
-  auto all = ParseListenAddress(":8080");
-  ASSERT_TRUE(all.ok());
-  EXPECT_EQ(all->host, "0.0.0.0");
-  EXPECT_EQ(all->port, 8080);
-  auto v4 = ParseListenAddress("10.0.0.1:0");
-  ASSERT_TRUE(v4.ok());
-  EXPECT_EQ(v4->host, "10.0.0.1");
-  EXPECT_EQ(v4->port, 0);
-  auto v6 = ParseListenAddress("[::1]:9000");
-  ASSERT_TRUE(v6.ok());
-  EXPECT_EQ(v6->host, "::1");
-  EXPECT_EQ(v6->port, 9000);
-  auto name = ParseListenAddress("localhost:80");
-  ASSERT_TRUE(name.ok());
-  EXPECT_EQ(name->host, "localhost");
+  struct Form {
+    const char* text;
+    const char* host;
+    int port;
+  };
+  for (const Form& f :
+       {Form{"8080", "127.0.0.1", 8080}, Form{":8080", "0.0.0.0", 8080}, Form{"10.0.0.1:0", "10.0.0.1", 0},
+        Form{"[::1]:9000", "::1", 9000}, Form{"localhost:80", "localhost", 80}}) {
+    SCOPED_TRACE(f.text);
+    auto a = ParseListenAddress(f.text);
+    ASSERT_TRUE(a.ok()) << a.status().message();
+    EXPECT_EQ(a->host, f.host);
+    EXPECT_EQ(a->port, f.port);
+  }
   for (const char* bad : {"", ":", "x", "1.2.3.4:", "1.2.3.4:65536", "1.2.3.4:-1", "::1:80", "[::1]80", "[]:80",
                           "host:8080x", "123456"}) {
     auto r = ParseListenAddress(bad);

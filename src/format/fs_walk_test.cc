@@ -2,15 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/string_cases.h"
+
 namespace ka::format {
 namespace {
 
 TEST(FsWalk, NormalizeRelativePath) {
-  EXPECT_EQ(NormalizeRelativePath("tmp"), "tmp");
-  EXPECT_EQ(NormalizeRelativePath("./var//cache/apt/"), "var/cache/apt");
-  EXPECT_EQ(NormalizeRelativePath("/var/cache"), "var/cache");
-  EXPECT_EQ(NormalizeRelativePath("./"), ".");
-  EXPECT_EQ(NormalizeRelativePath(""), ".");
+  testutil::ExpectStringCases(
+      NormalizeRelativePath,
+      {{"tmp", "tmp"}, {"./var//cache/apt/", "var/cache/apt"}, {"/var/cache", "var/cache"}, {"./", "."}, {"", "."}});
 }
 
 }  // namespace

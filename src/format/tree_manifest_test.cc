@@ -74,10 +74,7 @@ TEST(TreeManifest, OneLinePerEntrySorted) {
 TEST(TreeManifest, EscapesAnyByte) {
   TempDir t;
   ASSERT_TRUE(t.ok());
-  treetest::WriteFile(t / "a b", "");
-  treetest::WriteFile(t / "new\nline", "");
-  treetest::WriteFile(t / "back\\slash", "");
-  treetest::WriteFile(t / "\xff\xc3\xa9", "");
+  treetest::WriteFiles(t.path(), {{"a b", ""}, {"new\nline", ""}, {"back\\slash", ""}, {"\xff\xc3\xa9", ""}});
   ASSERT_EQ(::symlink("target with space\n", (t / "-dash").c_str()), 0);
   const std::string m = M(t.path());
   EXPECT_NE(Line(m, "a\\x20b"), "");

@@ -324,11 +324,11 @@ TEST(TreeWriter, StatsArePlausible) {
 TEST(TreeWriter, ALiveTreeListsWhatChangedWhileItWasRead) {
   TempDir src;
   ASSERT_TRUE(src.ok());
-  treetest::WriteFile(src / "grows.log", "one line\n");
-  treetest::WriteFile(src / "touched", "same size\n");
-  treetest::WriteFile(src / "removed", "gone soon\n");
-  treetest::WriteFile(src / "empty-then-not", "");
-  treetest::WriteFile(src / "steady", "never changes\n");
+  treetest::WriteFiles(src.path(), {{"grows.log", "one line\n"},
+                                    {"touched", "same size\n"},
+                                    {"removed", "gone soon\n"},
+                                    {"empty-then-not", ""},
+                                    {"steady", "never changes\n"}});
   ASSERT_EQ(::link((src / "steady").c_str(), (src / "steady-too").c_str()), 0);  // a hardlink: no data of its own
   TreeWriteOptions o;
   o.live = true;

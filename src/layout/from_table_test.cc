@@ -28,6 +28,16 @@ std::string Desc(const Table& t, uint64_t bytes, FromTableOptions o = {}) {
   return l.ok() ? WriteDesc(*l) : std::string();
 }
 
+// The table `desc` plans to on a disk of `bytes` (512-byte sectors); empty, and a failure, if none.
+Table PlanOf(const std::string& desc, uint64_t bytes) {
+  auto l = ParseDesc(desc);
+  EXPECT_TRUE(l.ok()) << l.status().message();
+  if (!l.ok()) return {};
+  auto p = PlanLayout(*l, Geometry{bytes, 512});
+  EXPECT_TRUE(p.ok()) << p.status().message();
+  return p.ok() ? p->table : Table{};
+}
+
 TEST(FromTable, SeedTableGivesSeedLines) {
   EXPECT_EQ(Desc(SeedTable(), kGiB),
             "label mbr id=0xa42da67c\n"
@@ -86,14 +96,12 @@ TEST(FromTable, GapsNumbersAndOddSizes) {
             "linux 100 start=200MiB number=5\n"
             "swap 1985s start=1050001s number=7\n");
   // ... and the desc plans back to the same table.
-  auto l = ParseDesc(d);
-  ASSERT_TRUE(l.ok()) << l.status().message();
-  auto p = PlanLayout(*l, Geometry{kGiB, 512});
-  ASSERT_TRUE(p.ok()) << p.status().message();
+  const Table back = PlanOf(d, kGiB);
+  ASSERT_EQ(back.entries.size(), t.entries.size());
   for (size_t i = 0; i < t.entries.size(); ++i) {
-    EXPECT_EQ(p->table.entries[i].number, t.entries[i].number);
-    EXPECT_EQ(p->table.entries[i].start, t.entries[i].start);
-    EXPECT_EQ(p->table.entries[i].size, t.entries[i].size);
+    EXPECT_EQ(back.entries[i].number, t.entries[i].number);
+    EXPECT_EQ(back.entries[i].start, t.entries[i].start);
+    EXPECT_EQ(back.entries[i].size, t.entries[i].size);
   }
 }
 

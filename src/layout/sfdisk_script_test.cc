@@ -10,11 +10,17 @@ namespace {
 
 constexpr uint64_t kGiB = 1ull << 30;
 
-TEST(SfdiskScript, SeedLayoutScript) {
-  auto l = ParseDesc("linux 300 boot\nextended fill\nlogical swap 100\nlogical linux fill\n");
+// The sfdisk script of `desc` planned on a 1 GiB disk of 512-byte sectors (or what failed).
+std::string ScriptOf(const std::string& desc, const std::string& device) {
+  auto l = ParseDesc(desc);
+  if (!l.ok()) return "ParseDesc: " + l.status().message();
   auto p = PlanLayout(*l, Geometry{kGiB, 512});
-  ASSERT_TRUE(p.ok()) << p.status().message();
-  EXPECT_EQ(SfdiskScript(p->table, "/dev/loop3"),
+  if (!p.ok()) return "PlanLayout: " + p.status().message();
+  return SfdiskScript(p->table, device);
+}
+
+TEST(SfdiskScript, SeedLayoutScript) {
+  EXPECT_EQ(ScriptOf("linux 300 boot\nextended fill\nlogical swap 100\nlogical linux fill\n", "/dev/loop3"),
             "label: dos\n"
             "unit: sectors\n"
             "\n"
@@ -25,13 +31,10 @@ TEST(SfdiskScript, SeedLayoutScript) {
 }
 
 TEST(SfdiskScript, GptScript) {
-  auto l = ParseDesc(
-      "label gpt id=A954DF34-F3A3-1F4B-B18A-2C1B0A395480\n"
-      "efi 512MiB name=\"EFI System\" fs=vfat\n"
-      "linux fill boot partuuid=9D77528F-495B-404A-BFF9-B5D642A57D28\n");
-  auto p = PlanLayout(*l, Geometry{kGiB, 512});
-  ASSERT_TRUE(p.ok()) << p.status().message();
-  EXPECT_EQ(SfdiskScript(p->table, "/dev/sda"),
+  EXPECT_EQ(ScriptOf("label gpt id=A954DF34-F3A3-1F4B-B18A-2C1B0A395480\n"
+                     "efi 512MiB name=\"EFI System\" fs=vfat\n"
+                     "linux fill boot partuuid=9D77528F-495B-404A-BFF9-B5D642A57D28\n",
+                     "/dev/sda"),
             "label: gpt\n"
             "label-id: A954DF34-F3A3-1F4B-B18A-2C1B0A395480\n"
             "unit: sectors\n"

@@ -39,6 +39,14 @@ class NetbootServeTest : public ::testing::Test {
     o_.boot.server = "127.0.0.1";
   }
   void TearDown() override { fs::remove_all(dir_); }
+  // Writes `secret` to DIR/secret, mode 0600, and names it in the options: its path.
+  std::string UseSecretFile(const std::string& secret) {
+    std::string secret_file = dir_ + "/secret";
+    std::ofstream(secret_file, std::ios::binary) << secret;
+    fs::permissions(secret_file, fs::perms::owner_read | fs::perms::owner_write);
+    o_.secret_file = secret_file;
+    return secret_file;
+  }
   std::string dir_;
   ServeOptions o_;
 };
@@ -108,10 +116,7 @@ TEST_F(NetbootServeTest, MissingInterfaceIsAnErrorUnlessPrinting) {
 TEST_F(NetbootServeTest, SecretImage) {
   std::string secret = "s3cret bytes\n";  // binary, 32 bytes, 22 distinct: a strong enough secret
   for (int i = 0; i < 19; ++i) secret.push_back(static_cast<char>(0x80 + i));
-  const std::string secret_file = dir_ + "/secret";
-  std::ofstream(secret_file, std::ios::binary) << secret;
-  fs::permissions(secret_file, fs::perms::owner_read | fs::perms::owner_write);
-  o_.secret_file = secret_file;
+  const std::string secret_file = UseSecretFile(secret);
   auto files = PlanServe(o_);
   ASSERT_TRUE(files.ok()) << files.status().message();
   ASSERT_EQ(files->size(), 4u);
@@ -149,10 +154,7 @@ TEST_F(NetbootServeTest, SecretImage) {
 }
 
 TEST_F(NetbootServeTest, WeakOrWorldReadableSecretsAreRefused) {
-  const std::string secret_file = dir_ + "/secret";
-  std::ofstream(secret_file) << "hunter2\n";
-  fs::permissions(secret_file, fs::perms::owner_read | fs::perms::owner_write);
-  o_.secret_file = secret_file;
+  const std::string secret_file = UseSecretFile("hunter2\n");
   auto weak = PlanServe(o_);
   ASSERT_FALSE(weak.ok());
   EXPECT_NE(weak.status().message().find("ka secret new"), std::string::npos) << weak.status().message();
@@ -164,10 +166,7 @@ TEST_F(NetbootServeTest, WeakOrWorldReadableSecretsAreRefused) {
 }
 
 TEST_F(NetbootServeTest, SecretFileWarnsLoudlyAndKeysAreNamedByFingerprint) {
-  const std::string secret_file = dir_ + "/secret";
-  std::ofstream(secret_file) << "3f9a0c7e12b45d68e9f0a1b2c3d4e5f6\n";
-  fs::permissions(secret_file, fs::perms::owner_read | fs::perms::owner_write);
-  o_.secret_file = secret_file;
+  UseSecretFile("3f9a0c7e12b45d68e9f0a1b2c3d4e5f6\n");
   auto warnings = TrustWarnings(o_);
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_NE(warnings[0].find("ANYONE on the boot network"), std::string::npos) << warnings[0];

@@ -12,27 +12,21 @@ bool HasLine(const std::string& text, const std::string& line) {
   return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
 }
 
+// Every one of `lines` is a whole line of `text`.
+void ExpectLines(const std::string& text, const std::vector<std::string>& lines) {
+  for (const auto& line : lines) EXPECT_TRUE(HasLine(text, line)) << "no line \"" << line << "\" in:\n" << text;
+}
+
 TEST(PxeConfig, PxelinuxDefaultMenu) {
   BootParams p;
   p.server = "10.0.0.1:30765";
   const std::string c = RenderPxelinuxConfig(p);
-  EXPECT_TRUE(HasLine(c, "DEFAULT kamethod")) << c;
-  EXPECT_TRUE(HasLine(c, "PROMPT 0")) << c;
-  EXPECT_TRUE(HasLine(c, "TIMEOUT 30")) << c;
-  EXPECT_TRUE(HasLine(c, "LABEL local")) << c;
-  EXPECT_TRUE(HasLine(c, "  LOCALBOOT 0")) << c;
-  EXPECT_TRUE(HasLine(c, "LABEL kamethod")) << c;
-  EXPECT_TRUE(HasLine(c, "LABEL rescue")) << c;
-  EXPECT_TRUE(HasLine(c, "  KERNEL ka/vmlinuz")) << c;
-  EXPECT_TRUE(HasLine(c, "  IPAPPEND 2")) << c;
-  EXPECT_TRUE(HasLine(c,
-                      "  APPEND initrd=ka/stage1.img console=tty0 console=ttyS0,115200n8 ka.server=10.0.0.1:30765 "
-                      "ka.session=ka ka.tries=5 ka.fail=reboot ka.then=reboot"))
-      << c;
-  EXPECT_TRUE(HasLine(c,
-                      "  APPEND initrd=ka/stage1.img console=tty0 console=ttyS0,115200n8 ka.server=10.0.0.1:30765 "
-                      "ka.session=ka ka.tries=5 ka.fail=shell ka.then=reboot ka.rescue=1"))
-      << c;
+  const std::string append =
+      "  APPEND initrd=ka/stage1.img console=tty0 console=ttyS0,115200n8 ka.server=10.0.0.1:30765 ka.session=ka "
+      "ka.tries=5 ";
+  ExpectLines(c, {"DEFAULT kamethod", "PROMPT 0", "TIMEOUT 30", "LABEL local", "  LOCALBOOT 0", "LABEL kamethod",
+                  "LABEL rescue", "  KERNEL ka/vmlinuz", "  IPAPPEND 2", append + "ka.fail=reboot ka.then=reboot",
+                  append + "ka.fail=shell ka.then=reboot ka.rescue=1"});
 }
 
 TEST(PxeConfig, OptionsReachTheKernelLine) {
@@ -98,19 +92,13 @@ TEST(PxeConfig, IpxeScript) {
   p.secret = true;
   const std::string s = RenderIpxeScript(p);
   EXPECT_EQ(s.rfind("#!ipxe\n", 0), 0u) << s;
-  EXPECT_TRUE(HasLine(s, "chain --replace mac-${netX/mac:hexhyp}.ipxe || goto kamethod")) << s;
-  EXPECT_TRUE(HasLine(s, ":local")) << s;
-  EXPECT_TRUE(HasLine(s, "exit")) << s;
-  EXPECT_TRUE(HasLine(s, ":kamethod")) << s;
-  EXPECT_TRUE(HasLine(s, ":rescue")) << s;
-  EXPECT_TRUE(HasLine(s,
-                      "kernel vmlinuz initrd=stage1.img initrd=secret.img console=tty0 console=ttyS0,115200n8 "
-                      "ka.server=10.0.0.1:30765 ka.session=ka ka.tries=5 ka.fail=reboot ka.then=reboot "
-                      "BOOTIF=01-${netX/mac:hexhyp} || goto failed"))
-      << s;
-  EXPECT_TRUE(HasLine(s, "initrd stage1.img || goto failed")) << s;
-  EXPECT_TRUE(HasLine(s, "initrd secret.img || goto failed")) << s;
-  EXPECT_TRUE(HasLine(s, "boot || goto failed")) << s;
+  const std::string kernel =
+      "kernel vmlinuz initrd=stage1.img initrd=secret.img console=tty0 console=ttyS0,115200n8 "
+      "ka.server=10.0.0.1:30765 ka.session=ka ka.tries=5 ka.fail=reboot ka.then=reboot "
+      "BOOTIF=01-${netX/mac:hexhyp} || goto failed";
+  ExpectLines(s,
+              {"chain --replace mac-${netX/mac:hexhyp}.ipxe || goto kamethod", ":local", "exit", ":kamethod", ":rescue",
+               kernel, "initrd stage1.img || goto failed", "initrd secret.img || goto failed", "boot || goto failed"});
   EXPECT_EQ(IpxeChoice(s).value(), BootChoice::kKamethod);
 
   auto rescue = WithIpxeChoice(s, BootChoice::kRescue);

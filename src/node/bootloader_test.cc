@@ -4,6 +4,7 @@
 
 #include "layout/desc_parser.h"
 #include "node/temp_tree_for_test.h"
+#include "testing/error_of.h"
 #include "testing/fake_env.h"
 
 namespace ka::node {
@@ -55,21 +56,26 @@ BootTarget Target(const std::string& desc) {
 }
 
 TEST(NodeBootloader, TargetFromTheLayout) {
-  BootTarget mbr = Target("linux 3500\nextended fill\nlogical swap 500\nlogical linux fill\n");
-  EXPECT_TRUE(mbr.bios);
-  EXPECT_FALSE(mbr.efi);
-  EXPECT_EQ(mbr.disk, "/dev/sda");
-  BootTarget efi = Target("label gpt\nefi 512MiB fs=vfat mount=/boot/efi\nlinux fill fs=ext4 mount=/\n");
-  EXPECT_FALSE(efi.bios);
-  EXPECT_TRUE(efi.efi);
-  EXPECT_EQ(efi.efi_dir, "/boot/efi");
-  BootTarget both = Target("label gpt\nbios 1MiB\nefi 100MiB fs=vfat mount=/efi\nlinux fill fs=ext4 mount=/\n");
-  EXPECT_TRUE(both.bios);
-  EXPECT_TRUE(both.efi);
-  EXPECT_EQ(both.efi_dir, "/efi");
-  BootTarget mbr_esp = Target("label mbr\nefi 100MiB fs=vfat mount=/boot/efi\nlinux fill fs=ext4 mount=/\n");
-  EXPECT_TRUE(mbr_esp.bios);
-  EXPECT_TRUE(mbr_esp.efi);
+  struct Case {
+    const char* desc;
+    BootTarget want;
+  };
+  for (const Case& c : {
+           Case{"linux 3500\nextended fill\nlogical swap 500\nlogical linux fill\n", {true, false, "/dev/sda", ""}},
+           Case{"label gpt\nefi 512MiB fs=vfat mount=/boot/efi\nlinux fill fs=ext4 mount=/\n",
+                {false, true, "/dev/sda", "/boot/efi"}},
+           Case{"label gpt\nbios 1MiB\nefi 100MiB fs=vfat mount=/efi\nlinux fill fs=ext4 mount=/\n",
+                {true, true, "/dev/sda", "/efi"}},
+           Case{"label mbr\nefi 100MiB fs=vfat mount=/boot/efi\nlinux fill fs=ext4 mount=/\n",
+                {true, true, "/dev/sda", "/boot/efi"}},
+       }) {
+    SCOPED_TRACE(c.desc);
+    BootTarget t = Target(c.desc);
+    EXPECT_EQ(t.bios, c.want.bios);
+    EXPECT_EQ(t.efi, c.want.efi);
+    EXPECT_EQ(t.disk, c.want.disk);
+    EXPECT_EQ(t.efi_dir, c.want.efi_dir);
+  }
 
   auto l = layout::ParseDesc("label gpt\nefi 512MiB fs=vfat\nlinux fill fs=ext4 mount=/\n");  // ESP without mount
   ASSERT_TRUE(l.ok());
@@ -114,9 +120,7 @@ TEST(NodeBootloader, GrubCommands) {
   EXPECT_EQ(Commands(BootloaderKind::kGrub, bios, rr),
             (Argvs{{"/usr/sbin/chroot", rr, "/usr/sbin/grub2-install", "--target=i386-pc", "--recheck", "/dev/sda"},
                    {"/usr/sbin/chroot", rr, "/usr/sbin/grub2-mkconfig", "-o", "/boot/grub2/grub.cfg"}}));
-  auto no_efi = BootloaderCommands(BootloaderKind::kGrub, efi, rr, "/usr/sbin/chroot");
-  ASSERT_FALSE(no_efi.ok());
-  EXPECT_EQ(no_efi.status().message(),
+  EXPECT_EQ(testutil::ErrorOf(BootloaderCommands(BootloaderKind::kGrub, efi, rr, "/usr/sbin/chroot")),
             "the golden image has no GRUB EFI modules (/usr/lib/grub/x86_64-efi) to boot /dev/sda by EFI: install "
             "grub-efi-amd64-bin (Debian) or grub2-efi-x64-modules (RHEL) in it");
 }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include "node/temp_tree_for_test.h"
 #include "testing/fake_env.h"
 
@@ -70,24 +72,27 @@ TEST(NodeDevLinks, TheFirstDeviceKeepsADuplicateName) {
 
 // sysfs of a virtio disk with a serial, an NVMe namespace, a SATA disk and a loop device.
 void FakeSysfs(const TempTree& t) {
-  t.Write("sys/class/block/vda/dev", "254:0\n");
-  t.Write("sys/class/block/vda/serial", "KA-VIRTIO-1\n");
-  t.Write("sys/class/block/vda2/dev", "254:2\n");
-  t.Write("sys/class/block/nvme0n1/dev", "259:0\n");
-  t.Write("sys/class/block/nvme0n1/wwid", "nvme.1b36-6b61-51454d55204e564d65204374726c-00000001\n");
-  t.Write("sys/class/block/nvme0n1/device/model", "QEMU NVMe Ctrl                          \n");
-  t.Write("sys/class/block/nvme0n1/device/serial", "ka-nvme-1           \n");
-  t.Write("sys/class/block/sda/dev", "8:0\n");
-  t.Write("sys/class/block/sda/device/vendor", "ATA     \n");
-  t.Write("sys/class/block/sda/device/model", "QEMU HARDDISK   \n");
-  t.Write("sys/class/block/sda/device/vpd_pg80", std::string("\0\x80\0\x07QM00001", 11));
-  t.Write("sys/class/block/sdb/dev", "8:16\n");
-  t.Write("sys/class/block/sdb/device/vendor", "QEMU    \n");
-  t.Write("sys/class/block/sdb/device/model", "QEMU HARDDISK   \n");
-  t.Write("sys/class/block/sdb/device/wwid", "naa.5000C500ABCDEF01\n");
-  t.Write("sys/class/block/loop5/dev", "7:5\n");
-  t.Write("sys/class/block/loop5p6/dev", "259:6\n");
-  t.Write("sys/class/block/loop9/dev", "7:9\n");
+  const std::pair<std::string, std::string> files[] = {
+      {"vda/dev", "254:0\n"},
+      {"vda/serial", "KA-VIRTIO-1\n"},
+      {"vda2/dev", "254:2\n"},
+      {"nvme0n1/dev", "259:0\n"},
+      {"nvme0n1/wwid", "nvme.1b36-6b61-51454d55204e564d65204374726c-00000001\n"},
+      {"nvme0n1/device/model", "QEMU NVMe Ctrl                          \n"},
+      {"nvme0n1/device/serial", "ka-nvme-1           \n"},
+      {"sda/dev", "8:0\n"},
+      {"sda/device/vendor", "ATA     \n"},
+      {"sda/device/model", "QEMU HARDDISK   \n"},
+      {"sda/device/vpd_pg80", std::string("\0\x80\0\x07QM00001", 11)},
+      {"sdb/dev", "8:16\n"},
+      {"sdb/device/vendor", "QEMU    \n"},
+      {"sdb/device/model", "QEMU HARDDISK   \n"},
+      {"sdb/device/wwid", "naa.5000C500ABCDEF01\n"},
+      {"loop5/dev", "7:5\n"},
+      {"loop5p6/dev", "259:6\n"},
+      {"loop9/dev", "7:9\n"},
+  };
+  for (const auto& [rel, content] : files) t.Write("sys/class/block/" + rel, content);
 }
 
 TEST(NodeDevLinks, ByIdNamesFromSysfs) {

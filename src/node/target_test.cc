@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "testing/fake_env.h"
 
 namespace ka::node {
@@ -16,24 +18,37 @@ format::Manifest Golden(uint64_t root_used = 300ull << 20) {
       "extended fill\n"
       "logical swap 64 fs=swap uuid=6b610000-0000-4000-8000-0000000000c5\n"
       "logical linux 400 fs=xfs uuid=6b610000-0000-4000-8000-0000000000c6 label=kasrv mount=/srv\n";
-  auto part = [](int n, const char* fs, format::Method method, uint64_t size, uint64_t used, const char* mount) {
-    format::ManifestPartition p;
-    p.number = n;
-    p.fs = fs;
-    p.method = method;
-    p.size = size;
-    p.used = used;
-    p.mount = mount;
-    return p;
-  };
-  m.partitions = {part(1, "ext4", format::Method::kTree, 600ull << 20, root_used, "/"),
-                  part(2, "", format::Method::kNone, 0, 0, ""),
-                  part(5, "swap", format::Method::kSwap, 64ull << 20, 0, ""),
-                  part(6, "xfs", format::Method::kTree, 400ull << 20, 50ull << 20, "/srv")};
-  m.partitions[0].uuid = "6b610000-0000-4000-8000-0000000000c1";
+  m.partitions = {{.number = 1,
+                   .fs = "ext4",
+                   .uuid = "6b610000-0000-4000-8000-0000000000c1",
+                   .mount = "/",
+                   .method = format::Method::kTree,
+                   .size = 600ull << 20,
+                   .used = root_used},
+                  {.number = 2},
+                  {.number = 5, .fs = "swap", .method = format::Method::kSwap, .size = 64ull << 20},
+                  {.number = 6,
+                   .fs = "xfs",
+                   .mount = "/srv",
+                   .method = format::Method::kTree,
+                   .size = 400ull << 20,
+                   .used = 50ull << 20}};
   return m;
 }
 
+// Target::Check of `golden` against a 2 GiB /dev/sdb that `setup` (if any) adjusts: refused,
+// with a message that names `why`, before anything is written.
+void ExpectRefused(const format::Manifest& golden, const std::string& why,
+                   const std::function<void(os::FakeEnv&)>& setup = nullptr) {
+  os::FakeEnv env;
+  env.AddDisk("/dev/sdb", 2ull << 30);
+  if (setup) setup(env);
+  Target t(env);
+  Status s = t.Check(golden, "/dev/sdb");
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find(why), std::string::npos) << s.ToString();
+  EXPECT_FALSE(env.wrote_anything());
+}
 
 TEST(NodeTarget, FitsAndChecksWithoutWriting) {
   os::FakeEnv env;
@@ -58,45 +73,21 @@ TEST(NodeTarget, TooSmallDiskIsRefusedUntouched) {
 }
 
 TEST(NodeTarget, PartitionSmallerThanTheGoldensDataIsRefused) {
-  os::FakeEnv env;
-  env.AddDisk("/dev/sdb", 2ull << 30);
-  Target t(env);
-  Status s = t.Check(Golden(/*root_used=*/700ull << 20), "/dev/sdb");
-  ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("holds"), std::string::npos) << s.ToString();
-  EXPECT_FALSE(env.wrote_anything());
+  ExpectRefused(Golden(/*root_used=*/700ull << 20), "holds");
 }
 
 TEST(NodeTarget, DiskInUseIsRefused) {
-  os::FakeEnv env;
-  env.AddDisk("/dev/sdb", 2ull << 30);
-  env.users = {"/dev/sdb1 is mounted on /mnt"};
-  Target t(env);
-  Status s = t.Check(Golden(), "/dev/sdb");
-  ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("in use"), std::string::npos) << s.ToString();
-  EXPECT_FALSE(env.wrote_anything());
+  ExpectRefused(Golden(), "in use", [](os::FakeEnv& env) { env.users = {"/dev/sdb1 is mounted on /mnt"}; });
 }
 
 TEST(NodeTarget, UnknownFilesystemToolIsRefusedBeforeWriting) {
-  os::FakeEnv env;
-  env.AddDisk("/dev/sdb", 2ull << 30);
-  env.missing_tools.insert("mkfs.xfs");
-  Target t(env);
-  Status s = t.Check(Golden(), "/dev/sdb");
-  ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("xfsprogs"), std::string::npos) << s.ToString();
-  EXPECT_FALSE(env.wrote_anything());
+  ExpectRefused(Golden(), "xfsprogs", [](os::FakeEnv& env) { env.missing_tools.insert("mkfs.xfs"); });
 }
 
 TEST(NodeTarget, BadDescIsRefused) {
-  os::FakeEnv env;
-  env.AddDisk("/dev/sdb", 2ull << 30);
-  Target t(env);
   format::Manifest m = Golden();
   m.desc = "linux banana\n";
-  EXPECT_FALSE(t.Check(m, "/dev/sdb").ok());
-  EXPECT_FALSE(env.wrote_anything());
+  ExpectRefused(m, "the golden's layout: desc line 1");
 }
 
 }  // namespace

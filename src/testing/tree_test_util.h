@@ -26,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "golden/tree_writer.h"
@@ -224,6 +225,11 @@ inline void WriteFile(const std::string& path, const std::string& data, mode_t m
     done += static_cast<size_t>(w);
   }
   ::close(fd);
+}
+
+// Writes each {path relative to `dir`, content} (mode 0644).
+inline void WriteFiles(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& files) {
+  for (const auto& [rel, data] : files) WriteFile(dir + "/" + rel, data);
 }
 
 inline std::string ReadFile(const std::string& path) {
