@@ -38,17 +38,7 @@ bed_require_root
 bed_require_ka
 bed_workdir
 W=$BED_WORK
-LOOPS=()
-bench_cleanup() {
-  local rc=$? l
-  [[ $BASHPID == "$BED_MAIN_PID" ]] || exit "$rc"
-  cc_umount_all
-  for l in "${LOOPS[@]}"; do partx -d "$l" >/dev/null 2>&1; losetup -d "$l" 2>/dev/null; done
-  (exit "$rc"); bed_cleanup
-}
-trap bench_cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+cc_trap   # cleanup: mounts, the node disks (CC_LOOPS), the bed
 KA_TIMEOUT=900
 size=$(( BULK * 2 + 1024 ))
 
@@ -84,7 +74,7 @@ echo "   baseline: $base_s s"
 
 for i in $(seq 1 "$MAXN"); do
   truncate -s "${size}M" "$W/node$i.img"
-  LOOPS+=("$(losetup -f --show "$W/node$i.img")")
+  CC_LOOPS+=("$(losetup -f --show "$W/node$i.img")")
 done
 bed_up "$MAXN" "$RATE" >/dev/null
 bed_secret "$W/secret"
@@ -106,7 +96,7 @@ for n in $NODES; do
   spid=$BED_LAST_PID
   bed_wait_tcp 0 30765 60 || bed_die "serve did not start"
   for i in $(seq 1 "$n"); do
-    ka_bg "$i" "$W/join$n.$i.log" join --disk "${LOOPS[i-1]}" --server "$(bed_ip 0)" --session "bench$n" \
+    ka_bg "$i" "$W/join$n.$i.log" join --disk "${CC_LOOPS[i-1]}" --server "$(bed_ip 0)" --session "bench$n" \
       --secret-file "$W/secret" --name "node$i"
     pids+=("$BED_LAST_PID")
   done

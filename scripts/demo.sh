@@ -20,18 +20,7 @@ export KA_BIN=$root/build/ka
 bed_require_root
 bed_workdir
 w=$BED_WORK
-loops=()
-demo_cleanup() {
-  local rc=$? l
-  [[ $BASHPID == "$BED_MAIN_PID" ]] || exit "$rc"
-  cc_umount_all
-  for l in "${loops[@]}"; do partx -d "$l" >/dev/null 2>&1 || true; losetup -d "$l" 2>/dev/null || true; done
-  (exit "$rc")
-  bed_cleanup
-}
-trap demo_cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+cc_trap   # cleanup: mounts, the node disks (CC_LOOPS), the bed
 
 echo "== building the golden disk image (busybox Linux, $bulk MiB of bulk data) =="
 "$root/scripts/make-golden.sh" "$w/golden.img" --bulk "$bulk" | sed 's/^/   /'
@@ -39,8 +28,8 @@ echo "== building the golden disk image (busybox Linux, $bulk MiB of bulk data) 
 echo "== $nodes blank 1 GiB disks (loop devices) for the nodes =="
 for i in $(seq 1 "$nodes"); do
   truncate -s 1G "$w/node$i.img"
-  loops+=("$(losetup -f --show "$w/node$i.img")")
-  echo "   node$i: ${loops[-1]}"
+  CC_LOOPS+=("$(losetup -f --show "$w/node$i.img")")
+  echo "   node$i: ${CC_LOOPS[-1]}"
 done
 
 echo "== private network: server h0 + nodes h1..h$nodes on a bridge (namespaces) =="
@@ -50,7 +39,7 @@ bed_up "$nodes"
 echo "== cloning: ka serve on h0, ka join on every node (session 'demo') =="
 pids=()
 for i in $(seq 1 "$nodes"); do
-  bed_bg "$i" "$w/node$i.log" "$KA_BIN" join --disk "${loops[i-1]}" --session demo --secret-file "$w/secret" \
+  bed_bg "$i" "$w/node$i.log" "$KA_BIN" join --disk "${CC_LOOPS[i-1]}" --session demo --secret-file "$w/secret" \
     --name "node$i"
   pids+=("$BED_LAST_PID")
 done
@@ -73,7 +62,7 @@ cc_manifest "$w/g.boot" "$w/g.boot.man"
 cc_filter_individual "$w/g.root.man" "$w/g.root.cmp"
 golden_table=$(cc_table "$w/golden.img")
 for i in $(seq 1 "$nodes"); do
-  d=${loops[i-1]} m=$w/n$i verdict=identical
+  d=${CC_LOOPS[i-1]} m=$w/n$i verdict=identical
   [[ $(cc_table "$d") == "$golden_table" ]] || verdict="partition table DIFFERS"
   if cc_mount "$d" 6 ext4 "$m.root" && cc_mount "$d" 1 ext4 "$m.boot"; then
     cc_manifest "$m.root" "$m.root.man" tmp var/cache

@@ -26,6 +26,9 @@
 # 6b61deb0-0000-4000-8000-0000000000NN with NN the partition number (mbr: 01 /boot, 05 swap,
 # 06 /; gpt: 02 /). Hostname golden, root password ka.
 set -euo pipefail
+DISK_IMAGE_LIB=$(cd "$(dirname "$0")/.." && pwd)/tests/lib/disk_image.bash
+# shellcheck source=../tests/lib/disk_image.bash
+. "$DISK_IMAGE_LIB"
 
 PACKAGES=(linux-image-amd64 grub-pc initramfs-tools systemd systemd-sysv openssh-server fdisk)
 SUITE=bookworm
@@ -59,7 +62,8 @@ for t in debootstrap sfdisk losetup partx mkfs.ext4 mkswap chroot zstd apt-cache
 done
 
 # ---- the cache keys: the root filesystem's from the package versions and its recipe (bump
-# ROOTFS_RECIPE when build_rootfs changes), the image's from that and this whole script ----
+# ROOTFS_RECIPE when build_rootfs changes), the image's from that, this whole script and the
+# partition tables' tests/lib/disk_image.bash ----
 ROOTFS_RECIPE=1
 key_text() {
   echo "suite $SUITE recipe $ROOTFS_RECIPE"
@@ -71,7 +75,7 @@ key_text() {
   done
 }
 KEY=$(key_text | sha256sum | cut -c1-12)
-IMAGE_KEY=$( { echo "$KEY"; sha256sum <"$0"; } | sha256sum | cut -c1-12)
+IMAGE_KEY=$( { echo "$KEY"; sha256sum <"$0"; sha256sum <"$DISK_IMAGE_LIB"; } | sha256sum | cut -c1-12)
 if (( print_key )); then echo "$IMAGE_KEY"; exit 0; fi
 mkdir -p "$cache/debs"
 ROOTFS=$cache/debian-rootfs-$KEY.tar.zst
@@ -162,29 +166,11 @@ build_image() {
   local img=$work/golden.img
   truncate -s "${SIZE_MIB}M" "$img"
   if [[ $layout == mbr ]]; then
-    sfdisk -q "$img" <<EOF
-label: dos
-label-id: $MBR_ID
-unit: sectors
-
-start=2048, size=$(( BOOT_MIB * 2048 )), type=83, bootable
-type=5
-size=$(( SWAP_MIB * 2048 )), type=82
-type=83
-EOF
-    N_BOOT=1 N_SWAP=5 N_ROOT=6
+    di_mbr_table "$img" "$MBR_ID" "$BOOT_MIB" "$SWAP_MIB"
   else
-    sfdisk -q "$img" <<EOF
-label: gpt
-label-id: $GPT_ID
-unit: sectors
-first-lba: 2048
-
-start=2048, size=2048, type=21686148-6449-6E6F-744E-656564454649, uuid=${PARTUUID_PREFIX}01, name="bios_grub"
-type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=${PARTUUID_PREFIX}02, name="root"
-EOF
-    N_BOOT="" N_SWAP="" N_ROOT=2
+    di_gpt_table "$img" "$GPT_ID" "$PARTUUID_PREFIX" 0 0   # no /boot, no swap
   fi
+  N_BOOT=$DI_N_BOOT N_SWAP=$DI_N_SWAP N_ROOT=$DI_N_ROOT
   LOOP=$(losetup -f --show "$img") || die "losetup $img failed"
   partx -a "$LOOP" || true
   local n

@@ -124,21 +124,10 @@ rm -f "$partial"
 truncate -s "${size}M" "$partial"
 if [[ $label == mbr ]]; then
   di_mbr_table "$partial" "$MBR_ID" "$BOOT_MIB" "$SWAP_MIB"
-  N_BOOT=1 N_SWAP=5 N_ROOT=6
 else
-  sfdisk -q "$partial" <<EOF
-label: gpt
-label-id: $GPT_ID
-unit: sectors
-first-lba: 2048
-
-start=2048, size=2048, type=21686148-6449-6E6F-744E-656564454649, uuid=${PARTUUID_PREFIX}01, name="bios_grub"
-size=$(( BOOT_MIB * 2048 )), type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=${PARTUUID_PREFIX}02, name="boot", attrs="LegacyBIOSBootable"
-size=$(( SWAP_MIB * 2048 )), type=0657FD6D-A4AB-43C4-84E5-0933C84B4F4F, uuid=${PARTUUID_PREFIX}03, name="swap"
-type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=${PARTUUID_PREFIX}04, name="root"
-EOF
-  N_BOOT=2 N_SWAP=3 N_ROOT=4
+  di_gpt_table "$partial" "$GPT_ID" "$PARTUUID_PREFIX" "$BOOT_MIB" "$SWAP_MIB"
 fi
+N_BOOT=$DI_N_BOOT N_SWAP=$DI_N_SWAP N_ROOT=$DI_N_ROOT
 # partition N -> "start size" in sectors
 declare -A PSTART PSIZE
 while read -r n s z _; do PSTART[$n]=$s PSIZE[$n]=$z; done < <(di_partitions "$partial")

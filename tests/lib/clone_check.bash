@@ -3,9 +3,25 @@
 # (image file or block device) read-only through an autoclear loop device, compare tree manifests
 # (ka tree-manifest) leaving out the files a clone individualises, compare partition tables.
 # Source after tests/lib/bed.sh. Mounts made here are recorded in CC_MOUNTS; cc_umount_all
-# undoes them (call it from the test's cleanup).
+# undoes them (call it from the test's cleanup, or let cc_trap's cleanup do it).
 
 CC_MOUNTS=()
+CC_LOOPS=()   # the test's whole-disk loop devices: cc_trap's cleanup detaches them
+
+# cc_trap: the test's EXIT trap (INT and TERM become exits): unmount what cc_mount mounted, detach
+# the loop devices of CC_LOOPS (their partitions first), then bed_cleanup
+cc_trap() {
+  trap _cc_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+_cc_cleanup() {
+  local rc=$? l
+  [[ $BASHPID == "$BED_MAIN_PID" ]] || exit "$rc"   # not in a forked child
+  cc_umount_all
+  for l in "${CC_LOOPS[@]}"; do partx -d "$l" >/dev/null 2>&1 || true; losetup -d "$l" 2>/dev/null || true; done
+  (exit "$rc"); bed_cleanup
+}
 
 # Files a clone changes on purpose (ka join individualises them), relative to the root
 # filesystem, as regular expressions over manifest paths; and directories whose mtime changes

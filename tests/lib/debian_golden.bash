@@ -13,6 +13,9 @@
 #                                   machine-id and SSH key not the golden's nor another clone's,
 #                                   multi-user active, no failed unit, fstab resolves, root=UUID=
 #                                   on the kernel command line and / mounted from ROOTDEV (/dev/nvme0n1p6)
+#   dg_check_pxe_vms CHECKS ROOTDEV...   the checks of every network-booted VM of MACS
+#   dg_phase_table REPORT [NAME_OR_MAC=BOOT_SECONDS...]   the nodes' phases as a markdown table
+#   dg_boot_phases REPORT REBOOTED REPORTED   $W/phases.md: that table for the PXE VMs of MACS
 # Fixed ids of the golden (scripts/make-debian-golden.sh): filesystem UUIDs 6b61deb0-...-0000000000NN.
 
 DG_UUID_PREFIX=6b61deb0-0000-4000-8000-0000000000
@@ -79,6 +82,22 @@ dg_check_report() {
   bed_check "$what: / mounted from $rootdev ($root)" grep -q "^root=$rootdev " <<<"root=$root"
 }
 
+# dg_check_pxe_vms CHECKS ROOTDEV...: bed_checks of every network-booted VM I of MACS (console
+# $W/vmI.log, named "vmI (KINDS[I])"): it installed stage2; the test's own checks, its function
+# CHECKS called as CHECKS LOG WHAT I; its clone booted and reported (dg_check_report: the hostname
+# its node logged, / mounted from the Ith ROOTDEV)
+dg_check_pxe_vms() {
+  local checks=$1 i log what host
+  shift
+  for i in "${!MACS[@]}"; do
+    log=$W/vm$i.log what="vm$i (${KINDS[i]})"
+    bed_check "$what: PXE-booted stage1 and installed stage2" qemu_seen "$log" "stage2 installed"
+    "$checks" "$log" "$what" "$i"
+    host=$(grep -ao "this node will be [a-z0-9-]*" "$log" | head -n 1 | awk '{print $5}')
+    dg_check_report "$log" "$what" "${host:-?}" "${@:i+1:1}"
+  done
+}
+
 # dg_phase_table REPORT [NAME_OR_MAC=BOOT_SECONDS...]: the phases of every node of a `ka serve`
 # report as a markdown table (prepare, stream, individualise, initramfs, bootloader from the report;
 # boot, as the test measured it: from the clone's reboot or power-on to its KA-REPORT-END line)
@@ -98,4 +117,17 @@ for n in r["nodes"]:
 print("session: prepare %.1f s, stream %.1f s (%.1f MiB/s per node, %.0f MiB), whole session %.1f s" % (
     r.get("prepare_seconds", 0), r["seconds"], r["throughput_mib_s"], r["bytes"] / 1048576, r["session_seconds"]))
 PY
+}
+
+# dg_boot_phases REPORT REBOOTED REPORTED: the phases of REPORT (dg_phase_table) with each network-booted
+# VM's boot time, from its phase REBOOTED to its phase REPORTED (SEEN[I,NAME] of qemu_pxe_wait),
+# written to $W/phases.md and printed
+dg_boot_phases() {
+  local report=$1 i r e boots=()
+  for i in "${!MACS[@]}"; do
+    r=${SEEN[$i,$2]:-} e=${SEEN[$i,$3]:-}
+    [[ -n $r && -n $e ]] && boots+=("${MACS[i]}=$(python3 -c "print('%.1f' % ($e - $r))")")
+  done
+  echo "phases (seconds; boot: reboot to the clone's report):" | tee "$W/phases.md"
+  dg_phase_table "$report" "${boots[@]}" | tee -a "$W/phases.md"
 }

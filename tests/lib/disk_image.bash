@@ -1,12 +1,19 @@
 # shellcheck shell=bash
 # tests/lib/disk_image.bash - a disk image built partition by partition through offset loop
 # devices: the machinery of ka's golden builders (scripts/make-golden.sh, the busybox golden, and
-# tests/lib/golden_disk.bash, the CI golden). Source it from bash (it does not change shell
-# options). Needs sfdisk, losetup, python3.
+# tests/lib/golden_disk.bash, the CI golden; scripts/make-debian-golden.sh takes its partition
+# tables). Source it from bash (it does not change shell options). Needs sfdisk, losetup, python3.
 #
 #   di_mbr_table IMG DISK_ID P1_MIB SWAP_MIB  writes the MBR every ka golden uses: p1 of P1_MIB
 #                                   (Linux, boot flag), p2 extended to the end, in it p5 swap of
-#                                   SWAP_MIB and p6 Linux with the rest
+#                                   SWAP_MIB and p6 Linux with the rest; DI_N_BOOT=1 DI_N_SWAP=5
+#                                   DI_N_ROOT=6
+#   di_gpt_table IMG DISK_GUID PARTUUID_PREFIX BOOT_MIB SWAP_MIB  writes the GPT of the ka goldens:
+#                                   p1 bios_grub (1 MiB at 1 MiB), then /boot of BOOT_MIB (Legacy
+#                                   BIOS bootable) and swap of SWAP_MIB unless they are 0, then root
+#                                   with the rest; partition N's GUID is PARTUUID_PREFIX0N, names
+#                                   bios_grub, boot, swap, root; sets DI_N_BOOT, DI_N_SWAP (empty
+#                                   when there is none) and DI_N_ROOT
 #   di_partitions IMG               "N START SECTORS TYPE" per partition (sfdisk --json)
 #   di_attach VAR IMG START SECTORS an offset loop device over one partition, its path in VAR
 #   di_mount DEV DIR [OPTIONS]      mkdir -p DIR and mount DEV there
@@ -19,6 +26,7 @@
 DI_LOOPS=()
 DI_MOUNTS=()
 
+# shellcheck disable=SC2034  # DI_N_* are read by the callers
 di_mbr_table() {
   sfdisk -q "$1" <<EOF
 label: dos
@@ -30,6 +38,26 @@ type=5
 size=$(( $4 * 2048 )), type=82
 type=83
 EOF
+  DI_N_BOOT=1 DI_N_SWAP=5 DI_N_ROOT=6
+}
+
+# shellcheck disable=SC2034  # DI_N_* are read by the callers
+di_gpt_table() {
+  local prefix=$3 n=2 linux=0FC63DAF-8483-4772-8E79-3D69D8477DE4 lines
+  lines=("label: gpt" "label-id: $2" "unit: sectors" "first-lba: 2048" ""
+         "start=2048, size=2048, type=21686148-6449-6E6F-744E-656564454649, uuid=${prefix}01, name=\"bios_grub\"")
+  DI_N_BOOT="" DI_N_SWAP=""
+  if (( $4 )); then
+    lines+=("size=$(( $4 * 2048 )), type=$linux, uuid=${prefix}0$n, name=\"boot\", attrs=\"LegacyBIOSBootable\"")
+    DI_N_BOOT=$n; n=$(( n + 1 ))
+  fi
+  if (( $5 )); then
+    lines+=("size=$(( $5 * 2048 )), type=0657FD6D-A4AB-43C4-84E5-0933C84B4F4F, uuid=${prefix}0$n, name=\"swap\"")
+    DI_N_SWAP=$n; n=$(( n + 1 ))
+  fi
+  lines+=("type=$linux, uuid=${prefix}0$n, name=\"root\"")
+  DI_N_ROOT=$n
+  printf '%s\n' "${lines[@]}" | sfdisk -q "$1"
 }
 
 di_partitions() {

@@ -6,6 +6,8 @@
 # bed_trap's cleanup kills and removes; nothing is ever killed by name).
 #
 #   qemu_require TOOL...            exit 77 (skip) unless QEMU and the tools are installed
+#   qemu_test_begin                 ARTIFACTS made, the timings table $W/timings.txt started, T_ALL
+#   qemu_save_timings TITLE NAME [FILE...]  $ARTIFACTS/NAME: a title line, the timings, the FILEs
 #   qemu_timings_init FILE          start the timings table (qemu_timing appends to it)
 #   qemu_timing LABEL SECONDS       one row, also printed
 #   qemu_now                        microseconds (for qemu_secs_since)
@@ -21,6 +23,12 @@
 #                                   router adverts) and tap0..tap(N-1) on it; SUBNET like 10.77.0
 #   qemu_netboot_build OUT          a `ka netboot build` copied into OUT; the build itself is cached
 #                                   in /var/cache/ka-test/netboot-HASH (HASH of the ka binary)
+#   qemu_netboot_ready OUT          NB=OUT: qemu_netboot_build OUT, timed; dies if it fails
+#   qemu_netboot_serve NB SUBNET SERVER SECRET [OPTION...]   `ka netboot serve` for the VMs of MACS
+#   qemu_pxe_serve SOURCE NB SUBNET SECRET [OPTION...]       `ka serve --stage2` to them (SERVE)
+#   qemu_pxe_vms                    the network-booting VMs (VMS)
+#   qemu_pxe_wait SECONDS T0 [PID...]   waits for the VMs, noting when each shows each of PHASES
+#   qemu_phase_timings              the timings rows of those phases
 #   qemu_report LOG KEY             the value of the last "KA-REPORT KEY=VALUE" console line
 #   qemu_seen LOG TEXT              the console shows TEXT (fixed string)
 #   qemu_console_tail LOG [N]       the last N (40) console lines, readable
@@ -29,6 +37,7 @@
 QEMU_BIN=${QEMU_BIN:-qemu-system-x86_64}
 QEMU_CACHE=${KA_TEST_CACHE:-/var/cache/ka-test}
 QEMU_TIMINGS=""
+declare -A SEEN=()   # when the consoles first showed what the test waits for (qemu_pxe_wait)
 
 qemu_require() {
   local t
@@ -42,6 +51,24 @@ qemu_secs_since() {
   local us=$(( ${EPOCHREALTIME/[.,]/} - $1 ))
   printf '%d.%d' $(( us / 1000000 )) $(( us / 100000 % 10 ))
 }
+# qemu_test_begin: ARTIFACTS (KA_ARTIFACT_DIR, else test-artifacts beside KA_BIN) made, the timings
+# table started in $W/timings.txt, T_ALL = now (for the "whole test" row)
+# shellcheck disable=SC2034  # T_ALL is read by the callers
+qemu_test_begin() {
+  ARTIFACTS=${KA_ARTIFACT_DIR:-$(dirname "$KA_BIN")/test-artifacts}
+  mkdir -p "$ARTIFACTS"
+  qemu_timings_init "$W/timings.txt"
+  T_ALL=$(qemu_now)
+}
+
+# qemu_save_timings TITLE NAME [FILE...]: $ARTIFACTS/NAME: "# TITLE, <date>, QEMU TCG (no KVM)",
+# then the timings table and the FILEs
+qemu_save_timings() {
+  local title=$1 name=$2
+  shift 2
+  { echo "# $title, $(date -u +%FT%TZ), QEMU TCG (no KVM)"; cat "$QEMU_TIMINGS" "$@"; } >"$ARTIFACTS/$name"
+}
+
 qemu_timings_init() { QEMU_TIMINGS=$1; : >"$QEMU_TIMINGS"; }
 qemu_timing() {
   if [[ -n $QEMU_TIMINGS ]]; then printf '%-62s %8s s\n' "$1" "$2" | tee -a "$QEMU_TIMINGS"
@@ -69,6 +96,37 @@ qemu_vm() {
   echo "  $name: QEMU pid $VM_PID, console $log"
 }
 
+# qemu_netboot_serve NB SUBNET SERVER SECRET [OPTION...]: `ka netboot serve NB` (dnsmasq: DHCP, TFTP,
+# pxelinux) in netns NS on br0, in the background (log $W/netboot-serve.log): the VM of MACS[I]
+# gets SUBNET.(11+I), stage1 looks for the ka server at SERVER (ka.delay=5), router adverts on;
+# OPTIONs go to ka netboot serve. Checks 2 s later that it still runs.
+qemu_netboot_serve() {
+  local nb=$1 subnet=$2 server=$3 secret=$4 i hosts=() pid
+  shift 4
+  for i in "${!MACS[@]}"; do hosts+=(--host "${MACS[i]},$subnet.$(( 11 + i ))"); done
+  ip netns exec "$NS" "$KA_BIN" netboot serve "$nb" --interface br0 --dhcp-range "$subnet.100,$subnet.150" \
+    "${hosts[@]}" --ipv6-ra --server "$server" --secret-file "$secret" "$@" --append "ka.delay=5" \
+    >"$W/netboot-serve.log" 2>&1 </dev/null &
+  pid=$!
+  BED_PIDS+=("$pid")
+  sleep 2
+  bed_check "ka netboot serve runs dnsmasq" kill -0 "$pid"
+}
+
+# qemu_pxe_serve SOURCE NB SUBNET SECRET [OPTION...]: `ka serve --source SOURCE` in netns NS, bound to
+# SUBNET.1, to as many nodes as MACS, with NB's stage2 and PXE root (it switches the nodes' PXE
+# boot), in the background: log $W/serve.log, report $W/report.json, PID in SERVE; OPTIONs go to
+# ka serve
+qemu_pxe_serve() {
+  local source=$1 nb=$2 subnet=$3 secret=$4
+  shift 4
+  ip netns exec "$NS" "$KA_BIN" serve --source "$source" -n "${#MACS[@]}" --stage2 "$nb/stage2.ka" \
+    --pxe-root "$nb/tftp" --bind "$subnet.1" --secret-file "$secret" --session-dir "$W/session" \
+    --report "$W/report.json" "$@" >"$W/serve.log" 2>&1 </dev/null &
+  SERVE=$!
+  BED_PIDS+=("$SERVE")
+}
+
 # qemu_pxe_vms: one VM per MACS[i], network boot first (its disk, $W/diskI.raw of kind KINDS[i],
 # boots second), 1.5 GiB, on tapI inside netns NS; their PIDs in VMS.
 qemu_pxe_vms() {
@@ -81,6 +139,56 @@ qemu_pxe_vms() {
       -netdev "tap,id=n0,ifname=tap$i,script=no,downscript=no" -device "virtio-net-pci,netdev=n0,mac=${MACS[i]},bootindex=1"
     VMS+=("$VM_PID")
   done
+}
+
+# qemu_seen_at KEY LOG TEXT T0: SEEN[KEY] = seconds since T0, the first time LOG shows TEXT
+qemu_seen_at() {
+  [[ -n ${SEEN[$1]:-} ]] || ! qemu_seen "$2" "$3" || SEEN[$1]=$(qemu_secs_since "$4")
+}
+
+# qemu_phases_seen T0: for every VM I of MACS (console $W/vmI.log) and every "NAME|TEXT" of PHASES,
+# SEEN[I,NAME] = seconds since T0, the first time that console shows TEXT
+qemu_phases_seen() {
+  local i p
+  for i in "${!MACS[@]}"; do
+    for p in "${PHASES[@]}"; do qemu_seen_at "$i,${p%%|*}" "$W/vm$i.log" "${p#*|}" "$1"; done
+  done
+}
+
+# qemu_pxe_wait SECONDS T0 [PID...]: once a second, until the VMs of VMS and the PIDs have all
+# ended or SECONDS have passed: qemu_phases_seen T0, the test's function QEMU_WATCH if it names one
+# (more SEEN), and once ka serve (SERVE, if the test started it) has ended, its exit status in
+# SERVE_RC and when in SEEN[serve]. ALIVE=0 when everything ended by itself, else 1.
+# shellcheck disable=SC2034  # SERVE_RC and ALIVE are read by the callers
+qemu_pxe_wait() {
+  local deadline=$(( SECONDS + $1 )) t0=$2 p
+  shift 2
+  SERVE_RC="" ALIVE=1
+  while (( SECONDS < deadline )); do
+    qemu_phases_seen "$t0"
+    [[ -n ${QEMU_WATCH:-} ]] && "$QEMU_WATCH"
+    if [[ -n ${SERVE:-} && -z $SERVE_RC ]] && ! kill -0 "$SERVE" 2>/dev/null; then
+      SERVE_RC=0; wait "$SERVE" || SERVE_RC=$?
+      SEEN[serve]=$(qemu_secs_since "$t0")
+    fi
+    ALIVE=0
+    for p in "${VMS[@]}" "$@"; do kill -0 "$p" 2>/dev/null && ALIVE=1; done
+    (( ALIVE )) || break
+    sleep 1
+  done
+  qemu_phases_seen "$t0"
+}
+
+# qemu_phase_timings: a timings row per VM I of MACS and phase of PHASES, "vmI (KINDS[I]): NAME",
+# and, if the test started ka serve (SERVE), when it ended; all in seconds since QEMU started
+qemu_phase_timings() {
+  local i p
+  for i in "${!MACS[@]}"; do
+    for p in "${PHASES[@]}"; do
+      qemu_timing "vm$i${KINDS[i]:+ (${KINDS[i]})}: ${p%%|*} (since QEMU start)" "${SEEN[$i,${p%%|*}]:--}"
+    done
+  done
+  [[ -z ${SERVE:-} ]] || qemu_timing "ka serve done: stage2 + clone of both nodes (since QEMU start)" "${SEEN[serve]:--}"
 }
 
 # shellcheck disable=SC2034  # WAIT_RC is read by the callers
@@ -142,6 +250,16 @@ qemu_netboot_build() {
     fi
   ) 8>"$QEMU_CACHE/.netboot.lock" || return 1
   cp -a "$dir" "$out"
+}
+
+# qemu_netboot_ready OUT: NB = OUT, a `ka netboot build` (qemu_netboot_build: cached) and its timings
+# row; the test dies if the build fails
+qemu_netboot_ready() {
+  local t
+  t=$(qemu_now)
+  NB=$1
+  qemu_netboot_build "$NB" || bed_die "ka netboot build failed"
+  qemu_timing "ka netboot build (cached per ka binary)" "$(qemu_secs_since "$t")"
 }
 
 qemu_report() {

@@ -18,6 +18,27 @@ head -c $(( 32 << 20 )) /dev/urandom >"$W/small.bin"
 
 all_logs() { local i; echo "$W/send$1.log"; for (( i = 1; i <= N; i++ )); do echo "$W/r$1.$i.log"; done; }
 rpid=()
+# receivers RUN SINK...: ka receive on h1..hN (session S, names node1..nodeN, logs $W/rRUN.I.log);
+# node I's output goes where the Ith SINK says: file (--output $W/outRUN.I.bin), exec (--exec
+# 'cat > $W/outRUN.I.bin') or stdout (-: into its log); their PIDs in rpid[I]
+receivers() {
+  local run=$1 i sink
+  shift
+  for (( i = 1; i <= N; i++ )); do
+    case ${@:i:1} in
+      file) sink=(--output "$W/out$run.$i.bin") ;;
+      exec) sink=(--exec "cat > '$W/out$run.$i.bin'") ;;
+      stdout) sink=(-) ;;
+    esac
+    ka_bg "$i" "$W/r$run.$i.log" receive --session "$S" --secret-file "$W/secret" --name "node$i" "${sink[@]}"
+    rpid[i]=$BED_LAST_PID
+  done
+}
+# receivers_exit_0: bed_check that every receiver (rpid) exits 0
+receivers_exit_0() {
+  local i
+  for (( i = 1; i <= N; i++ )); do bed_check "receiver node$i exits 0" ka_rc_is 0 "${rpid[i]}"; done
+}
 
 # ---------------------------------------------------------------- run 1
 echo "== run 1: $MIB MiB file -> $N receivers (--output), with secret"
@@ -26,16 +47,10 @@ t0=$(date +%s.%N)
 ka_bg 0 "$W/send1.log" send --nodes "$N" --session "$S" --secret-file "$W/secret" \
   --report "$W/report1.json" "$W/src.bin"
 spid=$BED_LAST_PID
-for (( i = 1; i <= N; i++ )); do
-  ka_bg "$i" "$W/r1.$i.log" receive --session "$S" --secret-file "$W/secret" --name "node$i" \
-    --output "$W/out1.$i.bin"
-  rpid[i]=$BED_LAST_PID
-done
+receivers 1 file file file file
 bed_check "sender exits 0" ka_rc_is 0 "$spid"
 echo "    wall time $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s"
-for (( i = 1; i <= N; i++ )); do
-  bed_check "receiver node$i exits 0" ka_rc_is 0 "${rpid[i]}"
-done
+receivers_exit_0
 for (( i = 1; i <= N; i++ )); do
   bed_check "node$i output == source ($MIB MiB, cmp)" ka_same "$W/src.bin" "$W/out1.$i.bin"
   rm -f "$W/out1.$i.bin"
@@ -52,14 +67,10 @@ S=stdin$$
 BED_STDIN=$W/small.bin ka_bg 0 "$W/send2.log" send --nodes "$N" --session "$S" \
   --secret-file "$W/secret" --report "$W/report2.json" -
 spid=$BED_LAST_PID
-for (( i = 1; i <= N; i++ )); do
-  if (( i <= 2 )); then sink=(--exec "cat > '$W/out2.$i.bin'"); else sink=(--output "$W/out2.$i.bin"); fi
-  ka_bg "$i" "$W/r2.$i.log" receive --session "$S" --secret-file "$W/secret" --name "node$i" "${sink[@]}"
-  rpid[i]=$BED_LAST_PID
-done
+receivers 2 exec exec file file
 bed_check "sender (stdin source) exits 0" ka_rc_is 0 "$spid"
+receivers_exit_0
 for (( i = 1; i <= N; i++ )); do
-  bed_check "receiver node$i exits 0" ka_rc_is 0 "${rpid[i]}"
   bed_check "node$i output == source (32 MiB, $( ((i <= 2)) && echo exec || echo file ) sink)" \
     ka_same "$W/small.bin" "$W/out2.$i.bin"
 done
@@ -74,15 +85,9 @@ S=exec$$
 ka_bg 0 "$W/send3.log" send --nodes "$N" --session "$S" --secret-file "$W/secret" \
   --report "$W/report3.json" --exec "cat '$W/small.bin'"
 spid=$BED_LAST_PID
-for (( i = 1; i <= N; i++ )); do
-  if (( i < N )); then sink=(--output "$W/out3.$i.bin"); else sink=(-); fi
-  ka_bg "$i" "$W/r3.$i.log" receive --session "$S" --secret-file "$W/secret" --name "node$i" "${sink[@]}"
-  rpid[i]=$BED_LAST_PID
-done
+receivers 3 file file file stdout
 bed_check "sender (--exec source) exits 0" ka_rc_is 0 "$spid"
-for (( i = 1; i <= N; i++ )); do
-  bed_check "receiver node$i exits 0" ka_rc_is 0 "${rpid[i]}"
-done
+receivers_exit_0
 for (( i = 1; i < N; i++ )); do
   bed_check "node$i output == source" ka_same "$W/small.bin" "$W/out3.$i.bin"
 done

@@ -39,11 +39,7 @@ W=$BED_WORK
 lt_require
 qemu_require debootstrap zstd ssh-keygen mkfs.ext4 mkswap
 lt_trap
-BUILD=$(dirname "$KA_BIN")
-ARTIFACTS=${KA_ARTIFACT_DIR:-$BUILD/test-artifacts}
-mkdir -p "$ARTIFACTS"
-qemu_timings_init "$W/timings.txt"
-T_ALL=$(qemu_now)
+qemu_test_begin
 
 # ---- 1. the goldens ----
 t=$(qemu_now)
@@ -198,8 +194,7 @@ qemu_timing "device-path golden refused" "$(qemu_secs_since "$t")"
 qemu_timing "whole test" "$(qemu_secs_since "$T_ALL")"
 bed_check "no ka mounts left" bash -c "! grep -q ' /run/ka/' /proc/self/mountinfo"
 
-{ echo "# tests/system/debian_clone.sh, $(date -u +%FT%TZ), QEMU TCG (no KVM)"; cat "$W/timings.txt" "$W/phases.md"; } \
-  >"$ARTIFACTS/debian-clone-timings.txt"
+qemu_save_timings tests/system/debian_clone.sh debian-clone-timings.txt "$W/phases.md"
 if (( BED_FAILS )); then
   for f in "$W"/*-serve.log "$W"/*-join*.log; do bed_dump "$f"; done
   for vm in mbr-1 mbr-2 gpt-1 gpt-2; do echo "---- boot-$vm (tail)"; qemu_console_tail "$W/boot-$vm.log" 25; done

@@ -30,25 +30,15 @@ bed_require_root
 bed_require_ka
 qemu_require /usr/sbin/dnsmasq debootstrap zstd ssh-keygen dpkg-deb depmod cpio sfdisk ldd
 [[ -f /usr/lib/PXELINUX/pxelinux.0 ]] || { echo "SKIP: pxelinux not installed (scripts/setup.sh)"; exit 77; }
-live_cleanup() { local rc=$?; cc_umount_all; (exit "$rc"); bed_cleanup; }
-trap live_cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+cc_trap   # cleanup: the clones' mounts, the bed
 bed_workdir
 W=$BED_WORK
 chmod 0755 "$W"
-BUILD=$(dirname "$KA_BIN")
-ARTIFACTS=${KA_ARTIFACT_DIR:-$BUILD/test-artifacts}
-mkdir -p "$ARTIFACTS"
-qemu_timings_init "$W/timings.txt"
-T_ALL=$(qemu_now)
+qemu_test_begin
 
 S=$W/share   # the golden machine's 9p share
 mkdir -p "$S/ka/lib"
-t=$(qemu_now)
-qemu_netboot_build "$S/nb" || bed_die "ka netboot build failed"
-NB=$S/nb
-qemu_timing "ka netboot build (cached per ka binary)" "$(qemu_secs_since "$t")"
+qemu_netboot_ready "$S/nb"
 t=$(qemu_now)
 debian_golden mbr || bed_die "cannot build the MBR Debian golden"
 cp --sparse=always "$DG_IMAGE" "$W/golden.img"   # the golden machine writes to its disk
@@ -93,19 +83,11 @@ EOF
 
 NS=${BED_PREFIX}live
 qemu_net_up "$NS" 10.79.0 3
-nsx() { ip netns exec "$NS" "$@"; }
 GMAC=52:54:00:6b:02:00
 MACS=(52:54:00:6b:02:01 52:54:00:6b:02:02)
 KINDS=(sata scsi)
 for i in 0 1; do truncate -s 2G "$W/disk$i.raw"; done
-nsx "$KA_BIN" netboot serve "$NB" --interface br0 --dhcp-range 10.79.0.100,10.79.0.150 \
-  --host "${MACS[0]},10.79.0.11" --host "${MACS[1]},10.79.0.12" --ipv6-ra \
-  --server 10.79.0.2 --secret-file "$S/secret" --tries 40 --append "ka.delay=5" \
-  >"$W/netboot-serve.log" 2>&1 </dev/null &
-BED_PIDS+=($!)
-NBSERVE=$!
-sleep 2
-bed_check "ka netboot serve runs dnsmasq" kill -0 "$NBSERVE"
+qemu_netboot_serve "$NB" 10.79.0 10.79.0.2 "$S/secret" --tries 40
 
 echo "== the golden machine (NVMe) serves itself; two machines (SATA, SCSI) PXE-boot and are cloned"
 t_vms=$(qemu_now)
@@ -118,34 +100,21 @@ qemu_vm golden "$W/golden.log" ip netns exec "$NS" "$QEMU_BIN" -m 1024 -nographi
 GOLDEN_VM=$VM_PID
 qemu_pxe_vms
 
-declare -A SEEN
-watch() {  # watch NAME LOG TEXT
-  [[ -n ${SEEN[$1]:-} ]] && return 0
-  qemu_seen "$2" "$3" && SEEN[$1]=$(qemu_secs_since "$t_vms")
+PHASES=("stage2 installed|stage2 installed" "clone written, rebooting|rebooting now"
+        "Debian clone reached multi-user, reported|KA-REPORT-END")
+GOLDEN_PHASES=("golden: booted, serving itself|KA-GOLDEN serving"
+               "golden: ka serve done (stage2 + both clones)|KA-GOLDEN serve exited")
+# golden_watch: SEEN[NAME] for the golden machine's GOLDEN_PHASES (qemu_pxe_wait calls it)
+golden_watch() {
+  local p
+  for p in "${GOLDEN_PHASES[@]}"; do qemu_seen_at "${p%%|*}" "$W/golden.log" "${p#*|}" "$t_vms"; done
 }
-deadline=$(( SECONDS + 1800 ))
-while (( SECONDS < deadline )); do
-  watch "golden: booted, serving itself" "$W/golden.log" "KA-GOLDEN serving"
-  watch "golden: ka serve done (stage2 + both clones)" "$W/golden.log" "KA-GOLDEN serve exited"
-  for i in 0 1; do
-    watch "vm$i (${KINDS[i]}): stage2 installed" "$W/vm$i.log" "stage2 installed"
-    watch "vm$i (${KINDS[i]}): clone written, rebooting" "$W/vm$i.log" "rebooting now"
-    watch "vm$i (${KINDS[i]}): Debian clone reached multi-user, reported" "$W/vm$i.log" "KA-REPORT-END"
-  done
-  alive=0
-  for p in "$GOLDEN_VM" "${VMS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-  (( alive )) || break
-  sleep 1
-done
-for k in "golden: booted, serving itself" "golden: ka serve done (stage2 + both clones)" \
-         "vm0 (sata): stage2 installed" "vm0 (sata): clone written, rebooting" \
-         "vm0 (sata): Debian clone reached multi-user, reported" "vm1 (scsi): stage2 installed" \
-         "vm1 (scsi): clone written, rebooting" "vm1 (scsi): Debian clone reached multi-user, reported"; do
-  qemu_timing "$k (since QEMU start)" "${SEEN[$k]:--}"
-done
+QEMU_WATCH=golden_watch qemu_pxe_wait 1800 "$t_vms" "$GOLDEN_VM"
+for p in "${GOLDEN_PHASES[@]}"; do qemu_timing "${p%%|*} (since QEMU start)" "${SEEN[${p%%|*}]:--}"; done
+qemu_phase_timings
 qemu_timing "whole: golden boots, serves itself, 2 PXE clones boot from disk" "$(qemu_secs_since "$t_vms")"
 
-bed_check "every machine powered off by itself" test "$alive" = 0
+bed_check "every machine powered off by itself" test "$ALIVE" = 0
 bed_check "the golden's ka serve exited 0" qemu_seen "$W/golden.log" "KA-GOLDEN serve exited 0"
 bed_check "the golden served / from its own NVMe disk" grep -q "golden / (/dev/nvme0n1)" "$S/serve.log"
 bed_check "its mounted filesystems were read through read-only bind mounts (/ and /boot)" \
@@ -169,16 +138,13 @@ if links:
     print("    hardlinks listed as changed: %s" % links)
 sys.exit(0 if len(r["ok"]) == 2 and c.get("live") is True and grew and not links else 1)
 PY
-for i in 0 1; do
-  log=$W/vm$i.log
-  what="vm$i (${KINDS[i]})"
-  bed_check "$what: PXE-booted stage1 and installed stage2 from the golden" qemu_seen "$log" "stage2 installed"
-  bed_check "$what: the golden's initramfs already reaches its disk: not rebuilt" \
-    grep -aq "initramfs: not rebuilt: every kernel's initramfs already reaches this node's disk" "$log"
-  bed_check "$what: GRUB checked" grep -aq "bootloader: /boot/grub/grub.cfg checked" "$log"
-  host=$(grep -ao "this node will be [a-z0-9-]*" "$log" | head -n 1 | awk '{print $5}')
-  dg_check_report "$log" "$what" "${host:-?}" /dev/sda6
-done
+# vm_checks LOG WHAT: initramfs and GRUB of a cloned VM (dg_check_pxe_vms calls it)
+vm_checks() {
+  bed_check "$2: the golden's initramfs already reaches its disk: not rebuilt" \
+    grep -aq "initramfs: not rebuilt: every kernel's initramfs already reaches this node's disk" "$1"
+  bed_check "$2: GRUB checked" grep -aq "bootloader: /boot/grub/grub.cfg checked" "$1"
+}
+dg_check_pxe_vms vm_checks /dev/sda6 /dev/sda6
 echo "== the clones' root filesystems: the running system's state, files under mount points, no pseudo filesystems"
 # dirs_of ROOT: what /proc, /sys, /dev and /run hold in a root filesystem (on disk, under the mounts)
 dirs_of() { (cd "$1" && for d in proc sys dev run; do printf '%s: ' "$d"; ls -A "$d" | tr '\n' ' '; echo; done); }
@@ -201,17 +167,10 @@ for i in 0 1; do
     bed_check "vm$i: its root filesystem mounts" false
   fi
 done
-boots=()
-for i in 0 1; do
-  r=${SEEN["vm$i (${KINDS[i]}): clone written, rebooting"]:-} e=${SEEN["vm$i (${KINDS[i]}): Debian clone reached multi-user, reported"]:-}
-  [[ -n $r && -n $e ]] && boots+=("${MACS[i]}=$(python3 -c "print('%.1f' % ($e - $r))")")
-done
-echo "phases (seconds; boot: reboot to the clone's report):" | tee "$W/phases.md"
-dg_phase_table "$S/report.json" "${boots[@]}" | tee -a "$W/phases.md"
+dg_boot_phases "$S/report.json" "clone written, rebooting" "Debian clone reached multi-user, reported"
 qemu_timing "whole test" "$(qemu_secs_since "$T_ALL")"
 
-{ echo "# tests/system/debian_live_golden.sh, $(date -u +%FT%TZ), QEMU TCG (no KVM)"; cat "$W/timings.txt" "$W/phases.md"; } \
-  >"$ARTIFACTS/debian-live-timings.txt"
+qemu_save_timings tests/system/debian_live_golden.sh debian-live-timings.txt "$W/phases.md"
 cp "$S/report.json" "$ARTIFACTS/debian-live-report.json" 2>/dev/null
 if (( BED_FAILS )); then
   echo "---- golden serve.log (tail)"; tail -n 30 "$S/serve.log" 2>/dev/null

@@ -30,16 +30,9 @@ bed_trap
 bed_workdir
 W=$BED_WORK
 chmod 0755 "$W"  # dnsmasq serves TFTP as nobody
-BUILD=$(dirname "$KA_BIN")
-ARTIFACTS=${KA_ARTIFACT_DIR:-$BUILD/test-artifacts}
-mkdir -p "$ARTIFACTS"
-qemu_timings_init "$W/timings.txt"
-T_ALL=$(qemu_now)
+qemu_test_begin
 
-t=$(qemu_now)
-qemu_netboot_build "$W/nb" || bed_die "ka netboot build failed"
-NB=$W/nb
-qemu_timing "ka netboot build (cached per ka binary)" "$(qemu_secs_since "$t")"
+qemu_netboot_ready "$W/nb"
 t=$(qemu_now)
 debian_golden gpt || bed_die "cannot build the GPT Debian golden"
 GOLDEN=$DG_IMAGE
@@ -48,80 +41,41 @@ qemu_timing "GPT Debian golden (cached)" "$(qemu_secs_since "$t")"
 
 NS=${BED_PREFIX}dnb
 qemu_net_up "$NS" 10.78.0 2
-nsx() { ip netns exec "$NS" "$@"; }
 MACS=(52:54:00:6b:01:01 52:54:00:6b:01:02)
 KINDS=(nvme virtio)
 ROOTS=(/dev/nvme0n1p2 /dev/vda2)
 for i in 0 1; do truncate -s 2G "$W/disk$i.raw"; done
 bed_secret "$W/secret"
 
-nsx "$KA_BIN" netboot serve "$NB" --interface br0 --dhcp-range 10.78.0.100,10.78.0.150 \
-  --host "${MACS[0]},10.78.0.11" --host "${MACS[1]},10.78.0.12" --ipv6-ra \
-  --server 10.78.0.1 --secret-file "$W/secret" --append "ka.delay=5" \
-  >"$W/netboot-serve.log" 2>&1 </dev/null &
-BED_PIDS+=($!)
-NBSERVE=$!
-nsx "$KA_BIN" serve --source "$GOLDEN" -n 2 --bootloader grub --stage2 "$NB/stage2.ka" --pxe-root "$NB/tftp" \
-  --bind 10.78.0.1 --secret-file "$W/secret" --hostname-template 'pxe-deb-{index}' \
-  --session-dir "$W/session" --report "$W/report.json" --join-timeout 900 \
-  >"$W/serve.log" 2>&1 </dev/null &
-SERVE=$!
-BED_PIDS+=("$SERVE")
-sleep 2
-bed_check "ka netboot serve runs dnsmasq" kill -0 "$NBSERVE"
+qemu_netboot_serve "$NB" 10.78.0 10.78.0.1 "$W/secret"
+qemu_pxe_serve "$GOLDEN" "$NB" 10.78.0 "$W/secret" --bootloader grub --hostname-template 'pxe-deb-{index}' \
+  --join-timeout 900
 
 echo "== two VMs: PXE -> stage1 -> stage2 and the Debian golden through the chain -> boot from disk"
 t_vms=$(qemu_now)
 qemu_pxe_vms
 
-declare -A SEEN
 PHASES=("stage1 kernel booted|ka stage1 (kernel" "stage2 installed|stage2 installed"
         "clone written, rebooting|rebooting now" "Debian clone's GRUB|GRUB loading"
         "Debian clone reached multi-user, reported|KA-REPORT-END")
-deadline=$(( SECONDS + 1500 ))
-serve_rc=""
-while (( SECONDS < deadline )); do
-  for i in 0 1; do
-    for p in "${PHASES[@]}"; do
-      name=${p%%|*} pat=${p#*|}
-      [[ -n ${SEEN[$i,$name]:-} ]] && continue
-      qemu_seen "$W/vm$i.log" "$pat" && SEEN[$i,$name]=$(qemu_secs_since "$t_vms")
-    done
-  done
-  if [[ -z $serve_rc ]] && ! kill -0 "$SERVE" 2>/dev/null; then
-    serve_rc=0; wait "$SERVE" || serve_rc=$?
-    SEEN[serve]=$(qemu_secs_since "$t_vms")
-  fi
-  alive=0
-  for p in "${VMS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-  (( alive )) || break
-  sleep 1
-done
-for i in 0 1; do
-  for p in "${PHASES[@]}"; do
-    name=${p%%|*}
-    qemu_timing "vm$i (${KINDS[i]}): $name (since QEMU start)" "${SEEN[$i,$name]:--}"
-  done
-done
-qemu_timing "ka serve done: stage2 + clone of both nodes (since QEMU start)" "${SEEN[serve]:--}"
+qemu_pxe_wait 1500 "$t_vms"
+qemu_phase_timings
 qemu_timing "whole PXE -> clone -> Debian boots from disk, 2 VMs" "$(qemu_secs_since "$t_vms")"
 
-bed_check "both VMs powered off by themselves (the clone's test hook)" test "$alive" = 0
-bed_check "ka serve exited 0 (both nodes cloned)" test "${serve_rc:-x}" = 0
+bed_check "both VMs powered off by themselves (the clone's test hook)" test "$ALIVE" = 0
+bed_check "ka serve exited 0 (both nodes cloned)" test "${SERVE_RC:-x}" = 0
 bed_check "stage2 went through the chain to both nodes" grep -q "stage2 sent to 2 node" "$W/serve.log"
-for i in 0 1; do
-  log=$W/vm$i.log
-  what="vm$i (${KINDS[i]})"
-  bed_check "$what: PXE-booted stage1 and installed stage2" qemu_seen "$log" "stage2 installed"
+# vm_checks LOG WHAT I: initramfs, GRUB and PXE switch of VM I (dg_check_pxe_vms calls it)
+vm_checks() {
+  local log=$1 what=$2 i=$3
   bed_check "$what: the golden's initramfs already holds its disk's drivers: not rebuilt" \
     grep -aq "initramfs: kernel .* already holds the .* module(s) this node's disk .* needs (.*$( [[ ${KINDS[i]} == nvme ]] && echo nvme || echo virtio_blk).*): not rebuilt" "$log"
   bed_check "$what: the golden's GRUB installed in the chroot, its grub.cfg checked" \
     bash -c "grep -aq 'run: /usr/sbin/chroot .* /usr/sbin/grub-install --target=i386-pc' '$log' && grep -aq 'bootloader: /boot/grub/grub.cfg checked' '$log'"
   bed_check "$what: PXE boot switched to local" \
     bash -c "'$KA_BIN' netboot serve '$NB' --interface br0 --show-boot '${MACS[i]}' 2>&1 | grep -qw local"
-  host=$(grep -ao "this node will be [a-z0-9-]*" "$log" | head -n 1 | awk '{print $5}')
-  dg_check_report "$log" "$what" "${host:-?}" "${ROOTS[i]}"
-done
+}
+dg_check_pxe_vms vm_checks "${ROOTS[@]}"
 bed_check "the report has the phases of both nodes" python3 - "$W/report.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -134,17 +88,10 @@ print("    session: prepare %.1f s, stream %.1f s (%.1f MiB/s per node), whole %
     r.get("prepare_seconds", -1), r["seconds"], r["throughput_mib_s"], r["session_seconds"]))
 sys.exit(0 if ok else 1)
 PY
-boots=()
-for i in 0 1; do
-  r=${SEEN[$i,clone written, rebooting]:-} e=${SEEN[$i,Debian clone reached multi-user, reported]:-}
-  [[ -n $r && -n $e ]] && boots+=("${MACS[i]}=$(python3 -c "print('%.1f' % ($e - $r))")")
-done
-echo "phases (seconds; boot: reboot to the clone's report):" | tee "$W/phases.md"
-dg_phase_table "$W/report.json" "${boots[@]}" | tee -a "$W/phases.md"
+dg_boot_phases "$W/report.json" "clone written, rebooting" "Debian clone reached multi-user, reported"
 qemu_timing "whole test" "$(qemu_secs_since "$T_ALL")"
 
-{ echo "# tests/system/debian_netboot.sh, $(date -u +%FT%TZ), QEMU TCG (no KVM)"; cat "$W/timings.txt" "$W/phases.md"; } \
-  >"$ARTIFACTS/debian-netboot-timings.txt"
+qemu_save_timings tests/system/debian_netboot.sh debian-netboot-timings.txt "$W/phases.md"
 cp "$W/report.json" "$ARTIFACTS/debian-netboot-report.json" 2>/dev/null
 if (( BED_FAILS )); then
   for f in serve.log netboot-serve.log; do echo "---- $f (tail)"; tail -n 30 "$W/$f"; done

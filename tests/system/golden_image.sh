@@ -63,6 +63,19 @@ gi_fs_is() {  # gi_fs_is IMG NUM "TYPE UUID LABEL"
   got=$(gi_fs "$1" "$2")
   [[ $got == "$3" ]] || { echo "    p$2: got '$got', want '$3'"; return 1; }
 }
+# gi_check_layout IMG WANT_FILE WHAT [N "DESCRIPTION" "TYPE UUID LABEL"]...: bed_checks that IMG's
+# partition table is the one on stdin (lt_table_full's lines, kept in WANT_FILE) and that
+# partition N holds the filesystem "TYPE UUID LABEL" (gi_fs_is), for each N
+gi_check_layout() {
+  local img=$1 want=$2
+  cat >"$want"
+  bed_check "sfdisk --json: $3" gi_table_is "$img" "$want"
+  shift 3
+  while (( $# >= 3 )); do
+    bed_check "p$1: $2" gi_fs_is "$img" "$1" "$3"
+    shift 3
+  done
+}
 
 gi_eq() { [[ $1 == "$2" ]] || { echo "    got '$1', want '$2'"; return 1; }; }
 gi_stat() { stat -c "$1" -- "$2" 2>&1; }     # gi_stat FORMAT PATH
@@ -165,17 +178,16 @@ rc=0; "$MAKE_GOLDEN" "$G" --bulk 16 >"$W/mg2.out" 2>&1 || rc=$?
 bed_check "a second run without --force is refused" \
   test "$rc" -ne 0 -a -n "$(grep 'refusing to overwrite' "$W/mg2.out")"
 bed_check "  ... and leaves the image alone" test "$before" = "$(stat -c '%i %Y %s' "$G")"
-cat >"$W/golden.want" <<'EOF'
+gi_check_layout "$G" "$W/golden.want" "the documented MBR table" \
+  1 "ext4, boot" "ext4 6b610000-0000-4000-8000-000000000001 boot" \
+  5 "swap" "swap 6b610000-0000-4000-8000-000000000005 swap" \
+  6 "ext4, root" "ext4 6b610000-0000-4000-8000-000000000006 root" <<'EOF'
 label dos id 0x6b61676f sectorsize 512
 1 2048 131072 83 boot - - -
 2 133120 1964032 5 - - - -
 5 135168 131072 82 - - - -
 6 268288 1828864 83 - - - -
 EOF
-bed_check "sfdisk --json: the documented MBR table" gi_table_is "$G" "$W/golden.want"
-bed_check "p1: ext4, boot" gi_fs_is "$G" 1 "ext4 6b610000-0000-4000-8000-000000000001 boot"
-bed_check "p5: swap" gi_fs_is "$G" 5 "swap 6b610000-0000-4000-8000-000000000005 swap"
-bed_check "p6: ext4, root" gi_fs_is "$G" 6 "ext4 6b610000-0000-4000-8000-000000000006 root"
 bed_check "image file is sparse, 1 GiB" test "$(stat -c %s "$G")" -eq $(( 1 << 30 )) -a \
   "$(( $(stat -c %b "$G") * 512 ))" -lt $(( 256 << 20 ))
 R=$W/g-root B=$W/g-boot
@@ -212,18 +224,17 @@ gi_umount_all
 echo "== 2. make-golden.sh --label gpt (--bulk 8, --size 600)"
 GG=$W/golden-gpt.img
 bed_check "make-golden.sh --label gpt exits 0" lt_run "$W/mgg.out" "$MAKE_GOLDEN" "$GG" --label gpt --bulk 8 --size 600
-cat >"$W/gpt.want" <<'EOF'
+gi_check_layout "$GG" "$W/gpt.want" "the documented GPT table" \
+  1 "bios_grub, no filesystem" "  " \
+  2 "ext4, boot" "ext4 6b610000-0000-4000-8000-000000000001 boot" \
+  3 "swap" "swap 6b610000-0000-4000-8000-000000000005 swap" \
+  4 "ext4, root" "ext4 6b610000-0000-4000-8000-000000000006 root" <<'EOF'
 label gpt id 6B610000-0000-4000-8000-000000000000 sectorsize 512
 1 2048 2048 21686148-6449-6E6F-744E-656564454649 - - bios_grub 6B610000-0000-4000-8000-000000000101
 2 4096 131072 0FC63DAF-8483-4772-8E79-3D69D8477DE4 - LegacyBIOSBootable boot 6B610000-0000-4000-8000-000000000102
 3 135168 131072 0657FD6D-A4AB-43C4-84E5-0933C84B4F4F - - swap 6B610000-0000-4000-8000-000000000103
 4 266240 960512 0FC63DAF-8483-4772-8E79-3D69D8477DE4 - - root 6B610000-0000-4000-8000-000000000104
 EOF
-bed_check "sfdisk --json: the documented GPT table" gi_table_is "$GG" "$W/gpt.want"
-bed_check "p1 bios_grub: no filesystem" gi_fs_is "$GG" 1 "  "
-bed_check "p2: ext4, boot" gi_fs_is "$GG" 2 "ext4 6b610000-0000-4000-8000-000000000001 boot"
-bed_check "p3: swap" gi_fs_is "$GG" 3 "swap 6b610000-0000-4000-8000-000000000005 swap"
-bed_check "p4: ext4, root" gi_fs_is "$GG" 4 "ext4 6b610000-0000-4000-8000-000000000006 root"
 bed_check "mount p4 read-only" gi_mount "$GG" 4 "$W/gg-root"
 bed_check "fstab by UUID, identity files" eval 'gi_fstab_uuids "$W/gg-root/etc/fstab" \
   6b610000-0000-4000-8000-000000000006 6b610000-0000-4000-8000-000000000001 \
@@ -236,17 +247,16 @@ C=$W/ci.img
 t0=$(date +%s)
 bed_check "golden_mbr_disk exits 0" golden_mbr_disk "$C" 1024
 echo "    took $(( $(date +%s) - t0 ))s"
-cat >"$W/ci.want" <<'EOF'
+gi_check_layout "$C" "$W/ci.want" "the documented table" \
+  1 "ext4 karoot" "ext4 $GD_UUID_ROOT karoot" \
+  5 "swap kaswap" "swap $GD_UUID_SWAP kaswap" \
+  6 "xfs kasrv" "xfs $GD_UUID_SRV kasrv" <<'EOF'
 label dos id 0x6b614349 sectorsize 512
 1 2048 1013760 83 boot - - -
 2 1015808 1081344 5 - - - -
 5 1017856 65536 82 - - - -
 6 1085440 1011712 83 - - - -
 EOF
-bed_check "sfdisk --json: the documented table" gi_table_is "$C" "$W/ci.want"
-bed_check "p1: ext4 karoot" gi_fs_is "$C" 1 "ext4 $GD_UUID_ROOT karoot"
-bed_check "p5: swap kaswap" gi_fs_is "$C" 5 "swap $GD_UUID_SWAP kaswap"
-bed_check "p6: xfs kasrv" gi_fs_is "$C" 6 "xfs $GD_UUID_SRV kasrv"
 bed_check "left detached: no loop device over the image" test -z "$(losetup -j "$C")"
 bed_check "mount p1 and p6 read-only" eval 'gi_mount "$C" 1 "$W/c-root" && gi_mount "$C" 6 "$W/c-srv"'
 bed_check "fstab: /, swap and /srv by UUID" gi_fstab_uuids "$W/c-root/etc/fstab" \

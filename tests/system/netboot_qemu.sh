@@ -31,11 +31,7 @@ bed_trap
 bed_workdir
 W=$BED_WORK
 chmod 0755 "$W"  # dnsmasq serves TFTP as nobody: it must reach $W/nb/tftp
-BUILD=$(dirname "$KA_BIN")
-ARTIFACTS=${KA_ARTIFACT_DIR:-$BUILD/test-artifacts}
-mkdir -p "$ARTIFACTS"
-TIMINGS=$W/timings.txt
-qemu_timings_init "$TIMINGS"
+qemu_test_begin
 timing() { qemu_timing "$@"; }
 secs_since() { qemu_secs_since "$@"; }
 
@@ -85,30 +81,17 @@ bed_check "the disk was not touched" cmp -s -n 1048576 "$W/lonely.raw" /dev/zero
 echo "== two VMs: PXE, stage2 and the golden through the chain, boot from disk"
 NS=${BED_PREFIX}nb
 qemu_net_up "$NS" 10.77.0 2
-nsx() { ip netns exec "$NS" "$@"; }
 MACS=(52:54:00:6b:00:01 52:54:00:6b:00:02)
 for i in 0 1; do truncate -s 512M "$W/disk$i.raw"; done
 SECRET=$W/secret
 head -c 32 /dev/urandom | xxd -p -c 64 >"$SECRET"
 chmod 0600 "$SECRET"
 
-nsx "$KA_BIN" netboot serve "$NB" --interface br0 --dhcp-range 10.77.0.100,10.77.0.150 \
-  --host "${MACS[0]},10.77.0.11" --host "${MACS[1]},10.77.0.12" --ipv6-ra \
-  --server 10.77.0.1 --secret-file "$SECRET" --append "ka.delay=5" \
-  >"$W/netboot-serve.log" 2>&1 </dev/null &
-BED_PIDS+=($!)
-NBSERVE=$!
-sleep 2
-bed_check "ka netboot serve runs dnsmasq" kill -0 "$NBSERVE"
+qemu_netboot_serve "$NB" 10.77.0 10.77.0.1 "$SECRET"
 bed_check "pxelinux default has the local and kamethod labels" \
   bash -c "grep -qi '^LABEL local' '$NB/tftp/pxelinux.cfg/default' && grep -qi '^LABEL kamethod' '$NB/tftp/pxelinux.cfg/default'"
 
-nsx "$KA_BIN" serve --source "$W/golden.img" -n 2 --stage2 "$NB/stage2.ka" --pxe-root "$NB/tftp" \
-  --bind 10.77.0.1 --secret-file "$SECRET" --hostname-template 'node{index}' \
-  --session-dir "$W/session" --report "$W/report.json" --join-timeout 600 \
-  >"$W/serve.log" 2>&1 </dev/null &
-SERVE=$!
-BED_PIDS+=("$SERVE")
+qemu_pxe_serve "$W/golden.img" "$NB" 10.77.0 "$SECRET" --hostname-template 'node{index}' --join-timeout 600
 
 t_vms=$(qemu_now)
 VMS=()
@@ -119,47 +102,17 @@ for i in 0 1; do
   VMS+=("$VM_PID")
 done
 
-# first time each VM's console shows each phase
-declare -A SEEN
+# the first time each VM's console shows each phase
 PHASES=("stage1 kernel booted|ka stage1 (kernel" "stage1 agent started|ka stage1: session"
         "stage2 installed|stage2 installed" "clone written, rebooting|rebooting now"
         "booted from its own disk|KA-CLONE-BOOTED")
-watch_phases() {
-  local i p name pat
-  for i in 0 1; do
-    for p in "${PHASES[@]}"; do
-      name=${p%%|*} pat=${p#*|}
-      [[ -n ${SEEN[$i,$name]:-} ]] && continue
-      grep -qF "$pat" "$W/vm$i.log" 2>/dev/null && SEEN[$i,$name]=$(secs_since "$t_vms")
-    done
-  done
-}
-deadline=$(( SECONDS + 1200 ))
-serve_rc=""
-while (( SECONDS < deadline )); do
-  watch_phases
-  if [[ -z $serve_rc ]] && ! kill -0 "$SERVE" 2>/dev/null; then
-    serve_rc=0; wait "$SERVE" || serve_rc=$?
-    SEEN[serve]=$(secs_since "$t_vms")
-  fi
-  alive=0
-  for p in "${VMS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-  (( alive )) || break
-  sleep 1
-done
-watch_phases
-for i in 0 1; do
-  for p in "${PHASES[@]}"; do
-    name=${p%%|*}
-    timing "vm$i: $name (since QEMU start)" "${SEEN[$i,$name]:--}"
-  done
-done
-timing "ka serve done: stage2 + clone of both nodes (since QEMU start)" "${SEEN[serve]:--}"
+qemu_pxe_wait 1200 "$t_vms"
+qemu_phase_timings
 timing "whole PXE -> clone -> boot from disk, 2 VMs" "$(secs_since "$t_vms")"
 grep -E "prepare phase done|stage2 sent" "$W/serve.log" | sed 's/^/  serve: /'
 
-bed_check "both VMs powered off by themselves (the cloned system's ka.poweroff)" test "$alive" = 0
-bed_check "ka serve exited 0 (both nodes cloned)" test "${serve_rc:-x}" = 0
+bed_check "both VMs powered off by themselves (the cloned system's ka.poweroff)" test "$ALIVE" = 0
+bed_check "ka serve exited 0 (both nodes cloned)" test "${SERVE_RC:-x}" = 0
 bed_check "stage2 went through the chain to both nodes" grep -q "stage2 sent to 2 node" "$W/serve.log"
 for i in 0 1; do
   bed_check "vm$i: PXE-booted stage1 and fetched stage2" grep -q "stage2 installed" "$W/vm$i.log"
@@ -184,8 +137,7 @@ for i in 0 1; do
                   <(sfdisk -d '$W/disk$i.raw' | grep -E '^(label|label-id|/)' | sed 's|.*raw||') >/dev/null"
 done
 
-{ echo "# ka netboot end-to-end (tests/system/netboot_qemu.sh), $(date -u +%FT%TZ), QEMU TCG (no KVM)"; cat "$TIMINGS"; } \
-  >"$ARTIFACTS/netboot-timings.txt"
+qemu_save_timings "ka netboot end-to-end (tests/system/netboot_qemu.sh)" netboot-timings.txt
 if (( BED_FAILS )); then
   for f in serve.log netboot-serve.log vm0.log vm1.log; do
     echo "---- $f (tail)"; tail -n 40 "$W/$f" 2>/dev/null | tr -d '\r'
