@@ -44,11 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   NullOutput out;
   {
     Consumer consumer(ring, 77, c, &out, [] { return true; });
-    size_t n = std::min(size, ring.capacity());
-    size_t cont = 0;
-    uint8_t* p = ring.WritePtr(&cont);
-    std::memcpy(p, data, std::min(n, cont));
-    ring.Commit(std::min(n, cont));
+    ring.WriteSome(data, std::min(size, ring.capacity()));
     consumer.Run();
     auto r = consumer.result();
     if (out.complete && (!r.status.ok() || out.bytes != r.bytes)) {

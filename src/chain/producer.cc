@@ -36,15 +36,7 @@ void Producer::ReplayFrom(uint64_t first_frame, const Producer* main) {
 
 Status Producer::AppendFrame(const std::string& frame) {
   if (!ring_.WaitFree(frame.size())) return Status::Closed("session stopped");
-  size_t done = 0;
-  while (done < frame.size()) {
-    size_t contiguous = 0;
-    uint8_t* p = ring_.WritePtr(&contiguous);
-    size_t k = std::min(contiguous, frame.size() - done);
-    std::memcpy(p, frame.data() + done, k);
-    ring_.Commit(k);
-    done += k;
-  }
+  for (size_t done = 0; done < frame.size();) done += ring_.WriteSome(frame.data() + done, frame.size() - done);
   return Status::Ok();
 }
 

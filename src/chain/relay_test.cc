@@ -6,10 +6,13 @@
 #include <random>
 #include <thread>
 
+#include "chain/stream_test_util.h"
 #include "util/net.h"
 
 namespace ka::chain {
 namespace {
+
+using testing::Same;
 
 // A connected loopback TCP pair: first is the "remote" end, second ours.
 std::pair<UniqueFd, UniqueFd> TcpPair() {
@@ -28,15 +31,6 @@ std::string Random(size_t n, int seed) {
   std::string s(n, '\0');
   for (auto& c : s) c = static_cast<char>(rng());
   return s;
-}
-
-// Compares without printing megabytes of binary on failure.
-::testing::AssertionResult Same(const std::string& got, const std::string& want) {
-  if (got == want) return ::testing::AssertionSuccess();
-  size_t i = 0;
-  while (i < got.size() && i < want.size() && got[i] == want[i]) ++i;
-  return ::testing::AssertionFailure() << "got " << got.size() << " bytes, want " << want.size()
-                                       << ", first difference at byte " << i;
 }
 
 std::string ReadN(int fd, size_t n) {

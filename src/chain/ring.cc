@@ -60,6 +60,15 @@ uint8_t* Ring::WritePtr(size_t* contiguous) {
   return buf_.data() + off;
 }
 
+size_t Ring::WriteSome(const void* data, size_t n) {
+  size_t contiguous = 0;
+  uint8_t* p = WritePtr(&contiguous);
+  const size_t k = std::min(contiguous, n);
+  std::memcpy(p, data, k);
+  Commit(k);
+  return k;
+}
+
 void Ring::Commit(size_t n) {
   bool wake;
   {

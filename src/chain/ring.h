@@ -33,6 +33,8 @@ class Ring {
   size_t Free() const;
   uint8_t* WritePtr(size_t* contiguous);
   void Commit(size_t n);
+  // Copies what fits contiguously at head (up to n bytes) and commits it: the count.
+  size_t WriteSome(const void* data, size_t n);
   // Blocks until Free() >= want or Close(); false if closed.
   bool WaitFree(size_t want);
 

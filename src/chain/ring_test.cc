@@ -9,15 +9,12 @@
 namespace ka::chain {
 namespace {
 
+// Appends s, which must fit: WriteSome copies up to the wrap, then from the start.
 void Append(Ring& r, const std::string& s) {
   size_t done = 0;
   while (done < s.size()) {
-    size_t c = 0;
-    uint8_t* p = r.WritePtr(&c);
-    ASSERT_GT(c, 0u);
-    size_t k = std::min(c, s.size() - done);
-    std::memcpy(p, s.data() + done, k);
-    r.Commit(k);
+    size_t k = r.WriteSome(s.data() + done, s.size() - done);
+    ASSERT_GT(k, 0u) << "the ring is full";
     done += k;
   }
 }

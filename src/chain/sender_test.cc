@@ -10,18 +10,10 @@ namespace ka::chain {
 namespace {
 
 using testing::Pattern;
+using testing::Same;
 using testing::SessionHarness;
 
 constexpr uint64_t kMiB = 1ull << 20;
-
-// Compares without printing megabytes of binary on failure.
-::testing::AssertionResult Same(const std::string& got, const std::string& want) {
-  if (got == want) return ::testing::AssertionSuccess();
-  size_t i = 0;
-  while (i < got.size() && i < want.size() && got[i] == want[i]) ++i;
-  return ::testing::AssertionFailure() << "got " << got.size() << " bytes, want " << want.size()
-                                       << ", first difference at byte " << i;
-}
 
 TEST(Sender, EveryNodeVerifiesTheStreamAndIsCountedOk) {
   const uint64_t size = 3 * kMiB + 12345;

@@ -3,6 +3,7 @@
 // producer tests can tamper with exact bytes.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sodium.h>
 
 #include <atomic>
@@ -19,6 +20,15 @@
 #include "crypto/sha256.h"
 
 namespace ka::chain::testing {
+
+// Compares without printing megabytes of binary on failure.
+inline ::testing::AssertionResult Same(const std::string& got, const std::string& want) {
+  if (got == want) return ::testing::AssertionSuccess();
+  size_t i = 0;
+  while (i < got.size() && i < want.size() && got[i] == want[i]) ++i;
+  return ::testing::AssertionFailure() << "got " << got.size() << " bytes, want " << want.size()
+                                       << ", first difference at byte " << i;
+}
 
 class MemoryOutput : public Output {
  public:
@@ -106,12 +116,7 @@ inline ConsumeResult Consume(const std::string& wire, MemoryOutput* out, Consume
   size_t done = 0;
   while (done < wire.size()) {
     r.WaitFree(1);
-    size_t cont = 0;
-    uint8_t* p = r.WritePtr(&cont);
-    size_t k = std::min(cont, wire.size() - done);
-    std::memcpy(p, wire.data() + done, k);
-    r.Commit(k);
-    done += k;
+    done += r.WriteSome(wire.data() + done, wire.size() - done);
     if (c.finished()) break;
   }
   all_in = true;
