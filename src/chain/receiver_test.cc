@@ -1,6 +1,6 @@
 // chain::Receiver in a whole session over socketpairs
-// (chain/session_test_util.h): relinks around a lost node and the replay
-// from a member's window.
+// (chain/session_test_util.h): relinks around a lost node, the replay from a
+// member's window, and each node's own verdict on what it received.
 #include "chain/receiver.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +11,7 @@ namespace ka::chain {
 namespace {
 
 using testing::Pattern;
+using testing::Same;
 using testing::SessionHarness;
 
 constexpr uint64_t kMiB = 1ull << 20;
@@ -45,6 +46,38 @@ TEST(Receiver, ChildOfALostNodeResumesFromTheGrandparentsWindow) {
   EXPECT_EQ(h.rc[0], 0);
   EXPECT_NE(h.rc[1], 0);
   EXPECT_EQ(h.rc[2], 0);
+}
+
+// A byte flipped on the link into node2 (node2 forwards before it verifies,
+// so node3 receives it too): every receiver verifies each frame itself, so
+// neither writes past the bad frame, and a verdict is each node's own.
+TEST(Receiver, ATamperedFrameIsRefusedByEveryNodeThatReceivedIt) {
+  const uint64_t size = 4 * kMiB;
+  SessionHarness h(3, size, size);
+  h.ShapeLink(1, SessionHarness::kNoLimit, /*flip_at=*/300000);  // node1 -> node2
+  h.Start();
+  h.Wait();
+  ASSERT_TRUE(h.report.ok()) << h.report.status().ToString();
+  const NodeReport* n1 = h.Node("node1");
+  const NodeReport* n2 = h.Node("node2");
+  const NodeReport* n3 = h.Node("node3");
+  ASSERT_TRUE(n1 && n2 && n3);
+  EXPECT_TRUE(n1->ok) << n1->error;
+  EXPECT_TRUE(Same(h.outputs[0]->data, Pattern(size)));
+  EXPECT_EQ(h.rc[0], 0);
+  for (int i : {1, 2}) {
+    const NodeReport* n = i == 1 ? n2 : n3;
+    SCOPED_TRACE(n->name);
+    EXPECT_FALSE(n->ok);
+    EXPECT_NE(n->error.find("failed authentication"), std::string::npos) << n->error;
+    // What was written is the verified prefix, to the byte: every frame before the bad one.
+    const std::string& out = h.outputs[static_cast<size_t>(i)]->data;
+    EXPECT_LT(out.size(), 300000u);
+    EXPECT_TRUE(Same(out, Pattern(out.size())));
+    EXPECT_NE(h.rc[static_cast<size_t>(i)], 0);
+    EXPECT_TRUE(h.observer.Saw("failed " + n->name));
+    EXPECT_FALSE(h.observer.Saw("done " + n->name));
+  }
 }
 
 }  // namespace
