@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -15,12 +14,10 @@ namespace ka::node {
 namespace fs = std::filesystem;
 namespace {
 
-std::string ReadTrimmed(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) return "";
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
+std::string ReadTrimmed(os::Env& env, const fs::path& p) {
+  auto text = env.ReadFile(p.string());
+  if (!text.ok()) return "";
+  std::string s = std::move(*text);
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
   return s;
 }
@@ -62,47 +59,40 @@ bool IsHardwareAlias(const std::string& line) {
 
 }  // namespace
 
-NodeHardware CollectHardware(const std::string& sysfs_root, const std::string& disk_name) {
+NodeHardware CollectHardware(os::Env& env, const std::string& sysfs_root, const std::string& disk_name) {
   NodeHardware hw;
-  std::error_code ec;
-  const fs::path sys(sysfs_root);
-  std::vector<std::string> ifaces;
-  for (auto it = fs::directory_iterator(sys / "class/net", ec); !ec && it != fs::directory_iterator();
-       it.increment(ec)) {
-    ifaces.push_back(it->path().filename().string());
-  }
-  std::sort(ifaces.begin(), ifaces.end());
-  for (const auto& n : ifaces) {
+  const fs::path sys(sysfs_root);                           // fs::path: names only; every access goes through env
+  auto ifaces = env.ListDir((sys / "class/net").string());  // sorted
+  for (const auto& n : ifaces.ok() ? *ifaces : std::vector<std::string>{}) {
     if (n == "lo") continue;
-    std::string alias = ReadTrimmed(sys / "class/net" / n / "device/modalias");  // virtual ones have no device
+    std::string alias = ReadTrimmed(env, sys / "class/net" / n / "device/modalias");  // virtual ones have no device
     if (!alias.empty()) hw.network.emplace_back(n, alias);
   }
 
   if (disk_name.empty()) return hw;
   fs::path block = sys / "class/block" / disk_name;
   fs::path device = block / "device";
-  if (!fs::exists(device, ec)) {
-    fs::path real = fs::canonical(block, ec);  // a partition: its disk is the parent directory
-    if (!ec) device = real.parent_path() / "device";
+  if (!env.FileExists(device.string())) {
+    auto real = env.ResolvePath(block.string());  // a partition: its disk is the parent directory
+    if (real.ok()) device = fs::path(*real).parent_path() / "device";
   }
-  fs::path cur = fs::canonical(device, ec);
-  if (ec) return hw;
-  const fs::path top = fs::canonical(sys / "devices", ec);
-  if (ec) return hw;
+  auto cur_path = env.ResolvePath(device.string());
+  auto top_path = env.ResolvePath((sys / "devices").string());
+  if (!cur_path.ok() || !top_path.ok()) return hw;
+  fs::path cur(*cur_path);
+  const fs::path top(*top_path);
   const std::string top_s = top.string() + "/";
   while (StartsWith(cur.string() + "/", top_s) && cur != top) {
-    std::string alias = ReadTrimmed(cur / "modalias");
+    std::string alias = ReadTrimmed(env, cur / "modalias");
     if (!alias.empty() && std::find(hw.storage.begin(), hw.storage.end(), alias) == hw.storage.end()) {
       hw.storage.push_back(alias);
     }
     ChainDevice d;
     d.modalias = alias;
-    std::error_code lec;
-    fs::path drv = fs::read_symlink(cur / "driver", lec);
-    if (!lec) {
-      d.driver = drv.filename().string();
-      fs::path mod = fs::read_symlink(cur / "driver/module", lec);
-      if (!lec) d.module = mod.filename().string();
+    if (auto drv = env.ReadLink((cur / "driver").string()); drv.ok()) {
+      d.driver = fs::path(*drv).filename().string();
+      if (auto mod = env.ReadLink((cur / "driver/module").string()); mod.ok())
+        d.module = fs::path(*mod).filename().string();
     }
     if (!d.modalias.empty() || !d.driver.empty()) hw.storage_chain.push_back(d);
     cur = cur.parent_path();
@@ -110,8 +100,8 @@ NodeHardware CollectHardware(const std::string& sysfs_root, const std::string& d
   return hw;
 }
 
-std::vector<std::string> CollectModaliases(const std::string& sysfs_root, const std::string& disk_name) {
-  NodeHardware hw = CollectHardware(sysfs_root, disk_name);
+std::vector<std::string> CollectModaliases(os::Env& env, const std::string& sysfs_root, const std::string& disk_name) {
+  NodeHardware hw = CollectHardware(env, sysfs_root, disk_name);
   std::set<std::string> all(hw.storage.begin(), hw.storage.end());
   for (const auto& [iface, alias] : hw.network) all.insert(alias);
   return {all.begin(), all.end()};

@@ -38,9 +38,9 @@ struct NodeHardware {
 // modalias file and bound driver (driver -> .../drivers/NAME, driver/module ->
 // .../module/MODULE) on the way. Missing pieces are skipped (a loop disk has no
 // controller).
-NodeHardware CollectHardware(const std::string& sysfs_root, const std::string& disk_name);
+NodeHardware CollectHardware(os::Env& env, const std::string& sysfs_root, const std::string& disk_name);
 // All of them, unique and sorted.
-std::vector<std::string> CollectModaliases(const std::string& sysfs_root, const std::string& disk_name);
+std::vector<std::string> CollectModaliases(os::Env& env, const std::string& sysfs_root, const std::string& disk_name);
 
 // The modules whose `alias PATTERN MODULE` lines of modules.alias match one of the
 // modaliases (fnmatch, as modprobe does), unique and sorted. Error: a malformed line.

@@ -74,15 +74,16 @@ const char kAliases[] =
 TEST(NodeDrivers, CollectsNetworkAndDiskChain) {
   TempTree t;
   FakeSysfs(t);
-  NodeHardware hw = CollectHardware(t / "sys", "sda");
+  NodeHardware hw = CollectHardware(os::DefaultEnv(), t / "sys", "sda");
   EXPECT_EQ(hw.network, (Pairs{{"enp1s0", kVirtioNet}, {"eth0", kE1000}}));
   EXPECT_EQ(hw.storage, (Strings{kScsiDisk, kAhci}));
-  EXPECT_EQ(CollectHardware(t / "sys", "sda1").storage, (Strings{kScsiDisk, kAhci}));  // a partition: its disk
-  EXPECT_EQ(CollectHardware(t / "sys", "nvme0n1").storage, (Strings{kNvme}));
-  EXPECT_TRUE(CollectHardware(t / "sys", "loop0").storage.empty());
-  EXPECT_TRUE(CollectHardware(t / "sys", "nosuch").storage.empty());
-  EXPECT_EQ(CollectModaliases(t / "sys", "sda"), (Strings{kE1000, kAhci, kScsiDisk, kVirtioNet}));
-  EXPECT_TRUE(CollectHardware(t / "nosys", "sda").network.empty());
+  EXPECT_EQ(CollectHardware(os::DefaultEnv(), t / "sys", "sda1").storage,
+            (Strings{kScsiDisk, kAhci}));  // a partition: its disk
+  EXPECT_EQ(CollectHardware(os::DefaultEnv(), t / "sys", "nvme0n1").storage, (Strings{kNvme}));
+  EXPECT_TRUE(CollectHardware(os::DefaultEnv(), t / "sys", "loop0").storage.empty());
+  EXPECT_TRUE(CollectHardware(os::DefaultEnv(), t / "sys", "nosuch").storage.empty());
+  EXPECT_EQ(CollectModaliases(os::DefaultEnv(), t / "sys", "sda"), (Strings{kE1000, kAhci, kScsiDisk, kVirtioNet}));
+  EXPECT_TRUE(CollectHardware(os::DefaultEnv(), t / "nosys", "sda").network.empty());
 }
 
 TEST(NodeDrivers, ResolvesModulesWithFnmatchPatterns) {
@@ -100,7 +101,7 @@ TEST(NodeDrivers, ResolvesModulesWithFnmatchPatterns) {
 TEST(NodeDrivers, ResolveDriversKeepsStorageAndNetworkApart) {
   TempTree t;
   FakeSysfs(t);
-  auto d = ResolveDrivers(kAliases, CollectHardware(t / "sys", "sda"));
+  auto d = ResolveDrivers(kAliases, CollectHardware(os::DefaultEnv(), t / "sys", "sda"));
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->storage, (Strings{"sd_mod", "ahci"}));
   EXPECT_EQ(d->network, (Pairs{{"enp1s0", "virtio_net"}, {"eth0", "e1000"}}));

@@ -119,7 +119,7 @@ Status Drivers(Target& t, const std::string& root, const format::Manifest& m, os
     return Status::Ok();
   }
   const std::string disk_name = DiskName(t.disk());
-  NodeHardware hw = CollectHardware("/sys", disk_name);
+  NodeHardware hw = CollectHardware(runner, "/sys", disk_name);
   std::vector<std::string> drivers;
   for (const auto& d : hw.storage_chain)
     if (!d.driver.empty()) drivers.push_back(d.driver + (d.module.empty() ? "" : "(" + d.module + ")"));

@@ -137,6 +137,8 @@ class Env {
   virtual Status RemoveDir(const std::string& path) = 0;
   // realpath(3): absolute, every symlink followed; an error if it does not exist.
   virtual Result<std::string> ResolvePath(const std::string& path) = 0;
+  // readlink(2): the target of a symlink as written (perhaps relative).
+  virtual Result<std::string> ReadLink(const std::string& path) = 0;
 
   // Waiting (for device nodes, for a busy mount); the fake does not wait.
   virtual void Pause(std::chrono::milliseconds d) = 0;

@@ -52,6 +52,7 @@ class RealEnv final : public Env {
   Result<std::string> MakeTempDir(const std::string& prefix) override;
   Status RemoveDir(const std::string& path) override;
   Result<std::string> ResolvePath(const std::string& path) override;
+  Result<std::string> ReadLink(const std::string& path) override;
 
   void Pause(std::chrono::milliseconds d) override;
 

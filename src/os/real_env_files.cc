@@ -100,4 +100,12 @@ Result<std::string> RealEnv::ResolvePath(const std::string& path) {
   return std::string(buf);
 }
 
+Result<std::string> RealEnv::ReadLink(const std::string& path) {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
+  if (n < 0) return Status::Io(ErrnoMessage("reading the link " + path, errno));
+  if (static_cast<size_t>(n) == sizeof buf) return Status::Io("reading the link " + path + ": target too long");
+  return std::string(buf, static_cast<size_t>(n));
+}
+
 }  // namespace ka::os

@@ -90,7 +90,7 @@ class FakeEnv : public Env {
   std::set<std::string> dirs{"/", "/dev", "/dev/pts", "/proc", "/run"};
   std::map<std::string, unsigned> modes;  // the mode of each WriteFile
   std::set<std::string> unwritable;       // WriteFile and RemoveFile fail on these paths
-  std::map<std::string, std::string> symlinks;  // ResolvePath follows these (path -> absolute target)
+  std::map<std::string, std::string> symlinks;  // ResolvePath follows these (path -> absolute target); ReadLink
   void AddFile(const std::string& path, const std::string& content);
   void AddDir(const std::string& path);
 
@@ -133,6 +133,7 @@ class FakeEnv : public Env {
   Result<std::string> MakeTempDir(const std::string& prefix) override;
   Status RemoveDir(const std::string& path) override;
   Result<std::string> ResolvePath(const std::string& path) override;
+  Result<std::string> ReadLink(const std::string& path) override;
 
   void Pause(std::chrono::milliseconds d) override;
 

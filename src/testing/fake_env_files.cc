@@ -104,4 +104,12 @@ Result<std::string> FakeEnv::ResolvePath(const std::string& path) {
   return p;
 }
 
+Result<std::string> FakeEnv::ReadLink(const std::string& path) {
+  auto it = symlinks.find(path);
+  if (it == symlinks.end())
+    return Status::Io(
+        ErrnoMessage("reading the link " + path, files.count(path) || dirs.count(path) ? EINVAL : ENOENT));
+  return it->second;
+}
+
 }  // namespace ka::os

@@ -83,6 +83,8 @@ void CheckFiles(Env& env, const std::string& root) {
   ASSERT_TRUE(env.RemoveDir(*t).ok());
   EXPECT_TRUE(env.RemoveDir(*t).ok());  // gone already
   EXPECT_FALSE(env.IsDirectory(*t));
+  EXPECT_FALSE(env.ReadLink(root + "/d").ok());  // not a link
+  EXPECT_FALSE(env.ReadLink(root + "/none").ok());
 }
 
 TEST(FakeEnv, FilesBehaveAsTheRealOnes) {
@@ -95,6 +97,10 @@ TEST(FakeEnv, FilesBehaveAsTheRealOnes) {
   fake.AddDir("/tmp/ka-env");
   CheckFiles(fake, "/tmp/ka-env");
   EXPECT_TRUE(fake.IsDirectory("/tmp"));  // AddDir made the parents
+  fake.symlinks["/sys/class/block/sda"] = "/sys/devices/pci/block/sda";
+  fake.AddDir("/sys/devices/pci/block/sda/sda1");
+  EXPECT_EQ(fake.ReadLink("/sys/class/block/sda").value_or(""), "/sys/devices/pci/block/sda");
+  EXPECT_EQ(fake.ResolvePath("/sys/class/block/sda/sda1").value_or(""), "/sys/devices/pci/block/sda/sda1");
 }
 
 }  // namespace
