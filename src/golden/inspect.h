@@ -58,6 +58,8 @@ class Golden {
   std::string Summary() const;
   // Unmounts and detaches now; errors are also logged.
   Status Close();
+  // The system it was opened on.
+  os::Env& env() const { return env_; }
 
  private:
   explicit Golden(os::Env& env) : env_(env), mounts_(env) {}

@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -121,17 +121,17 @@ std::string SampleGolden(const Golden& golden, size_t max_bytes) {
   return out;
 }
 
-double LocalLinkMibPerSecond() {
+double LocalLinkMibPerSecond(os::Env& env) {
   double best = 0;
-  std::error_code ec;
-  for (fs::directory_iterator it("/sys/class/net", ec), end; !ec && it != end; it.increment(ec)) {
-    std::string name = it->path().filename().string();
+  auto names = env.ListDir("/sys/class/net");
+  for (const std::string& name : names.ok() ? *names : std::vector<std::string>{}) {
     if (name == "lo") continue;
-    std::ifstream state(it->path() / "operstate");
+    const std::string dir = "/sys/class/net/" + name;
     std::string s;
-    if (!(state >> s) || (s != "up" && s != "unknown")) continue;
-    std::ifstream speed(it->path() / "speed");
+    std::istringstream(env.ReadFile(dir + "/operstate").value_or("")) >> s;
+    if (s != "up" && s != "unknown") continue;
     long mbit = 0;
+    std::istringstream speed(env.ReadFile(dir + "/speed").value_or(""));  // unreadable (EINVAL) when down
     if (!(speed >> mbit) || mbit <= 0 || mbit > 10'000'000) continue;
     best = std::max(best, static_cast<double>(mbit) * 1e6 / 8 / 1048576.0);
   }
@@ -147,7 +147,7 @@ ZstdChoice ResolveZstd(const Golden& golden, int level, int threads, int link_mb
     c.why = fmt::format("level {} with {} thread(s), as asked", level, std::max(1, t));
     return c;
   }
-  double link = link_mbit > 0 ? link_mbit * 1e6 / 8 / 1048576.0 : LocalLinkMibPerSecond();
+  double link = link_mbit > 0 ? link_mbit * 1e6 / 8 / 1048576.0 : LocalLinkMibPerSecond(golden.env());
   const char* link_from = link_mbit > 0 ? "--link-mbit" : "the fastest local interface";
   if (link <= 0) {
     link = 1000 * 1e6 / 8 / 1048576.0;

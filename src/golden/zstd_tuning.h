@@ -47,10 +47,10 @@ std::string SampleGolden(const Golden& golden, size_t max_bytes);
 
 // The fastest link of this machine in MiB/s (/sys/class/net/*/speed of the
 // interfaces that are up, loopback excepted), 0 if none says.
-double LocalLinkMibPerSecond();
+double LocalLinkMibPerSecond(os::Env& env);
 
 // Fills in the automatic settings: level 0 = measured (above), threads < 0 =
-// one per CPU; link_mbit 0 = LocalLinkMibPerSecond(), else 1 Gbit/s.
+// one per CPU; link_mbit 0 = LocalLinkMibPerSecond(golden.env()), else 1 Gbit/s.
 ZstdChoice ResolveZstd(const Golden& golden, int level, int threads, int link_mbit);
 
 }  // namespace ka::golden

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/fake_env.h"
+
 #include <random>
 
 namespace ka::golden {
@@ -69,5 +71,24 @@ TEST(ZstdTuning, SlowerThanTheLink) {
   EXPECT_TRUE(SlowerThanTheLink({9, 50, 0.32}, 1, 119));   // 16 MiB/s
   EXPECT_FALSE(SlowerThanTheLink({9, 50, 0.32}, 32, 119)); // 32 threads: 428 MiB/s
 }
+// The fastest interface that is up and says its speed; loopback, down links and
+// virtual ones (no speed) do not count.
+TEST(ZstdTuning, LocalLinkIsTheFastestUpInterfaceThatSaysItsSpeed) {
+  os::FakeEnv env;
+  EXPECT_EQ(LocalLinkMibPerSecond(env), 0.0);  // no /sys/class/net
+  auto link = [&env](const std::string& name, const std::string& state, const std::string& speed) {
+    env.AddFile("/sys/class/net/" + name + "/operstate", state + "\n");
+    if (!speed.empty()) env.AddFile("/sys/class/net/" + name + "/speed", speed + "\n");
+  };
+  link("lo", "unknown", "40000");
+  link("eth0", "up", "1000");
+  link("eth1", "down", "10000");
+  link("br0", "up", "");
+  link("veth0", "unknown", "-1");
+  EXPECT_DOUBLE_EQ(LocalLinkMibPerSecond(env), 1000 * 1e6 / 8 / 1048576.0);
+  link("eth2", "up", "10000");
+  EXPECT_DOUBLE_EQ(LocalLinkMibPerSecond(env), 10000 * 1e6 / 8 / 1048576.0);
+}
+
 }  // namespace
 }  // namespace ka::golden
