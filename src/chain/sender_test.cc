@@ -9,11 +9,7 @@
 namespace ka::chain {
 namespace {
 
-using testing::Pattern;
-using testing::Same;
-using testing::SessionHarness;
-
-constexpr uint64_t kMiB = 1ull << 20;
+using namespace testing;  // NOLINT(google-build-using-namespace): the session harness
 
 TEST(Sender, EveryNodeVerifiesTheStreamAndIsCountedOk) {
   const uint64_t size = 3 * kMiB + 12345;

@@ -28,6 +28,8 @@
 
 namespace ka::chain::testing {
 
+constexpr uint64_t kMiB = 1ull << 20;
+
 // Deterministic bytes: the byte at offset i of every test stream.
 inline char PatternByte(uint64_t i) { return static_cast<char>((i * 2654435761u) >> 13); }
 
