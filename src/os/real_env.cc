@@ -60,18 +60,6 @@ std::optional<dev_t> ReadDev(const std::string& path) {
   return makedev(ma, mi);
 }
 
-std::vector<std::string> Names(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return names;
-  while (dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") names.push_back(n);
-  }
-  ::closedir(d);
-  return names;
-}
-
 // blkid -o export values: a backslash escapes the next character.
 std::string UnescapeExport(const std::string& s) {
   std::string out;

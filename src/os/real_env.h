@@ -57,6 +57,9 @@ class RealEnv final : public Env {
   void Pause(std::chrono::milliseconds d) override;
 
  private:
+  // The names in a directory (ListDir), none if it cannot be read (a sysfs entry gone).
+  std::vector<std::string> Names(const std::string& dir) { return ListDir(dir).value_or(std::vector<std::string>{}); }
+
   std::chrono::milliseconds progress_every_;
 };
 
