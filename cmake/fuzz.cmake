@@ -56,6 +56,8 @@ ka_fuzz_target(manifest_fuzz SOURCES src/format/manifest.cc)
 ka_fuzz_target(stream_format_fuzz SOURCES src/format/stream_format.cc)
 ka_fuzz_target(tree_extract_fuzz SOURCES src/node/tree_extract.cc LIBS PkgConfig::ARCHIVE)
 ka_fuzz_target(identity_fuzz SOURCES src/node/identity.cc)
+ka_fuzz_target(efibootmgr_listing_fuzz SOURCES src/node/efibootmgr_listing.cc)
+ka_fuzz_target(esp_files_fuzz SOURCES src/golden/esp_files.cc src/format/manifest.cc)
 ka_fuzz_target(stage1_params_fuzz SOURCES src/netboot/stage1_params.cc src/crypto/key_file.cc src/crypto/private_file.cc
                src/crypto/sodium_init.cc LIBS PkgConfig::SODIUM)
 ka_fuzz_target(serve_config_fuzz SOURCES src/cli/serve_config.cc)

@@ -54,7 +54,64 @@ bool IsHex(const std::string& s) {
   return true;
 }
 
+bool IsEfiPath(const std::string& s) {
+  if (s.size() < 6 || s.size() > 255 || s.compare(0, 5, "/EFI/") != 0) return false;
+  for (char c : s)
+    if (static_cast<unsigned char>(c) < 0x20 || c == '\\' || c == 0x7f) return false;
+  return s.find("/../") == std::string::npos && s.find("//") == std::string::npos;
+}
+
+bool EqualNoCase(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
+}
+
+Result<ManifestBoot> BootFromJson(const nlohmann::json& b) {
+  ManifestBoot out;
+  if (!b.is_object()) return Status::Protocol("clone manifest: 'boot' is not an object");
+  out.firmware = b.value("firmware", "auto");
+  if (out.firmware != "auto" && out.firmware != "bios" && out.firmware != "uefi" && out.firmware != "any")
+    return Status::Protocol("clone manifest: unknown boot firmware (auto, bios, uefi or any)");
+  out.efi_entry = b.value("efi_entry", "first");
+  if (out.efi_entry != "first" && out.efi_entry != "last" && out.efi_entry != "none")
+    return Status::Protocol("clone manifest: unknown efi_entry (first, last or none)");
+  out.known = b.contains("grub_platforms") || b.contains("signed_efi") || b.contains("esp_files");
+  if (b.contains("grub_platforms")) {
+    for (const auto& p : b.at("grub_platforms")) {
+      std::string s = p.get<std::string>();
+      if (s != "i386-pc" && s != "x86_64-efi") return Status::Protocol("clone manifest: unknown GRUB platform");
+      if (!out.HasGrubPlatform(s)) out.grub_platforms.push_back(s);
+    }
+  }
+  out.signed_efi = b.value("signed_efi", false);
+  if (b.contains("esp_files")) {
+    const auto& files = b.at("esp_files");
+    if (!files.is_array() || files.size() > kMaxEspFiles)
+      return Status::Protocol("clone manifest: 'esp_files' is not a list of at most " + std::to_string(kMaxEspFiles));
+    for (const auto& f : files) {
+      std::string s = f.get<std::string>();
+      if (!IsEfiPath(s)) return Status::Protocol("clone manifest: bad EFI file path in 'esp_files'");
+      out.esp_files.push_back(s);
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+bool ManifestBoot::HasGrubPlatform(const std::string& p) const {
+  for (const auto& g : grub_platforms)
+    if (g == p) return true;
+  return false;
+}
+
+bool ManifestBoot::EspHas(const std::string& path) const {
+  for (const auto& f : esp_files)
+    if (EqualNoCase(f, path)) return true;
+  return false;
+}
 
 const char* MethodName(Method m) {
   switch (m) {
@@ -86,7 +143,18 @@ nlohmann::json Manifest::ToJson() const {
           {"mbr", mbr_hex},
           {"hostname_template", hostname_template},
           {"golden_hostname", golden_hostname},
-          {"source", source}};
+          {"source", source},
+          {"boot", BootJson()}};
+}
+
+nlohmann::json Manifest::BootJson() const {
+  nlohmann::json b = {{"firmware", boot.firmware}, {"efi_entry", boot.efi_entry}};
+  if (boot.known) {
+    b["grub_platforms"] = boot.grub_platforms;
+    b["signed_efi"] = boot.signed_efi;
+    b["esp_files"] = boot.esp_files;
+  }
+  return b;
 }
 
 Result<Manifest> Manifest::FromJson(const nlohmann::json& j) {
@@ -136,6 +204,11 @@ Result<Manifest> Manifest::FromJson(const nlohmann::json& j) {
     m.hostname_template = j.value("hostname_template", "");
     m.golden_hostname = j.value("golden_hostname", "");
     m.source = j.value("source", "");
+    if (j.contains("boot")) {
+      auto boot = BootFromJson(j.at("boot"));
+      if (!boot.ok()) return boot.status();
+      m.boot = boot.value();
+    }
     return m;
   } catch (const nlohmann::json::exception& e) {
     return Status::Protocol(std::string("malformed clone manifest: ") + e.what());

@@ -38,6 +38,29 @@ struct ManifestPartition {
                                      // FromJson checks them like mount, but relative
 };
 
+// What the nodes need to know to boot the clone (the bootloader step's preconditions are
+// checked in PREPARE from it, before anything is written). Optional in the JSON: absent
+// fields take these defaults (an older golden: nothing known, nothing checked early).
+struct ManifestBoot {
+  // Which firmware the nodes boot with: "auto" (each node's own: /sys/firmware/efi), "bios",
+  // "uefi", or "any" (no check that the golden's layout can boot that way).
+  std::string firmware = "auto";
+  // The UEFI boot entry a node running in UEFI mode writes (efibootmgr): "first" in
+  // BootOrder, "last" (after the existing ones: the network stays first), or "none".
+  std::string efi_entry = "first";
+  // GRUB platforms the golden image has modules for ("i386-pc", "x86_64-efi").
+  std::vector<std::string> grub_platforms;
+  bool signed_efi = false;  // the image has shim and Debian's signed GRUB (Secure Boot)
+  bool known = false;       // the golden filled grub_platforms/signed_efi/esp_files (not in the JSON)
+  // The EFI executables on the golden's EFI system partition ("/EFI/BOOT/BOOTX64.EFI",
+  // "/EFI/debian/shimx64.efi"), as found (FAT names are case-insensitive).
+  std::vector<std::string> esp_files;
+
+  bool HasGrubPlatform(const std::string& p) const;
+  bool EspHas(const std::string& path) const;  // case-insensitive
+};
+inline constexpr size_t kMaxEspFiles = 64;
+
 struct Manifest {
   int version = 1;
   std::string desc;          // the layout the nodes write (KA desc text, with fs/uuid/label/mount)
@@ -49,8 +72,10 @@ struct Manifest {
   std::string hostname_template;    // default for the nodes ("" = keep the golden's)
   std::string golden_hostname;
   std::string source;               // what was cloned, for the logs
+  ManifestBoot boot;
 
   nlohmann::json ToJson() const;
+  nlohmann::json BootJson() const;
   static Result<Manifest> FromJson(const nlohmann::json& j);
   uint64_t used_bytes() const;
   const ManifestPartition* Find(int number) const;

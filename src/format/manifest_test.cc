@@ -46,6 +46,41 @@ TEST(Manifest, EveryBootloaderTheGoldenSideMakesIsAccepted) {
   EXPECT_FALSE(Manifest::FromJson(bad.ToJson()).ok());
 }
 
+TEST(Manifest, TheBootDescriptionRoundTripsAndIsChecked) {
+  Manifest m = Sample();
+  m.boot.firmware = "uefi";
+  m.boot.efi_entry = "last";
+  m.boot.known = true;
+  m.boot.grub_platforms = {"i386-pc", "x86_64-efi"};
+  m.boot.signed_efi = true;
+  m.boot.esp_files = {"/EFI/BOOT/BOOTX64.EFI", "/EFI/debian/shimx64.efi"};
+  auto back = Manifest::FromJson(m.ToJson());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->ToJson(), m.ToJson());
+  EXPECT_TRUE(back->boot.EspHas("/efi/boot/bootx64.efi"));
+  EXPECT_TRUE(back->boot.HasGrubPlatform("x86_64-efi"));
+
+  auto old = Sample().ToJson();  // a golden that says nothing of the boot: defaults, nothing known
+  old.erase("boot");
+  auto o = Manifest::FromJson(old);
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->boot.firmware, "auto");
+  EXPECT_FALSE(o->boot.known);
+
+  for (auto [key, value] : std::vector<std::pair<std::string, nlohmann::json>>{
+           {"firmware", "coreboot"},
+           {"efi_entry", "middle"},
+           {"grub_platforms", {"arm64-efi"}},
+           {"esp_files", {"EFI/BOOT/BOOTX64.EFI"}},
+           {"esp_files", {"/EFI/../x.efi"}},
+           {"esp_files", {"/EFI/a\\b.efi"}},
+           {"esp_files", nlohmann::json(std::vector<std::string>(65, "/EFI/BOOT/BOOTX64.EFI"))}}) {
+    auto j = m.ToJson();
+    j["boot"][key] = value;
+    EXPECT_FALSE(Manifest::FromJson(j).ok()) << key << " " << value.dump();
+  }
+}
+
 TEST(Manifest, RejectsBadInput) {
   auto j = Sample().ToJson();
   j["version"] = 2;

@@ -8,10 +8,12 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include "golden/esp_files.h"
 #include "golden/fstab.h"
 #include "golden/mountinfo.h"
 #include "layout/desc_parser.h"
@@ -160,6 +162,7 @@ Status Golden::Inspect(const InspectOptions& o) {
     m.label = lp.label;
     m.size = te->size * table.sector_size;
     bool extended = layout::IsExtended(lp.type);
+    if (layout::IsEfi(lp.type) && esp_index_ < 0) esp_index_ = static_cast<int>(i);
     if (raw.count(m.number)) {
       if (extended) return Status::Invalid("--raw-partition " + std::to_string(m.number) + " is the extended partition");
       m.method = format::Method::kRaw;
@@ -389,6 +392,9 @@ Status Golden::ResolveBootloader(const InspectOptions& o) {
   bool lilo = has({"/sbin/lilo", "/usr/sbin/lilo"});
   // A GRUB configuration without grub-install: the nodes' own GRUB (stage2) installs it.
   bool grub_cfg = !root_dir_.empty() && ::access(where("/boot/grub/grub.cfg").c_str(), R_OK) == 0;
+  KA_RETURN_IF_ERROR(DescribeBoot(o, grub && !root_dir_.empty() && (has({"/usr/sbin/grub-mkconfig", "/sbin/grub-mkconfig",
+                                                                             "/usr/sbin/grub2-mkconfig", "/sbin/grub2-mkconfig"})),
+                                 where));
   const std::string& want = o.bootloader;
   if (want == "auto") {
     manifest_.bootloader = grub ? "grub" : lilo ? "lilo" : grub_cfg ? "grub-node" : "none";
@@ -410,6 +416,39 @@ Status Golden::ResolveBootloader(const InspectOptions& o) {
   } else {
     return Status::Invalid("--bootloader " + want + ": choose auto, grub, lilo or none");
   }
+  return Status::Ok();
+}
+
+Status Golden::DescribeBoot(const InspectOptions& o, bool grub2,
+                            const std::function<std::string(const std::string&)>& where) {
+  auto& boot = manifest_.boot;
+  boot.firmware = o.node_firmware;
+  boot.efi_entry = o.efi_entry;
+  if (grub2) {
+    boot.known = true;
+    for (const char* platform : {"i386-pc", "x86_64-efi"})
+      if (fs::is_directory(where(std::string("/usr/lib/grub/") + platform))) boot.grub_platforms.push_back(platform);
+    boot.signed_efi = fs::is_regular_file(where("/usr/lib/shim/shimx64.efi.signed")) &&
+                      fs::is_regular_file(where("/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed"));
+  }
+  if (esp_index_ < 0) return Status::Ok();
+  boot.known = true;
+  const GoldenPart& esp = parts_[static_cast<size_t>(esp_index_)];
+  if (esp.info.method == format::Method::kTree && !esp.dir.empty()) {
+    boot.esp_files = EspFilesInDir(env_, esp.dir);
+  } else if (esp.info.method == format::Method::kRaw && !esp.device.empty()) {
+    auto files = EspFilesOnDevice(env_, esp.device);
+    if (!files.ok()) {
+      notes_.push_back("the EFI system partition (partition " + std::to_string(esp.info.number) +
+                       ") travels block for block and its files cannot be listed (" + files.status().message() +
+                       "): nodes that cannot mount vfat will refuse it");
+    } else {
+      boot.esp_files = files.value();
+    }
+  }
+  if (!boot.esp_files.empty())
+    notes_.push_back("EFI system partition (partition " + std::to_string(esp.info.number) + "): " +
+                     fmt::format("{}", fmt::join(boot.esp_files, " ")));
   return Status::Ok();
 }
 

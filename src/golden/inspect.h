@@ -7,6 +7,7 @@
 // mounted. Everything is unmounted and detached when the Golden is destroyed.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,8 @@ struct InspectOptions {
   std::string bootloader = "auto";        // auto | grub | lilo | none
   std::string initramfs_options;
   std::string hostname_template;
+  std::string node_firmware = "auto";     // auto | bios | uefi | any (format::ManifestBoot)
+  std::string efi_entry = "first";        // first | last | none
 };
 
 // A partition of the golden as it will be streamed.
@@ -69,6 +72,8 @@ class Golden {
   Status MapExcludes(const InspectOptions& o);
   Status ResolveBootloader(const InspectOptions& o);
   Status ReadBootCode(const InspectOptions& o);
+  // manifest_.boot: GRUB platforms and signed EFI loaders of the image, the ESP's files.
+  Status DescribeBoot(const InspectOptions& o, bool grub2, const std::function<std::string(const std::string&)>& where);
   Status ApplyLayoutFile(const InspectOptions& o, layout::Layout& layout);
 
   os::Env& env_;
@@ -79,6 +84,7 @@ class Golden {
   os::MountStack mounts_;
   std::vector<GoldenPart> parts_;
   format::Manifest manifest_;
+  int esp_index_ = -1;    // parts_ index of the EFI system partition
   std::string root_dir_;  // where the golden's "/" is mounted (empty: no root found)
   std::vector<std::string> notes_;
 };

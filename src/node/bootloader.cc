@@ -109,7 +109,6 @@ Result<std::vector<std::vector<std::string>>> BootloaderCommands(BootloaderKind 
   KA_RETURN_IF_ERROR(CheckBootloader(kind, root));
   std::vector<std::vector<std::string>> cmds;
   if (kind == BootloaderKind::kNone) return cmds;
-  if (!target.bios && !target.efi) return Status::Invalid("the boot target of " + target.disk + " is neither BIOS nor EFI");
   const std::vector<std::string> in_root{chroot, fs->root()};
   auto cmd = [&](std::initializer_list<std::string> words) {
     std::vector<std::string> c = in_root;
@@ -148,7 +147,14 @@ Result<std::vector<std::vector<std::string>>> BootloaderCommands(BootloaderKind 
                              target.disk + " by EFI: install grub-efi-amd64-bin (Debian) or grub2-efi-x64-modules "
                              "(RHEL) in it");
     }
-    cmd({g.install, "--target=x86_64-efi", "--efi-directory=" + target.efi_dir, "--removable", "--no-nvram"});
+    std::vector<std::string> efi = in_root;
+    for (const std::string& w : {g.install, std::string("--target=x86_64-efi"), "--efi-directory=" + target.efi_dir,
+                                 std::string("--no-nvram")})
+      efi.push_back(w);
+    if (target.efi_signed) efi.push_back("--uefi-secure-boot");
+    cmds.push_back(efi);
+    efi.push_back("--removable");
+    cmds.push_back(efi);
   }
   cmd({g.mkconfig, "-o", g.cfg});
   return cmds;

@@ -33,6 +33,7 @@ struct BootTarget {
   bool efi = false;     // EFI files on the ESP
   std::string disk;     // /dev/sda
   std::string efi_dir;  // where the ESP is mounted in the image: /boot/efi
+  bool efi_signed = false;  // shim + the distribution's signed GRUB (Debian: --uefi-secure-boot)
 };
 
 // From the disk's layout: an MBR label -> BIOS; GPT with a bios_grub partition
@@ -42,8 +43,12 @@ Result<BootTarget> DecideBootTarget(const layout::Layout& layout, const std::str
 
 // The commands, in order, `chroot` being the host's chroot tool:
 //   grub BIOS  chroot ROOT /usr/sbin/grub-install --target=i386-pc --recheck DISK
-//   grub EFI   chroot ROOT /usr/sbin/grub-install --target=x86_64-efi --efi-directory=EFI_DIR --removable --no-nvram
+//   grub EFI   chroot ROOT /usr/sbin/grub-install --target=x86_64-efi --efi-directory=EFI_DIR --no-nvram [--uefi-secure-boot]
+//              (EFI/<distributor>/, the entry a UEFI node boots), then the same with --removable
+//              (EFI/BOOT/BOOTX64.EFI, the path firmware tries without any entry);
+//              --uefi-secure-boot when target.efi_signed: shim and the signed GRUB
 //   then       chroot ROOT /usr/sbin/grub-mkconfig -o /boot/grub/grub.cfg
+// With neither BIOS nor EFI to install (the ESP is used as the golden had it), only grub-mkconfig.
 // (grub2-install and grub2-mkconfig -o /boot/grub2/grub.cfg on RHEL-style images;
 // GRUB legacy, an image with grub-install but no grub-mkconfig: grub-install
 // --recheck DISK alone, BIOS only)

@@ -14,6 +14,7 @@
 #include "node/bootloader.h"
 #include "node/chroot.h"
 #include "node/drivers.h"
+#include "node/efi_entry.h"
 #include "node/individualise.h"
 #include "node/initramfs_plan.h"
 #include "node/root_fs.h"
@@ -166,15 +167,40 @@ Status Drivers(Target& t, const std::string& root, const format::Manifest& m, os
   return Status::Ok();
 }
 
+// The EFI executables under ESP/EFI and its vendor directories, as paths from the ESP's root.
+std::vector<std::string> EspFiles(os::Env& env, const std::string& esp) {
+  std::vector<std::string> files;
+  auto top = env.ListDir(esp + "/EFI");
+  if (!top.ok()) return files;
+  for (const auto& dir : *top) {
+    auto names = env.ListDir(esp + "/EFI/" + dir);
+    if (!names.ok()) continue;
+    for (const auto& n : *names)
+      if (n.size() > 4 && (n.compare(n.size() - 4, 4, ".efi") == 0 || n.compare(n.size() - 4, 4, ".EFI") == 0))
+        files.push_back("/EFI/" + dir + "/" + n);
+  }
+  return files;
+}
+
+Status EfiEntry(const std::string& root, Target& t, const format::Manifest& m, os::Env& runner) {
+  const BootPlan& plan = t.boot_plan();
+  if (!plan.efi_entry) return Status::Ok();
+  std::vector<std::string> files = plan.esp_as_is ? m.boot.esp_files : EspFiles(runner, root + plan.target.efi_dir);
+  std::string loader = ChooseEfiLoader(files);
+  if (loader.empty())
+    return Status::Io("the clone's EFI system partition holds no loader for a boot entry (no EFI/<vendor>/shimx64.efi, "
+                      "grubx64.efi nor EFI/BOOT/BOOTX64.EFI)");
+  return WriteEfiEntry(runner, plan.efibootmgr, t.disk(), plan.esp_number, loader, plan.efi_entry_last);
+}
+
 Status Bootloader(const std::string& root, Target& t, const format::Manifest& m, os::Env& runner) {
-  auto kind = ParseBootloader(m.bootloader);
-  if (!kind.ok()) return kind.status();
-  if (*kind == BootloaderKind::kNone) return Status::Ok();
-  auto target = DecideBootTarget(t.layout(), t.disk());
-  if (!target.ok()) return target.status();
-  LogInfo("installing {} ({}{}{}) on {}", m.bootloader, target->bios ? "BIOS" : "", target->bios && target->efi ? " + " : "",
-          target->efi ? "EFI" : "", t.disk());
-  const std::string cfg = GrubConfigToCheck(*kind, root);
+  const BootPlan& plan = t.boot_plan();
+  LogInfo("boot: {}", plan.Summary());
+  if (plan.kind == BootloaderKind::kNone) return Status::Ok();
+  if (plan.esp_as_is)
+    LogInfo("bootloader: the EFI system partition (partition {}) was copied block for block and holds "
+            "/EFI/BOOT/BOOTX64.EFI: used as the golden had it (this kernel cannot mount vfat)", plan.esp_number);
+  const std::string cfg = GrubConfigToCheck(plan.kind, root);
   auto rfs = RootFs::Open(root);
   if (!rfs.ok()) return rfs.status();
   std::string golden_cfg;
@@ -187,7 +213,7 @@ Status Bootloader(const std::string& root, Target& t, const format::Manifest& m,
   os::Env& mounter = os::DefaultEnv();
   auto mounts = ChrootMounts::Setup(root, mounter, *nodes);
   if (!mounts.ok()) return mounts.status();
-  Status s = InstallBootloader(runner, *kind, *target, root);
+  Status s = InstallBootloader(runner, plan.kind, plan.target, root);
   Status r = (*mounts)->Release();
   if (!s.ok()) return s;
   KA_RETURN_IF_ERROR(r);
@@ -202,6 +228,16 @@ Status Bootloader(const std::string& root, Target& t, const format::Manifest& m,
   auto lines = KernelLines(c->value_or(""));
   LogInfo("bootloader: {} checked: {} kernel line(s), root={} as on the golden, no device of this machine named", cfg,
           lines.size(), lines.empty() ? "?" : lines.front().root);
+  return Status::Ok();
+}
+
+Status BootloaderAndEntry(const std::string& root, Target& t, const format::Manifest& m, os::Env& runner) {
+  KA_RETURN_IF_ERROR(Bootloader(root, t, m, runner));
+  // The clone boots without the entry (firmware tries EFI/BOOT/BOOTX64.EFI on its own):
+  // a firmware that refuses to store it is worth a warning, not a wiped disk.
+  if (Status e = EfiEntry(root, t, m, runner); !e.ok())
+    LogWarn("efi: no UEFI boot entry for the clone ({}); it boots through EFI/BOOT/BOOTX64.EFI when the firmware "
+            "tries the disk", e.ToString());
   return Status::Ok();
 }
 
@@ -241,7 +277,7 @@ Status FinishClone(Target& t, const format::Manifest& m, const Identity& id, con
   phase("initramfs");
   step("bootloader", m.bootloader);
   if (!m.mbr_hex.empty()) KA_RETURN_IF_ERROR(WriteBootCode(t.disk(), m.mbr_hex));
-  KA_RETURN_IF_ERROR(Bootloader(*root, t, m, runner).Wrap("installing the bootloader (" + m.bootloader + ")"));
+  KA_RETURN_IF_ERROR(BootloaderAndEntry(*root, t, m, runner).Wrap("installing the bootloader (" + m.bootloader + ")"));
   phase("bootloader");
   return t.UnmountAll().Wrap("unmounting the clone");
 }

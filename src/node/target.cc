@@ -124,11 +124,9 @@ Status Target::Check(const format::Manifest& m, const std::string& disk) {
     }
     parts_.push_back(tp);
   }
-  if (auto kind = ParseBootloader(m.bootloader); kind.ok() && *kind == BootloaderKind::kGrubNode) {
-    auto bt = DecideBootTarget(layout_, disk);
-    if (!bt.ok()) return bt.status();
-    KA_RETURN_IF_ERROR(CheckNodeBootloader(env_, *kind, *bt));
-  }
+  auto boot = PlanBoot(env_, layout_, m, disk, procfs);
+  if (!boot.ok()) return boot.status().Wrap("the boot of the clone");
+  boot_plan_ = boot.value();
   checked_ = true;
   return Status::Ok();
 }
@@ -212,6 +210,21 @@ Result<std::string> Target::ComposeRoot() {
     if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
       return Status::Io("mount point " + tp->info.mount + " is not a directory in the cloned root filesystem");
     KA_RETURN_IF_ERROR(os::MountFs(env_, tp->device, dir, tp->info.fs, false, MountData(tp->info.fs)));
+    mounts_.Push(dir);
+  }
+  if (boot_plan_.esp_mount) {
+    TargetPartition* esp = Find(boot_plan_.esp_number);
+    if (esp == nullptr || esp->device.empty())
+      return Status::Io("the EFI system partition " + std::to_string(boot_plan_.esp_number) + " has no device");
+    std::string dir = root + boot_plan_.target.efi_dir;
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0) {
+      KA_RETURN_IF_ERROR(env_.MakeDirs(dir, 0755));
+    } else if (!S_ISDIR(st.st_mode)) {
+      return Status::Io("mount point " + boot_plan_.target.efi_dir + " is not a directory in the cloned root filesystem");
+    }
+    KA_RETURN_IF_ERROR(os::MountFs(env_, esp->device, dir, "vfat", false, "")
+                           .Wrap("mounting the block-copied EFI system partition at " + boot_plan_.target.efi_dir));
     mounts_.Push(dir);
   }
   return root;

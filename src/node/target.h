@@ -14,6 +14,7 @@
 
 #include "format/manifest.h"
 #include "layout/apply.h"
+#include "node/boot_plan.h"
 #include "node/dev_links.h"
 #include "os/env.h"
 #include "os/mount.h"
@@ -54,12 +55,15 @@ class Target {
   const std::string& disk() const { return disk_; }
   const layout::Layout& layout() const { return layout_; }
   const layout::ApplyResult& applied() const { return applied_; }
+  // What the bootloader step does on this node (decided and checked by Check).
+  const BootPlan& boot_plan() const { return boot_plan_; }
   bool touched() const { return touched_; }
   const std::string& run_dir() const { return run_dir_; }
 
   // Mounts every tree filesystem composed under run_dir/root ("/" first, then
-  // by depth of mount point) for the finishing steps; returns that root, or ""
-  // when the golden had no root filesystem.
+  // by depth of mount point) for the finishing steps, and the block-copied EFI
+  // system partition when the boot plan says so; returns that root, or "" when
+  // the golden had no root filesystem.
   Result<std::string> ComposeRoot();
   // The disk and its partition devices as block nodes with their udev-style ids
   // (dev_links.h), for a chroot's private /dev or the node's own /dev.
@@ -84,6 +88,7 @@ class Target {
   layout::Layout layout_;
   layout::ApplyResult applied_;
   std::vector<TargetPartition> parts_;
+  BootPlan boot_plan_;
   bool checked_ = false, touched_ = false, released_ = false;
   std::string run_dir_;
   os::MountStack mounts_{env_};
