@@ -2,19 +2,26 @@
 # System test: real Debian 12 goldens cloned through the chain, then every clone booted from its
 # own disk in QEMU (SeaBIOS, the clone's own GRUB and initramfs).
 #  1. The goldens (scripts/make-debian-golden.sh --test-hook, cached in /var/cache/ka-test: the
-#     first run takes minutes, later ones seconds): MBR (/boot, extended, logical swap, /) and GPT
-#     (bios_grub, /), 1.5 GiB each, GRUB installed, root by UUID, Debian's own initramfs.
+#     first run takes minutes, later ones seconds): MBR (/boot, extended, logical swap, /) and EFI
+#     (GPT: bios_grub, an ESP with shim and Debian's signed GRUB, /), 1.5 GiB each, GRUB installed
+#     for BIOS and UEFI, root by UUID, Debian's own initramfs.
 #  2. For each layout, `ka serve --bootloader grub` clones the image through the chain onto two
 #     `ka join` nodes in network namespaces, each with a 2 GiB loop disk (bigger than the golden).
 #     Every node builds its private /dev, runs the golden's grub-install and grub-mkconfig in a
 #     chroot, checks the grub.cfg it made, and decides (from the drivers it binds: none for a loop
-#     disk) not to rebuild the initramfs. The report has every node's phases.
+#     disk) not to rebuild the initramfs. The report has every node's phases. The ESP travels block
+#     for block (this host's kernel has no vfat) and the nodes cannot mount it either: the PREPARE
+#     plan uses it as the golden had it (it holds EFI/BOOT/BOOTX64.EFI), GRUB is installed for BIOS
+#     only, and the disks are not erased (the failure of the issue this fixed).
 #  3. The four clones boot in QEMU, all at once, on disks of another kind than the golden's (it
-#     was made for SATA): MBR clones on NVMe and virtio-blk, GPT clones on virtio-blk and NVMe.
+#     was made for SATA): MBR clones on NVMe and virtio-blk (SeaBIOS), EFI clones on virtio-blk
+#     (SeaBIOS) and NVMe (OVMF with Secure Boot enforced: shim, signed GRUB, signed kernel).
 #     Each reaches multi-user.target and its test hook prints hostname, machine-id, SSH host key
 #     fingerprint, failed units, `findmnt --verify` and the root device on the serial console,
 #     then powers off: hostnames as the template says, machine-ids and keys all new and distinct.
-#  4. A golden whose GRUB names its root by device path (GRUB_DISABLE_LINUX_UUID=true, root=/dev/sda6)
+#  4. The MBR golden onto a node that says it boots by UEFI (--node-firmware uefi) is refused in
+#     PREPARE with a clear message, its disk untouched.
+#  5. A golden whose GRUB names its root by device path (GRUB_DISABLE_LINUX_UUID=true, root=/dev/sda6)
 #     is refused by the node's boot loader check: the node fails quoting the line, its disk is
 #     marked not cloned. That golden also has no initramfs (and MODULES=list): before the boot
 #     loader step the node builds one for real in its chroot (update-initramfs -c) and checks it.
@@ -37,7 +44,8 @@ bed_require_ka
 bed_workdir
 W=$BED_WORK
 lt_require
-qemu_require debootstrap zstd ssh-keygen mkfs.ext4 mkswap
+qemu_require debootstrap zstd ssh-keygen mkfs.ext4 mkswap mcopy
+[[ -f /usr/share/OVMF/OVMF_CODE_4M.ms.fd ]] || { echo "SKIP: ovmf not installed (scripts/setup.sh)"; exit 77; }
 lt_trap
 qemu_test_begin
 
@@ -45,8 +53,8 @@ qemu_test_begin
 t=$(qemu_now)
 debian_golden mbr || bed_die "cannot build the MBR Debian golden"
 MBR=$DG_IMAGE
-debian_golden gpt || bed_die "cannot build the GPT Debian golden"
-GPT=$DG_IMAGE
+debian_golden efi || bed_die "cannot build the EFI Debian golden"
+EFI=$DG_IMAGE
 qemu_timing "Debian goldens (cached in $QEMU_CACHE, else debootstrap)" "$(qemu_secs_since "$t")"
 dg_golden_identity "$MBR" 6 || bed_die "cannot read the golden's machine-id and SSH key"
 echo "  golden: machine-id $DG_GOLDEN_MACHINE_ID, ssh ed25519 $DG_GOLDEN_SSH"
@@ -85,6 +93,13 @@ clone() {
       grep -q "bootloader: /boot/grub/grub.cfg checked: .* root=UUID=$DG_UUID_PREFIX" "$log"
     bed_check "$layout node$i: the initramfs not rebuilt, and the log says why" \
       grep -q "initramfs: not rebuilt" "$log"
+    if [[ $layout == efi ]]; then
+      bed_check "$layout node$i: PREPARE planned BIOS GRUB + the block-copied ESP as it is" \
+        grep -q "boot: node firmware BIOS, bootloader grub: BIOS + EFI: the golden's ESP as it is" "$log"
+      bed_check "$layout node$i: the ESP used as the golden had it, no EFI grub-install" \
+        bash -c "grep -q 'holds /EFI/BOOT/BOOTX64.EFI: used as the golden had it' '$log' &&
+                 ! grep -q 'grub-install --target=x86_64-efi' '$log'"
+    fi
     local h
     h=$(grep -o "this node will be [a-z0-9-]*" "$log" | head -n 1 | awk '{print $5}')
     printf -v "HOST_${layout}_$i" '%s' "$h"
@@ -109,30 +124,32 @@ PY
   LT_LOOPS=()
 }
 
-for layout in mbr gpt; do
+for layout in mbr efi; do
   echo "== $layout golden: ka serve --bootloader grub onto 2 nodes (2 GiB loop disks)"
   t=$(qemu_now)
-  if [[ $layout == mbr ]]; then clone mbr "$MBR"; else clone gpt "$GPT"; fi
+  if [[ $layout == mbr ]]; then clone mbr "$MBR"; else clone efi "$EFI"; fi
   qemu_timing "$layout: clone through the chain onto 2 loop disks" "$(qemu_secs_since "$t")"
 done
 
 # ---- 3. boot the four clones on disks of another kind ----
-echo "== booting the 4 clones in QEMU (MBR: NVMe, virtio; GPT: virtio, NVMe)"
-declare -A KIND=([mbr-1]=nvme [mbr-2]=virtio [gpt-1]=virtio [gpt-2]=nvme)
-declare -A ROOTDEV=([mbr-1]=/dev/nvme0n1p6 [mbr-2]=/dev/vda6 [gpt-1]=/dev/vda2 [gpt-2]=/dev/nvme0n1p2)
+echo "== booting the 4 clones in QEMU (MBR: NVMe, virtio; EFI: virtio by BIOS, NVMe by UEFI + Secure Boot)"
+declare -A KIND=([mbr-1]=nvme [mbr-2]=virtio [efi-1]=virtio [efi-2]=nvme)
+declare -A ROOTDEV=([mbr-1]=/dev/nvme0n1p6 [mbr-2]=/dev/vda6 [efi-1]=/dev/vda3 [efi-2]=/dev/nvme0n1p3)
+declare -A FIRM=([mbr-1]=bios [mbr-2]=bios [efi-1]=bios [efi-2]=uefi-sb)
 t=$(qemu_now)
 PIDS=()
-for vm in mbr-1 mbr-2 gpt-1 gpt-2; do
+for vm in mbr-1 mbr-2 efi-1 efi-2; do
   qemu_disk "${KIND[$vm]}" "$W/${vm%-*}-node${vm#*-}.img" 0 1
+  qemu_firmware "${FIRM[$vm]}" "$W/vars-$vm.fd"
   qemu_vm "$vm" "$W/boot-$vm.log" "$QEMU_BIN" -m 1024 -nographic -no-reboot -monitor none -nic none \
-    "${QEMU_DISK[@]}"
+    "${QEMU_FW[@]}" "${QEMU_DISK[@]}"
   PIDS+=("$VM_PID")
 done
 declare -A BOOT
 deadline=$(( SECONDS + 600 ))
 while (( SECONDS < deadline )); do
   alive=0
-  for vm in mbr-1 mbr-2 gpt-1 gpt-2; do
+  for vm in mbr-1 mbr-2 efi-1 efi-2; do
     [[ -z ${BOOT[$vm]:-} ]] && qemu_seen "$W/boot-$vm.log" "KA-REPORT-END" && BOOT[$vm]=$(qemu_secs_since "$t")
   done
   for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
@@ -141,21 +158,42 @@ while (( SECONDS < deadline )); do
 done
 qemu_wait_all 1 "${PIDS[@]}"
 all_off=$?
-for vm in mbr-1 mbr-2 gpt-1 gpt-2; do
+for vm in mbr-1 mbr-2 efi-1 efi-2; do
   qemu_timing "$vm on ${KIND[$vm]}: power-on to multi-user and its report (4 VMs at once)" "${BOOT[$vm]:--}"
 done
 qemu_timing "4 clones booted to multi-user, reported, powered off (parallel)" "$(qemu_secs_since "$t")"
-for layout in mbr gpt; do
+for layout in mbr efi; do
   echo "phases of the $layout clones (seconds):" | tee -a "$W/phases.md"
   dg_phase_table "$W/$layout-report.json" "node1=${BOOT[$layout-1]:--}" "node2=${BOOT[$layout-2]:--}" | tee -a "$W/phases.md"
 done
 bed_check "every clone powered itself off" test "$all_off" = 0
-for vm in mbr-1 mbr-2 gpt-1 gpt-2; do
+for vm in mbr-1 mbr-2 efi-1 efi-2; do
   h=HOST_${vm%-*}_${vm#*-}
   dg_check_report "$W/boot-$vm.log" "$vm on ${KIND[$vm]}" "${!h}" "${ROOTDEV[$vm]}"
 done
+bed_check "efi-2 booted by UEFI with Secure Boot enforced (shim, signed GRUB, signed kernel)" \
+  grep -aq "secureboot: Secure boot enabled" "$W/boot-efi-2.log"
+bed_check "efi-1 booted by BIOS (no EFI firmware)" bash -c "! grep -aq 'efi: EFI v' '$W/boot-efi-1.log'"
 
-# ---- 4. a golden whose GRUB names the root by device path is refused ----
+# ---- 4. a BIOS-only golden onto a node that boots by UEFI: refused in PREPARE ----
+echo "== the MBR golden onto a UEFI node (--node-firmware uefi): refused before writing"
+truncate -s 2G "$W/fw-node.img"
+lt_attach "$W/fw-node.img" FN
+ka_bg 0 "$W/fw-serve.log" serve --nodes 1 --source "$MBR" --bootloader grub --session "fw$$" \
+  --secret-file "$W/secret" --node-firmware uefi
+spid=$BED_LAST_PID
+bed_wait_tcp 0 30765 60 || { bed_dump "$W/fw-serve.log"; bed_die "the server did not start"; }
+ka_bg 1 "$W/fw-join.log" join --disk "$FN" --server "$(bed_ip 0)" --session "fw$$" --secret-file "$W/secret" --name fwnode
+jpid=$BED_LAST_PID
+bed_check "BIOS golden onto UEFI node: the node fails" ka_rc_is 1 "$jpid"
+bed_check "BIOS golden onto UEFI node: the server fails" ka_rc_is 1 "$spid"
+bed_check "BIOS golden onto UEFI node: the message says why and what to do" \
+  grep -q "this node boots by UEFI (--node-firmware uefi) but the golden's layout boots by BIOS only: clone a golden that carries an EFI system partition" \
+  "$W/fw-join.log.err"
+bed_check "BIOS golden onto UEFI node: nothing written (the disk is still all zeros)" cmp -s -n 8388608 "$FN" /dev/zero
+losetup -d "$FN"; LT_LOOPS=()
+
+# ---- 5. a golden whose GRUB names the root by device path is refused ----
 echo "== a golden with root=/dev/sda6 in its grub.cfg: the node's check refuses it"
 t=$(qemu_now)
 cp --sparse=always "$MBR" "$W/devpath.img"
@@ -197,7 +235,7 @@ bed_check "no ka mounts left" bash -c "! grep -q ' /run/ka/' /proc/self/mountinf
 qemu_save_timings tests/system/debian_clone.sh debian-clone-timings.txt "$W/phases.md"
 if (( BED_FAILS )); then
   for f in "$W"/*-serve.log "$W"/*-join*.log; do bed_dump "$f"; done
-  for vm in mbr-1 mbr-2 gpt-1 gpt-2; do echo "---- boot-$vm (tail)"; qemu_console_tail "$W/boot-$vm.log" 25; done
+  for vm in mbr-1 mbr-2 efi-1 efi-2; do echo "---- boot-$vm (tail)"; qemu_console_tail "$W/boot-$vm.log" 25; done
   cp "$W"/boot-*.log "$W"/*.log.err "$ARTIFACTS/" 2>/dev/null
   echo "debian_clone: FAIL ($BED_FAILS checks failed)"; exit 1
 fi
