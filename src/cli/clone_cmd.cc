@@ -47,14 +47,16 @@ CloneCommands::CloneCommands(CLI::App& app) {
                      "grub, lilo or none")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "grub", "lilo", "none"}));
-  serve_->add_option("--node-firmware", g.node_firmware,
-                     "Firmware the nodes boot with: auto (each node's own), bios or uefi; a node refuses a golden "
-                     "that cannot boot that way (BIOS-only onto UEFI or the reverse) before writing; any: no check")
+  serve_
+      ->add_option("--node-firmware", g.node_firmware,
+                   "Firmware the nodes boot with: auto (each node's own), bios or uefi; a node refuses a golden "
+                   "that cannot boot that way (BIOS-only onto UEFI or the reverse) before writing; any: no check")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "bios", "uefi", "any"}));
-  serve_->add_option("--efi-entry", g.efi_entry,
-                     "UEFI nodes: the clone's boot entry (efibootmgr) goes first in BootOrder, last (the network "
-                     "stays first; ka netboot's per-MAC choice decides), or none")
+  serve_
+      ->add_option("--efi-entry", g.efi_entry,
+                   "UEFI nodes: the clone's boot entry (efibootmgr) goes first in BootOrder, last (the network "
+                   "stays first; ka netboot's per-MAC choice decides), or none")
       ->capture_default_str()
       ->check(CLI::IsMember({"first", "last", "none"}));
   serve_->add_option("-r,--initramfs-options", g.initramfs_options,

@@ -15,7 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto files = ka::golden::ParseMdirListing(text);
   if (files.size() > ka::format::kMaxEspFiles) std::abort();
   nlohmann::json boot = {{"esp_files", files}};
-  nlohmann::json m = {{"version", 1}, {"desc", ""}, {"golden_disk", 0}, {"partitions", nlohmann::json::array()},
+  nlohmann::json m = {{"version", 1},         {"desc", ""},
+                      {"golden_disk", 0},     {"partitions", nlohmann::json::array()},
                       {"bootloader", "none"}, {"boot", boot}};
   auto back = ka::format::Manifest::FromJson(m);
   if (!back.ok() || back->boot.esp_files != files) std::abort();

@@ -16,7 +16,10 @@ TEST(GoldenEspFiles, FromMdirsListing) {
             (std::vector<std::string>{"/EFI/BOOT/BOOTX64.EFI", "/EFI/BOOT/grubx64.efi", "/EFI/debian/shimx64.efi",
                                       "/EFI/x/a.EFI"}));
   EXPECT_TRUE(ParseMdirListing("mdir: File \"::/EFI\" not found\n").empty());
-  EXPECT_TRUE(ParseMdirListing("::/EFI/a\x01" "b.efi\n::/EFI/" + std::string(300, 'a') + ".efi\n").empty());
+  EXPECT_TRUE(ParseMdirListing("::/EFI/a\x01"
+                               "b.efi\n::/EFI/" +
+                               std::string(300, 'a') + ".efi\n")
+                  .empty());
   std::string many;
   for (int i = 0; i < 100; ++i) many += "::/EFI/v/f" + std::to_string(i) + ".efi\n";
   EXPECT_EQ(ParseMdirListing(many).size(), format::kMaxEspFiles);

@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 
@@ -392,9 +392,11 @@ Status Golden::ResolveBootloader(const InspectOptions& o) {
   bool lilo = has({"/sbin/lilo", "/usr/sbin/lilo"});
   // A GRUB configuration without grub-install: the nodes' own GRUB (stage2) installs it.
   bool grub_cfg = !root_dir_.empty() && ::access(where("/boot/grub/grub.cfg").c_str(), R_OK) == 0;
-  KA_RETURN_IF_ERROR(DescribeBoot(o, grub && !root_dir_.empty() && (has({"/usr/sbin/grub-mkconfig", "/sbin/grub-mkconfig",
-                                                                             "/usr/sbin/grub2-mkconfig", "/sbin/grub2-mkconfig"})),
-                                 where));
+  KA_RETURN_IF_ERROR(DescribeBoot(
+      o,
+      grub && !root_dir_.empty() &&
+          (has({"/usr/sbin/grub-mkconfig", "/sbin/grub-mkconfig", "/usr/sbin/grub2-mkconfig", "/sbin/grub2-mkconfig"})),
+      where));
   const std::string& want = o.bootloader;
   if (want == "auto") {
     manifest_.bootloader = grub ? "grub" : lilo ? "lilo" : grub_cfg ? "grub-node" : "none";
@@ -447,8 +449,8 @@ Status Golden::DescribeBoot(const InspectOptions& o, bool grub2,
     }
   }
   if (!boot.esp_files.empty())
-    notes_.push_back("EFI system partition (partition " + std::to_string(esp.info.number) + "): " +
-                     fmt::format("{}", fmt::join(boot.esp_files, " ")));
+    notes_.push_back("EFI system partition (partition " + std::to_string(esp.info.number) +
+                     "): " + fmt::format("{}", fmt::join(boot.esp_files, " ")));
   return Status::Ok();
 }
 

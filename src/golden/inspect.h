@@ -31,8 +31,8 @@ struct InspectOptions {
   std::string bootloader = "auto";        // auto | grub | lilo | none
   std::string initramfs_options;
   std::string hostname_template;
-  std::string node_firmware = "auto";     // auto | bios | uefi | any (format::ManifestBoot)
-  std::string efi_entry = "first";        // first | last | none
+  std::string node_firmware = "auto";  // auto | bios | uefi | any (format::ManifestBoot)
+  std::string efi_entry = "first";     // first | last | none
 };
 
 // A partition of the golden as it will be streamed.

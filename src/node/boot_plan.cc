@@ -49,8 +49,8 @@ std::string BootPlan::Summary() const {
   return s;
 }
 
-Result<BootPlan> PlanBoot(os::Env& env, const layout::Layout& layout, const format::Manifest& m, const std::string& disk,
-                          const std::string& procfs) {
+Result<BootPlan> PlanBoot(os::Env& env, const layout::Layout& layout, const format::Manifest& m,
+                          const std::string& disk, const std::string& procfs) {
   BootPlan plan;
   auto kind = ParseBootloader(m.bootloader);
   if (!kind.ok()) return kind.status();
@@ -66,7 +66,10 @@ Result<BootPlan> PlanBoot(os::Env& env, const layout::Layout& layout, const form
     if (!fits)
       return Status::Invalid(std::string("this node boots by ") + FirmwareName(plan.firmware) +
                              (m.boot.firmware == "auto" ? "" : " (--node-firmware " + m.boot.firmware + ")") +
-                             " but the golden's layout boots by " + (bios_path ? "BIOS" : esp ? "UEFI" : "neither") +
+                             " but the golden's layout boots by " +
+                             (bios_path ? "BIOS"
+                              : esp     ? "UEFI"
+                                        : "neither") +
                              " only: " + OtherFirmwareAdvice(plan.firmware));
   }
   if (plan.kind == BootloaderKind::kNone) return plan;
@@ -95,7 +98,9 @@ Result<BootPlan> PlanBoot(os::Env& env, const layout::Layout& layout, const form
         return Status::Invalid(
             "the EFI system partition (partition " + std::to_string(mp->number) +
             ") is copied block for block and this node's kernel cannot mount vfat to install GRUB into it, nor does "
-            "the golden's ESP hold " + kFallbackLoader + " to boot as it is: load the vfat module on the node "
+            "the golden's ESP hold " +
+            kFallbackLoader +
+            " to boot as it is: load the vfat module on the node "
             "(ka netboot's stage1 does), or install the bootloader on the golden's ESP");
       }
     }
@@ -106,8 +111,9 @@ Result<BootPlan> PlanBoot(os::Env& env, const layout::Layout& layout, const form
       return Status::Invalid("the golden image has no GRUB BIOS modules (/usr/lib/grub/i386-pc) to boot " + disk +
                              " by BIOS: install grub-pc-bin (Debian) or grub2-pc-modules (RHEL) on the golden");
     if (plan.target.efi && !m.boot.HasGrubPlatform("x86_64-efi"))
-      return Status::Invalid("the golden image has no GRUB EFI modules (/usr/lib/grub/x86_64-efi) to boot " + disk +
-                             " by EFI: install grub-efi-amd64-bin (Debian) or grub2-efi-x64-modules (RHEL) on the golden");
+      return Status::Invalid(
+          "the golden image has no GRUB EFI modules (/usr/lib/grub/x86_64-efi) to boot " + disk +
+          " by EFI: install grub-efi-amd64-bin (Debian) or grub2-efi-x64-modules (RHEL) on the golden");
     plan.target.efi_signed = plan.target.efi && m.boot.signed_efi;
   }
   if (plan.kind == BootloaderKind::kGrubNode) KA_RETURN_IF_ERROR(CheckNodeBootloader(env, plan.kind, plan.target));
@@ -120,8 +126,9 @@ Result<BootPlan> PlanBoot(os::Env& env, const layout::Layout& layout, const form
                                 m.boot.efi_entry + "; ka netboot's stage2 carries efibootmgr; or --efi-entry none)");
     auto vars = env.ListDir("/sys/firmware/efi/efivars");
     if (!vars.ok() || vars->empty())
-      return Status::Invalid("this node runs UEFI but /sys/firmware/efi/efivars is not there (efivarfs not mounted): "
-                             "mount -t efivarfs efivarfs /sys/firmware/efi/efivars, or --efi-entry none");
+      return Status::Invalid(
+          "this node runs UEFI but /sys/firmware/efi/efivars is not there (efivarfs not mounted): "
+          "mount -t efivarfs efivarfs /sys/firmware/efi/efivars, or --efi-entry none");
     plan.efi_entry = true;
     plan.efi_entry_last = m.boot.efi_entry == "last";
     plan.efibootmgr = *tool;

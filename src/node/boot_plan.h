@@ -27,18 +27,18 @@ Firmware NodeFirmware(os::Env& env, const std::string& setting);
 struct BootPlan {
   BootloaderKind kind = BootloaderKind::kNone;  // the golden's resolved bootloader
   Firmware firmware = Firmware::kBios;
-  BootTarget target;        // what is installed (bios / efi) and where the ESP is mounted
-  int esp_number = 0;       // the EFI system partition (0: none)
-  bool esp_mount = false;   // ComposeRoot mounts the block-copied ESP at target.efi_dir
-  bool esp_as_is = false;   // nothing installed on the ESP: the golden's copy boots as it is
-  bool efi_entry = false;   // write a UEFI boot entry (efibootmgr)
+  BootTarget target;            // what is installed (bios / efi) and where the ESP is mounted
+  int esp_number = 0;           // the EFI system partition (0: none)
+  bool esp_mount = false;       // ComposeRoot mounts the block-copied ESP at target.efi_dir
+  bool esp_as_is = false;       // nothing installed on the ESP: the golden's copy boots as it is
+  bool efi_entry = false;       // write a UEFI boot entry (efibootmgr)
   bool efi_entry_last = false;  // ... after the existing ones in BootOrder (else first)
-  std::string efibootmgr;   // the node's tool, when efi_entry
+  std::string efibootmgr;       // the node's tool, when efi_entry
   std::string Summary() const;  // one line for the log
 };
 
 // `procfs` is /proc/filesystems' text. Errors say what is missing and what to do.
-Result<BootPlan> PlanBoot(os::Env& env, const layout::Layout& layout, const format::Manifest& m, const std::string& disk,
-                          const std::string& procfs);
+Result<BootPlan> PlanBoot(os::Env& env, const layout::Layout& layout, const format::Manifest& m,
+                          const std::string& disk, const std::string& procfs);
 
 }  // namespace ka::node

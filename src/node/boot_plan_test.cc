@@ -21,7 +21,8 @@ format::Manifest Golden(bool bios, format::Method esp, const std::string& bootlo
   int n = 1;
   if (bios) m.partitions.push_back({.number = n++});
   m.partitions.push_back({.number = n++, .fs = "vfat", .mount = "/boot/efi", .method = esp, .size = 100ull << 20});
-  m.partitions.push_back({.number = n, .fs = "ext4", .mount = "/", .method = format::Method::kTree, .size = 1ull << 30});
+  m.partitions.push_back(
+      {.number = n, .fs = "ext4", .mount = "/", .method = format::Method::kTree, .size = 1ull << 30});
   m.bootloader = bootloader;
   m.boot.known = true;
   m.boot.grub_platforms = {"i386-pc", "x86_64-efi"};
@@ -68,8 +69,9 @@ TEST(NodeBootPlan, ABiosGoldenOntoAUefiNodeIsRefusedAndTheReverse) {
             "(CSM), or pass --node-firmware any to clone anyway");
   os::FakeEnv bios;
   auto efi_only = Golden(false, format::Method::kTree);
-  EXPECT_NE(testutil::ErrorOf(Plan(bios, efi_only)).find("this node boots by BIOS but the golden's layout boots by UEFI "
-                                                         "only: clone a golden that carries a BIOS boot path"),
+  EXPECT_NE(testutil::ErrorOf(Plan(bios, efi_only))
+                .find("this node boots by BIOS but the golden's layout boots by UEFI "
+                      "only: clone a golden that carries a BIOS boot path"),
             std::string::npos);
   efi_only.boot.firmware = "any";
   EXPECT_TRUE(Plan(bios, efi_only).ok());

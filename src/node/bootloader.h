@@ -43,7 +43,8 @@ Result<BootTarget> DecideBootTarget(const layout::Layout& layout, const std::str
 
 // The commands, in order, `chroot` being the host's chroot tool:
 //   grub BIOS  chroot ROOT /usr/sbin/grub-install --target=i386-pc --recheck DISK
-//   grub EFI   chroot ROOT /usr/sbin/grub-install --target=x86_64-efi --efi-directory=EFI_DIR --no-nvram [--uefi-secure-boot]
+//   grub EFI   chroot ROOT /usr/sbin/grub-install --target=x86_64-efi --efi-directory=EFI_DIR --no-nvram
+//   [--uefi-secure-boot]
 //              (EFI/<distributor>/, the entry a UEFI node boots), then the same with --removable
 //              (EFI/BOOT/BOOTX64.EFI, the path firmware tries without any entry);
 //              --uefi-secure-boot when target.efi_signed: shim and the signed GRUB

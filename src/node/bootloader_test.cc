@@ -101,14 +101,17 @@ TEST(NodeBootloader, GrubCommands) {
   const std::vector<std::string> mk{"/usr/sbin/chroot", r, "/usr/sbin/grub-mkconfig", "-o", "/boot/grub/grub.cfg"};
   EXPECT_EQ(Commands(BootloaderKind::kGrub, bios, r),
             (Argvs{{"/usr/sbin/chroot", r, "/usr/sbin/grub-install", "--target=i386-pc", "--recheck", "/dev/sda"}, mk}));
-  const std::vector<std::string> efi_vendor{"/usr/sbin/chroot", r, "/usr/sbin/grub-install", "--target=x86_64-efi",
+  const std::vector<std::string> efi_vendor{"/usr/sbin/chroot",          r,
+                                            "/usr/sbin/grub-install",    "--target=x86_64-efi",
                                             "--efi-directory=/boot/efi", "--no-nvram"};
   std::vector<std::string> efi_removable = efi_vendor;
   efi_removable.push_back("--removable");
   EXPECT_EQ(Commands(BootloaderKind::kGrub, efi, r), (Argvs{efi_vendor, efi_removable, mk}));
   EXPECT_EQ(Commands(BootloaderKind::kAuto, both, r),
             (Argvs{{"/usr/sbin/chroot", r, "/usr/sbin/grub-install", "--target=i386-pc", "--recheck", "/dev/nvme0n1"},
-                   efi_vendor, efi_removable, mk}));
+                   efi_vendor,
+                   efi_removable,
+                   mk}));
   // Shim and the signed GRUB (Secure Boot): Debian's --uefi-secure-boot, in both places.
   BootTarget signed_efi = efi;
   signed_efi.efi_signed = true;
@@ -174,8 +177,8 @@ TEST(NodeBootloader, InstallRunsTheCommandsAndStopsAtAFailure) {
   fr.tool_paths["chroot"] = "/usr/sbin/chroot";
   ASSERT_TRUE(InstallBootloader(fr, BootloaderKind::kGrub, {true, true, "/dev/sda", "/boot/efi"}, r).ok());
   EXPECT_EQ(fr.runs.size(), 4u);
-  EXPECT_EQ(fr.argvs()[3], (std::vector<std::string>{"/usr/sbin/chroot", r, "/usr/sbin/grub-mkconfig", "-o",
-                                                     "/boot/grub/grub.cfg"}));
+  EXPECT_EQ(fr.argvs()[3],
+            (std::vector<std::string>{"/usr/sbin/chroot", r, "/usr/sbin/grub-mkconfig", "-o", "/boot/grub/grub.cfg"}));
 
   os::FakeEnv bad;
   bad.Script({"/usr/sbin/chroot", r, "/usr/sbin/grub-install", "--target=i386-pc"},

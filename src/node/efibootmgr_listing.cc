@@ -15,7 +15,8 @@ Result<uint16_t> Hex4(const std::string& s) {
   for (char c : s) {
     if (!std::isxdigit(static_cast<unsigned char>(c)))
       return Status::Invalid("efibootmgr: '" + s + "' is not a 4-digit boot number");
-    v = v * 16 + static_cast<unsigned>(std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : std::tolower(c) - 'a' + 10);
+    v = v * 16 +
+        static_cast<unsigned>(std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : std::tolower(c) - 'a' + 10);
   }
   return static_cast<uint16_t>(v);
 }

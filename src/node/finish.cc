@@ -188,8 +188,9 @@ Status EfiEntry(const std::string& root, Target& t, const format::Manifest& m, o
   std::vector<std::string> files = plan.esp_as_is ? m.boot.esp_files : EspFiles(runner, root + plan.target.efi_dir);
   std::string loader = ChooseEfiLoader(files);
   if (loader.empty())
-    return Status::Io("the clone's EFI system partition holds no loader for a boot entry (no EFI/<vendor>/shimx64.efi, "
-                      "grubx64.efi nor EFI/BOOT/BOOTX64.EFI)");
+    return Status::Io(
+        "the clone's EFI system partition holds no loader for a boot entry (no EFI/<vendor>/shimx64.efi, "
+        "grubx64.efi nor EFI/BOOT/BOOTX64.EFI)");
   return WriteEfiEntry(runner, plan.efibootmgr, t.disk(), plan.esp_number, loader, plan.efi_entry_last);
 }
 
@@ -198,8 +199,10 @@ Status Bootloader(const std::string& root, Target& t, const format::Manifest& m,
   LogInfo("boot: {}", plan.Summary());
   if (plan.kind == BootloaderKind::kNone) return Status::Ok();
   if (plan.esp_as_is)
-    LogInfo("bootloader: the EFI system partition (partition {}) was copied block for block and holds "
-            "/EFI/BOOT/BOOTX64.EFI: used as the golden had it (this kernel cannot mount vfat)", plan.esp_number);
+    LogInfo(
+        "bootloader: the EFI system partition (partition {}) was copied block for block and holds "
+        "/EFI/BOOT/BOOTX64.EFI: used as the golden had it (this kernel cannot mount vfat)",
+        plan.esp_number);
   const std::string cfg = GrubConfigToCheck(plan.kind, root);
   auto rfs = RootFs::Open(root);
   if (!rfs.ok()) return rfs.status();
@@ -236,8 +239,10 @@ Status BootloaderAndEntry(const std::string& root, Target& t, const format::Mani
   // The clone boots without the entry (firmware tries EFI/BOOT/BOOTX64.EFI on its own):
   // a firmware that refuses to store it is worth a warning, not a wiped disk.
   if (Status e = EfiEntry(root, t, m, runner); !e.ok())
-    LogWarn("efi: no UEFI boot entry for the clone ({}); it boots through EFI/BOOT/BOOTX64.EFI when the firmware "
-            "tries the disk", e.ToString());
+    LogWarn(
+        "efi: no UEFI boot entry for the clone ({}); it boots through EFI/BOOT/BOOTX64.EFI when the firmware "
+        "tries the disk",
+        e.ToString());
   return Status::Ok();
 }
 

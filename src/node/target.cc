@@ -221,7 +221,8 @@ Result<std::string> Target::ComposeRoot() {
     if (::lstat(dir.c_str(), &st) != 0) {
       KA_RETURN_IF_ERROR(env_.MakeDirs(dir, 0755));
     } else if (!S_ISDIR(st.st_mode)) {
-      return Status::Io("mount point " + boot_plan_.target.efi_dir + " is not a directory in the cloned root filesystem");
+      return Status::Io("mount point " + boot_plan_.target.efi_dir +
+                        " is not a directory in the cloned root filesystem");
     }
     KA_RETURN_IF_ERROR(os::MountFs(env_, esp->device, dir, "vfat", false, "")
                            .Wrap("mounting the block-copied EFI system partition at " + boot_plan_.target.efi_dir));
