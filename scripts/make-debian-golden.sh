@@ -151,15 +151,17 @@ EOF
   mv "$work/rootfs.tar.zst" "$ROOTFS"
   rm -rf --one-file-system "$R"
 }
+# Entries of other keys may belong to another checkout sharing the cache (a branch with another
+# package list or script): they go only once unused for 2 days (a hit touches its entry).
+prune() { find "$cache" -maxdepth 1 -name "$1" ! -path "$2" -mtime +2 -delete 2>/dev/null || true; }
 if [[ -f $ROOTFS ]]; then
   log "root filesystem cached: $ROOTFS"
+  touch "$ROOTFS"
 else
-  rm -f "$cache"/debian-rootfs-*.tar.zst   # older keys
   build_rootfs
 fi
-for old in "$cache"/debian-golden-"$layout"*.img; do   # images of older keys
-  [[ -e $old && $old != "$IMAGE" ]] && rm -f "$old"
-done
+prune 'debian-rootfs-*.tar.zst' "$ROOTFS"
+prune "debian-golden-$layout-*.img" "$IMAGE"; prune "debian-golden-$layout-hook-*.img" "$IMAGE"
 
 # ---- 2. the disk image, once per key and layout ----
 build_image() {
@@ -284,6 +286,7 @@ EOF
 
 if [[ -f $IMAGE && $force != 1 ]]; then
   log "image cached: $IMAGE"
+  touch "$IMAGE"
 else
   build_image
   log "image built: $IMAGE"
