@@ -13,7 +13,8 @@
 #   dg_golden_identity IMG ROOTPART reads the golden's machine-id and SSH host key fingerprint
 #                                   (DG_GOLDEN_MACHINE_ID, DG_GOLDEN_SSH) from partition ROOTPART of IMG
 #   dg_check_report LOG WHAT HOST ROOTDEV
-#                                   bed_checks of one booted clone: KA-REPORT-END seen, hostname HOST,
+#                                   bed_checks of one booted clone: KA-REPORT-END seen, its GRUB (BIOS
+#                                   or, reported firmware=uefi, UEFI) and initramfs, hostname HOST,
 #                                   machine-id and SSH key not the golden's nor another clone's,
 #                                   multi-user active, no failed unit, fstab resolves, root=UUID=
 #                                   on the kernel command line and / mounted from ROOTDEV (/dev/nvme0n1p6)
@@ -75,8 +76,12 @@ _dg_fresh() {
 dg_check_report() {
   local log=$1 what=$2 host=$3 rootdev=$4 mid ssh cmdline root
   bed_check "$what: booted from its own disk to multi-user and reported" qemu_seen "$log" "KA-REPORT-END"
+  # GRUB's first words: "GRUB loading" from its BIOS boot code; under UEFI (the efi layout) the
+  # signed grubx64.efi, started by shim, says only "Welcome to GRUB!"
+  local grub_hello="GRUB loading"
+  [[ $(qemu_report "$log" firmware) == uefi ]] && grub_hello="Welcome to GRUB!"
   bed_check "$what: its own GRUB and initramfs (GRUB's boot code, its grub.cfg, the initramfs)" \
-    bash -c "grep -aq 'GRUB loading' '$log' && grep -aq 'Loading Linux' '$log' && grep -aq 'Loading initial ramdisk' '$log'"
+    bash -c "grep -aq '$grub_hello' '$log' && grep -aq 'Loading Linux' '$log' && grep -aq 'Loading initial ramdisk' '$log'"
   bed_check "$what: hostname $host" test "$(qemu_report "$log" hostname)" = "$host"
   mid=$(qemu_report "$log" machine-id)
   ssh=$(qemu_report "$log" ssh-ed25519)
