@@ -3,22 +3,36 @@
 # --test-hook, cached under /var/cache/ka-test and shared by every test) and the checks of a
 # booted clone's console report. Source after tests/lib/bed.sh and tests/lib/qemu.bash.
 #
-#   debian_golden LAYOUT            sets DG_IMAGE: the cached golden image of LAYOUT (mbr | gpt), built
-#                                   the first time (minutes: debootstrap), then reused (seconds);
-#                                   never write to it (copy it: cp --sparse=always)
+#   debian_golden LAYOUT            sets DG_IMAGE: the cached golden image of LAYOUT (mbr | gpt | efi),
+#                                   built the first time (minutes: debootstrap), then reused
+#                                   (seconds); never write to it (copy it: cp --sparse=always).
+#                                   mbr: p1 /boot, p5 swap, p6 /; gpt: p1 bios_grub, p2 /; efi:
+#                                   p1 bios_grub, p2 ESP (FAT32 100 MiB, /boot/efi, shim + signed
+#                                   GRUB in EFI/debian and EFI/BOOT), p3 /: boots BIOS and UEFI,
+#                                   with Secure Boot too
 #   dg_golden_identity IMG ROOTPART reads the golden's machine-id and SSH host key fingerprint
 #                                   (DG_GOLDEN_MACHINE_ID, DG_GOLDEN_SSH) from partition ROOTPART of IMG
 #   dg_check_report LOG WHAT HOST ROOTDEV
-#                                   bed_checks of one booted clone: KA-REPORT-END seen, hostname HOST,
+#                                   bed_checks of one booted clone: KA-REPORT-END seen, its GRUB (BIOS
+#                                   or, reported firmware=uefi, UEFI) and initramfs, hostname HOST,
 #                                   machine-id and SSH key not the golden's nor another clone's,
 #                                   multi-user active, no failed unit, fstab resolves, root=UUID=
 #                                   on the kernel command line and / mounted from ROOTDEV (/dev/nvme0n1p6)
+#   dg_check_firmware LOG WHAT FIRMWARE SECUREBOOT
+#                                   bed_checks of a booted golden or clone's report: booted through
+#                                   FIRMWARE (bios | uefi), Secure Boot SECUREBOOT (1 enforced, 0 off,
+#                                   - for BIOS; with 1 the kernel must also say "Secure boot enabled")
+#                                   and, for uefi, /boot/efi mounted
 #   dg_check_pxe_vms CHECKS ROOTDEV...   the checks of every network-booted VM of MACS
 #   dg_phase_table REPORT [NAME_OR_MAC=BOOT_SECONDS...]   the nodes' phases as a markdown table
 #   dg_boot_phases REPORT REBOOTED REPORTED   $W/phases.md: that table for the PXE VMs of MACS
-# Fixed ids of the golden (scripts/make-debian-golden.sh): filesystem UUIDs 6b61deb0-...-0000000000NN.
+# Fixed ids of the golden (scripts/make-debian-golden.sh): filesystem UUIDs 6b61deb0-...-0000000000NN
+# (NN the partition number), GPT partition GUIDs 6b61deb0-...-0000000001NN, the efi layout's ESP
+# UUID=6B61-0002 (FAT volume id 6b610002).
 
 DG_UUID_PREFIX=6b61deb0-0000-4000-8000-0000000000
+# shellcheck disable=SC2034  # DG_PARTUUID_PREFIX, DG_ESP_UUID: for the tests
+DG_PARTUUID_PREFIX=6b61deb0-0000-4000-8000-0000000001 DG_ESP_UUID=6B61-0002
 DG_IMAGE=""
 DG_GOLDEN_MACHINE_ID="" DG_GOLDEN_SSH=""
 DG_SEEN=()   # machine-ids and fingerprints of the clones checked so far
@@ -62,8 +76,12 @@ _dg_fresh() {
 dg_check_report() {
   local log=$1 what=$2 host=$3 rootdev=$4 mid ssh cmdline root
   bed_check "$what: booted from its own disk to multi-user and reported" qemu_seen "$log" "KA-REPORT-END"
+  # GRUB's first words: "GRUB loading" from its BIOS boot code; under UEFI (the efi layout) the
+  # signed grubx64.efi, started by shim, says only "Welcome to GRUB!"
+  local grub_hello="GRUB loading"
+  [[ $(qemu_report "$log" firmware) == uefi ]] && grub_hello="Welcome to GRUB!"
   bed_check "$what: its own GRUB and initramfs (GRUB's boot code, its grub.cfg, the initramfs)" \
-    bash -c "grep -aq 'GRUB loading' '$log' && grep -aq 'Loading Linux' '$log' && grep -aq 'Loading initial ramdisk' '$log'"
+    bash -c "grep -aq '$grub_hello' '$log' && grep -aq 'Loading Linux' '$log' && grep -aq 'Loading initial ramdisk' '$log'"
   bed_check "$what: hostname $host" test "$(qemu_report "$log" hostname)" = "$host"
   mid=$(qemu_report "$log" machine-id)
   ssh=$(qemu_report "$log" ssh-ed25519)
@@ -80,6 +98,20 @@ dg_check_report() {
   root=$(qemu_report "$log" root)
   bed_check "$what: kernel command line names / by UUID ($cmdline)" grep -q "root=UUID=$DG_UUID_PREFIX" <<<"$cmdline"
   bed_check "$what: / mounted from $rootdev ($root)" grep -q "^root=$rootdev " <<<"root=$root"
+}
+
+dg_check_firmware() {
+  local log=$1 what=$2 fw=$3 sb=$4
+  bed_check "$what: booted through $fw firmware" test "$(qemu_report "$log" firmware)" = "$fw"
+  bed_check "$what: Secure Boot $sb ($(qemu_report "$log" secureboot-kernel))" \
+    test "$(qemu_report "$log" secureboot)" = "$sb"
+  if [[ $sb == 1 ]]; then
+    bed_check "$what: the kernel says Secure boot enabled" \
+      grep -qi "enabled" <<<"$(qemu_report "$log" secureboot-kernel)"
+  fi
+  if [[ $fw == uefi ]]; then
+    bed_check "$what: /boot/efi mounted ($(qemu_report "$log" esp))" test "$(qemu_report "$log" esp)" != -
+  fi
 }
 
 # dg_check_pxe_vms CHECKS ROOTDEV...: bed_checks of every network-booted VM I of MACS (console

@@ -8,12 +8,13 @@
 #                                   (Linux, boot flag), p2 extended to the end, in it p5 swap of
 #                                   SWAP_MIB and p6 Linux with the rest; DI_N_BOOT=1 DI_N_SWAP=5
 #                                   DI_N_ROOT=6
-#   di_gpt_table IMG DISK_GUID PARTUUID_PREFIX BOOT_MIB SWAP_MIB  writes the GPT of the ka goldens:
-#                                   p1 bios_grub (1 MiB at 1 MiB), then /boot of BOOT_MIB (Legacy
-#                                   BIOS bootable) and swap of SWAP_MIB unless they are 0, then root
-#                                   with the rest; partition N's GUID is PARTUUID_PREFIX0N, names
-#                                   bios_grub, boot, swap, root; sets DI_N_BOOT, DI_N_SWAP (empty
-#                                   when there is none) and DI_N_ROOT
+#   di_gpt_table IMG DISK_GUID PARTUUID_PREFIX BOOT_MIB SWAP_MIB [ESP_MIB]  writes the GPT of the ka
+#                                   goldens: p1 bios_grub (1 MiB at 1 MiB), then an EFI system
+#                                   partition of ESP_MIB, /boot of BOOT_MIB (Legacy BIOS bootable) and
+#                                   swap of SWAP_MIB unless they are 0 or not given, then root with
+#                                   the rest; partition N's GUID is PARTUUID_PREFIX0N, names
+#                                   bios_grub, esp, boot, swap, root; sets DI_N_ESP, DI_N_BOOT,
+#                                   DI_N_SWAP (empty when there is none) and DI_N_ROOT
 #   di_partitions IMG               "N START SECTORS TYPE" per partition (sfdisk --json)
 #   di_attach VAR IMG START SECTORS an offset loop device over one partition, its path in VAR
 #   di_mount DEV DIR [OPTIONS]      mkdir -p DIR and mount DEV there
@@ -46,7 +47,11 @@ di_gpt_table() {
   local prefix=$3 n=2 linux=0FC63DAF-8483-4772-8E79-3D69D8477DE4 lines
   lines=("label: gpt" "label-id: $2" "unit: sectors" "first-lba: 2048" ""
          "start=2048, size=2048, type=21686148-6449-6E6F-744E-656564454649, uuid=${prefix}01, name=\"bios_grub\"")
-  DI_N_BOOT="" DI_N_SWAP=""
+  DI_N_ESP="" DI_N_BOOT="" DI_N_SWAP=""
+  if (( ${6:-0} )); then
+    lines+=("size=$(( $6 * 2048 )), type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=${prefix}0$n, name=\"esp\"")
+    DI_N_ESP=$n; n=$(( n + 1 ))
+  fi
   if (( $4 )); then
     lines+=("size=$(( $4 * 2048 )), type=$linux, uuid=${prefix}0$n, name=\"boot\", attrs=\"LegacyBIOSBootable\"")
     DI_N_BOOT=$n; n=$(( n + 1 ))
