@@ -94,6 +94,17 @@ clone() {
     bed_check "$layout node$i: the initramfs not rebuilt, and the log says why" \
       grep -q "initramfs: not rebuilt" "$log"
     if [[ $layout == efi ]]; then
+      local dv=D_${layout}_$i
+      bed_check "$layout node$i: the GPT's disk GUID, PARTUUIDs, partition names and types are the golden's" \
+        python3 - "$img" "${!dv}" <<'PY'
+import json, subprocess, sys
+def ids(dev):
+    t = json.loads(subprocess.run(["sfdisk", "--json", dev], capture_output=True, check=True).stdout)["partitiontable"]
+    return t["label"], t["id"], [(p["type"], p["uuid"], p.get("name", "")) for p in t["partitions"]]
+g, c = ids(sys.argv[1]), ids(sys.argv[2])
+print("    golden %s\n    clone  %s" % (g, c))
+sys.exit(0 if g == c else 1)
+PY
       bed_check "$layout node$i: PREPARE planned BIOS GRUB + the block-copied ESP as it is" \
         grep -q "boot: node firmware BIOS, bootloader grub: BIOS + EFI: the golden's ESP as it is" "$log"
       bed_check "$layout node$i: the ESP used as the golden had it, no EFI grub-install" \
