@@ -62,7 +62,8 @@ std::string RenderGrubConfig(const BootParams& p) {
   s += fmt::format("set default={}\n", BootChoiceName(p.default_choice));
   s += "# (test -e cannot see files over TFTP; -s opens them)\n";
   s += "if [ -s \"$prefix/ka/mac-$ka_mac.cfg\" ]; then source \"$prefix/ka/mac-$ka_mac.cfg\"; fi\n";
-  s += "set fallback=local\n";
+  s += "# when stage1 cannot be loaded (a refused signature): entry 0, local (GRUB 2.06 takes a number here)\n";
+  s += "set fallback=0\n";
   s += fmt::format("set timeout={}\n", (p.timeout_ds + 9) / 10);
   s += "\nmenuentry 'local' --id local {\n";
   s += "  echo 'ka: leaving GRUB, the firmware boots its next boot option (the local disk)'\n";

@@ -20,8 +20,8 @@ std::string GrubMacFile(const std::string& mac);  // "grub/ka/mac-aa-bb-cc-dd-ee
 
 // grub/grub.cfg: default p.default_choice, the per-MAC file first, BOOTIF from
 // GRUB's $net_default_mac, `local` = `exit` (the firmware tries its next boot
-// option), and `local` as the fallback when stage1 cannot be loaded (a refused
-// signature, a missing file).
+// option), and `local` (entry 0) as the fallback when stage1 cannot be loaded (a
+// refused signature, a missing file).
 std::string RenderGrubConfig(const BootParams& p);
 
 // The per-MAC file: "set default=CHOICE".

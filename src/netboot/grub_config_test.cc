@@ -15,7 +15,7 @@ TEST(GrubConfig, DefaultMenu) {
   const std::string c = RenderGrubConfig(p);
   const std::string args = "console=tty0 console=ttyS0,115200n8 ka.server=10.0.0.1:30765 ka.session=ka ka.tries=5 ";
   for (const std::string& line :
-       {std::string("set default=kamethod"), std::string("set timeout=3"), std::string("set fallback=local"),
+       {std::string("set default=kamethod"), std::string("set timeout=3"), std::string("set fallback=0"),
         std::string("set ka_mac=\"$m1-$m2-$m3-$m4-$m5-$m6\""),
         std::string("if [ -s \"$prefix/ka/mac-$ka_mac.cfg\" ]; then source \"$prefix/ka/mac-$ka_mac.cfg\"; fi"),
         std::string("menuentry 'local' --id local {"), std::string("  exit"),
@@ -26,6 +26,8 @@ TEST(GrubConfig, DefaultMenu) {
     EXPECT_TRUE(HasLine(c, line)) << "no line \"" << line << "\" in:\n" << c;
   }
   EXPECT_NE(c.find("\"$net_default_mac\""), std::string::npos);
+  // Entry 0 (the fallback) is local.
+  EXPECT_LT(c.find("menuentry 'local'"), c.find("menuentry 'kamethod'"));
   // The per-MAC choice is read before the menu's default is used.
   EXPECT_LT(c.find("set default=kamethod"), c.find("source \"$prefix/ka/mac-"));
 }
