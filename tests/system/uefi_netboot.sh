@@ -14,8 +14,8 @@
 # Network: only the namespace made here (10.78.0.0/24, fd00:78::/64). Everything is removed at
 # the end. Timings go to test-artifacts/uefi-netboot-timings.txt.
 # Measured (2 shared cores, TCG, 2026-12-07): a 43 s, b+d 48 s (b reaches stage1 and powers off
-# at 43 s), c 26 s from QEMU start; whole test 224 s with both builds (about 50 s each; cached per
-# ka binary afterwards).
+# at 43 s), c 26 s from QEMU start; whole test 125 s with both builds cached (per ka binary), 224 s
+# when it builds them (about 50 s each).
 # Env: KA_KEEP=1 keeps the work dir.
 # shellcheck source-path=SCRIPTDIR
 set -uo pipefail
