@@ -8,14 +8,15 @@
 #     with Microsoft's keys) gets shimx64.efi, which loads Debian's signed GRUB (grubx64.efi), which
 #     reads grub/grub.cfg and boots the signed kernel: stage1, and the kernel says Secure Boot is on.
 #  d. At the same time another such VM whose per-MAC choice is `local` (ka netboot serve
-#     --set-boot, grub/ka/mac-*.cfg) leaves GRUB: the firmware goes on to its next boot option.
+#     --set-boot, grub/ka/mac-*.cfg) leaves GRUB: the firmware goes on to its next boot option;
+#     and a BIOS VM (mixed firmware in one qemu_pxe_vms) still gets pxelinux and stage1.
 #  c. The same Secure Boot VM given a stage1 kernel stripped of its signature: GRUB (shim_lock)
 #     refuses it ("bad shim signature"), stage1 never starts, GRUB falls back to `local`.
 # Network: only the namespace made here (10.78.0.0/24, fd00:78::/64). Everything is removed at
 # the end. Timings go to test-artifacts/uefi-netboot-timings.txt.
-# Measured (2 shared cores, TCG, 2026-12-07): a 43 s, b+d 48 s (b reaches stage1 and powers off
-# at 43 s), c 26 s from QEMU start; whole test 125 s with both builds cached (per ka binary), 224 s
-# when it builds them (about 50 s each).
+# Measured (2 shared cores, TCG, 2026-12-07): a 44 s, b+d 58 s for the three VMs at once (b reaches
+# stage1 and powers off at 53 s), c 26 s from QEMU start; whole test 135 s with both builds cached
+# (per ka binary), about 100 s more when it builds them (about 50 s each).
 # Env: KA_KEEP=1 keeps the work dir.
 # shellcheck source-path=SCRIPTDIR
 set -uo pipefail
@@ -106,7 +107,7 @@ bed_check "the Secure Boot build has shim and Debian's signed network GRUB" \
            cmp -s /usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed '$W/sb/tftp/grubx64.efi'"
 bed_check "the iPXE build has no shim" test ! -e "$W/ipxe/tftp/shimx64.efi"
 
-qemu_net_up "$NS" "$SUBNET" 2
+qemu_net_up "$NS" "$SUBNET" 3
 
 # ---- a. plain UEFI: ipxe.efi -> ka/boot.ipxe -> stage1 ----
 echo "== a. UEFI (OVMF, no Secure Boot): ipxe.efi, then stage1"
@@ -131,9 +132,10 @@ bed_check "a: no Secure Boot there" bash -c "! grep -aq 'secureboot: Secure boot
 
 # ---- b + d. Secure Boot: shim -> signed GRUB -> signed kernel; and a `local` machine ----
 echo "== b. Secure Boot (OVMF, Microsoft keys): shim, signed GRUB, signed kernel, stage1;"
-echo "== d. at the same time a machine whose per-MAC choice is local"
-MACS=(52:54:00:7e:00:02 52:54:00:7e:00:03) KINDS=(virtio virtio) FIRMS=(uefi-sb uefi-sb)
-truncate -s 64M "$W/disk1.raw"
+echo "== d. at the same time a machine whose per-MAC choice is local, and a BIOS machine"
+MACS=(52:54:00:7e:00:02 52:54:00:7e:00:03 52:54:00:7e:00:04) KINDS=(virtio virtio virtio)
+FIRMS=(uefi-sb uefi-sb bios)
+truncate -s 64M "$W/disk1.raw" "$W/disk2.raw"
 serve "$W/sb"
 bed_check "b: dnsmasq gives UEFI clients shimx64.efi, BIOS clients pxelinux.0" \
   bash -c "grep -q '^dhcp-boot=tag:efi64,shimx64.efi$' '$W/sb/dnsmasq/dnsmasq.conf' &&
@@ -145,17 +147,20 @@ bed_check "d: the GRUB per-MAC file says local" \
   grep -qx "set default=local" "$W/sb/tftp/grub/ka/mac-52-54-00-7e-00-03.cfg"
 t=$(qemu_now)
 qemu_pxe_vms
-# measured: both done 48 s after QEMU starts
+# measured: the three done 58 s after QEMU starts
 wait_seen 240 "$W/vm0.log" "$STAGE1" "powering off now" &
 w0=$!
 wait_seen 240 "$W/vm1.log" "ka: leaving GRUB" &
 w1=$!
+wait_seen 240 "$W/vm2.log" "$STAGE1" "powering off now" &
+w2=$!
 wait "$w0"; rc0=$?
 qemu_timing "b: Secure Boot VM, QEMU start to stage1 banner and poweroff" "$(qemu_secs_since "$t")"
 wait "$w1"; rc1=$?
+wait "$w2"; rc2=$?
 # after `exit` the firmware tries its next boot entry: give it a few seconds to show it
 sleep 5
-qemu_timing "b+d: both VMs done" "$(qemu_secs_since "$t")"
+qemu_timing "b+d: the three VMs done" "$(qemu_secs_since "$t")"
 phase_end bd
 bed_check "b: the VM reached stage1 in time" test "$rc0" = 0
 bed_check "b: GRUB came from the network (Debian's signed GRUB)" grep -aq "GNU GRUB" "$W/bd-vm0.log"
@@ -171,6 +176,11 @@ bed_check "d: it never booted stage1" bash -c "! grep -aqF '$STAGE1' '$W/bd-vm1.
 bed_check "d: the firmware went on to its next boot option" \
   bash -c "tr -d '\r' <'$W/bd-vm1.log' | sed -n '/ka: leaving GRUB/,\$p' |
            grep -aEq 'BdsDxe: (loading|failed to load|starting) Boot'"
+bed_check "d: the BIOS machine reached stage1 in time" test "$rc2" = 0
+bed_check "d: the BIOS machine got pxelinux.0, then stage1" \
+  bash -c "grep -q 'sent $W/sb/tftp/pxelinux.0 to $SUBNET.13' '$W/serve-sb.log' &&
+           ! grep -q 'shimx64.efi to $SUBNET.13' '$W/serve-sb.log' && grep -aqF '$STAGE1' '$W/bd-vm2.log'"
+bed_check "d: no efivarfs on the BIOS machine" bash -c "! grep -aq 'ka stage1: UEFI' '$W/bd-vm2.log'"
 
 # ---- c. Secure Boot refuses an unsigned stage1 kernel ----
 echo "== c. the same Secure Boot machine, the stage1 kernel's signature stripped"
@@ -206,7 +216,7 @@ bed_check "c: GRUB fell back to local" grep -aq "ka: leaving GRUB" "$W/c-vm0.log
 qemu_timing "whole test" "$(qemu_secs_since "$T_ALL")"
 qemu_save_timings "ka UEFI and Secure Boot network boot (tests/system/uefi_netboot.sh)" uefi-netboot-timings.txt
 if (( BED_FAILS )); then
-  for f in "$W"/a-vm0.log "$W"/bd-vm0.log "$W"/bd-vm1.log "$W"/c-vm0.log "$W"/serve-*.log; do
+  for f in "$W"/a-vm0.log "$W"/bd-vm0.log "$W"/bd-vm1.log "$W"/bd-vm2.log "$W"/c-vm0.log "$W"/serve-*.log; do
     echo "---- ${f##*/} (tail)"; clean_console "$f" 2>/dev/null | tail -n 30
     cp "$f" "$ARTIFACTS/uefi-${f##*/}" 2>/dev/null
   done
