@@ -58,6 +58,8 @@ ka_fuzz_target(tree_extract_fuzz SOURCES src/node/tree_extract.cc LIBS PkgConfig
 ka_fuzz_target(identity_fuzz SOURCES src/node/identity.cc)
 ka_fuzz_target(efibootmgr_listing_fuzz SOURCES src/node/efibootmgr_listing.cc)
 ka_fuzz_target(esp_files_fuzz SOURCES src/golden/esp_files.cc src/format/manifest.cc)
+ka_fuzz_target(pe_signature_fuzz SOURCES src/netboot/pe_signature.cc)
+ka_fuzz_target(build_info_fuzz SOURCES src/netboot/build_info.cc LIBS nlohmann_json::nlohmann_json)
 ka_fuzz_target(stage1_params_fuzz SOURCES src/netboot/stage1_params.cc src/crypto/key_file.cc src/crypto/private_file.cc
                src/crypto/sodium_init.cc LIBS PkgConfig::SODIUM)
 ka_fuzz_target(serve_config_fuzz SOURCES src/cli/serve_config.cc)

@@ -29,6 +29,9 @@ RUN_PKGS=(
   # without the system service; grub-*-bin hold the grub images stage2 carries to nodes
   dnsmasq-base pxelinux syslinux-common ipxe grub2-common grub-pc-bin grub-efi-amd64-bin cpio
   qemu-system-x86
+  # UEFI and Secure Boot network boot (ka netboot build --secure-boot, tests/system/uefi_netboot.sh):
+  # OVMF firmware, Debian's signed shim and network GRUB; efibootmgr and mtools go into stage2
+  ovmf shim-signed grub-efi-amd64-signed efibootmgr mtools
   # the real Debian golden of the boot tests (scripts/make-debian-golden.sh, tests/system/debian_*.sh)
   debootstrap
   # bench/peers_bench.sh: the peers ka is measured against (one copy with socat, udpcast) and the

@@ -17,6 +17,9 @@ NetbootBuildCommand::NetbootBuildCommand(CLI::App& netboot) {
   cmd_->add_option("--extra-module", extra_modules_, "Another kernel module for stage1 (repeatable)")
       ->allow_extra_args(false);
   cmd_->add_flag("--force", force_, "Replace DIR if it is not empty");
+  cmd_->add_flag("--secure-boot", secure_boot_,
+                 "UEFI machines boot shim and Debian's signed GRUB (packages shim-signed, grub-efi-amd64-signed) "
+                 "instead of iPXE, so Secure Boot machines boot too; the stage1 kernel must be signed");
 }
 
 bool NetbootBuildCommand::parsed() const { return cmd_->parsed(); }
@@ -30,6 +33,7 @@ int NetbootBuildCommand::Run(bool verbose) {
   o.ka_binary = ka_;
   o.extra_modules = extra_modules_;
   o.force = force_;
+  o.secure_boot = secure_boot_;
   auto epoch = netboot::SourceDateEpoch();
   if (!epoch.ok()) {
     std::fprintf(stderr, "ka netboot build: %s\n", epoch.status().message().c_str());

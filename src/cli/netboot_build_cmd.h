@@ -23,6 +23,7 @@ class NetbootBuildCommand {
   std::string ka_;
   std::vector<std::string> extra_modules_;
   bool force_ = false;
+  bool secure_boot_ = false;
 };
 
 }  // namespace ka::cli

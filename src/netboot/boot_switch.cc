@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "netboot/grub_config.h"
 #include "util/fd.h"
 
 namespace ka::netboot {
@@ -64,6 +65,11 @@ Status SetNodeBoot(os::Env& env, const std::string& tftp_root, const std::string
   // 0644: dnsmasq's TFTP server runs unprivileged.
   KA_RETURN_IF_ERROR(env.WriteFile(tftp_root + "/" + PxelinuxMacFile(*mac), *pxe_mac, 0644));
   KA_RETURN_IF_ERROR(env.WriteFile(tftp_root + "/" + IpxeMacFile(*mac), *ipxe_mac, 0644));
+  // A Secure Boot build's GRUB menu (grub/grub.cfg) sources grub/ka/mac-<mac>.cfg.
+  if (env.FileExists(tftp_root + "/" + kGrubConfig)) {
+    KA_RETURN_IF_ERROR(env.MakeDirs(tftp_root + "/grub/ka"));
+    KA_RETURN_IF_ERROR(env.WriteFile(tftp_root + "/" + GrubMacFile(*mac), RenderGrubMacConfig(c), 0644));
+  }
   return Status::Ok();
 }
 
@@ -71,6 +77,14 @@ Result<BootChoice> GetNodeBoot(os::Env& env, const std::string& tftp_root, const
   auto mac = ParseMac(mac_text);
   if (!mac.ok()) return mac.status();
   const std::string per_mac = tftp_root + "/" + PxelinuxMacFile(*mac);
+  const std::string grub_mac = tftp_root + "/" + GrubMacFile(*mac);
+  if (!env.FileExists(per_mac) && env.FileExists(grub_mac)) {
+    auto text = env.ReadFile(grub_mac);
+    if (!text.ok()) return text.status();
+    auto c = GrubMacChoice(*text);
+    if (!c.ok()) return c.status().Wrap(grub_mac);
+    return c;
+  }
   std::string path = env.FileExists(per_mac) ? per_mac : tftp_root + "/pxelinux.cfg/default";
   auto text = env.ReadFile(path);
   if (!text.ok()) return text.status();
@@ -82,7 +96,7 @@ Result<BootChoice> GetNodeBoot(os::Env& env, const std::string& tftp_root, const
 Status ClearNodeBoot(os::Env& env, const std::string& tftp_root, const std::string& mac_text) {
   auto mac = ParseMac(mac_text);
   if (!mac.ok()) return mac.status();
-  for (const std::string& f : {PxelinuxMacFile(*mac), IpxeMacFile(*mac)}) {
+  for (const std::string& f : {PxelinuxMacFile(*mac), IpxeMacFile(*mac), GrubMacFile(*mac)}) {
     KA_RETURN_IF_ERROR(env.RemoveFile(tftp_root + "/" + f));
   }
   return Status::Ok();

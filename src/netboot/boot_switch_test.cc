@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "netboot/grub_config.h"
 #include "testing/fake_env.h"
 
 namespace ka::netboot {
@@ -69,6 +70,42 @@ TEST(NetbootBootSwitch, SetGetClear) {
   env.AddFile(pxe, "x");
   env.unwritable.insert(pxe);
   EXPECT_FALSE(ClearNodeBoot(env, d, mac).ok()) << "a file that stays is an error";
+}
+
+TEST(NetbootBootSwitch, SecureBootBuildsGetTheGrubFileToo) {
+  os::FakeEnv env;
+  const std::string d = "/srv/tftp";
+  BootParams p;
+  p.default_choice = BootChoice::kKamethod;
+  env.AddFile(d + "/pxelinux.cfg/default", RenderPxelinuxConfig(p));
+  env.AddFile(d + "/ka/boot.ipxe", RenderIpxeScript(p));
+  const std::string mac = "52:54:00:ab:cd:ef";
+  const std::string grub = d + "/grub/ka/mac-52-54-00-ab-cd-ef.cfg";
+
+  // Without grub/grub.cfg (an iPXE build) no GRUB file is written.
+  ASSERT_TRUE(SetNodeBoot(env, d, mac, BootChoice::kLocal).ok());
+  EXPECT_FALSE(env.FileExists(grub));
+  ASSERT_TRUE(ClearNodeBoot(env, d, mac).ok());
+
+  env.AddFile(d + "/grub/grub.cfg", RenderGrubConfig(p));
+  ASSERT_TRUE(SetNodeBoot(env, d, mac, BootChoice::kLocal).ok());
+  auto g = env.ReadFile(grub);
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  EXPECT_NE(g->find("\nset default=local\n"), std::string::npos) << *g;
+  EXPECT_EQ(env.modes[grub], 0644u);
+  EXPECT_EQ(GetNodeBoot(env, d, mac).value(), BootChoice::kLocal);
+  ASSERT_TRUE(SetNodeBoot(env, d, mac, BootChoice::kRescue).ok());
+  EXPECT_EQ(GrubMacChoice(env.ReadFile(grub).value()).value(), BootChoice::kRescue);
+
+  // The GRUB file alone (its pxelinux twin gone) still answers GetNodeBoot.
+  ASSERT_TRUE(env.RemoveFile(d + "/pxelinux.cfg/01-52-54-00-ab-cd-ef").ok());
+  EXPECT_EQ(GetNodeBoot(env, d, mac).value(), BootChoice::kRescue);
+  env.AddFile(grub, "set default=windows\n");
+  EXPECT_FALSE(GetNodeBoot(env, d, mac).ok()) << "a damaged file is an error, not the default";
+
+  ASSERT_TRUE(ClearNodeBoot(env, d, mac).ok());
+  EXPECT_FALSE(env.FileExists(grub));
+  EXPECT_EQ(GetNodeBoot(env, d, mac).value(), BootChoice::kKamethod);
 }
 
 TEST(NetbootBootSwitch, Errors) {

@@ -204,10 +204,17 @@ Result<std::string> RenderDnsmasqConfig(const DnsmasqOptions& o, const std::opti
     for (const DhcpHost& h : o.hosts) {
       s += fmt::format("dhcp-host={},{}{}\n", *ParseMac(h.mac), h.ip, h.name.empty() ? "" : "," + h.name);
     }
-    s += "# BIOS (also QEMU's iPXE ROM): pxelinux. UEFI: ipxe.efi, then the iPXE script.\n";
-    s += "dhcp-boot=tag:!efi64,pxelinux.0\n";
-    s += "dhcp-boot=tag:efi64,tag:!ipxe,ipxe.efi\n";
-    s += "dhcp-boot=tag:efi64,tag:ipxe,ka/boot.ipxe\n";
+    if (o.uefi == UefiLoader::kShim) {
+      s += "# BIOS (also QEMU's iPXE ROM): pxelinux. UEFI (Secure Boot build): shim, which loads\n";
+      s += "# grubx64.efi (Debian's signed GRUB) from the same directory, which reads grub/grub.cfg.\n";
+      s += "dhcp-boot=tag:!efi64,pxelinux.0\n";
+      s += "dhcp-boot=tag:efi64,shimx64.efi\n";
+    } else {
+      s += "# BIOS (also QEMU's iPXE ROM): pxelinux. UEFI: ipxe.efi, then the iPXE script.\n";
+      s += "dhcp-boot=tag:!efi64,pxelinux.0\n";
+      s += "dhcp-boot=tag:efi64,tag:!ipxe,ipxe.efi\n";
+      s += "dhcp-boot=tag:efi64,tag:ipxe,ka/boot.ipxe\n";
+    }
   } else {
     if (!o.hosts.empty()) return Status::Invalid("--host needs --dhcp-range: in proxy mode another server leases addresses");
     if (o.authoritative) return Status::Invalid("--authoritative needs --dhcp-range");
@@ -225,11 +232,19 @@ Result<std::string> RenderDnsmasqConfig(const DnsmasqOptions& o, const std::opti
     }
     s += "\n# Proxy DHCP: the network's DHCP server leases addresses, dnsmasq adds the boot file.\n";
     s += fmt::format("dhcp-range={},proxy,{}\n", FormatIpv4(net.Network()), FormatIpv4(net.Mask()));
-    s += "# BIOS (also QEMU's iPXE ROM): pxelinux(.0). UEFI: ipxe.efi, then the iPXE script.\n";
-    s += "pxe-service=x86PC,\"Network boot (ka)\",pxelinux\n";
-    for (const char* csa : {"x86-64_EFI", "BC_EFI"}) {
-      s += fmt::format("pxe-service=tag:!ipxe,{},\"Network boot (ka)\",ipxe.efi\n", csa);
-      s += fmt::format("pxe-service=tag:ipxe,{},\"Network boot (ka)\",ka/boot.ipxe\n", csa);
+    if (o.uefi == UefiLoader::kShim) {
+      s += "# BIOS (also QEMU's iPXE ROM): pxelinux(.0). UEFI (Secure Boot build): shim, then GRUB.\n";
+      s += "pxe-service=x86PC,\"Network boot (ka)\",pxelinux\n";
+      for (const char* csa : {"x86-64_EFI", "BC_EFI"}) {
+        s += fmt::format("pxe-service={},\"Network boot (ka)\",shimx64.efi\n", csa);
+      }
+    } else {
+      s += "# BIOS (also QEMU's iPXE ROM): pxelinux(.0). UEFI: ipxe.efi, then the iPXE script.\n";
+      s += "pxe-service=x86PC,\"Network boot (ka)\",pxelinux\n";
+      for (const char* csa : {"x86-64_EFI", "BC_EFI"}) {
+        s += fmt::format("pxe-service=tag:!ipxe,{},\"Network boot (ka)\",ipxe.efi\n", csa);
+        s += fmt::format("pxe-service=tag:ipxe,{},\"Network boot (ka)\",ka/boot.ipxe\n", csa);
+      }
     }
   }
   if (o.ipv6_ra) {
@@ -240,9 +255,11 @@ Result<std::string> RenderDnsmasqConfig(const DnsmasqOptions& o, const std::opti
   return s;
 }
 
-Status CheckTftpRoot(const std::string& tftp_root) {
+Status CheckTftpRoot(const std::string& tftp_root, UefiLoader uefi) {
+  std::vector<std::string> needed = {"pxelinux.0", "ldlinux.c32", "ka/vmlinuz", "ka/stage1.img"};
+  if (uefi == UefiLoader::kShim) needed.insert(needed.end(), {"shimx64.efi", "grubx64.efi"});
   std::vector<std::string> missing;
-  for (const char* f : {"pxelinux.0", "ldlinux.c32", "ka/vmlinuz", "ka/stage1.img"}) {
+  for (const std::string& f : needed) {
     if (!FileExists(tftp_root + "/" + f)) missing.push_back(f);
   }
   if (missing.empty()) {
@@ -259,7 +276,7 @@ Status CheckTftpRoot(const std::string& tftp_root) {
             p.string(), st.st_mode & 07777, p.string()));
       if (p == p.root_path()) break;
     }
-    for (const char* f : {"pxelinux.0", "ldlinux.c32", "ka/vmlinuz", "ka/stage1.img"}) {
+    for (const std::string& f : needed) {
       struct stat st {};
       std::string path = tftp_root + "/" + f;
       if (::stat(path.c_str(), &st) == 0 && !(st.st_mode & S_IROTH))
@@ -271,9 +288,9 @@ Status CheckTftpRoot(const std::string& tftp_root) {
   }
   std::string list;
   for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
-  return Status::Invalid(fmt::format(
-      "TFTP root {} lacks {}: build the boot files first with `ka netboot build -o DIR` and serve DIR", tftp_root,
-      list));
+  return Status::Invalid(
+      fmt::format("TFTP root {} lacks {}: build the boot files first with `ka netboot build -o DIR{}` and serve DIR",
+                  tftp_root, list, uefi == UefiLoader::kShim ? " --secure-boot" : ""));
 }
 
 std::vector<std::string> MissingUefiFiles(const std::string& tftp_root) {

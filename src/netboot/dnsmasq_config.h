@@ -1,7 +1,8 @@
 // dnsmasq.conf for `ka netboot serve`: TFTP from the build's tftp/ directory and
 // either a full DHCP server (--dhcp-range) or proxy-DHCP next to an existing
 // DHCP server (--proxy-dhcp). BIOS clients get pxelinux.0; x86-64 UEFI clients
-// (client-arch 7 or 9) get ipxe.efi, and once iPXE runs, ka/boot.ipxe.
+// (client-arch 7 or 9) get ipxe.efi, and once iPXE runs, ka/boot.ipxe; or, from a
+// Secure Boot build (UefiLoader::kShim), shimx64.efi, which loads grubx64.efi.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "netboot/build_info.h"
 #include "util/net.h"
 #include "util/status.h"
 
@@ -41,6 +43,7 @@ struct DnsmasqOptions {
   bool ipv6_ra = false;
   bool log_dhcp = false;
   bool authoritative = false;
+  UefiLoader uefi = UefiLoader::kIpxe;  // what x86-64 UEFI clients get
 };
 
 // Validates `o` (exactly one mode, range and hosts inside the interface's network
@@ -49,7 +52,8 @@ Result<std::string> RenderDnsmasqConfig(const DnsmasqOptions& o, const std::opti
 
 // The files every node fetches must be there: pxelinux.0, ldlinux.c32,
 // ka/vmlinuz, ka/stage1.img. The error names `ka netboot build -o DIR`.
-Status CheckTftpRoot(const std::string& tftp_root);
+// A Secure Boot build (kShim) must also have shimx64.efi and grubx64.efi.
+Status CheckTftpRoot(const std::string& tftp_root, UefiLoader uefi = UefiLoader::kIpxe);
 // UEFI boot files that are missing (ipxe.efi): UEFI nodes will not boot; a warning.
 std::vector<std::string> MissingUefiFiles(const std::string& tftp_root);
 

@@ -53,6 +53,28 @@ TEST(DnsmasqConfig, DhcpMode) {
   EXPECT_EQ(c->find("enable-ra"), std::string::npos);
 }
 
+TEST(DnsmasqConfig, SecureBootBuildsGiveUefiShim) {
+  DnsmasqOptions o = Base();
+  o.uefi = UefiLoader::kShim;
+  o.dhcp_range = "10.0.0.100,10.0.0.199";
+  auto c = RenderDnsmasqConfig(o, Iface("10.0.0.1", 24));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE(HasLine(*c, "dhcp-boot=tag:!efi64,pxelinux.0")) << *c;
+  EXPECT_TRUE(HasLine(*c, "dhcp-boot=tag:efi64,shimx64.efi")) << *c;
+  EXPECT_TRUE(HasLine(*c, "dhcp-match=set:efi64,option:client-arch,7")) << *c;
+  EXPECT_EQ(c->find("ipxe.efi"), std::string::npos) << *c;
+  EXPECT_EQ(c->find("boot.ipxe"), std::string::npos) << *c;
+
+  o.dhcp_range.clear();
+  o.proxy = true;
+  c = RenderDnsmasqConfig(o, Iface("10.0.0.1", 24));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE(HasLine(*c, "pxe-service=x86PC,\"Network boot (ka)\",pxelinux")) << *c;
+  EXPECT_TRUE(HasLine(*c, "pxe-service=x86-64_EFI,\"Network boot (ka)\",shimx64.efi")) << *c;
+  EXPECT_TRUE(HasLine(*c, "pxe-service=BC_EFI,\"Network boot (ka)\",shimx64.efi")) << *c;
+  EXPECT_EQ(c->find("ipxe.efi"), std::string::npos) << *c;
+}
+
 TEST(DnsmasqConfig, ProxyMode) {
   DnsmasqOptions o = Base();
   o.proxy = true;

@@ -13,9 +13,11 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "netboot/build_info.h"
 #include "netboot/dpkg_index.h"
 #include "netboot/kernel_package.h"
 #include "netboot/module_set.h"
+#include "netboot/pe_signature.h"
 #include "netboot/stage1_builder.h"
 #include "netboot/stage2_builder.h"
 #include "util/fd.h"
@@ -36,6 +38,19 @@ const HostFile kLoaders[] = {
     {"/usr/lib/ipxe/ipxe.efi", "ipxe", "tftp/ipxe.efi"},
     {"/usr/lib/ipxe/snponly.efi", "ipxe", "tftp/snponly.efi"},
 };
+// --secure-boot: the firmware verifies shim with Microsoft's UEFI CA, shim verifies
+// GRUB (and GRUB, through shim, the kernel) with Debian's key. shim loads grubx64.efi
+// from its own TFTP directory.
+const HostFile kSecureBootLoaders[] = {
+    {"/usr/lib/shim/shimx64.efi.signed", "shim-signed", "tftp/shimx64.efi"},
+    {"/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed", "grub-efi-amd64-signed", "tftp/grubx64.efi"},
+};
+
+std::vector<HostFile> Loaders(const BuildOptions& o) {
+  std::vector<HostFile> v(std::begin(kLoaders), std::end(kLoaders));
+  if (o.secure_boot) v.insert(v.end(), std::begin(kSecureBootLoaders), std::end(kSecureBootLoaders));
+  return v;
+}
 
 Result<std::string> Sha256File(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -83,6 +98,10 @@ Status CheckHost(os::Env& runner, const BuildOptions& o, const std::string& ka) 
   for (const auto& f : kLoaders)
     if (!fs::is_regular_file(f.path))
       return Status::Invalid(std::string(f.path) + " is missing; install the Debian package " + f.package);
+  for (const auto& f : kSecureBootLoaders)
+    if (o.secure_boot && !fs::is_regular_file(f.path))
+      return Status::Invalid(std::string("--secure-boot needs ") + f.path + ", which is missing; install the Debian " +
+                             "packages shim-signed and grub-efi-amd64-signed");
   if (!fs::is_regular_file("/bin/busybox")) return Status::Invalid("/bin/busybox is missing; install busybox-static");
   if (!fs::is_regular_file("/etc/mke2fs.conf")) return Status::Invalid("/etc/mke2fs.conf is missing; install e2fsprogs");
   if (!fs::is_regular_file(ka) || ::access(ka.c_str(), X_OK) != 0)
@@ -166,7 +185,11 @@ Result<BuildSummary> BuildInto(os::Env& runner, const BuildOptions& options, con
   auto compression = ChooseCompression(*kernel);
   if (!compression.ok()) return compression.status();
 
-  for (const auto& f : kLoaders) KA_RETURN_IF_ERROR(CopyFile(f.path, tmp + "/" + f.dest));
+  if (options.secure_boot) {
+    // GRUB (shim_lock) refuses an unsigned kernel on a Secure Boot machine: say so now.
+    KA_RETURN_IF_ERROR(RequireSignedPe(runner, kernel->vmlinuz(), "--secure-boot: the stage1 kernel"));
+  }
+  for (const auto& f : Loaders(options)) KA_RETURN_IF_ERROR(CopyFile(f.path, tmp + "/" + f.dest));
   KA_RETURN_IF_ERROR(CopyFile(kernel->vmlinuz(), tmp + "/tftp/ka/vmlinuz"));
 
   Stage1Options s1;
@@ -198,6 +221,8 @@ Result<BuildSummary> BuildInto(os::Env& runner, const BuildOptions& options, con
   nlohmann::json j;
   j["format"] = 1;
   j["source_date_epoch"] = options.mtime;
+  // What UEFI machines are given (ka netboot serve reads it back: build_info.h).
+  j["uefi_boot"] = UefiLoaderName(options.secure_boot ? UefiLoader::kShim : UefiLoader::kIpxe);
   j["kernel"] = {{"version", kernel->version},
                  {"package", kernel->package},
                  {"package_version", kernel->package_version},
@@ -209,7 +234,7 @@ Result<BuildSummary> BuildInto(os::Env& runner, const BuildOptions& options, con
   if (!ka_sha.ok()) return ka_sha.status();
   j["ka"] = {{"host", ka}, {"sha256", *ka_sha}};
   nlohmann::json loaders = nlohmann::json::array();
-  for (const auto& f : kLoaders) {
+  for (const auto& f : Loaders(options)) {
     loaders.push_back({{"path", f.dest}, {"host", f.path}, {"package", f.package}});
     packages.insert(f.package);
   }
@@ -227,8 +252,9 @@ Result<BuildSummary> BuildInto(os::Env& runner, const BuildOptions& options, con
   j["packages"] = *versions;
   j["packages"][kernel->package] = kernel->package_version;
   nlohmann::json artefacts = nlohmann::json::object();
-  for (const char* a : {"tftp/pxelinux.0", "tftp/ldlinux.c32", "tftp/ipxe.efi", "tftp/snponly.efi", "tftp/ka/vmlinuz",
-                        "tftp/ka/stage1.img", "stage2.ka"}) {
+  std::vector<std::string> artefact_paths = {"tftp/ka/vmlinuz", "tftp/ka/stage1.img", "stage2.ka"};
+  for (const auto& f : Loaders(options)) artefact_paths.emplace_back(f.dest);
+  for (const std::string& a : artefact_paths) {
     auto sha = Sha256File(tmp + "/" + a);
     if (!sha.ok()) return sha.status();
     artefacts[a] = {{"sha256", *sha}, {"size", fs::file_size(tmp + "/" + a)}};

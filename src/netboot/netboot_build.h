@@ -1,6 +1,7 @@
 // `ka netboot build`: everything nodes need to network-boot and clone themselves,
 // from Debian packages only, into one output directory (layout in
-// docs/netboot-build.md): PXE/iPXE loaders, Debian's kernel, the stage1
+// docs/netboot-build.md): PXE/iPXE loaders (with --secure-boot also Debian's
+// signed shim and network GRUB, the kernel required to be signed), Debian's kernel, the stage1
 // initramfs, stage2 and build.json (sources, package versions, sha256 and size of
 // every artefact). Validates up front, builds into DIR.tmp and renames it at the
 // end, so a failed build leaves no half-written DIR.
@@ -22,6 +23,7 @@ struct BuildOptions {
   std::string ka_binary;                   // "" : the running executable
   std::vector<std::string> extra_modules;
   bool force = false;                      // replace a non-empty DIR
+  bool secure_boot = false;                // also shimx64.efi + grubx64.efi for Secure Boot UEFI machines
   int64_t mtime = 0;                       // of every entry; SOURCE_DATE_EPOCH or 0
 };
 

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -16,6 +17,8 @@
 #include "crypto/key_file.h"
 #include "crypto/secret_file.h"
 #include "netboot/boot_switch.h"
+#include "netboot/build_info.h"
+#include "netboot/grub_config.h"
 #include "netboot/initramfs_writer.h"
 #include "util/fd.h"
 #include "util/log.h"
@@ -128,7 +131,10 @@ Result<std::vector<GeneratedFile>> PlanServe(ServeOptions o) {
     *line = crypto::FormatPublicKey(*k);
   }
   KA_RETURN_IF_ERROR(ValidateBootParams(o.boot));
-  KA_RETURN_IF_ERROR(CheckTftpRoot(o.tftp_root));
+  auto uefi = ReadBuildUefiLoader(o.tftp_root);
+  if (!uefi.ok()) return uefi.status();
+  o.dnsmasq.uefi = *uefi;
+  KA_RETURN_IF_ERROR(CheckTftpRoot(o.tftp_root, *uefi));
 
   std::optional<InterfaceInfo> iface;
   if (!o.dnsmasq.interface.empty()) {
@@ -146,6 +152,9 @@ Result<std::vector<GeneratedFile>> PlanServe(ServeOptions o) {
   files.push_back({o.state_dir + "/dnsmasq.conf", *conf, 0644, true});
   files.push_back({o.tftp_root + "/pxelinux.cfg/default", RenderPxelinuxConfig(o.boot), 0644, true});
   files.push_back({o.tftp_root + "/ka/boot.ipxe", RenderIpxeScript(o.boot), 0644, true});
+  if (*uefi == UefiLoader::kShim) {
+    files.push_back({o.tftp_root + "/" + kGrubConfig, RenderGrubConfig(o.boot), 0644, true});
+  }
   if (!o.secret_file.empty()) {
     auto secret = crypto::LoadSecret(o.secret_file);
     if (!secret.ok()) return secret.status().Wrap("--secret-file");
@@ -246,8 +255,14 @@ Status Serve(const ServeOptions& o, std::FILE* out) {
     std::fflush(out);
     return Status::Ok();
   }
-  for (const auto& f : MissingUefiFiles(Absolute(o.tftp_root))) {
-    LogWarn("{} is missing from the TFTP root: UEFI nodes will not boot (rebuild with `ka netboot build`)", f);
+  const std::string grub_cfg = Absolute(o.tftp_root) + "/" + kGrubConfig;
+  const bool secure_boot = std::any_of(files->begin(), files->end(), [&](const auto& f) { return f.path == grub_cfg; });
+  if (secure_boot) {
+    LogInfo("Secure Boot build: UEFI nodes get shimx64.efi, then Debian's signed GRUB and {}", kGrubConfig);
+  } else {
+    for (const auto& f : MissingUefiFiles(Absolute(o.tftp_root))) {
+      LogWarn("{} is missing from the TFTP root: UEFI nodes will not boot (rebuild with `ka netboot build`)", f);
+    }
   }
   KA_RETURN_IF_ERROR(WriteServeFiles(os::DefaultEnv(), *files));
   const std::string& conf = files->front().path;

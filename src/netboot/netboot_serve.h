@@ -1,4 +1,5 @@
-// `ka netboot serve`: writes the boot menus (pxelinux.cfg/default, ka/boot.ipxe),
+// `ka netboot serve`: writes the boot menus (pxelinux.cfg/default, ka/boot.ipxe,
+// and grub/grub.cfg when DIR/build.json says it is a Secure Boot build),
 // the optional ka/secret.img and dnsmasq.conf, then runs dnsmasq in the
 // foreground until SIGINT/SIGTERM. --print shows the files instead.
 #pragma once

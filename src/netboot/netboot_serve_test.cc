@@ -96,6 +96,41 @@ TEST_F(NetbootServeTest, NoRunWritesTheFilesAndTheSwitchWorks) {
   EXPECT_EQ(GetNodeBoot(os::DefaultEnv(), o_.tftp_root, "52:54:00:00:00:08").value(), BootChoice::kKamethod);
 }
 
+TEST_F(NetbootServeTest, SecureBootBuildGetsTheGrubMenuAndShim) {
+  std::ofstream(dir_ + "/build.json") << R"({"format":1,"uefi_boot":"shim"})";
+  auto missing = PlanServe(o_);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("shimx64.efi, grubx64.efi"), std::string::npos)
+      << missing.status().message();
+  EXPECT_NE(missing.status().message().find("--secure-boot"), std::string::npos) << missing.status().message();
+  for (const char* f : {"shimx64.efi", "grubx64.efi"}) std::ofstream(dir_ + "/tftp/" + f) << "fake " << f;
+  auto files = PlanServe(o_);
+  ASSERT_TRUE(files.ok()) << files.status().message();
+  ASSERT_EQ(files->size(), 4u);
+  EXPECT_EQ((*files)[3].path, dir_ + "/tftp/grub/grub.cfg");
+  EXPECT_NE((*files)[3].content.find("linux /ka/vmlinuz console=tty0"), std::string::npos) << (*files)[3].content;
+  EXPECT_NE((*files)[0].content.find("\ndhcp-boot=tag:efi64,shimx64.efi\n"), std::string::npos) << (*files)[0].content;
+
+  o_.no_run = true;
+  ASSERT_TRUE(Serve(o_, stdout).ok());
+  ASSERT_TRUE(SetNodeBoot(os::DefaultEnv(), o_.tftp_root, "52:54:00:00:00:07", BootChoice::kLocal).ok());
+  EXPECT_TRUE(fs::exists(dir_ + "/tftp/grub/ka/mac-52-54-00-00-00-07.cfg"));
+  ASSERT_TRUE(ClearNodeBoot(os::DefaultEnv(), o_.tftp_root, "52:54:00:00:00:07").ok());
+  EXPECT_FALSE(fs::exists(dir_ + "/tftp/grub/ka/mac-52-54-00-00-00-07.cfg"));
+  if (::access(kDnsmasq, X_OK) == 0) {
+    Status s = TestDnsmasqConfig(kDnsmasq, dir_ + "/dnsmasq/dnsmasq.conf");
+    EXPECT_TRUE(s.ok()) << s.message();
+    o_.dnsmasq.dhcp_range.clear();
+    o_.dnsmasq.proxy = true;
+    ASSERT_TRUE(Serve(o_, stdout).ok());
+    s = TestDnsmasqConfig(kDnsmasq, dir_ + "/dnsmasq/dnsmasq.conf");
+    EXPECT_TRUE(s.ok()) << s.message();
+  }
+
+  std::ofstream(dir_ + "/build.json") << R"({"format":1,"uefi_boot":"pxe"})";
+  EXPECT_FALSE(PlanServe(o_).ok()) << "an unknown loader in build.json is an error";
+}
+
 TEST_F(NetbootServeTest, MissingBootFilesNameTheBuild) {
   fs::remove(dir_ + "/tftp/ka/vmlinuz");
   auto files = PlanServe(o_);

@@ -46,6 +46,15 @@ for m in ext4 xfs btrfs vfat nls_cp437 nls_iso8859_1 nls_utf8 nls_ascii loop efi
 done
 echo "ka stage1: modules loaded: $(cut -d' ' -f1 /proc/modules | sort | tr '\n' ' ')"
 
+# UEFI machines: the firmware's variables (boot entries) for efibootmgr, from stage2.
+if [ -d /sys/firmware/efi ]; then
+  if mount -t efivarfs efivarfs /sys/firmware/efi/efivars; then
+    echo "ka stage1: UEFI, efivarfs mounted on /sys/firmware/efi/efivars"
+  else
+    echo "ka stage1: UEFI, but efivarfs could not be mounted on /sys/firmware/efi/efivars"
+  fi
+fi
+
 # Network: the interface the machine PXE-booted from (BOOTIF=01-aa-bb-..), else
 # every ethernet interface in turn until one gets a DHCP lease.
 ip link set lo up

@@ -12,20 +12,45 @@
 
 namespace ka::netboot {
 
+// efibootmgr (UEFI boot entries) and mdir/mtype (mtools: reading an EFI system partition
+// without mounting it) serve UEFI nodes; optional, as a build host may lack them.
 const std::vector<Stage2Tool>& Stage2Tools() {
   static const std::vector<Stage2Tool> kTools = {
-      {"sfdisk", "fdisk", true},          {"partx", "util-linux", true},        {"blkid", "util-linux", true},
-      {"wipefs", "util-linux", true},     {"losetup", "mount", true},           {"mount", "mount", true},
-      {"umount", "mount", true},          {"findmnt", "util-linux", true},      {"chroot", "coreutils", true},
-      {"mkswap", "util-linux", true},     {"swaplabel", "util-linux", true},    {"mke2fs", "e2fsprogs", true},
-      {"mkfs.ext2", "e2fsprogs", true},   {"mkfs.ext3", "e2fsprogs", true},     {"mkfs.ext4", "e2fsprogs", true},
-      {"e2fsck", "e2fsprogs", true},      {"tune2fs", "e2fsprogs", true},       {"resize2fs", "e2fsprogs", true},
-      {"mkfs.xfs", "xfsprogs", true},     {"xfs_admin", "xfsprogs", true},      {"xfs_db", "xfsprogs", true},
-      {"mkfs.btrfs", "btrfs-progs", true}, {"btrfstune", "btrfs-progs", true},  {"mkfs.vfat", "dosfstools", true},
-      {"mkfs.fat", "dosfstools", true},   {"fatlabel", "dosfstools", true},     {"grub-install", "grub2-common", true},
-      {"grub-mkimage", "grub-common", true}, {"grub-probe", "grub-common", true},
-      {"grub-editenv", "grub-common", true}, {"dd", "coreutils", true},
-      {"sync", "coreutils", true},        {"efibootmgr", "efibootmgr", false},
+      {"sfdisk", "fdisk", true},
+      {"partx", "util-linux", true},
+      {"blkid", "util-linux", true},
+      {"wipefs", "util-linux", true},
+      {"losetup", "mount", true},
+      {"mount", "mount", true},
+      {"umount", "mount", true},
+      {"findmnt", "util-linux", true},
+      {"chroot", "coreutils", true},
+      {"mkswap", "util-linux", true},
+      {"swaplabel", "util-linux", true},
+      {"mke2fs", "e2fsprogs", true},
+      {"mkfs.ext2", "e2fsprogs", true},
+      {"mkfs.ext3", "e2fsprogs", true},
+      {"mkfs.ext4", "e2fsprogs", true},
+      {"e2fsck", "e2fsprogs", true},
+      {"tune2fs", "e2fsprogs", true},
+      {"resize2fs", "e2fsprogs", true},
+      {"mkfs.xfs", "xfsprogs", true},
+      {"xfs_admin", "xfsprogs", true},
+      {"xfs_db", "xfsprogs", true},
+      {"mkfs.btrfs", "btrfs-progs", true},
+      {"btrfstune", "btrfs-progs", true},
+      {"mkfs.vfat", "dosfstools", true},
+      {"mkfs.fat", "dosfstools", true},
+      {"fatlabel", "dosfstools", true},
+      {"grub-install", "grub2-common", true},
+      {"grub-mkimage", "grub-common", true},
+      {"grub-probe", "grub-common", true},
+      {"grub-editenv", "grub-common", true},
+      {"dd", "coreutils", true},
+      {"sync", "coreutils", true},
+      {"efibootmgr", "efibootmgr", false},
+      {"mdir", "mtools", false},
+      {"mtype", "mtools", false},
   };
   return kTools;
 }

@@ -15,18 +15,27 @@
 #   qemu_disk KIND FILE N [BOOTINDEX]   sets QEMU_DISK=(...): FILE as a disk of KIND: sata (AHCI +
 #                                   ide-hd), scsi (virtio-scsi + scsi-hd), nvme, virtio (virtio-blk);
 #                                   N makes ids and serials unique within a VM
+#   qemu_firmware FIRMWARE VARSFILE sets QEMU_FW=(...): the machine and firmware arguments of bios
+#                                   (none: QEMU's default i440fx + SeaBIOS), uefi (q35, OVMF) or uefi-sb
+#                                   (q35 with SMM, OVMF with Secure Boot enforced and Microsoft's keys
+#                                   enrolled); the UEFI variables (NVRAM) live in VARSFILE, copied from
+#                                   OVMF's template only if it does not exist yet (so a VM keeps its
+#                                   boot entries across restarts)
+#   qemu_fw_require FIRMWARE...     exit 77 (skip) unless the firmware files of each are installed
 #   qemu_vm NAME LOG ARGS...        QEMU in the background, console to LOG; PID in VM_PID
 #   qemu_wait_exit PID SECONDS      0 once PID ended by itself (its status in WAIT_RC), 1 on timeout
 #   qemu_wait_all SECONDS PID...    waits for all; the ones still running after SECONDS are killed
 #                                   (returns 1 then)
 #   qemu_net_up NS SUBNET N         namespace NS with bridge br0 (SUBNET.1/24, fd00:SUBNET::1/64 for
 #                                   router adverts) and tap0..tap(N-1) on it; SUBNET like 10.77.0
-#   qemu_netboot_build OUT          a `ka netboot build` copied into OUT; the build itself is cached
-#                                   in /var/cache/ka-test/netboot-HASH (HASH of the ka binary)
+#   qemu_netboot_build OUT [OPTION...]  a `ka netboot build [OPTION...]` (e.g. --secure-boot) copied
+#                                   into OUT; the build itself is cached in
+#                                   /var/cache/ka-test/netboot-HASH[-OPTIONS] (HASH of the ka binary)
 #   qemu_netboot_ready OUT          NB=OUT: qemu_netboot_build OUT, timed; dies if it fails
 #   qemu_netboot_serve NB SUBNET SERVER SECRET [OPTION...]   `ka netboot serve` for the VMs of MACS
 #   qemu_pxe_serve SOURCE NB SUBNET SECRET [OPTION...]       `ka serve --stage2` to them (SERVE)
-#   qemu_pxe_vms                    the network-booting VMs (VMS)
+#   qemu_pxe_vms                    the network-booting VMs (VMS); VM i runs firmware FIRMS[i]
+#                                   (bios when unset; UEFI variables in $W/vars$i.fd)
 #   qemu_pxe_wait SECONDS T0 [PID...]   waits for the VMs, noting when each shows each of PHASES
 #   qemu_phase_timings              the timings rows of those phases
 #   qemu_report LOG KEY             the value of the last "KA-REPORT KEY=VALUE" console line
@@ -73,6 +82,46 @@ qemu_timings_init() { QEMU_TIMINGS=$1; : >"$QEMU_TIMINGS"; }
 qemu_timing() {
   if [[ -n $QEMU_TIMINGS ]]; then printf '%-62s %8s s\n' "$1" "$2" | tee -a "$QEMU_TIMINGS"
   else printf '%-62s %8s s\n' "$1" "$2"; fi
+}
+
+# OVMF (Debian package ovmf): the 4 MiB flash images. CODE is read-only and shared; VARS is
+# copied per VM. .ms: Secure Boot with Microsoft's keys (and so shim, signed by Microsoft's UEFI CA).
+QEMU_OVMF_DIR=${QEMU_OVMF_DIR:-/usr/share/OVMF}
+
+qemu_fw_files() {
+  case $1 in
+    bios) QEMU_FW_FILES=() ;;
+    uefi) QEMU_FW_FILES=("$QEMU_OVMF_DIR/OVMF_CODE_4M.fd" "$QEMU_OVMF_DIR/OVMF_VARS_4M.fd") ;;
+    uefi-sb) QEMU_FW_FILES=("$QEMU_OVMF_DIR/OVMF_CODE_4M.ms.fd" "$QEMU_OVMF_DIR/OVMF_VARS_4M.ms.fd") ;;
+    *) echo "qemu_firmware: unknown firmware '$1' (bios, uefi, uefi-sb)" >&2; return 1 ;;
+  esac
+}
+
+qemu_fw_require() {
+  local fw f
+  for fw in "$@"; do
+    qemu_fw_files "$fw" || exit 1
+    for f in "${QEMU_FW_FILES[@]}"; do
+      [[ -f $f ]] || { echo "SKIP: $f missing (firmware $fw: scripts/setup.sh installs ovmf)"; exit 77; }
+    done
+  done
+}
+
+qemu_firmware() {
+  local fw=$1 vars=$2
+  qemu_fw_files "$fw" || return 1
+  QEMU_FW=()
+  [[ $fw == bios ]] && return 0
+  if [[ ! -f $vars ]]; then cp "${QEMU_FW_FILES[1]}" "$vars" || return 1; fi
+  if [[ $fw == uefi-sb ]]; then
+    # Secure Boot needs SMM, and the flash may be written only from SMM
+    # shellcheck disable=SC2054  # commas inside QEMU option values
+    QEMU_FW=(-machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on)
+  else
+    QEMU_FW=(-machine q35)
+  fi
+  QEMU_FW+=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=${QEMU_FW_FILES[0]}"
+            -drive "if=pflash,format=raw,unit=1,file=$vars")
 }
 
 qemu_disk() {
@@ -128,15 +177,23 @@ qemu_pxe_serve() {
 }
 
 # qemu_pxe_vms: one VM per MACS[i], network boot first (its disk, $W/diskI.raw of kind KINDS[i],
-# boots second), 1.5 GiB, on tapI inside netns NS; their PIDs in VMS.
+# boots second), 1.5 GiB, on tapI inside netns NS, firmware FIRMS[i] (qemu_firmware; bios when
+# FIRMS is unset or shorter; UEFI variables in $W/varsI.fd, kept across restarts); their PIDs in VMS.
+# UEFI VMs network-boot with OVMF's own virtio-net driver (romfile=): QEMU's iPXE option ROM is
+# not signed, so Secure Boot firmware would refuse it anyway.
 qemu_pxe_vms() {
-  local i
+  local i fw rom
   VMS=()
   for i in "${!MACS[@]}"; do
+    fw=${FIRMS[i]:-bios}
+    qemu_firmware "$fw" "$W/vars$i.fd" || bed_die "qemu_firmware $fw failed"
+    rom=""
+    [[ $fw == bios ]] || rom=",romfile="
     qemu_disk "${KINDS[i]}" "$W/disk$i.raw" 0 2
-    qemu_vm "vm$i" "$W/vm$i.log" ip netns exec "$NS" "$QEMU_BIN" -m 1536 -nographic -monitor none \
+    qemu_vm "vm$i" "$W/vm$i.log" ip netns exec "$NS" "$QEMU_BIN" "${QEMU_FW[@]}" -m 1536 -nographic -monitor none \
       "${QEMU_DISK[@]}" \
-      -netdev "tap,id=n0,ifname=tap$i,script=no,downscript=no" -device "virtio-net-pci,netdev=n0,mac=${MACS[i]},bootindex=1"
+      -netdev "tap,id=n0,ifname=tap$i,script=no,downscript=no" \
+      -device "virtio-net-pci,netdev=n0,mac=${MACS[i]},bootindex=1$rom"
     VMS+=("$VM_PID")
   done
 }
@@ -236,15 +293,20 @@ qemu_net_up() {
 }
 
 qemu_netboot_build() {
-  local out=$1 hash dir
+  local out=$1 hash dir d opts
+  shift
   hash=$(sha256sum <"$KA_BIN" | cut -c1-16)
-  dir=$QEMU_CACHE/netboot-$hash
+  opts=$(printf '%s' "$*" | tr -c 'a-zA-Z0-9' '-' | sed 's/^-*//')   # --secure-boot: netboot-HASH-secure-boot
+  dir=$QEMU_CACHE/netboot-$hash${opts:+-$opts}
   mkdir -p "$QEMU_CACHE"
   (
     flock 8
     if [[ ! -s $dir/stage2.ka ]]; then
-      rm -rf "$QEMU_CACHE"/netboot-*   # other ka binaries' builds
-      "$KA_BIN" netboot build -o "$dir.partial" >"$QEMU_CACHE/netboot-build.log" 2>&1 \
+      for d in "$QEMU_CACHE"/netboot-*; do   # other ka binaries' builds
+        [[ $d == "$QEMU_CACHE/netboot-$hash" || $d == "$QEMU_CACHE/netboot-$hash-"* || $d == */netboot-build.log ]] \
+          || rm -rf "$d"
+      done
+      "$KA_BIN" netboot build -o "$dir.partial" "$@" >"$QEMU_CACHE/netboot-build.log" 2>&1 \
         || { cat "$QEMU_CACHE/netboot-build.log" >&2; rm -rf "$dir.partial"; exit 1; }
       mv "$dir.partial" "$dir"
     fi
