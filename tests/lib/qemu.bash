@@ -31,7 +31,7 @@
 #   qemu_netboot_build OUT [OPTION...]  a `ka netboot build [OPTION...]` (e.g. --secure-boot) copied
 #                                   into OUT; the build itself is cached in
 #                                   /var/cache/ka-test/netboot-HASH[-OPTIONS] (HASH of the ka binary)
-#   qemu_netboot_ready OUT          NB=OUT: qemu_netboot_build OUT, timed; dies if it fails
+#   qemu_netboot_ready OUT [OPTION...]  NB=OUT: qemu_netboot_build OUT [OPTION...], timed; dies if it fails
 #   qemu_netboot_serve NB SUBNET SERVER SECRET [OPTION...]   `ka netboot serve` for the VMs of MACS
 #   qemu_pxe_serve SOURCE NB SUBNET SECRET [OPTION...]       `ka serve --stage2` to them (SERVE)
 #   qemu_pxe_vms                    the network-booting VMs (VMS); VM i runs firmware FIRMS[i]
@@ -314,13 +314,13 @@ qemu_netboot_build() {
   cp -a "$dir" "$out"
 }
 
-# qemu_netboot_ready OUT: NB = OUT, a `ka netboot build` (qemu_netboot_build: cached) and its timings
+# qemu_netboot_ready OUT [OPTION...]: NB = OUT, a `ka netboot build [OPTION...]` (qemu_netboot_build: cached) and its timings
 # row; the test dies if the build fails
 qemu_netboot_ready() {
   local t
   t=$(qemu_now)
   NB=$1
-  qemu_netboot_build "$NB" || bed_die "ka netboot build failed"
+  qemu_netboot_build "$@" || bed_die "ka netboot build ${*:2} failed"
   qemu_timing "ka netboot build (cached per ka binary)" "$(qemu_secs_since "$t")"
 }
 
