@@ -65,8 +65,16 @@ std::string RenderGrubConfig(const BootParams& p) {
   s += "# when stage1 cannot be loaded (a refused signature): entry 0, local (GRUB 2.06 takes a number here)\n";
   s += "set fallback=0\n";
   s += fmt::format("set timeout={}\n", (p.timeout_ds + 9) / 10);
+  // `exit` alone would not do: it returns EFI_SUCCESS, on which EDK2 firmware (OVMF and most
+  // vendors') opens its boot manager menu instead of trying the next boot option. So GRUB
+  // starts the disk's removable-media loader itself (under Secure Boot shim verifies it).
   s += "\nmenuentry 'local' --id local {\n";
-  s += "  echo 'ka: leaving GRUB, the firmware boots its next boot option (the local disk)'\n";
+  s += "  if search --no-floppy --file --set=ka_esp /EFI/BOOT/BOOTX64.EFI; then\n";
+  s += "    echo \"ka: booting the local disk ($ka_esp)/EFI/BOOT/BOOTX64.EFI\"\n";
+  s += "    chainloader ($ka_esp)/EFI/BOOT/BOOTX64.EFI\n";
+  s += "    boot\n";
+  s += "  fi\n";
+  s += "  echo 'ka: no local disk holds /EFI/BOOT/BOOTX64.EFI: leaving GRUB to the firmware'\n";
   s += "  exit\n}\n";
   for (BootChoice c : {BootChoice::kKamethod, BootChoice::kRescue}) {
     const char* name = BootChoiceName(c);

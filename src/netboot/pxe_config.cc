@@ -166,7 +166,9 @@ std::string RenderIpxeScript(const BootParams& p) {
   s += "# switch one machine with `ka netboot serve --set-boot MAC=local|kamethod|rescue`.\n";
   s += "# File names are relative to this script's directory (ka/ in the TFTP root).\n";
   s += std::string(kIpxeOverride) + BootChoiceName(p.default_choice) + "\n";
-  s += "\n:local\necho ka: booting from the local disk\nexit\n";
+  // exit 1, not 0: on EFI_SUCCESS EDK2 firmware opens its boot manager menu; on an error it
+  // tries the next boot option (the local disk).
+  s += "\n:local\necho ka: booting from the local disk\nexit 1\n";
   for (BootChoice c : {BootChoice::kKamethod, BootChoice::kRescue}) {
     const char* name = BootChoiceName(c);
     s += fmt::format("\n:{}\n", name);
@@ -178,7 +180,7 @@ std::string RenderIpxeScript(const BootParams& p) {
     if (p.secret) s += "initrd secret.img || goto failed\n";
     s += "boot || goto failed\n";
   }
-  s += "\n:failed\necho ka: network boot failed, trying the next boot entry in 10 s\nsleep 10\nexit\n";
+  s += "\n:failed\necho ka: network boot failed, trying the next boot entry in 10 s\nsleep 10\nexit 1\n";
   return s;
 }
 

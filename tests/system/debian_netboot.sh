@@ -97,6 +97,8 @@ vm_checks() {
   else
     bed_check "$what: stage1's kernel booted with Secure Boot enforced (shim -> signed GRUB -> signed kernel)" \
       test "$(awk '/secureboot: Secure boot enabled/ { sb = 1 } /ka stage1 \(kernel/ { print sb + 0; exit }' "$log")" = 1
+    bed_check "$what: after the clone, network boot said local: GRUB started the disk's EFI/BOOT/BOOTX64.EFI" \
+      bash -c "sed -n '/rebooting now/,\$p' '$log' | grep -aq 'ka: booting the local disk (.*)/EFI/BOOT/BOOTX64.EFI'"
     bed_check "$what: its UEFI boot entry written, first in BootOrder" \
       grep -aq "efi: boot entry Boot[0-9A-F]* 'ka clone: debian' -> .EFI.debian.shimx64.efi on /dev/[a-z0-9]* partition 2, first in BootOrder" "$log"
     dg_check_firmware "$log" "$what" uefi 1
@@ -118,6 +120,25 @@ print("    session: prepare %.1f s, stream %.1f s (%.1f MiB/s per node), whole %
 sys.exit(0 if ok else 1)
 PY
 dg_boot_phases "$W/report.json" "clone written, rebooting" "Debian clone reached multi-user, reported"
+
+# In the run above QEMU's bootindex (network first) overrides the UEFI BootOrder at every boot (OVMF
+# reads QEMU's boot order); a real machine keeps its NVRAM's. Started again without bootindex, with
+# the UEFI variables the clone left, vm1 must boot its disk through the clone's entry, without the
+# network.
+echo "== vm1 again, as firmware alone decides (its NVRAM: 'ka clone: debian' first): no network boot"
+t=$(qemu_now)
+qemu_firmware uefi-sb "$W/vars1.fd"
+qemu_disk "${KINDS[1]}" "$W/disk1.raw" 0
+qemu_vm vm1-nvram "$W/vm1-nvram.log" ip netns exec "$NS" "$QEMU_BIN" "${QEMU_FW[@]}" -m 1536 -nographic -monitor none \
+  -no-reboot "${QEMU_DISK[@]}" -netdev "tap,id=n0,ifname=tap1,script=no,downscript=no" \
+  -device "virtio-net-pci,netdev=n0,mac=${MACS[1]},romfile="
+qemu_wait_exit "$VM_PID" 600
+qemu_timing "vm1 from its UEFI boot entry to multi-user, reported" "$(qemu_secs_since "$t")"
+bed_check "vm1 from NVRAM: the firmware started the clone's entry first" \
+  grep -aEq 'BdsDxe: starting Boot[0-9A-F]{4} "ka clone: debian"' "$W/vm1-nvram.log"
+bed_check "vm1 from NVRAM: no network boot at all" bash -c "! grep -aq 'NBP filename' '$W/vm1-nvram.log'"
+bed_check "vm1 from NVRAM: the clone reached multi-user with Secure Boot on" \
+  bash -c "grep -aq KA-REPORT-END '$W/vm1-nvram.log' && grep -aq 'KA-REPORT secureboot=1' '$W/vm1-nvram.log'"
 qemu_timing "whole test" "$(qemu_secs_since "$T_ALL")"
 
 qemu_save_timings tests/system/debian_netboot.sh debian-netboot-timings.txt "$W/phases.md"

@@ -150,7 +150,7 @@ qemu_pxe_vms
 # measured: the three done 58 s after QEMU starts
 wait_seen 240 "$W/vm0.log" "$STAGE1" "powering off now" &
 w0=$!
-wait_seen 240 "$W/vm1.log" "ka: leaving GRUB" &
+wait_seen 240 "$W/vm1.log" "leaving GRUB to the firmware" &
 w1=$!
 wait_seen 240 "$W/vm2.log" "$STAGE1" "powering off now" &
 w2=$!
@@ -174,7 +174,7 @@ bed_check "b: stage1 mounted efivarfs" \
 bed_check "d: the local machine left GRUB in time" test "$rc1" = 0
 bed_check "d: it never booted stage1" bash -c "! grep -aqF '$STAGE1' '$W/bd-vm1.log'"
 bed_check "d: the firmware went on to its next boot option" \
-  bash -c "tr -d '\r' <'$W/bd-vm1.log' | sed -n '/ka: leaving GRUB/,\$p' |
+  bash -c "tr -d '\r' <'$W/bd-vm1.log' | sed -n '/leaving GRUB to the firmware/,\$p' |
            grep -aEq 'BdsDxe: (loading|failed to load|starting) Boot'"
 bed_check "d: the BIOS machine reached stage1 in time" test "$rc2" = 0
 bed_check "d: the BIOS machine got pxelinux.0, then stage1" \
@@ -204,14 +204,14 @@ serve "$W/sb"
 t=$(qemu_now)
 qemu_pxe_vms
 # measured: the refusal and the fallback 26 s after QEMU starts
-wait_seen 240 "$W/vm0.log" "bad shim signature" "ka: leaving GRUB"
+wait_seen 240 "$W/vm0.log" "bad shim signature" "leaving GRUB to the firmware"
 rc=$?
 qemu_timing "c: Secure Boot VM with an unsigned kernel, QEMU start to refusal" "$(qemu_secs_since "$t")"
 phase_end c
 bed_check "c: GRUB refused the unsigned kernel (shim_lock)" test "$rc" = 0
 bed_check "c: the refusal is on the console" grep -aq "error: bad shim signature" "$W/c-vm0.log"
 bed_check "c: stage1 never started" bash -c "! grep -aqF '$STAGE1' '$W/c-vm0.log'"
-bed_check "c: GRUB fell back to local" grep -aq "ka: leaving GRUB" "$W/c-vm0.log"
+bed_check "c: GRUB fell back to local" grep -aq "leaving GRUB to the firmware" "$W/c-vm0.log"
 
 qemu_timing "whole test" "$(qemu_secs_since "$T_ALL")"
 qemu_save_timings "ka UEFI and Secure Boot network boot (tests/system/uefi_netboot.sh)" uefi-netboot-timings.txt
