@@ -66,15 +66,27 @@ std::string RenderGrubConfig(const BootParams& p) {
   s += "set fallback=0\n";
   s += fmt::format("set timeout={}\n", (p.timeout_ds + 9) / 10);
   // `exit` alone would not do: it returns EFI_SUCCESS, on which EDK2 firmware (OVMF and most
-  // vendors') opens its boot manager menu instead of trying the next boot option. So GRUB
-  // starts the disk's removable-media loader itself (under Secure Boot shim verifies it).
+  // vendors') opens its boot manager menu instead of trying the next boot option. Chainloading
+  // the disk's shim fails under Secure Boot (GRUB 2.06 in lockdown: "unknown error", seen on
+  // OVMF). So this GRUB reads the local system's own grub.cfg and boots its kernel, which
+  // shim_lock verifies like stage1's; a disk without one is chainloaded (no Secure Boot), and
+  // only then does GRUB exit to the firmware.
   s += "\nmenuentry 'local' --id local {\n";
+  s += "  for ka_cfg in /boot/grub/grub.cfg /grub/grub.cfg; do\n";
+  s += "    if search --no-floppy --file --set=ka_root $ka_cfg; then\n";
+  s += "      echo \"ka: booting the local system: ($ka_root)$ka_cfg\"\n";
+  s += "      set root=$ka_root\n";
+  s += "      regexp --set=1:ka_dir '^(.*)/grub.cfg$' $ka_cfg\n";
+  s += "      set prefix=($ka_root)$ka_dir\n";
+  s += "      configfile $ka_cfg\n";
+  s += "    fi\n";
+  s += "  done\n";
   s += "  if search --no-floppy --file --set=ka_esp /EFI/BOOT/BOOTX64.EFI; then\n";
   s += "    echo \"ka: booting the local disk ($ka_esp)/EFI/BOOT/BOOTX64.EFI\"\n";
   s += "    chainloader ($ka_esp)/EFI/BOOT/BOOTX64.EFI\n";
   s += "    boot\n";
   s += "  fi\n";
-  s += "  echo 'ka: no local disk holds /EFI/BOOT/BOOTX64.EFI: leaving GRUB to the firmware'\n";
+  s += "  echo 'ka: no local disk holds a GRUB configuration or /EFI/BOOT/BOOTX64.EFI: leaving GRUB to the firmware'\n";
   s += "  exit\n}\n";
   for (BootChoice c : {BootChoice::kKamethod, BootChoice::kRescue}) {
     const char* name = BootChoiceName(c);

@@ -19,6 +19,8 @@ TEST(GrubConfig, DefaultMenu) {
         std::string("set ka_mac=\"$m1-$m2-$m3-$m4-$m5-$m6\""),
         std::string("if [ -s \"$prefix/ka/mac-$ka_mac.cfg\" ]; then source \"$prefix/ka/mac-$ka_mac.cfg\"; fi"),
         std::string("menuentry 'local' --id local {"),
+        std::string("    if search --no-floppy --file --set=ka_root $ka_cfg; then"),
+        std::string("      configfile $ka_cfg"),
         std::string("  if search --no-floppy --file --set=ka_esp /EFI/BOOT/BOOTX64.EFI; then"),
         std::string("    chainloader ($ka_esp)/EFI/BOOT/BOOTX64.EFI"), std::string("  exit"),
         std::string("menuentry 'kamethod' --id kamethod {"), std::string("menuentry 'rescue' --id rescue {"),

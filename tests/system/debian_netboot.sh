@@ -97,8 +97,8 @@ vm_checks() {
   else
     bed_check "$what: stage1's kernel booted with Secure Boot enforced (shim -> signed GRUB -> signed kernel)" \
       test "$(awk '/secureboot: Secure boot enabled/ { sb = 1 } /ka stage1 \(kernel/ { print sb + 0; exit }' "$log")" = 1
-    bed_check "$what: after the clone, network boot said local: GRUB started the disk's EFI/BOOT/BOOTX64.EFI" \
-      bash -c "sed -n '/rebooting now/,\$p' '$log' | grep -aq 'ka: booting the local disk (.*)/EFI/BOOT/BOOTX64.EFI'"
+    bed_check "$what: after the clone, network boot said local: GRUB booted the clone's own grub.cfg" \
+      bash -c "sed -n '/rebooting now/,\$p' '$log' | grep -aq 'ka: booting the local system: (.*)/boot/grub/grub.cfg'"
     bed_check "$what: its UEFI boot entry written, first in BootOrder" \
       grep -aq "efi: boot entry Boot[0-9A-F]* 'ka clone: debian' -> .EFI.debian.shimx64.efi on /dev/[a-z0-9]* partition 2, first in BootOrder" "$log"
     dg_check_firmware "$log" "$what" uefi 1
