@@ -96,9 +96,9 @@ TEST(PxeConfig, IpxeScript) {
       "kernel vmlinuz initrd=stage1.img initrd=secret.img console=tty0 console=ttyS0,115200n8 "
       "ka.server=10.0.0.1:30765 ka.session=ka ka.tries=5 ka.fail=reboot ka.then=reboot "
       "BOOTIF=01-${netX/mac:hexhyp} || goto failed";
-  ExpectLines(s,
-              {"chain --replace mac-${netX/mac:hexhyp}.ipxe || goto kamethod", ":local", "exit 1", ":kamethod", ":rescue",
-               kernel, "initrd stage1.img || goto failed", "initrd secret.img || goto failed", "boot || goto failed"});
+  ExpectLines(
+      s, {"chain --replace mac-${netX/mac:hexhyp}.ipxe || goto kamethod", ":local", "exit 1", ":kamethod", ":rescue",
+          kernel, "initrd stage1.img || goto failed", "initrd secret.img || goto failed", "boot || goto failed"});
   EXPECT_EQ(IpxeChoice(s).value(), BootChoice::kKamethod);
 
   auto rescue = WithIpxeChoice(s, BootChoice::kRescue);
