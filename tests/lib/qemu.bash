@@ -179,21 +179,26 @@ qemu_pxe_serve() {
 # qemu_pxe_vms: one VM per MACS[i], network boot first (its disk, $W/diskI.raw of kind KINDS[i],
 # boots second), 1.5 GiB, on tapI inside netns NS, firmware FIRMS[i] (qemu_firmware; bios when
 # FIRMS is unset or shorter; UEFI variables in $W/varsI.fd, kept across restarts); their PIDs in VMS.
+# BOOTORDER[i]=firmware: no bootindex at all, the firmware's own order decides (OVMF rewrites its
+# NVRAM BootOrder from QEMU's bootindex at every boot otherwise; without it, a blank disk is tried
+# and skipped, then the network, and an entry a clone writes first in BootOrder is honoured).
 # UEFI VMs network-boot with OVMF's own virtio-net driver (romfile=): QEMU's iPXE option ROM is
 # not signed, so Secure Boot firmware would refuse it anyway.
 qemu_pxe_vms() {
-  local i fw rom
+  local i fw rom net_bi disk_bi
   VMS=()
   for i in "${!MACS[@]}"; do
     fw=${FIRMS[i]:-bios}
     qemu_firmware "$fw" "$W/vars$i.fd" || bed_die "qemu_firmware $fw failed"
     rom=""
     [[ $fw == bios ]] || rom=",romfile="
-    qemu_disk "${KINDS[i]}" "$W/disk$i.raw" 0 2
+    net_bi=",bootindex=1" disk_bi=2
+    if [[ ${BOOTORDER[i]:-qemu} == firmware ]]; then net_bi="" disk_bi=""; fi
+    qemu_disk "${KINDS[i]}" "$W/disk$i.raw" 0 "$disk_bi"
     qemu_vm "vm$i" "$W/vm$i.log" ip netns exec "$NS" "$QEMU_BIN" "${QEMU_FW[@]}" -m 1536 -nographic -monitor none \
       "${QEMU_DISK[@]}" \
       -netdev "tap,id=n0,ifname=tap$i,script=no,downscript=no" \
-      -device "virtio-net-pci,netdev=n0,mac=${MACS[i]},bootindex=1$rom"
+      -device "virtio-net-pci,netdev=n0,mac=${MACS[i]}$net_bi$rom"
     VMS+=("$VM_PID")
   done
 }
@@ -316,6 +321,7 @@ qemu_netboot_build() {
 
 # qemu_netboot_ready OUT [OPTION...]: NB = OUT, a `ka netboot build [OPTION...]` (qemu_netboot_build: cached) and its timings
 # row; the test dies if the build fails
+# shellcheck disable=SC2034  # NB is read by the callers
 qemu_netboot_ready() {
   local t
   t=$(qemu_now)
