@@ -1,5 +1,7 @@
 #include "testing/fake_env.h"
 
+#include <optional>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -292,9 +294,12 @@ std::vector<std::vector<std::string>> FakeEnv::argvs() const {
 
 Result<ToolOutput> FakeEnv::Run(const std::vector<std::string>& argv, const std::string& input) {
   runs.push_back({argv, input});
-  const Answer* best = Match(argv);
+  // A copy: on_run may change the script (the answers after this one).
+  const Answer* match = Match(argv);
+  std::optional<Answer> best;
+  if (match != nullptr) best = *match;
   if (on_run) on_run(argv);
-  if (best == nullptr) return ToolOutput{};
+  if (!best) return ToolOutput{};
   if (!best->starts) return best->start_failure;
   if (best->output.exit_code != 0) return ToolFailure(argv, best->output);
   return best->output;
@@ -302,9 +307,11 @@ Result<ToolOutput> FakeEnv::Run(const std::vector<std::string>& argv, const std:
 
 int FakeEnv::RunAttached(const std::vector<std::string>& argv) {
   runs.push_back({argv, {}, true});
-  const Answer* best = Match(argv);
+  const Answer* match = Match(argv);
+  std::optional<Answer> best;
+  if (match != nullptr) best = *match;
   if (on_run) on_run(argv);
-  if (best == nullptr) return 0;
+  if (!best) return 0;
   return best->starts ? best->output.exit_code : -1;
 }
 

@@ -41,7 +41,8 @@ class FakeEnv : public Env {
   // any permanent answer.
   void ScriptOnce(std::vector<std::string> prefix, ToolOutput output);
   // Called with every command run (after recording it): a test's side effects, such
-  // as a disk that appears once drivers are loaded.
+  // as a disk that appears once drivers are loaded. It may change the script (Run
+  // answers from a copy of the answer it chose before).
   std::function<void(const std::vector<std::string>&)> on_run;
   std::vector<std::string> power_actions;  // every PowerAction, in order
 
