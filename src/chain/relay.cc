@@ -17,6 +17,8 @@ namespace ka::chain {
 Relay::Relay(Ring& ring, bool use_splice, double hold_seconds)
     : ring_(ring), use_splice_(use_splice), hold_seconds_(hold_seconds) {
   wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  notifier_ = ring_.AddNotifier();
+  notify_fd_ = ring_.notify_fd(notifier_);
   devnull_.reset(::open("/dev/null", O_WRONLY | O_CLOEXEC));
   if (use_splice_) {
     if (::pipe2(pipe_a_, O_CLOEXEC | O_NONBLOCK) != 0 || ::pipe2(pipe_b_, O_CLOEXEC | O_NONBLOCK) != 0) {
@@ -36,6 +38,7 @@ Relay::~Relay() {
   if (child_.cursor >= 0) ring_.RemoveCursor(child_.cursor);
   if (hold_cursor_ >= 0) ring_.RemoveCursor(hold_cursor_);
   for (auto& c : offers_) ring_.RemoveCursor(c.cursor);
+  ring_.RemoveNotifier(notifier_);
 }
 
 void Relay::SetUpstream(UniqueFd fd) {
@@ -317,7 +320,7 @@ void Relay::Run() {
     };
     look();
     if (ring_wait) {  // arm, then look again: nothing can slip between the two
-      ring_.ArmNotify();
+      ring_.ArmNotify(notifier_);
       look();
     }
 
@@ -325,9 +328,9 @@ void Relay::Run() {
     int n = 0;
     fds[n++] = {wake_.get(), POLLIN, 0};
     int ring_i = -1;
-    if (ring_wait) {
+    if (ring_wait && notify_fd_ >= 0) {
       ring_i = n;
-      fds[n++] = {ring_.notify_fd(), POLLIN, 0};
+      fds[n++] = {notify_fd_, POLLIN, 0};
     }
     int up_i = -1, child_i = -1;
     if (up_want) {
@@ -340,6 +343,7 @@ void Relay::Run() {
     }
     int timeout_ms = hold_cursor_ >= 0 ? 200 : 1000;
     if (up_want) timeout_ms = std::min(timeout_ms, kLowatPollMs);  // bytes below SO_RCVLOWAT wait no longer
+    if (ring_wait && ring_i < 0) timeout_ms = std::min(timeout_ms, kLowatPollMs);  // no eventfd: poll the ring
     if (catch_up && upstream_.valid()) {  // look again when the child's grace runs out
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(kChildStall - (Clock::now() - child_progress_));
       timeout_ms = std::clamp<int>(static_cast<int>(left.count()) + 1, 1, timeout_ms);
@@ -354,7 +358,7 @@ void Relay::Run() {
       uint64_t v;
       (void)!::read(wake_.get(), &v, sizeof v);
     }
-    if (ring_i >= 0 && (fds[ring_i].revents & POLLIN)) ring_.DrainNotify();
+    if (ring_i >= 0 && (fds[ring_i].revents & POLLIN)) ring_.DrainNotify(notifier_);
     if (child_i >= 0 && (fds[child_i].revents & (POLLIN | POLLHUP | POLLERR))) {
       // A child never sends after its handshake: readable means it went away.
       char b;

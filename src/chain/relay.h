@@ -93,6 +93,8 @@ class Relay {
   size_t pipe_size_ = 1 << 20;
   size_t a_bytes_ = 0;  // bytes in pipe A not yet sent to the child (already in the ring)
   UniqueFd wake_;
+  int notifier_ = -1;   // our own wake-up from the ring (ring_.AddNotifier)
+  int notify_fd_ = -1;  // its eventfd (-1: none; the loop then wakes on its poll timeout)
   UniqueFd devnull_;
   double hold_seconds_;
   int hold_cursor_ = -1;

@@ -42,6 +42,7 @@ nlohmann::json SessionReport::ToJson() const {
                           {"address", n.address},
                           {"mac", n.mac},
                           {"position", n.position},
+                          {"chain", n.chain},
                           {"status", n.ok ? "ok" : "failed"},
                           {"bytes", n.bytes},
                           {"digest", n.digest},

@@ -14,7 +14,8 @@ struct NodeReport {
   std::string name;
   std::string address;
   std::string mac;  // as the node reported it
-  int position = 0;  // 1 = first after the sender
+  int position = 0;  // 1 = first after the sender (in address order, across chains)
+  int chain = 1;     // which of the chains fed at once (1-based)
   bool ok = false;
   uint64_t bytes = 0;
   std::string digest;

@@ -13,11 +13,10 @@ namespace ka::chain {
 
 Ring::Ring(size_t capacity, uint64_t base) : buf_(capacity), base_(base), head_(base) {
   if (capacity == 0) throw std::invalid_argument("ring capacity must be positive");
-  notify_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 }
 
 Ring::~Ring() {
-  if (notify_fd_ >= 0) ::close(notify_fd_);
+  for (auto& [id, n] : notifiers_) ::close(n.fd);
 }
 
 uint64_t Ring::head() const {
@@ -157,7 +156,7 @@ void Ring::Close() {
   {
     std::lock_guard l(mu_);
     closed_ = true;
-    armed_ = true;
+    for (auto& [id, n] : notifiers_) n.armed = true;
     NotifyFdLocked();
   }
   cv_.notify_all();
@@ -166,15 +165,38 @@ void Ring::Close() {
 void Ring::Wake() {
   {
     std::lock_guard l(mu_);
-    armed_ = true;
+    for (auto& [id, n] : notifiers_) n.armed = true;
     NotifyFdLocked();
   }
   cv_.notify_all();
 }
 
-void Ring::ArmNotify() {
+int Ring::AddNotifier() {
+  int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (fd < 0) return -1;
   std::lock_guard l(mu_);
-  armed_ = true;
+  int id = next_notifier_++;
+  notifiers_[id] = Notifier{fd, false};
+  return id;
+}
+
+void Ring::RemoveNotifier(int id) {
+  std::lock_guard l(mu_);
+  auto it = notifiers_.find(id);
+  if (it == notifiers_.end()) return;
+  ::close(it->second.fd);
+  notifiers_.erase(it);
+}
+
+int Ring::notify_fd(int id) const {
+  std::lock_guard l(mu_);
+  auto it = notifiers_.find(id);
+  return it == notifiers_.end() ? -1 : it->second.fd;
+}
+
+void Ring::ArmNotify(int id) {
+  std::lock_guard l(mu_);
+  if (auto it = notifiers_.find(id); it != notifiers_.end()) it->second.armed = true;
 }
 
 bool Ring::closed() const {
@@ -183,15 +205,18 @@ bool Ring::closed() const {
 }
 
 void Ring::NotifyFdLocked() {
-  if (!armed_) return;
-  armed_ = false;
   uint64_t one = 1;
-  if (notify_fd_ >= 0) (void)!::write(notify_fd_, &one, sizeof one);
+  for (auto& [id, n] : notifiers_) {
+    if (!n.armed) continue;
+    n.armed = false;
+    (void)!::write(n.fd, &one, sizeof one);
+  }
 }
 
-void Ring::DrainNotify() {
+void Ring::DrainNotify(int id) {
+  int fd = notify_fd(id);
   uint64_t v;
-  if (notify_fd_ >= 0) (void)!::read(notify_fd_, &v, sizeof v);
+  if (fd >= 0) (void)!::read(fd, &v, sizeof v);
 }
 
 }  // namespace ka::chain

@@ -59,12 +59,17 @@ class Ring {
   // Wakes every waiter once so it re-checks outside conditions.
   void Wake();
 
-  // For poll loops: an eventfd that becomes readable at the next Commit,
-  // cursor move, Wake or Close after ArmNotify(). Waiters are only woken when
-  // their condition may hold, so a busy stream costs no extra wake-ups.
-  int notify_fd() const { return notify_fd_; }
-  void ArmNotify();
-  void DrainNotify();
+  // For poll loops: each loop takes its own notifier, an eventfd that becomes
+  // readable at the next Commit, cursor move, Wake or Close after
+  // ArmNotify(id). Waiters are only woken when their condition may hold, so a
+  // busy stream costs no extra wake-ups; several loops on one ring (the
+  // sender's relays, one per chain) never take each other's wake-up.
+  // AddNotifier returns -1 if no eventfd could be made (the loop then polls).
+  int AddNotifier();
+  void RemoveNotifier(int id);
+  int notify_fd(int id) const;
+  void ArmNotify(int id);
+  void DrainNotify(int id);
 
   ~Ring();
   Ring(const Ring&) = delete;
@@ -84,8 +89,12 @@ class Ring {
   std::map<int, uint64_t> cursors_;
   int next_cursor_ = 1;
   bool closed_ = false;
-  int notify_fd_ = -1;
-  bool armed_ = false;
+  struct Notifier {
+    int fd = -1;
+    bool armed = false;
+  };
+  std::map<int, Notifier> notifiers_;
+  int next_notifier_ = 0;
   std::multiset<uint64_t> head_waits_;  // positions waiters need head to reach
   std::multiset<size_t> free_waits_;    // free space waiters need
 };

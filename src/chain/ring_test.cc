@@ -1,5 +1,7 @@
 #include "chain/ring.h"
 
+#include <poll.h>
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -122,6 +124,34 @@ TEST(Ring, CursorsCannotReachBackIntoOverwrittenBytes) {
   EXPECT_EQ(r.Free(), 0u);  // ...it clamps to the tail (8): nothing free, and no underflow
   r.MoveCursor(c, 12);
   EXPECT_EQ(r.Free(), 4u);
+}
+
+// Two poll loops on one ring (the sender's relays) each get their own wake-up.
+TEST(Ring, EveryArmedNotifierIsWokenOnce) {
+  Ring r(1024);
+  int a = r.AddNotifier(), b = r.AddNotifier();
+  ASSERT_GE(a, 0);
+  ASSERT_GE(b, 0);
+  ASSERT_NE(r.notify_fd(a), r.notify_fd(b));
+  auto readable = [&](int id) {
+    pollfd p{r.notify_fd(id), POLLIN, 0};
+    return ::poll(&p, 1, 0) == 1;
+  };
+  r.ArmNotify(a);
+  r.ArmNotify(b);
+  char x[10] = {};
+  r.WriteSome(x, sizeof x);
+  EXPECT_TRUE(readable(a));
+  EXPECT_TRUE(readable(b));
+  r.DrainNotify(a);
+  EXPECT_FALSE(readable(a));
+  EXPECT_TRUE(readable(b));  // a's drain did not take b's wake-up
+  r.DrainNotify(b);
+  r.WriteSome(x, sizeof x);  // not armed: no wake-up
+  EXPECT_FALSE(readable(a));
+  EXPECT_FALSE(readable(b));
+  r.RemoveNotifier(a);
+  EXPECT_EQ(r.notify_fd(a), -1);
 }
 
 }  // namespace

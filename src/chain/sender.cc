@@ -55,7 +55,7 @@ Result<SessionReport> Sender::Run() {
 SenderImpl::SenderImpl(const SendOptions& o, SessionObserver* observer)
     : opt_(o), observer_(ObserverOrNull(observer)), session_id_(RandomU64()),
       ring_(RoundUp(std::max<uint64_t>(o.buffer, 4ull << 20), kHeaderSize + o.chunk)),
-      relay_(ring_, /*use_splice=*/false, /*hold_seconds=*/30), branches_(session_id_, o.chunk) {}
+      branches_(session_id_, o.chunk) {}
 
 // The stream, from the start until every node has its verdict.
 void SenderImpl::Stream() {
@@ -142,6 +142,7 @@ SessionReport SenderImpl::BuildReport(double seconds) {
     nr.address = n->endpoint.Host();
     nr.mac = n->mac;
     nr.position = n->position;
+    nr.chain = n->chain + 1;
     nr.ok = n->state == NodeState::kDone;
     nr.bytes = n->payload;
     nr.digest = n->digest;
@@ -167,13 +168,18 @@ void SenderImpl::StopThreads() {
   }
   handshakes_.StopAccepting();
   discovery_.Stop();
-  relay_.Stop();
+  {
+    std::lock_guard l(mu_);
+    for (auto& r : relays_) r->Stop();
+  }
   ring_.Close();
 }
 
 void SenderImpl::JoinThreads() {
-  for (auto* t : {&accept_thread_, &relay_thread_, &producer_thread_, &heartbeat_thread_})
+  for (auto* t : {&accept_thread_, &producer_thread_, &heartbeat_thread_})
     if (t->joinable()) t->join();
+  for (auto& t : relay_threads_)  // no new relay after the start: safe without the lock
+    if (t.joinable()) t.join();
 }
 
 // BYE to every member (with its verdict), then every thread and connection ends.

@@ -42,6 +42,8 @@ struct SendOptions {
   double progress_interval = 2;  // seconds between "waiting for ..." lines
   double join_timeout = 0;     // 0: wait forever for receivers
   double node_timeout = 4;     // a node silent this long is dropped (frozen)
+  int chains = 0;              // chains fed at once (0: as max_chain says, else one)
+  int max_chain = 0;           // most nodes in one chain (0: no bound)
 
   // Used by `ka serve` (cloning):
   // the source, opened in-process instead of source_path/exec;

@@ -38,41 +38,120 @@ bool SenderImpl::WaitForStart() {
 }
 
 // Orders the members by address (numerically), then port: neighbours on a
-// subnet stay adjacent. Called with mu_ held, at the start.
+// subnet stay adjacent; then cuts that order into the chains fed at once
+// (contiguous runs, so each chain stays on its part of the network). Called
+// with mu_ held, at the start.
 void SenderImpl::OrderChain() {
   std::sort(nodes_.begin(), nodes_.end(), [](const auto& a, const auto& b) {
     uint32_t x = ntohl(a->endpoint.addr.sin_addr.s_addr), y = ntohl(b->endpoint.addr.sin_addr.s_addr);
     if (x != y) return x < y;
     return a->data_port < b->data_port;
   });
-  for (size_t i = 0; i < nodes_.size(); ++i) {
-    nodes_[i]->position = static_cast<int>(i + 1);
-    nodes_[i]->state = NodeState::kStreaming;
-    nodes_[i]->liveness->Heard(Clock::now());
-    observer_.NodePosition(nodes_[i]->name, nodes_[i]->position);
+  int count = static_cast<int>(nodes_.size());
+  int chains = ChooseChains(count);
+  AddRelays(chains);
+  for (int i = 0; i < count; ++i) {
+    auto& n = nodes_[static_cast<size_t>(i)];
+    n->position = i + 1;
+    // Chain c takes nodes [c*count/chains, (c+1)*count/chains): lengths differ by at most one.
+    n->chain = static_cast<int>(static_cast<int64_t>(i) * chains / std::max(1, count));
+    n->state = NodeState::kStreaming;
+    n->liveness->Heard(Clock::now());
+    observer_.NodePosition(n->name, n->position);
   }
 }
 
-// Sends the chain of live nodes (in their order) to every live node. Called
-// with mu_ held; releases it while sending.
+// How many chains the sender feeds at once: --chains, or enough chains that
+// none is longer than --max-chain; one by default. Never more than members.
+int SenderImpl::ChooseChains(int members) const {
+  int k = 1;
+  if (opt_.chains > 0) k = opt_.chains;
+  else if (opt_.max_chain > 0) k = (members + opt_.max_chain - 1) / opt_.max_chain;
+  return std::clamp(k, 1, std::max(1, members));
+}
+
+// Grows the sender's relays (one per chain, all reading ring_) to `chains`.
+// Called with mu_ held.
+void SenderImpl::AddRelays(int chains) {
+  while (relays_.size() < static_cast<size_t>(chains)) {
+    relays_.push_back(std::make_unique<Relay>(ring_, /*use_splice=*/false, /*hold_seconds=*/30));
+    chain_heads_.push_back(0);
+    head_holds_.push_back(ring_.AddCursor(0));  // the stream start stays until this chain's head connects
+    Relay* r = relays_.back().get();
+    relay_threads_.emplace_back([r] { r->Run(); });
+  }
+}
+
+void SenderImpl::ReleaseHeadHold(size_t chain) {
+  if (chain < head_holds_.size() && head_holds_[chain] >= 0) {
+    ring_.RemoveCursor(head_holds_[chain]);
+    head_holds_[chain] = -1;
+  }
+}
+
+// A late joiner goes to the tail of the chain with the fewest live members.
+int SenderImpl::ChainForLateJoiner() const {
+  std::vector<int> live(std::max<size_t>(1, relays_.size()), 0);
+  for (auto& n : nodes_)
+    if (Live(*n) && !n->late) ++live[static_cast<size_t>(n->chain)];
+  for (auto& n : nodes_)
+    if (Live(*n) && n->late) ++live[static_cast<size_t>(n->chain)];
+  return static_cast<int>(std::min_element(live.begin(), live.end()) - live.begin());
+}
+
+bool SenderImpl::IsChainHead(uint64_t node_id) const {
+  return node_id != 0 && std::find(chain_heads_.begin(), chain_heads_.end(), node_id) != chain_heads_.end();
+}
+
+int SenderImpl::ChainOf(uint64_t node_id) const {
+  for (auto& n : nodes_)
+    if (n->id == node_id) return n->chain;
+  return -1;
+}
+
+// What has gone into every chain: the least position sent to a connected
+// chain head (the most, when no head is connected). Called with mu_ held.
+uint64_t SenderImpl::SentPosition() const {
+  uint64_t least = UINT64_MAX, most = 0;
+  for (auto& r : relays_) {
+    uint64_t p = r->child_position();
+    most = std::max(most, p);
+    if (r->has_child()) least = std::min(least, p);
+  }
+  return least == UINT64_MAX ? most : least;
+}
+
+// Sends every live node the chains of live nodes, in their order. With
+// several chains the CHAIN lists each one after an entry for the sender
+// (docs/protocol.md §6): a node whose predecessor is that entry connects to
+// the sender. Called with mu_ held; releases it while sending.
 void SenderImpl::SendChain(std::unique_lock<std::mutex>& lock) {
   ++epoch_;
   ChainMsg chain;
   chain.epoch = epoch_;
-  chain.order.push_back({0, "sender", "", opt_.port});
+  std::vector<std::vector<std::shared_ptr<Node>>> chains(relays_.size());
+  for (auto& n : nodes_)
+    if (Live(*n)) chains[static_cast<size_t>(n->chain)].push_back(n);
   std::string line;
   std::vector<std::shared_ptr<Node>> members;
-  for (auto& n : nodes_) {
-    if (!Live(*n)) continue;
-    chain.order.push_back({n->id, n->name, n->endpoint.Host(), n->data_port});
-    line += " -> " + n->name;
-    members.push_back(n);
+  for (size_t c = 0; c < chains.size(); ++c) {
+    uint64_t head = chains[c].empty() ? 0 : chains[c].front()->id;
+    if (head != chain_heads_[c] && chain_heads_[c] != 0) relays_[c]->KickChild();  // e.g. a frozen head
+    chain_heads_[c] = head;
+    if (chains[c].empty()) {  // nobody left to feed here: nothing to keep for it
+      relays_[c]->ReleaseHold();
+      ReleaseHeadHold(c);
+      continue;
+    }
+    chain.order.push_back({0, "sender", "", opt_.port});
+    line += line.empty() ? "sender" : " | sender";  // chains fed at once are listed one after the other
+    for (auto& n : chains[c]) {
+      chain.order.push_back({n->id, n->name, n->endpoint.Host(), n->data_port});
+      line += " -> " + n->name;
+      members.push_back(n);
+    }
   }
-  uint64_t head = members.empty() ? 0 : members.front()->id;
-  if (head != chain_head_id_ && chain_head_id_ != 0) relay_.KickChild();  // e.g. a frozen head still connected
-  chain_head_id_ = head;
-  if (members.empty()) relay_.ReleaseHold();
-  LogInfo("chain (epoch {}): sender{}", epoch_, line);
+  LogInfo("chain (epoch {}): {}", epoch_, members.empty() ? std::string("sender (no member left)") : line);
   std::vector<std::string> names;
   for (auto& n : members) names.push_back(n->name);
   observer_.ChainChanged(names);

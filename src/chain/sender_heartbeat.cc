@@ -14,32 +14,34 @@ void SenderImpl::SendHeartbeats() {
   std::vector<std::pair<SecureChannel*, Json>> beats;
   {
     std::lock_guard l(mu_);
-    std::vector<Node*> chain;
-    std::vector<KeepMember> members;
+    std::vector<std::vector<Node*>> chains(std::max<size_t>(1, relays_.size()));
     for (auto& n : nodes_)
-      if (n->in_chain) {
-        chain.push_back(n.get());
-        members.push_back({n->received, n->branch_fed});
-      }
-    std::vector<uint64_t> keep = KeepPositions(members);
-    if (started_ && keep_cursor_ >= 0) {
-      // Only forward: older bytes may be overwritten already (the ring also clamps).
-      if (keep[0] == kKeepNothing) {
-        ring_.MoveCursor(keep_cursor_, UINT64_MAX / 2);
-        keep_ = 0;
-      } else if (keep[0] > keep_) {
-        keep_ = keep[0];
-        ring_.MoveCursor(keep_cursor_, keep_);
+      if (n->in_chain) chains[static_cast<size_t>(n->chain)].push_back(n.get());
+    uint64_t sender_keep = kKeepNothing;  // the least any chain needs from the sender's ring
+    for (size_t c = 0; c < chains.size(); ++c) {
+      std::vector<KeepMember> members;
+      for (Node* n : chains[c]) members.push_back({n->received, n->branch_fed});
+      std::vector<uint64_t> keep = KeepPositions(members);
+      sender_keep = std::min(sender_keep, keep[0]);
+      for (size_t i = 0; i < chains[c].size(); ++i) {
+        SenderProgress beat;
+        beat.sent = c < relays_.size() ? relays_[c]->child_position() : 0;
+        if (started_ && keep[i + 1] != kKeepNothing) {
+          beat.has_keep = true;
+          beat.keep = keep[i + 1];
+        }
+        beats.emplace_back(chains[c][i]->channel.get(), beat.ToJson());
       }
     }
-    for (size_t i = 0; i < chain.size(); ++i) {
-      SenderProgress beat;
-      beat.sent = relay_.child_position();
-      if (started_ && keep[i + 1] != kKeepNothing) {
-        beat.has_keep = true;
-        beat.keep = keep[i + 1];
+    if (started_ && keep_cursor_ >= 0) {
+      // Only forward: older bytes may be overwritten already (the ring also clamps).
+      if (sender_keep == kKeepNothing) {
+        ring_.MoveCursor(keep_cursor_, UINT64_MAX / 2);
+        keep_ = 0;
+      } else if (sender_keep > keep_) {
+        keep_ = sender_keep;
+        ring_.MoveCursor(keep_cursor_, keep_);
       }
-      beats.emplace_back(chain[i]->channel.get(), beat.ToJson());
     }
   }
   for (auto& [ch, beat] : beats) (void)ch->Send(FrameType::kProgress, beat, 1);
@@ -49,7 +51,11 @@ void SenderImpl::HeartbeatLoop() {
   while (!stop_) {
     SendHeartbeats();
     // What has gone into the chain (payload bytes, frame headers taken out), not what was read ahead into the ring.
-    uint64_t pos = relay_.child_position();
+    uint64_t pos;
+    {
+      std::lock_guard l(mu_);
+      pos = SentPosition();
+    }
     observer_.BytesSent(static_cast<uint64_t>(static_cast<double>(pos) * opt_.chunk / (opt_.chunk + kHeaderSize)));
     std::unique_lock l(stop_mu_);
     stop_cv_.wait_for(l, std::chrono::duration<double>(kSenderHeartbeatSeconds), [&] { return stop_.load(); });

@@ -51,6 +51,7 @@ struct Node {
   std::thread reader;
   NodeState state = NodeState::kJoined;
   int position = 0;
+  int chain = 0;          // which of the sender's chains (0-based) it belongs to
   uint64_t received = 0;  // stream position
   uint64_t payload = 0;   // verified payload bytes
   std::string digest;
@@ -108,6 +109,13 @@ class SenderImpl {
   void PreparePhase(std::unique_lock<std::mutex>& lock);
   void WaitPrepared(std::unique_lock<std::mutex>& lock, Clock::time_point t0);
   bool AllFinished();
+  int ChooseChains(int members) const;
+  void AddRelays(int chains);
+  void ReleaseHeadHold(size_t chain);
+  int ChainForLateJoiner() const;
+  bool IsChainHead(uint64_t node_id) const;
+  int ChainOf(uint64_t node_id) const;
+  uint64_t SentPosition() const;
   // sender.cc
   void Stream();
   double StreamSeconds();
@@ -127,20 +135,24 @@ class SenderImpl {
   std::unique_ptr<TagLog> tag_log_;
   ProducerCrypto producer_crypto_;
   Ring ring_;
-  Relay relay_;
+  // One relay per chain fed at once, all from ring_ (docs/protocol.md §6, chains). Created at the
+  // start (chain 0 at setup, the others when the topology is chosen), never removed before the end.
+  std::vector<std::unique_ptr<Relay>> relays_;
+  std::vector<std::thread> relay_threads_;
+  std::vector<uint64_t> chain_heads_;  // each chain's first member (0: none)
+  std::vector<int> head_holds_;        // each chain keeps the stream start until its head connects
   BranchFeeder branches_;  // nodes fed from the source directly
   std::unique_ptr<Source> source_;
   std::unique_ptr<Producer> producer_;
   UniqueFd listener_;
   DiscoveryResponder discovery_;
-  std::thread accept_thread_, producer_thread_, relay_thread_, heartbeat_thread_;
+  std::thread accept_thread_, producer_thread_, heartbeat_thread_;
   HandshakePool handshakes_;
   LogLimiter refusals_;
   std::atomic<bool> stop_{false};
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;  // wakes the heartbeat loop at the end
-  int head_hold_ = -1;  // keeps the stream start until the first node connects
-  int keep_cursor_ = -1;  // keeps what node2 may need if node1 fails
+  int keep_cursor_ = -1;  // keeps what each chain's second node may need if its head fails
   uint64_t keep_ = 0;
 
   std::mutex mu_;
@@ -153,7 +165,6 @@ class SenderImpl {
   bool relink_needed_ = false;
   bool ending_ = false;  // BYE sent: connections closing now are expected
   uint64_t epoch_ = 0;
-  uint64_t chain_head_id_ = 0;
   Clock::time_point t_start_;
   Clock::time_point last_check_{};  // CheckTimeouts last ran (to tell a starved sender from silent nodes)
   double prepare_seconds_ = 0;

@@ -50,15 +50,16 @@ Status SenderImpl::CheckHello(const Hello& hello) {
   auto it = std::find_if(nodes_.begin(), nodes_.end(), [&](auto& n) { return n->id == hello.node_id; });
   if (!started_ || it == nodes_.end() || !Live(**it))
     return Status::Refused("node " + std::to_string(hello.node_id) + " is not a live member of this session");
-  bool held = hello.node_id == chain_head_id_ && ring_.Holds(hello.position);
+  bool head = IsChainHead(hello.node_id);
+  bool held = head && ring_.Holds(hello.position);
   if (!held && !source_->rereadable())
     return Status::Refused(hello.branch ? "the source is a stream: it cannot be replayed from position " +
                                               std::to_string(hello.position)
                                         : "position " + std::to_string(hello.position) +
                                               " is no longer in the sender's replay window and the source is a "
                                               "stream");
-  if (!hello.branch && hello.node_id != chain_head_id_ && !source_->rereadable())
-    return Status::Refused("node " + std::to_string(hello.node_id) + " is not the head of the chain");
+  if (!hello.branch && !head && !source_->rereadable())
+    return Status::Refused("node " + std::to_string(hello.node_id) + " is not the head of a chain");
   return Status::Ok();
 }
 
@@ -90,23 +91,24 @@ void SenderImpl::AcceptData(std::unique_ptr<SecureChannel> ch, const Hello& hell
   uint64_t nid = hello.node_id;
   std::string name;
   bool head, is_head_id;
+  Relay* relay = nullptr;
+  int chain = 0;
   {
     std::lock_guard l(mu_);
     for (auto& n : nodes_)
       if (n->id == nid) name = n->name;
-    is_head_id = nid == chain_head_id_;
+    is_head_id = IsChainHead(nid);
     head = is_head_id && ring_.Holds(pos) && !hello.branch;
+    chain = ChainOf(nid);
+    if (chain >= 0 && static_cast<size_t>(chain) < relays_.size()) relay = relays_[chain].get();
   }
   if (!ch->Send(FrameType::kWelcome, DataWelcome{pos}.ToJson(), 5).ok()) return;
   UniqueFd fd = ch->Release();
-  if (!head && is_head_id) relay_.ReleaseHold();  // the head is fed from the source instead
-  if (head) {
-    relay_.OfferChild(std::move(fd), pos, name);
+  if (!head && is_head_id && relay) relay->ReleaseHold();  // the head is fed from the source instead
+  if (head && relay) {
+    relay->OfferChild(std::move(fd), pos, name);
     std::lock_guard l(mu_);
-    if (head_hold_ >= 0) {
-      ring_.RemoveCursor(head_hold_);
-      head_hold_ = -1;
-    }
+    ReleaseHeadHold(static_cast<size_t>(chain));
     return;
   }
   if (Status s = branches_.Start(std::move(fd), pos, name, opt_.source_path, producer_crypto_, producer_.get());
@@ -158,7 +160,8 @@ void SenderImpl::AcceptControl(std::unique_ptr<SecureChannel> ch, const Hello& h
     node->late = true;
     node->state = NodeState::kStreaming;
     node->position = static_cast<int>(nodes_.size());
-    LogInfo("late joiner {} ({}) added at the tail of the chain", node->name, peer.Host());
+    node->chain = ChainForLateJoiner();
+    LogInfo("late joiner {} ({}) added at the tail of chain {}", node->name, peer.Host(), node->chain + 1);
     relink_needed_ = true;
   } else {
     LogInfo("node {} ({}) joined: {}/{}", node->name, peer.Host(), nodes_.size(), opt_.nodes);

@@ -76,11 +76,13 @@ Status SenderImpl::Setup() {
 }
 
 void SenderImpl::StartThreads() {
-  head_hold_ = ring_.AddCursor(0);
   keep_cursor_ = ring_.AddCursor(0);
   producer_ = std::make_unique<Producer>(ring_, session_id_, *source_, opt_.chunk, producer_crypto_);
   producer_thread_ = std::thread([this] { producer_->Run(); });
-  relay_thread_ = std::thread([this] { relay_.Run(); });
+  {
+    std::lock_guard l(mu_);
+    AddRelays(1);
+  }
   if (listener_.get() >= 0) {
     accept_thread_ = std::thread([this] {
       handshakes_.AcceptLoop(listener_.get(), [this](UniqueFd fd, Endpoint peer, HandshakePool::Slot& slot) {

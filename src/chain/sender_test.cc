@@ -87,5 +87,73 @@ TEST(Sender, NewHeadResumesFromTheSendersWindow) {
   EXPECT_EQ(h.rc[1], 0);
 }
 
+// Two chains fed at once from one ring: node1 -> node2 and node3 -> node4.
+TEST(Sender, TwoChainsEachGetTheWholeStream) {
+  const uint64_t size = 5 * kMiB + 777;
+  SessionHarness h(4, size, size);
+  h.so.chains = 2;
+  h.Start();
+  h.Wait();
+  ASSERT_TRUE(h.report.ok()) << h.report.status().ToString();
+  EXPECT_TRUE(h.report->AllOk());
+  for (int i = 0; i < 4; ++i) {
+    const NodeReport* n = h.Node("node" + std::to_string(i + 1));
+    ASSERT_NE(n, nullptr);
+    EXPECT_TRUE(n->ok) << n->error;
+    EXPECT_EQ(n->chain, i < 2 ? 1 : 2);
+    EXPECT_TRUE(Same(h.outputs[i]->data, Pattern(size)));
+    EXPECT_EQ(h.rc[i], 0);
+  }
+}
+
+// --max-chain 2 on 5 nodes: three chains (2, 2, 1), the last a single node.
+TEST(Sender, MaxChainBoundsEveryChain) {
+  const uint64_t size = 2 * kMiB;
+  SessionHarness h(5, size, size);
+  h.so.max_chain = 2;
+  h.Start();
+  h.Wait();
+  ASSERT_TRUE(h.report.ok()) << h.report.status().ToString();
+  EXPECT_TRUE(h.report->AllOk());
+  std::vector<int> chain_of;
+  for (int i = 0; i < 5; ++i) {
+    const NodeReport* n = h.Node("node" + std::to_string(i + 1));
+    ASSERT_NE(n, nullptr);
+    chain_of.push_back(n->chain);
+    EXPECT_TRUE(Same(h.outputs[i]->data, Pattern(size)));
+  }
+  EXPECT_EQ(chain_of, (std::vector<int>{1, 1, 2, 2, 3}));
+}
+
+// The second chain's head is lost while its child lags; the source is a
+// stream, so the child resumes from the sender's ring, which kept that
+// chain's data although the first chain had moved on.
+TEST(Sender, SecondChainsNewHeadResumesFromTheSendersWindow) {
+  const uint64_t size = 6 * kMiB, gate = 3 * kMiB;
+  SessionHarness h(4, size, gate);
+  h.so.chains = 2;
+  h.ShapeLink(3, /*limit=*/1 * kMiB);  // node4 lags at about 1 MiB behind node3
+  h.Start();
+  EXPECT_TRUE(SessionHarness::Eventually([&] {
+    return h.observer.Bytes("node3") >= gate && h.observer.Bytes("node4") >= kMiB / 2 &&
+           h.observer.Bytes("node2") >= gate;
+  }));
+  EXPECT_LT(h.observer.Bytes("node4"), gate);
+  h.Kill(2);
+  h.source().Open();
+  h.Wait();
+  ASSERT_TRUE(h.report.ok()) << h.report.status().ToString();
+  const NodeReport* n3 = h.Node("node3");
+  ASSERT_TRUE(n3);
+  EXPECT_FALSE(n3->ok);
+  for (int i : {0, 1, 3}) {
+    const NodeReport* n = h.Node("node" + std::to_string(i + 1));
+    ASSERT_TRUE(n);
+    EXPECT_TRUE(n->ok) << n->name << ": " << n->error;
+    EXPECT_TRUE(Same(h.outputs[i]->data, Pattern(size))) << n->name;
+  }
+  EXPECT_TRUE(h.observer.Saw("chain node1 node2 node4"));
+}
+
 }  // namespace
 }  // namespace ka::chain

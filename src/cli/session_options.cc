@@ -19,6 +19,15 @@ void AddSenderSessionOptions(CLI::App* cmd, control::SendSessionOptions& o, cons
                   "Drop a node (frozen or unreachable) after this many seconds without a heartbeat")
       ->capture_default_str()
       ->check(CLI::Range(0.5, 3600.0));
+  cmd->add_option("--chains", o.chains,
+                  "Feed this many chains at once, each a contiguous run of the " + peers +
+                      " in address order (for a sender link faster than theirs; default: as --max-chain says, "
+                      "else one)")
+      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--max-chain", o.max_chain,
+                  "Most " + peers + " in one chain: more chains are fed at once so that none is longer (a fault "
+                      "stalls only the nodes after it in its own chain)")
+      ->check(CLI::Range(1, 100000));
   cmd->add_option("--report", o.report_path, "Write a JSON report of the session to this file");
   cmd->add_option("--progress-interval", o.progress_interval, "Seconds between progress lines")->capture_default_str();
   cmd->add_option("--session-dir", o.session_dir,
