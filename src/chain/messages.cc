@@ -68,7 +68,9 @@ Result<Hello> Hello::Decode(const Json& j) {
   if (m.role == "control") {
     uint32_t port = 0;
     f.Str("name", &m.name, kMaxNameLen).U32("data_port", &port, 65535).U64("buffer", &m.buffer);
-    f.OptStr("mac", &m.mac, 17).OptBool("aes", &m.aes);
+    uint64_t link = 0;
+    f.OptStr("mac", &m.mac, 17).OptBool("aes", &m.aes).OptU64("link_mbps", &link, nullptr, 10'000'000);
+    m.link_mbps = static_cast<uint32_t>(link);
     m.data_port = static_cast<uint16_t>(port);
     if (f.ok() && port == 0) f.Fail("member 'data_port' is 0");
     if (f.ok() && !m.mac.empty() && !ValidMac(m.mac)) f.Fail("member 'mac' is not aa:bb:cc:dd:ee:ff");
@@ -90,6 +92,7 @@ Json Hello::ToJson() const {
     j["buffer"] = buffer;
     if (!mac.empty()) j["mac"] = mac;
     j["aes"] = aes;
+    if (link_mbps) j["link_mbps"] = link_mbps;
   } else if (role == "data") {
     j["session_id"] = session_id;
     j["node_id"] = node_id;

@@ -52,6 +52,7 @@ struct Hello {
   uint64_t buffer = 0;
   std::string mac;    // aa:bb:cc:dd:ee:ff or empty
   bool aes = false;   // the node's CPU runs AES-256-GCM fast
+  uint32_t link_mbps = 0;  // its link's speed as the kernel reports it (0: unknown)
   // role "data": a child asking its parent for the stream
   uint64_t session_id = 0, node_id = 0, position = 0;
   bool branch = false;

@@ -20,9 +20,11 @@ TEST(Messages, HelloRoundTripsPerRole) {
   h.data_port = 40000;
   h.buffer = 1 << 20;
   h.mac = "52:54:00:12:34:56";
+  h.link_mbps = 1000;
   auto d = Hello::Decode(h.ToJson());
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   EXPECT_EQ(d->name, "node1");
+  EXPECT_EQ(d->link_mbps, 1000u);
   EXPECT_EQ(d->data_port, 40000);
   EXPECT_EQ(d->mac, "52:54:00:12:34:56");
   h.role = "data";
@@ -55,6 +57,10 @@ TEST(Messages, HelloRejectsWhatTheProtocolDoesNotAllow) {
   EXPECT_FALSE(with("name", "a\nb").ok());
   EXPECT_FALSE(with("mac", "boom").ok());
   EXPECT_FALSE(with("auth", "yes").ok());
+  EXPECT_FALSE(with("link_mbps", -1).ok());
+  EXPECT_FALSE(with("link_mbps", 10'000'001).ok());
+  EXPECT_FALSE(with("link_mbps", "1000").ok());
+  EXPECT_TRUE(with("link_mbps", 25000).ok());
   Json missing = good;
   missing.erase("data_port");
   auto m = Hello::Decode(missing);

@@ -64,7 +64,9 @@ Result<ClientResult> ReceiverImpl::JoinOnce(const std::string& name) {
   hello.name = name;
   hello.data_port = listener_.get() >= 0 ? LocalPort(listener_.get()) : opt_.data_port;
   hello.buffer = opt_.buffer;
-  hello.mac = !opt_.mac.empty() ? opt_.mac : MacOfAddress(LocalAddress(c.value().get()));
+  std::string local = LocalAddress(c.value().get());
+  hello.mac = !opt_.mac.empty() ? opt_.mac : MacOfAddress(local);
+  hello.link_mbps = LinkMbpsOfAddress(local);
   hello.aes = crypto::PreferredCipher() == crypto::Cipher::kAes256Gcm;
   return ClientHandshake(std::move(c).value(), secret_, hello, 10);
 }

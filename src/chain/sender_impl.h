@@ -52,6 +52,7 @@ struct Node {
   NodeState state = NodeState::kJoined;
   int position = 0;
   int chain = 0;          // which of the sender's chains (0-based) it belongs to
+  uint32_t link_mbps = 0;  // its link speed as it reported it (0: unknown)
   uint64_t received = 0;  // stream position
   uint64_t payload = 0;   // verified payload bytes
   std::string digest;
@@ -165,6 +166,7 @@ class SenderImpl {
   bool relink_needed_ = false;
   bool ending_ = false;  // BYE sent: connections closing now are expected
   uint64_t epoch_ = 0;
+  uint32_t uplink_mbps_ = 0;  // our link speed towards the nodes, as the kernel reports it (0: unknown)
   Clock::time_point t_start_;
   Clock::time_point last_check_{};  // CheckTimeouts last ran (to tell a starved sender from silent nodes)
   double prepare_seconds_ = 0;

@@ -3,6 +3,7 @@
 // branch), or is handed to the status handler (status). See sender_impl.h.
 #include "chain/sender_impl.h"
 #include "util/log.h"
+#include "util/net.h"
 #include "util/units.h"
 
 namespace ka::chain {
@@ -127,7 +128,10 @@ void SenderImpl::AcceptControl(std::unique_ptr<SecureChannel> ch, const Hello& h
   node->data_port = hello.data_port;
   node->name = !hello.name.empty() ? hello.name : peer.Host();
   node->mac = hello.mac;
+  node->link_mbps = hello.link_mbps;
+  uint32_t uplink = LinkMbpsOfAddress(LocalAddress(ch->fd()));  // our side of this node's connection
   std::unique_lock l(mu_);
+  uplink_mbps_ = std::max(uplink_mbps_, uplink);
   if (!started_ && static_cast<int>(nodes_.size()) >= opt_.nodes) {
     SendRefuse(*ch, "session is full");
     return;

@@ -235,7 +235,7 @@ std::string LocalAddress(int fd) {
   return buf;
 }
 
-std::string MacOfAddress(const std::string& ip) {
+std::string InterfaceOfAddress(const std::string& ip) {
   ifaddrs* ifs = nullptr;
   if (::getifaddrs(&ifs) != 0) return {};
   std::string name;
@@ -246,11 +246,25 @@ std::string MacOfAddress(const std::string& ip) {
     if (ip == buf) name = i->ifa_name;
   }
   ::freeifaddrs(ifs);
+  return name;
+}
+
+std::string MacOfAddress(const std::string& ip) {
+  std::string name = InterfaceOfAddress(ip);
   if (name.empty()) return {};
   std::ifstream f("/sys/class/net/" + name + "/address");
   std::string mac;
   f >> mac;
   return mac;
+}
+
+uint32_t LinkMbpsOfAddress(const std::string& ip) {
+  std::string name = InterfaceOfAddress(ip);
+  if (name.empty() || name.find('/') != std::string::npos) return 0;
+  std::ifstream f("/sys/class/net/" + name + "/speed");  // EINVAL when the link is down or has no speed
+  long long mbps = 0;
+  if (!(f >> mbps) || mbps <= 0 || mbps > 10'000'000) return 0;
+  return static_cast<uint32_t>(mbps);
 }
 
 }  // namespace ka

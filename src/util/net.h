@@ -66,7 +66,13 @@ void SetTcpOptions(int fd);  // TCP_NODELAY off for data, keepalive on, large bu
 uint16_t LocalPort(int fd);
 // The local IPv4 address of a connected socket ("10.0.0.5"); empty on error.
 std::string LocalAddress(int fd);
+// The name of the interface holding IPv4 address `ip` ("eth0"); empty if none.
+std::string InterfaceOfAddress(const std::string& ip);
 // The MAC (aa:bb:cc:dd:ee:ff) of the interface holding IPv4 address `ip`; empty if none.
 std::string MacOfAddress(const std::string& ip);
+// The speed the kernel reports for the link of the interface holding `ip` (/sys/class/net/IF/speed,
+// Mbit/s); 0 when unknown (loopback, a link that is down, a driver that does not say). It is the
+// NIC's negotiated speed, not a measurement: a shaped or congested path is slower.
+uint32_t LinkMbpsOfAddress(const std::string& ip);
 
 }  // namespace ka
