@@ -33,7 +33,8 @@
 //   freeze  the node stops receiving and forwarding but stays a member (its parent's cursor and
 //           the keep rule still hold its position: the nodes before it fill their rings and
 //           stop), dropped `--detect` later (chain/freeze_detector.h: a quiet node after 1.5 s),
-//           then as a kill;
+//           then as a kill. A frozen process serves nobody: a node that re-links to it (its
+//           successor was dropped first) waits until it is dropped in turn;
 //   re-link the successor resumes from its new parent's window if it still holds the position
 //           (head - buffer <= pos: the keep rule makes sure it does after one failure), else from
 //           a sender branch (a file source: always possible), which shares the uplink and is
@@ -96,6 +97,7 @@ class ChainModel {
   std::vector<State> state_;
   std::vector<uint8_t> branch_, pending_flag_, started_, failed_;
   std::vector<double> ready_at_, done_, last_growth_, max_stall_, alloc_;
+  std::vector<double> serves_;  // a frozen member: what it had forwarded to its child when it froze
   std::vector<int> chain_of_, depth_, pending_, branches_;
   std::vector<std::vector<int>> chains_;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
@@ -127,6 +129,7 @@ ChainModel::ChainModel(const SimParams& p)
   last_growth_.assign(n, 0);
   max_stall_.assign(n, 0);
   alloc_.assign(n, 0);
+  serves_.assign(n, kInf);
   chain_of_.assign(n, -1);
   depth_.assign(n, 1);
   chains_.resize(static_cast<size_t>(topo_.chains));
@@ -203,6 +206,11 @@ void ChainModel::Apply(const Event& e) {
     case Kind::kFreeze:
       if (state_[u] == State::kActive) {
         state_[u] = State::kFrozen;
+        {
+          const auto& m = chains_[static_cast<size_t>(chain_of_[u])];
+          size_t k = IndexOf(e.node);
+          serves_[u] = k + 1 < m.size() ? pos_[static_cast<size_t>(m[k + 1])] : 0;
+        }
         events_.push({e.t + p_.detect_s, Kind::kDetect, e.node});
       } else if (state_[u] == State::kWaiting) {
         state_[u] = State::kDead;  // hung before it joined: it never will
@@ -336,7 +344,8 @@ SimResult ChainModel::Run() {
           if (branch_[u] || k == 0) {
             Update(i, alloc_[u], branch_[u] ? size_ : pos_[static_cast<size_t>(n_)], limit, hop, true);
           } else {
-            Update(i, cap, pos_[static_cast<size_t>(m[k - 1])], limit, hop, false);
+            auto q = static_cast<size_t>(m[k - 1]);
+            Update(i, cap, std::min(pos_[q], serves_[q]), limit, hop, false);
           }
         }
       }

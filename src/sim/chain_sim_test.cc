@@ -183,6 +183,30 @@ TEST(ChainSim, DrawnFailuresAreHalfKillsHalfFreezesOnDistinctNodes) {
   EXPECT_EQ(r.incomplete, 0);
 }
 
+TEST(ChainSim, ThePlannersChoiceBeatsOneMoreChain) {
+  // chain/topology.cc: splitting the uplink further never pays; the model must agree.
+  for (double uplink : {1 * kGbit, 4 * kGbit}) {
+    SimParams p = Base(2000, 1 * kGiB, kGbit);
+    p.uplink_bps = uplink;
+    p.fail_rate = 0.05;
+    SimResult planned = RunChain(p);
+    EXPECT_EQ(planned.topology.chains, static_cast<int>(uplink / kGbit));
+    p.chains = planned.topology.chains + 1;
+    SimResult more = RunChain(p);
+    EXPECT_LT(planned.total_s, more.total_s) << uplink;
+  }
+}
+
+TEST(ChainSim, ANodeReLinkedToAFrozenOneWaitsForItToBeDropped) {
+  SimParams p = Base(10, 4 * kGiB, 10 * kGbit);
+  p.dt = 0.001;
+  p.freezes = {{5, 2.0}, {4, 2.5}};  // node 6 re-links to node 4 at 3.51, frozen since 2.5
+  SimResult r = RunChain(p);
+  // Node 6 reads again only when node 4 is dropped too (4.0) and it re-links to node 3.
+  EXPECT_NEAR(r.nodes[5].max_stall_s, 2.5 + p.detect_s + p.relink_s - 2.0, 0.01);
+  EXPECT_EQ(r.failed, 2);
+}
+
 TEST(ChainSim, TenThousandNodesTenGigabytesRuns) {
   SimParams p = Base(10000, 10 * kGiB, kGbit);
   p.uplink_bps = 10 * kGbit;
