@@ -106,8 +106,8 @@ Topology PlanTopology(const TopologyInput& in) {
                     "expected freeze stalls (%.1f s) than the slower feed",
                     k, ratio, full, k, CeilDiv(n, k), best);
     else if (in.max_chain > 0 && lower > full)
-      std::snprintf(buf, sizeof buf, "%d chain(s): --max-chain %d over %d nodes (the uplink feeds %d at full rate)",
-                    k, in.max_chain, n, full);
+      std::snprintf(buf, sizeof buf, "%d chain(s): --max-chain %d over %d nodes (the uplink feeds %d at full rate)", k,
+                    in.max_chain, n, full);
     else
       std::snprintf(buf, sizeof buf,
                     "%d chain(s): uplink/link = %.2f feeds %d chain(s) at full rate%s; more would slow every "

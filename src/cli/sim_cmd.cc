@@ -60,9 +60,12 @@ double Rate(const std::string& opt, const std::string& text) {
 
 std::string FormatRate(double bps) {
   char buf[32];
-  if (bps >= 1e9) std::snprintf(buf, sizeof buf, "%g Gbit/s", bps / 1e9);
-  else if (bps >= 1e6) std::snprintf(buf, sizeof buf, "%g Mbit/s", bps / 1e6);
-  else std::snprintf(buf, sizeof buf, "%g bit/s", bps);
+  if (bps >= 1e9)
+    std::snprintf(buf, sizeof buf, "%g Gbit/s", bps / 1e9);
+  else if (bps >= 1e6)
+    std::snprintf(buf, sizeof buf, "%g Mbit/s", bps / 1e6);
+  else
+    std::snprintf(buf, sizeof buf, "%g bit/s", bps);
   return buf;
 }
 
@@ -111,8 +114,8 @@ Json ToJson(const sim::SimResult& r, bool per_node) {
 }
 
 void PrintRow(const sim::SimResult& r) {
-  std::printf("%-6s %9.2f %8.2f %8.2f %8.2f %8.2f %6.3f %9d %7d %10.0f\n", r.mode.c_str(), r.total_s, r.mean_s,
-              r.p99_s, r.stall_s, r.ideal_s, r.ratio, r.survivors, r.failed, r.sender_msgs_per_s);
+  std::printf("%-6s %9.2f %8.2f %8.2f %8.2f %8.2f %6.3f %9d %7d %10.0f\n", r.mode.c_str(), r.total_s, r.mean_s, r.p99_s,
+              r.stall_s, r.ideal_s, r.ratio, r.survivors, r.failed, r.sender_msgs_per_s);
   if (r.incomplete > 0) std::printf("       %d survivor(s) never completed (stuck)\n", r.incomplete);
 }
 
@@ -131,8 +134,7 @@ SimCommand::SimCommand(CLI::App& app) {
   cmd_->add_option("--max-chain", max_chain_, "Most nodes in one chain (0: the planner decides)")
       ->capture_default_str();
   cmd_->add_option("--buffer", buffer_, "Each node's ring (replay window)")->capture_default_str();
-  cmd_->add_option("--sender-buffer", sender_buffer_, "The sender's ring, shared by its chains")
-      ->capture_default_str();
+  cmd_->add_option("--sender-buffer", sender_buffer_, "The sender's ring, shared by its chains")->capture_default_str();
   cmd_->add_option("--startup", startup_, "Seconds from the sender's start to the first byte")->capture_default_str();
   cmd_->add_option("--kill", kills_, "Kill node I at T s after the stream start: I@T (repeatable)")
       ->allow_extra_args(false);
@@ -219,8 +221,7 @@ int SimCommand::Run() {
     if ((a.incomplete > 0) != (b.incomplete > 0)) return a.incomplete > 0;
     return a.total_s > b.total_s;
   };
-  const sim::SimResult& chosen =
-      results.size() == 2 && worse(results[0], results[1]) ? results[1] : results[0];
+  const sim::SimResult& chosen = results.size() == 2 && worse(results[0], results[1]) ? results[1] : results[0];
 
   if (json_) {
     Json j = ToJson(chosen, per_node_ && mode_ != "auto");
@@ -258,8 +259,8 @@ int SimCommand::Run() {
       std::printf("topology: %d chain(s) of %s nodes at %s each; %s\n", r.topology.chains, lengths.c_str(),
                   FormatRate(r.topology.per_chain_bps).c_str(), r.topology.why.c_str());
     }
-  std::printf("%-6s %9s %8s %8s %8s %8s %6s %9s %7s %10s\n", "mode", "total s", "mean s", "p99 s", "stall s",
-              "ideal s", "ratio", "survivors", "failed", "sender m/s");
+  std::printf("%-6s %9s %8s %8s %8s %8s %6s %9s %7s %10s\n", "mode", "total s", "mean s", "p99 s", "stall s", "ideal s",
+              "ratio", "survivors", "failed", "sender m/s");
   for (const auto& r : results) PrintRow(r);
   if (results.size() == 2) std::printf("chosen: %s\n", chosen.mode.c_str());
   return 0;

@@ -291,8 +291,10 @@ SimResult ChainModel::Run() {
     if (!pending_.empty()) {
       std::vector<int> later;
       for (int i : pending_) {
-        if (t_ + 1e-9 >= ready_at_[static_cast<size_t>(i)]) Relink(i);
-        else later.push_back(i);
+        if (t_ + 1e-9 >= ready_at_[static_cast<size_t>(i)])
+          Relink(i);
+        else
+          later.push_back(i);
       }
       pending_.swap(later);
     }

@@ -147,7 +147,7 @@ TEST(ChainSim, LateJoinersCatchUpFromTheTailOrABranch) {
   EXPECT_EQ(r.branches, 0);
   EXPECT_NEAR(r.nodes[4].done_s, p.startup_s + 0.2 + p.relink_s + At(p.size_bytes, kGbit), 0.02);
 
-  p.lates = {{5, 4.0}};  // 4 s in: 500 MB sent, beyond the tail's 128 MiB: a branch
+  p.lates = {{5, 4.0}};      // 4 s in: 500 MB sent, beyond the tail's 128 MiB: a branch
   p.uplink_bps = 2 * kGbit;  // room for the branch beside the chain
   p.chains = 1;
   r = RunChain(p);

@@ -36,11 +36,16 @@ Result<double> ParseRate(const std::string& text) {
     return Status::Invalid("bad rate '" + text + "' (expected e.g. 100mbit, 1gbit, 2.5gbit or bits/s)");
   unit = Lower(unit);
   double mult;
-  if (unit.empty() || unit == "bit") mult = 1;
-  else if (unit == "kbit") mult = 1e3;
-  else if (unit == "mbit") mult = 1e6;
-  else if (unit == "gbit") mult = 1e9;
-  else if (unit == "tbit") mult = 1e12;
+  if (unit.empty() || unit == "bit")
+    mult = 1;
+  else if (unit == "kbit")
+    mult = 1e3;
+  else if (unit == "mbit")
+    mult = 1e6;
+  else if (unit == "gbit")
+    mult = 1e9;
+  else if (unit == "tbit")
+    mult = 1e12;
   else
     return Status::Invalid("bad rate unit in '" + text + "' (use kbit, mbit, gbit, tbit or plain bits/s)");
   if (v * mult <= 0) return Status::Invalid("rate '" + text + "' must be positive");
@@ -112,7 +117,8 @@ void DrawFailures(const SimParams& p, std::vector<NodeEvent>* kills, std::vector
   int count = static_cast<int>(std::lround(p.fail_rate * p.nodes));
   if (count <= 0) return;
   chain::Topology t = Plan(p);
-  double rate = t.per_chain_bps > 0 ? t.per_chain_bps : std::min(p.link_bps, p.uplink_bps > 0 ? p.uplink_bps : p.link_bps);
+  double rate =
+      t.per_chain_bps > 0 ? t.per_chain_bps : std::min(p.link_bps, p.uplink_bps > 0 ? p.uplink_bps : p.link_bps);
   double duration = p.size_bytes * 8 / rate;
   std::mt19937_64 g(p.seed);
   std::vector<int> order(static_cast<size_t>(p.nodes));
@@ -142,8 +148,10 @@ void Summarize(const SimParams& p, SimResult* r) {
       continue;
     }
     ++r->survivors;
-    if (n.done_s < 0) ++r->incomplete;
-    else done.push_back(n.done_s);
+    if (n.done_s < 0)
+      ++r->incomplete;
+    else
+      done.push_back(n.done_s);
   }
   std::sort(done.begin(), done.end());
   r->total_s = done.empty() ? 0 : done.back();

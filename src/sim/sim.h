@@ -41,7 +41,7 @@ struct SimParams {
   double relink_s = 0.01;  // failure known -> successor reading from its new parent
   int host_cores = 0;      // 0: every node its own machine; C: all nodes share C cores
   double cpu_hop = 1.2, cpu_sender = 1.05, cpu_last = 1.17;  // CPU-s per GiB (docs/performance.md)
-  double piece_bytes = 4 * kMiB;                              // swarm
+  double piece_bytes = 4 * kMiB;                             // swarm
   double swarm_startup_s = 1.0;
   double swarm_efficiency = 0.9;
   double dt = 0;               // time step, s (0: automatic)
@@ -67,8 +67,8 @@ struct SimResult {
   double ideal_s = 0;  // size / min(link, uplink)
   double ratio = 0;    // total_s / ideal_s
   int survivors = 0, failed = 0;
-  int incomplete = 0;  // survivors that never completed (the run was cut: stuck or too long)
-  int branches = 0;    // nodes that ended fed by a sender branch
+  int incomplete = 0;                 // survivors that never completed (the run was cut: stuck or too long)
+  int branches = 0;                   // nodes that ended fed by a sender branch
   double sender_msgs_per_s = 0;       // control messages the sender receives per second
   double sender_msgs_sent_per_s = 0;  // and sends
   double dt = 0;
