@@ -158,6 +158,8 @@ SimCommand::SimCommand(CLI::App& app) {
   cmd_->add_option("--swarm-efficiency", swarm_efficiency_, "Swarm: fraction of link rate achieved, (0, 1]")
       ->capture_default_str();
   cmd_->add_option("--dt", dt_, "Time step, s (0: automatic, 5 ms or more for huge runs)")->capture_default_str();
+  cmd_->add_flag("!--no-splice", splice_,
+                 "Relays copy (ka receive --no-splice): no pause while a re-linked child catches up");
   cmd_->add_flag("--json", json_, "Print one JSON object");
   cmd_->add_flag("--per-node", per_node_, "With --json: every node's completion, stall and chain");
 }
@@ -207,6 +209,7 @@ int SimCommand::Run() {
     p.swarm_startup_s = Number("--swarm-startup", swarm_startup_);
     p.swarm_efficiency = Number("--swarm-efficiency", swarm_efficiency_);
     p.dt = Number("--dt", dt_);
+    p.splice = splice_;
     if (Status s = sim::Validate(p); !s.ok()) throw Bad{s.message()};
   } catch (const Bad& b) {
     std::fprintf(stderr, "ka sim: %s\n", b.message.c_str());

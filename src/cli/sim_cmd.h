@@ -6,7 +6,7 @@
 //          [--chains K] [--max-chain L] [--buffer SIZE] [--sender-buffer SIZE] [--startup S]
 //          [--kill I@T]... [--freeze I@T]... [--late I@T]... [--fail-rate P] [--seed N]
 //          [--detect S] [--relink S] [--host-cores C] [--cpu-hop X] [--cpu-sender X] [--cpu-last X]
-//          [--piece SIZE] [--swarm-startup S] [--swarm-efficiency E] [--dt S] [--json] [--per-node]
+//          [--piece SIZE] [--swarm-startup S] [--swarm-efficiency E] [--dt S] [--no-splice] [--json] [--per-node]
 // Exit status: 0 done, 2 bad options (the message names the option).
 #pragma once
 
@@ -31,7 +31,7 @@ class SimCommand {
               cpu_last_ = "1.17";
   std::string piece_ = "4M", swarm_startup_ = "1.0", swarm_efficiency_ = "0.9", dt_ = "0";
   std::vector<std::string> kills_, freezes_, lates_;
-  bool json_ = false, per_node_ = false;
+  bool json_ = false, per_node_ = false, splice_ = true;
 };
 
 }  // namespace ka::cli

@@ -16,6 +16,10 @@
 //              child's position and the `keep` rule (chain/keep_window.h: the least position of
 //              the next two members downstream, branch-fed members excepted), so
 //              ring_limit = min(pos of the next two members) + buffer. A last node has no limit.
+// Catch-up (relay.cc, with splice, the default): while a member's child is behind it and took
+// data in the last 50 ms (kChildStall), the member reads nothing from upstream: the child catches
+// up from the ring, then both move zero-copy again. So after a re-link the new parent pauses until
+// its new child has caught up. `--no-splice` (the copying relay) never pauses.
 // The sender's ring (`--sender-buffer`) obeys the same rule over every chain it feeds: its head
 // (what heads may receive) is min over chains of the first two members' positions + sender
 // buffer, so a chain stalled near its head holds the ring's tail and, once the ring is full,
@@ -64,6 +68,7 @@ namespace ka::sim {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kChildStall = 0.05;  // relay.h
 
 enum class State : uint8_t { kWaiting, kActive, kFrozen, kDead };
 enum class Kind : uint8_t { kKill, kFreeze, kDetect, kJoin };
@@ -87,6 +92,12 @@ class ChainModel {
   void Relink(int i);
   size_t IndexOf(int i) const;
   double RingLimit(const std::vector<int>& m, size_t k) const;
+  // Connected to its parent and taking data.
+  bool Ready(int i) const {
+    auto u = static_cast<size_t>(i);
+    return state_[u] == State::kActive && !pending_flag_[u] && t_ + 1e-9 >= ready_at_[u];
+  }
+  bool Paused(const std::vector<int>& m, size_t k) const;
   void Update(int i, double cap, double avail, double limit, bool hop, bool from_sender);
 
   const SimParams& p_;
@@ -167,6 +178,16 @@ double ChainModel::RingLimit(const std::vector<int>& m, size_t k) const {
   for (size_t j = k + 1; j < m.size() && j <= k + 2; ++j)
     if (!branch_[static_cast<size_t>(m[j])]) lim = std::min(lim, pos_[static_cast<size_t>(m[j])]);
   return lim + buf_;
+}
+
+// relay.cc's catch-up: m[k] reads nothing from upstream while its child (connected, fed by it) is
+// behind it and took data within kChildStall.
+bool ChainModel::Paused(const std::vector<int>& m, size_t k) const {
+  if (!p_.splice || k + 1 >= m.size()) return false;
+  int c = m[k + 1];
+  auto cu = static_cast<size_t>(c);
+  return !branch_[cu] && Ready(c) && pos_[cu] < pos_[static_cast<size_t>(m[k])] - 0.5 &&
+         last_growth_[cu] >= t_ - kChildStall;
 }
 
 void ChainModel::Fail(int i) {
@@ -298,10 +319,6 @@ SimResult ChainModel::Run() {
       }
       pending_.swap(later);
     }
-    auto ready = [&](int i) {
-      auto u = static_cast<size_t>(i);
-      return state_[u] == State::kActive && !pending_flag_[u] && t_ + 1e-9 >= ready_at_[u];
-    };
     // The sender's ring head: its oldest cursor (heads, keep) + its buffer.
     double smin = kInf;
     for (const auto& m : chains_)
@@ -321,9 +338,10 @@ SimResult ChainModel::Run() {
       flows.push_back({i, k, std::max(0.0, d)});
     };
     for (const auto& m : chains_)
-      if (!m.empty() && !branch_[static_cast<size_t>(m[0])] && ready(m[0])) add_flow(m[0], 0);
+      if (!m.empty() && !branch_[static_cast<size_t>(m[0])] && Ready(m[0]) && !Paused(m, 0)) add_flow(m[0], 0);
     for (int b : branches_)
-      if (ready(b)) add_flow(b, IndexOf(b));
+      if (Ready(b) && !Paused(chains_[static_cast<size_t>(chain_of_[static_cast<size_t>(b)])], IndexOf(b)))
+        add_flow(b, IndexOf(b));
     std::sort(flows.begin(), flows.end(), [](const Flow& a, const Flow& b) { return a.demand < b.demand; });
     double pool = uplink_ * dt_ * scale_;
     for (size_t f = 0; f < flows.size(); ++f) {
@@ -340,10 +358,12 @@ SimResult ChainModel::Run() {
         int i = m[k];
         auto u = static_cast<size_t>(i);
         depth_[u] = k == 0 || branch_[u] ? 1 : depth_[static_cast<size_t>(m[k - 1])] + 1;
-        if (ready(i)) {
+        if (Ready(i)) {
           bool hop = k + 1 < len && !branch_[static_cast<size_t>(m[k + 1])];
           double limit = k + 1 < len ? RingLimit(m, k) : kInf;
-          if (branch_[u] || k == 0) {
+          if (Paused(m, k)) {
+            // reads nothing this step
+          } else if (branch_[u] || k == 0) {
             Update(i, alloc_[u], branch_[u] ? size_ : pos_[static_cast<size_t>(n_)], limit, hop, true);
           } else {
             auto q = static_cast<size_t>(m[k - 1]);

@@ -55,10 +55,19 @@ TEST(ChainSim, AKillCostsTheNodesAfterItTheRelink) {
   p.dt = 0.001;
   p.kills = {{5, 3.0}};
   p.relink_s = 0.2;
+  p.splice = false;  // the copying relay: the nodes before the kill go on
   std::vector<double> d = Delays(p);
   for (int i = 0; i < 4; ++i) EXPECT_NEAR(d[static_cast<size_t>(i)], 0, 0.005) << "node " << i + 1;
   EXPECT_EQ(d[4], -1);  // failed
   for (int i = 5; i < 10; ++i) EXPECT_NEAR(d[static_cast<size_t>(i)], 0.2, 0.005) << "node " << i + 1;
+  // Splicing relays (the default): node 4 got 0.2 s ahead of node 6 and reads nothing until node 6
+  // has caught up from its ring (relay.cc, catch-up); node 3 then waits for node 4, and so on up.
+  p.splice = true;
+  d = Delays(p);
+  for (int i = 0; i < 10; ++i) {
+    if (i == 4) continue;  // the failed one
+    EXPECT_NEAR(d[static_cast<size_t>(i)], 0.2, 0.005) << "node " << i + 1;
+  }
   p.relink_s = 0.01;  // the default: a kill costs about nothing
   d = Delays(p);
   for (int i = 5; i < 10; ++i) EXPECT_NEAR(d[static_cast<size_t>(i)], 0.01, 0.005) << "node " << i + 1;
@@ -71,6 +80,7 @@ TEST(ChainSim, AKillCostsTheNodesAfterItTheRelink) {
 TEST(ChainSim, AFreezeInTheMiddleCostsDetectAfterItAndLessBefore) {
   SimParams p = Base(10, 2 * kGiB, kGbit);
   p.dt = 0.001;
+  p.splice = false;            // the copying relay: buffers shield the nodes before the freeze
   p.buffer_bytes = 64 * kMiB;  // 0.54 s at 1 Gbit/s, less than detection
   p.freezes = {{5, 3.0}};
   const double cost = p.detect_s + p.relink_s;
@@ -86,6 +96,24 @@ TEST(ChainSim, AFreezeInTheMiddleCostsDetectAfterItAndLessBefore) {
   d = Delays(p);
   for (int i = 0; i < 4; ++i) EXPECT_NEAR(d[static_cast<size_t>(i)], 0, 0.005) << "node " << i + 1;
   for (int i = 5; i < 10; ++i) EXPECT_NEAR(d[static_cast<size_t>(i)], cost, 0.01) << "node " << i + 1;
+}
+
+TEST(ChainSim, WithSplicingRelaysAFreezeCostsTheWholeChain) {
+  // relay.cc, as built: a parent reads nothing while its re-linked child catches up from its ring,
+  // so whatever the nodes before the freeze gained in their buffers they give back, node by node
+  // up to the head: the buffer shields nobody.
+  SimParams p = Base(10, 2 * kGiB, kGbit);
+  p.dt = 0.001;
+  p.freezes = {{5, 3.0}};
+  const double cost = p.detect_s + p.relink_s;
+  for (double buffer : {64 * kMiB, 256 * kMiB}) {
+    p.buffer_bytes = buffer;
+    std::vector<double> d = Delays(p);
+    for (int i = 0; i < 10; ++i) {
+      if (i == 4) continue;  // the frozen one
+      EXPECT_NEAR(d[static_cast<size_t>(i)], cost, 0.01) << "node " << i + 1 << ", buffer " << buffer;
+    }
+  }
 }
 
 TEST(ChainSim, FreezingTheLastNodeCostsTheOthersNothingWhenTheBufferOutlastsDetection) {
@@ -119,6 +147,16 @@ TEST(ChainSim, TheSenderRingStallsTheOtherChainOnlyAfterSenderBufferOverRate) {
   for (int i = 10; i < 20; ++i) EXPECT_NEAR(d[static_cast<size_t>(i)], b, 0.01) << "chain B node " << i + 1;
 
   p.sender_buffer_bytes = 512 * kMiB;  // 4.3 s of chain B's traffic: it never notices
+  d = Delays(p);
+  for (int i = 10; i < 20; ++i) EXPECT_NEAR(d[static_cast<size_t>(i)], 0, 0.005) << "chain B node " << i + 1;
+
+  // A freeze in the middle of chain A reaches its head through the catch-up pauses (splicing
+  // relays), then chain B through the sender's ring; with copying relays chain B never notices.
+  p.freezes = {{5, 3.0}};
+  p.sender_buffer_bytes = 64 * kMiB;
+  d = Delays(p);
+  for (int i = 10; i < 20; ++i) EXPECT_NEAR(d[static_cast<size_t>(i)], b, 0.01) << "chain B node " << i + 1;
+  p.splice = false;
   d = Delays(p);
   for (int i = 10; i < 20; ++i) EXPECT_NEAR(d[static_cast<size_t>(i)], 0, 0.005) << "chain B node " << i + 1;
 }

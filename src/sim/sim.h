@@ -39,6 +39,7 @@ struct SimParams {
   uint64_t seed = 1;
   double detect_s = 1.5;   // silence after which a frozen node is dropped
   double relink_s = 0.01;  // failure known -> successor reading from its new parent
+  bool splice = true;      // relays splice (the default): a parent pauses while its child catches up
   int host_cores = 0;      // 0: every node its own machine; C: all nodes share C cores
   double cpu_hop = 1.2, cpu_sender = 1.05, cpu_last = 1.17;  // CPU-s per GiB (docs/performance.md)
   double piece_bytes = 4 * kMiB;                             // swarm
