@@ -24,7 +24,8 @@ control: chain crypto util
 golden: chain format layout os util
 node: chain format layout os util
 netboot: crypto golden os util
-cli: chain control crypto format golden layout netboot node os util
+cli: chain control crypto format golden layout netboot node os sim util
+sim: chain util
 "
 # Tests may also use the shared test helpers (src/testing/) and the folders the tested
 # code's inputs come from.
@@ -39,7 +40,8 @@ control: chain crypto util
 golden: chain format layout os testing util
 node: chain format layout os testing util
 netboot: crypto golden node os testing util  # node/temp_tree_for_test.h
-cli: chain control crypto format golden layout netboot node os util
+cli: chain control crypto format golden layout netboot node os sim util
+sim: chain util
 testing: format golden layout node os util
 "
 # Cycles known and owned elsewhere, each "A B" (A and B include each other): tolerated in

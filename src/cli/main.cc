@@ -16,6 +16,7 @@
 #include "cli/layout_cmd.h"
 #include "cli/netboot_cmd.h"
 #include "cli/session_options.h"
+#include "cli/sim_cmd.h"
 #include "cli/tree_cmd.h"
 #include "control/send_session.h"
 #include "util/log.h"
@@ -91,6 +92,7 @@ int main(int argc, char** argv) {
   ka::cli::DashboardCommands dashboard_cmds(app);  // ka dashboard-demo (hidden)
   ka::cli::NetbootCommands netboot_cmds(app);      // ka netboot build|serve|stage1
   ka::cli::KeyCommands key_cmds(app);              // ka key new|show, ka secret new
+  ka::cli::SimCommand sim_cmd(app);                // ka sim
 
   // `ka serve --config FILE`: the file's options join the command line first.
   auto args = clone_cmds.ExpandConfig(argc, argv);
@@ -102,7 +104,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(reversed);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    int rc = app.exit(e);
+    if (rc != 0 && sim_cmd.parsed()) return 2;  // `ka sim`'s contract: bad options exit 2
+    return rc;
   }
   if (layout_cmds.parsed()) return layout_cmds.Run(verbose);
   if (clone_cmds.parsed()) return clone_cmds.Run(verbose);
@@ -111,6 +115,7 @@ int main(int argc, char** argv) {
   if (dashboard_cmds.parsed()) return dashboard_cmds.Run(verbose);
   if (netboot_cmds.parsed()) return netboot_cmds.Run(verbose);
   if (key_cmds.parsed()) return key_cmds.Run(verbose);
+  if (sim_cmd.parsed()) return sim_cmd.Run();
 
   if (send->parsed()) {
     so.buffer = ka::ParseSize(send_buffer).value();

@@ -1,0 +1,100 @@
+// The scale simulator (issue 17, `ka sim`): predicts how long one stream takes to reach N nodes
+// through ka's chains (the chain as built: src/chain/relay.cc, ring.h, keep_window.h,
+// freeze_detector.h, laid out by chain/topology.h, the planner the sender uses) or through a
+// BitTorrent-like swarm, with faults, late joiners and a shared-CPU bed. A time-stepped fluid model:
+// no packets, no bytes, only positions and rates. docs/scale.md describes the model and its limits.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "chain/topology.h"
+#include "util/status.h"
+
+namespace ka::sim {
+
+inline constexpr double kMiB = 1024.0 * 1024.0;
+inline constexpr double kGiB = 1024.0 * kMiB;
+
+// `I@T`: node I (1-based, locality order) at T seconds after the stream start.
+struct NodeEvent {
+  int node = 0;
+  double at = 0;
+};
+
+struct SimParams {
+  int nodes = 0;
+  double size_bytes = 0;
+  double link_bps = 0;      // every node's link, each direction (full duplex)
+  double uplink_bps = 0;    // the sender's (0: = link)
+  double latency_s = 1e-4;  // per hop, one way
+  int chains = 0;           // planner overrides (0: automatic)
+  int max_chain = 0;
+  double buffer_bytes = 128 * kMiB;         // each node's ring: its replay window
+  double sender_buffer_bytes = 128 * kMiB;  // the sender's one ring, shared by its chains
+  double startup_s = 0.5;                   // sender start to the first byte (joins, handshakes)
+  std::vector<NodeEvent> kills, freezes, lates;
+  double fail_rate = 0;  // drawn failures (half kills, half freezes), on top of the listed ones
+  uint64_t seed = 1;
+  double detect_s = 1.5;   // silence after which a frozen node is dropped
+  double relink_s = 0.01;  // failure known -> successor reading from its new parent
+  bool splice = true;      // relays splice (the default): a parent pauses while its child catches up
+  int host_cores = 0;      // 0: every node its own machine; C: all nodes share C cores
+  double cpu_hop = 1.2, cpu_sender = 1.05, cpu_last = 1.17;  // CPU-s per GiB (docs/performance.md)
+  double piece_bytes = 4 * kMiB;                             // swarm
+  double swarm_startup_s = 1.0;
+  double swarm_efficiency = 0.9;
+  double dt = 0;               // time step, s (0: automatic)
+  double heartbeat_hz = 4;     // PROGRESS messages per node per second, each way
+  double planner_stall_s = 2;  // TopologyInput::freeze_stall_s
+};
+
+struct NodeResult {
+  double done_s = -1;      // completion, s since the sender started (-1: never)
+  bool failed = false;     // killed or frozen (never completes)
+  double max_stall_s = 0;  // longest time its position did not grow, after its first byte
+  int chain = -1;          // chain mode: its chain (late joiners: the one they joined)
+  bool branch = false;     // chain mode: fed by a sender branch at the end
+};
+
+struct SimResult {
+  std::string mode;  // "chain" or "swarm"
+  chain::Topology topology;
+  std::vector<NodeResult> nodes;
+  double total_s = 0;  // last survivor done (from the sender start, startup included)
+  double mean_s = 0, p99_s = 0;
+  double stall_s = 0;  // longest stall of the last surviving node (of each chain: the worst)
+  double ideal_s = 0;  // size / min(link, uplink)
+  double ratio = 0;    // total_s / ideal_s
+  int survivors = 0, failed = 0;
+  int incomplete = 0;                 // survivors that never completed (the run was cut: stuck or too long)
+  int branches = 0;                   // nodes that ended fed by a sender branch
+  double sender_msgs_per_s = 0;       // control messages the sender receives per second
+  double sender_msgs_sent_per_s = 0;  // and sends
+  double dt = 0;
+  double wall_s = 0;  // the simulation's own run time
+};
+
+// Rates in tc syntax: 100mbit, 1gbit, 2.5gbit, 10gbit, 500kbit, or plain bits/s (decimal units).
+Result<double> ParseRate(const std::string& text);
+// `I@T` with 1 <= I <= nodes and T >= 0.
+Result<NodeEvent> ParseNodeEvent(const std::string& text, int nodes);
+// Checks the parameters: the message names the option at fault.
+Status Validate(const SimParams& p);
+
+// The layout both models use: the planner's answer for the nodes present at the start.
+chain::Topology Plan(const SimParams& p);
+// Kills and freezes: the listed ones plus round(fail_rate * nodes) drawn with `seed` over distinct
+// nodes (even draws kill, odd freeze) and uniformly over [0, size / per-chain rate).
+void DrawFailures(const SimParams& p, std::vector<NodeEvent>* kills, std::vector<NodeEvent>* freezes);
+// The time step: p.dt, or 5 ms, raised to keep nodes x steps under ~2e8.
+double StepFor(const SimParams& p, double expected_s);
+
+SimResult RunChain(const SimParams& p);
+SimResult RunSwarm(const SimParams& p);
+
+// Fills total/mean/p99/survivors/failed/incomplete/ideal/ratio from r.nodes.
+void Summarize(const SimParams& p, SimResult* r);
+
+}  // namespace ka::sim
