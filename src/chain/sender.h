@@ -42,8 +42,10 @@ struct SendOptions {
   double progress_interval = 2;  // seconds between "waiting for ..." lines
   double join_timeout = 0;     // 0: wait forever for receivers
   double node_timeout = 4;     // a node silent this long is dropped (frozen)
-  int chains = 0;              // chains fed at once (0: as max_chain says, else one)
-  int max_chain = 0;           // most nodes in one chain (0: no bound)
+  int chains = 0;              // chains fed at once (0: chain/topology.h decides)
+  int max_chain = 0;           // most nodes in one chain (0: as the planner says)
+  double uplink_bps = 0;       // our link towards the nodes (0: as our interface reports)
+  double link_bps = 0;         // the nodes' links (0: the least they report)
 
   // Used by `ka serve` (cloning):
   // the source, opened in-process instead of source_path/exec;

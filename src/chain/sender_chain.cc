@@ -5,6 +5,7 @@
 #include <fmt/ranges.h>
 
 #include "chain/sender_impl.h"
+#include "chain/topology.h"
 #include "util/log.h"
 
 namespace ka::chain {
@@ -48,26 +49,41 @@ void SenderImpl::OrderChain() {
     return a->data_port < b->data_port;
   });
   int count = static_cast<int>(nodes_.size());
-  int chains = ChooseChains(count);
-  AddRelays(chains);
+  Topology plan = PlanChains(count);
+  AddRelays(plan.chains);
+  if (plan.chains > 1 || opt_.chains > 0 || opt_.max_chain > 0)
+    LogInfo("{} chain(s) of {}: {}", plan.chains, fmt::join(plan.lengths, ", "), plan.why);
   for (int i = 0; i < count; ++i) {
     auto& n = nodes_[static_cast<size_t>(i)];
     n->position = i + 1;
-    // Chain c takes nodes [c*count/chains, (c+1)*count/chains): lengths differ by at most one.
-    n->chain = static_cast<int>(static_cast<int64_t>(i) * chains / std::max(1, count));
+    n->chain = std::max(0, TopologyChainOf(plan, i));  // contiguous runs of the address order
     n->state = NodeState::kStreaming;
     n->liveness->Heard(Clock::now());
     observer_.NodePosition(n->name, n->position);
   }
 }
 
-// How many chains the sender feeds at once: --chains, or enough chains that
-// none is longer than --max-chain; one by default. Never more than members.
-int SenderImpl::ChooseChains(int members) const {
-  int k = 1;
-  if (opt_.chains > 0) k = opt_.chains;
-  else if (opt_.max_chain > 0) k = (members + opt_.max_chain - 1) / opt_.max_chain;
-  return std::clamp(k, 1, std::max(1, members));
+// How many chains the sender feeds at once, and which nodes each takes
+// (chain/topology.h): --chains / --max-chain, else as many as our link can
+// feed at the nodes' rate, more only when that shortens the expected time.
+// The links are as declared (--uplink, --link) or as the kernels report them.
+Topology SenderImpl::PlanChains(int members) const {
+  TopologyInput in;
+  in.nodes = members;
+  in.chains = opt_.chains;
+  in.max_chain = opt_.max_chain;
+  in.uplink_bps = opt_.uplink_bps > 0 ? opt_.uplink_bps : uplink_mbps_ * 1e6;
+  in.link_bps = opt_.link_bps;
+  if (in.link_bps <= 0) {  // the slowest link a node reported
+    uint32_t least = 0;
+    for (auto& n : nodes_)
+      if (n->link_mbps && (!least || n->link_mbps < least)) least = n->link_mbps;
+    in.link_bps = least * 1e6;
+  }
+  if (source_ && source_->size()) in.size_bytes = static_cast<double>(*source_->size());
+  Topology t = PlanTopology(in);
+  if (t.lengths.empty()) t.lengths.assign(1, members);
+  return t;
 }
 
 // Grows the sender's relays (one per chain, all reading ring_) to `chains`.

@@ -29,6 +29,7 @@
 #include "chain/ring.h"
 #include "chain/sender.h"
 #include "chain/stream_seal.h"
+#include "chain/topology.h"
 #include "crypto/key_file.h"
 #include "util/log_limiter.h"
 
@@ -110,7 +111,7 @@ class SenderImpl {
   void PreparePhase(std::unique_lock<std::mutex>& lock);
   void WaitPrepared(std::unique_lock<std::mutex>& lock, Clock::time_point t0);
   bool AllFinished();
-  int ChooseChains(int members) const;
+  Topology PlanChains(int members) const;
   void AddRelays(int chains);
   void ReleaseHeadHold(size_t chain);
   int ChainForLateJoiner() const;

@@ -1,6 +1,7 @@
 #include "cli/session_options.h"
 
 #include "cli/trust_options.h"
+#include "sim/sim.h"
 
 namespace ka::cli {
 
@@ -28,6 +29,20 @@ void AddSenderSessionOptions(CLI::App* cmd, control::SendSessionOptions& o, cons
                   "Most " + peers + " in one chain: more chains are fed at once so that none is longer (a fault "
                       "stalls only the nodes after it in its own chain)")
       ->check(CLI::Range(1, 100000));
+  auto rate = [](double* out) {
+    return [out](const std::string& text) {
+      auto r = sim::ParseRate(text);
+      if (!r.ok()) throw CLI::ValidationError(r.status().message());
+      *out = r.value();
+    };
+  };
+  cmd->add_option_function<std::string>("--uplink", rate(&o.uplink_bps),
+                                        "This server's link towards the " + peers +
+                                            " (e.g. 10gbit; default: the speed its interface reports) for the "
+                                            "automatic number of chains");
+  cmd->add_option_function<std::string>("--link", rate(&o.link_bps),
+                                        "The " + peers + "' links (e.g. 1gbit; default: the least speed they "
+                                            "report) for the automatic number of chains");
   cmd->add_option("--report", o.report_path, "Write a JSON report of the session to this file");
   cmd->add_option("--progress-interval", o.progress_interval, "Seconds between progress lines")->capture_default_str();
   cmd->add_option("--session-dir", o.session_dir,

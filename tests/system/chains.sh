@@ -7,6 +7,8 @@
 #  run 2: --max-chain 2 (three chains of 2); node3, the head of the second chain, is killed at 30 %
 #         and node5, the head of the third, frozen at 50 %: node4 and node6 resume from the sender's
 #         ring; the 4 survivors exit 0 byte-exact, node3 and node5 are KO.
+#  run 3: no --chains: --uplink 400mbit --link 200mbit make the planner (chain/topology.h) feed two
+#         chains of 3; the sender logs why.
 # Env: KA_BIN, KA_TIMEOUT (s, default 90), KA_KEEP=1.
 # shellcheck source-path=SCRIPTDIR
 set -uo pipefail
@@ -63,5 +65,16 @@ bed_check "[max] three chains at the start" \
 bed_check "[max] node4 and node6 went on from the sender" \
   bash -c "grep -q 'receiving from sender' '$W/max.r4.log.err' && grep -c 'receiving from sender' '$W/max.r6.log.err' | grep -q '^[1-9]'"
 fault_note "$f0" "three chains, head of chain 2 killed, head of chain 3 frozen"
+rm -f "$W"/max.out*
+
+echo "== run 3: automatic: --uplink 400mbit --link 200mbit (the planner feeds two chains at full rate)"
+f0=$BED_FAILS
+fault_chain auto "$W/src.bin" --session-dir none --uplink 400mbit --link 200mbit
+bed_check "[auto] sender exits 0" ka_rc_is 0 "$FAULT_SPID"
+for (( i = 1; i <= N; i++ )); do bed_check "[auto] node$i exits 0" ka_rc_is 0 "${FAULT_RPID[i]}"; done
+bed_check "[auto] report: all ok" ka_check_report "$W/auto.report.json" "$BYTES" "$(fault_names_except)" ""
+bed_check "[auto] the sender planned 2 chains of 3 and says why" grep -q '2 chain(s) of 3, 3: .' "$W/auto.send.log.err"
+bed_check "[auto] node6 is in chain 2" test "$(chain_of "$W/auto.report.json" node6)" = 2
+fault_note "$f0" "automatic topology from the declared links"
 
 fault_end chains
