@@ -39,7 +39,7 @@ int CeilDiv(int a, int b) { return (a + b - 1) / b; }
 //   freezes are rare, never more than D. (A plain sum, n * stall, is what a freeze costs when
 //   freezes never overlap; `ka sim` shows even the union is pessimistic at 1 Gbit/s, where the
 //   lag an earlier freeze left behind lets later ones pass partly unnoticed: 10,000 nodes, 10 GiB,
-//   1 % failures, one chain: 14 s of stalls simulated, 50 s by this formula, 75 s by the sum.)
+//   1 % failures, one chain: 17 s of stalls simulated, 50 s by this formula, 75 s by the sum.)
 // Bits and bytes: S in bytes, rates in bits/s.
 double TopologyCost(const TopologyInput& in, int chains) {
   Rates r = Resolve(in);
@@ -61,7 +61,7 @@ double TopologyCost(const TopologyInput& in, int chains) {
 //    in every case we know of: going from K0 to K0 + 1 chains costs D / K0 of rate, while the
 //    stalls saved are at most p f N stall / (K0 (K0 + 1)) when freezes are rare (less than D / K0
 //    then) and nothing when they are frequent (the union is D either way). `ka sim` agrees: 10,000
-//    nodes at 1 Gbit/s, 10 GiB, 5 % failures: one chain 121 s, two 175 s, four 345 s. The rule is
+//    nodes at 1 Gbit/s, 10 GiB, 5 % failures: one chain 122 s, two 175 s, four 345 s. The rule is
 //    kept, computed, so that a better stall model (or measured stalls) can change the answer.
 // 3. Operator overrides win: --chains fixes K (capped at N); --max-chain L forces K >= ceil(N / L)
 //    (rule 2 then chooses among those).

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,28 @@ TEST(SimCommand, RunsTheContractsOptions) {
                     "0.8",     "--dt",
                     "0.002",   "--json"}),
             0);
+}
+
+TEST(SimCommand, JsonHasTheContractsFields) {
+  testing::internal::CaptureStdout();
+  int rc = RunSim({"sim", "--nodes", "20", "--size", "256M", "--link", "1gbit", "--uplink", "2gbit", "--mode", "auto",
+                   "--fail-rate", "0.1", "--seed", "5", "--json"});
+  std::string out = testing::internal::GetCapturedStdout();
+  ASSERT_EQ(rc, 0);
+  auto j = nlohmann::json::parse(out);
+  for (const char* key : {"mode", "chosen", "chains", "lengths", "total_s", "mean_s", "p99_s", "stall_s", "ideal_s",
+                          "ratio", "survivors", "failed", "sender_msgs_per_s", "chain", "swarm"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_EQ(j["mode"], "auto");
+  EXPECT_EQ(j["chain"]["chains"], 2);
+  EXPECT_EQ(j["chain"]["lengths"], nlohmann::json::parse("[10, 10]"));
+  EXPECT_EQ(j["chain"]["failed"], 2);
+  EXPECT_EQ(j["chain"]["survivors"], 18);
+  EXPECT_EQ(j["swarm"]["failed"], 2);
+  EXPECT_DOUBLE_EQ(j["chain"]["sender_msgs_per_s"].get<double>(), 80.0);
+  std::string faster = j["chain"]["total_s"].get<double>() <= j["swarm"]["total_s"].get<double>() ? "chain" : "swarm";
+  EXPECT_EQ(j["chosen"], faster);
+  EXPECT_EQ(j["total_s"], j[faster]["total_s"]);
 }
 
 TEST(SimCommand, BadOptionsExitTwo) {
