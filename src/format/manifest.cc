@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "util/strings.h"
+
 namespace ka::format {
 
 namespace {
@@ -61,13 +63,6 @@ bool IsEfiPath(const std::string& s) {
   return s.find("/../") == std::string::npos && s.find("//") == std::string::npos;
 }
 
-bool EqualNoCase(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
-
 Result<ManifestBoot> BootFromJson(const nlohmann::json& b) {
   ManifestBoot out;
   if (!b.is_object()) return Status::Protocol("clone manifest: 'boot' is not an object");
@@ -109,7 +104,7 @@ bool ManifestBoot::HasGrubPlatform(const std::string& p) const {
 
 bool ManifestBoot::EspHas(const std::string& path) const {
   for (const auto& f : esp_files)
-    if (EqualNoCase(f, path)) return true;
+    if (Lower(f) == Lower(path)) return true;
   return false;
 }
 

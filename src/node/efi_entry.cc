@@ -3,18 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <sstream>
 
 #include "util/log.h"
+#include "util/strings.h"
 
 namespace ka::node {
 namespace {
-
-std::string Lowered(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string Hex(uint16_t n) { return fmt::format("{:04X}", n); }
 
@@ -23,7 +18,7 @@ std::string Hex(uint16_t n) { return fmt::format("{:04X}", n); }
 std::string ChooseEfiLoader(const std::vector<std::string>& esp_files) {
   auto vendor_file = [&](const char* name) -> std::string {
     for (const auto& f : esp_files) {
-      std::string l = Lowered(f);
+      std::string l = Lower(f);
       if (l.rfind("/efi/", 0) != 0 || l.rfind("/efi/boot/", 0) == 0) continue;
       size_t slash = l.find('/', 5);
       if (slash != std::string::npos && l.substr(slash + 1) == name) return f;
@@ -33,7 +28,7 @@ std::string ChooseEfiLoader(const std::vector<std::string>& esp_files) {
   for (const char* name : {"shimx64.efi", "grubx64.efi"})
     if (auto f = vendor_file(name); !f.empty()) return f;
   for (const auto& f : esp_files)
-    if (Lowered(f) == "/efi/boot/bootx64.efi") return f;
+    if (Lower(f) == "/efi/boot/bootx64.efi") return f;
   return "";
 }
 
