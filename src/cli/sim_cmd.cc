@@ -129,6 +129,14 @@ SimCommand::SimCommand(CLI::App& app) {
   cmd_->add_option("--link", link_, "Every node's link, each direction, e.g. 1gbit (required)");
   cmd_->add_option("--uplink", uplink_, "The sender's link (default: --link)");
   cmd_->add_option("--latency-ms", latency_ms_, "One-way latency per hop, ms")->capture_default_str();
+  cmd_->add_option("--wire-efficiency", wire_efficiency_,
+                   "Payload per bit of link rate, (0, 1]: 1448/1538 for TCP on Ethernet at MTU 1500; 1448/1514 "
+                   "on a tc tbf link")
+      ->capture_default_str();
+  cmd_->add_option("--hop-bytes", hop_bytes_,
+                   "What a hop holds before the next has it (relay batches, socket buffers): a delay of "
+                   "SIZE / rate per hop, measured on the bed")
+      ->capture_default_str();
   cmd_->add_option("--mode", mode_, "chain, swarm, or auto (both; the faster is chosen)")->capture_default_str();
   cmd_->add_option("--chains", chains_, "Chains fed at once (0: the planner decides)")->capture_default_str();
   cmd_->add_option("--max-chain", max_chain_, "Most nodes in one chain (0: the planner decides)")
@@ -178,6 +186,8 @@ int SimCommand::Run() {
     p.link_bps = Rate("--link", link_);
     p.uplink_bps = uplink_.empty() ? p.link_bps : Rate("--uplink", uplink_);
     p.latency_s = Number("--latency-ms", latency_ms_) / 1000;
+    p.wire_efficiency = Number("--wire-efficiency", wire_efficiency_);
+    p.hop_bytes = Size("--hop-bytes", hop_bytes_);
     if (mode_ != "chain" && mode_ != "swarm" && mode_ != "auto")
       throw Bad{"--mode: expected chain, swarm or auto, got '" + mode_ + "'"};
     p.chains = Integer("--chains", chains_);
@@ -236,6 +246,8 @@ int SimCommand::Run() {
     in["link_bps"] = p.link_bps;
     in["uplink_bps"] = p.uplink_bps;
     in["latency_s"] = p.latency_s;
+    in["wire_efficiency"] = p.wire_efficiency;
+    in["hop_bytes"] = p.hop_bytes;
     in["buffer_bytes"] = p.buffer_bytes;
     in["sender_buffer_bytes"] = p.sender_buffer_bytes;
     in["startup_s"] = p.startup_s;

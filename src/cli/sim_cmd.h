@@ -30,6 +30,7 @@ class SimCommand {
   std::string detect_ = "1.5", relink_ = "0.01", host_cores_ = "0", cpu_hop_ = "1.2", cpu_sender_ = "1.05",
               cpu_last_ = "1.17";
   std::string piece_ = "4M", swarm_startup_ = "1.0", swarm_efficiency_ = "0.9", dt_ = "0";
+  std::string wire_efficiency_ = "0.9415", hop_bytes_ = "320K";
   std::vector<std::string> kills_, freezes_, lates_;
   bool json_ = false, per_node_ = false, splice_ = true;
 };

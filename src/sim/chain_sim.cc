@@ -27,7 +27,8 @@
 //
 // Latency is a pure delay: a member d hops from the sender (its depth when it completes) gets
 // every byte d x latency after the zero-latency model does, so its completion time is shifted by
-// that much. (Simulating the delay step by step instead, with positions interpolated from a
+// that much; so is what each hop holds before passing it on (`hop_bytes` / link rate: the relay's
+// batches and socket buffers, measured on the bed). (Simulating the delay step by step instead, with positions interpolated from a
 // history, smears the end of the stream over many hops: numerical diffusion of ~dt per hop.)
 // Valid while latency << buffer / rate: backpressure and re-links are simulated without it.
 //
@@ -122,8 +123,8 @@ ChainModel::ChainModel(const SimParams& p)
     : p_(p),
       n_(p.nodes),
       size_(p.size_bytes),
-      link_(p.link_bps / 8),
-      uplink_((p.uplink_bps > 0 ? p.uplink_bps : p.link_bps) / 8),
+      link_(p.link_bps / 8 * p.wire_efficiency),
+      uplink_((p.uplink_bps > 0 ? p.uplink_bps : p.link_bps) / 8 * p.wire_efficiency),
       buf_(p.buffer_bytes),
       sbuf_(p.sender_buffer_bytes) {
   topo_ = Plan(p);
@@ -289,7 +290,7 @@ void ChainModel::Update(int i, double cap, double avail, double limit, bool hop,
   started_[u] = 1;
   last_growth_[u] = t_ + dt_;
   if (old < size_ && nw >= size_ && !failed_[u]) {
-    done_[u] = t_ + dt_ * (size_ - old) / d + depth_[u] * p_.latency_s;
+    done_[u] = t_ + dt_ * (size_ - old) / d + depth_[u] * (p_.latency_s + p_.hop_bytes / link_);
     --remaining_;
   }
   moved_ = true;

@@ -33,6 +33,19 @@ std::vector<double> Delays(const SimParams& with_fault) {
   return d;
 }
 
+// Framing slows every link; each hop delays the last node by what it holds (bed, 2026-12-07).
+TEST(ChainSim, WireEfficiencyAndHopBytes) {
+  SimParams p = Base(100, 256 * kMiB, 100e6);
+  p.wire_efficiency = 0.956;
+  p.hop_bytes = 320 * 1024;
+  double rate = 100e6 / 8 * p.wire_efficiency;
+  SimResult r = RunChain(p);
+  double want = p.startup_s + p.size_bytes / rate + 100 * (p.latency_s + p.hop_bytes / rate);
+  EXPECT_NEAR(r.total_s, want, 0.01 * want);
+  EXPECT_NEAR(r.nodes[0].done_s, p.startup_s + p.size_bytes / rate + p.latency_s + p.hop_bytes / rate, 0.05);
+  EXPECT_NEAR(r.ideal_s, p.size_bytes * 8 / 100e6, 1e-9);  // S/B on the raw rate
+}
+
 TEST(ChainSim, NoFaultTotalIsStartupPlusTransferPlusLatency) {
   for (int n : {1, 8, 200}) {
     SimParams p = Base(n, 2 * kGiB, kGbit);

@@ -29,6 +29,15 @@ struct SimParams {
   double link_bps = 0;      // every node's link, each direction (full duplex)
   double uplink_bps = 0;    // the sender's (0: = link)
   double latency_s = 1e-4;  // per hop, one way
+  // Payload per byte of link rate: TCP/IP and Ethernet framing (1448 payload bytes per 1538 on the
+  // wire at MTU 1500 with TCP timestamps, preamble, FCS and gap: 0.94; on a tc tbf link, which counts
+  // 1514, 0.956). `ka sim` defaults to 0.94; 1 here leaves the model exact for tests.
+  double wire_efficiency = 1;
+  // What each hop holds before the next one has it, beyond the latency (the relay's wake-up batches
+  // and the socket buffers): a node d hops from the sender is d x hop_bytes / rate later. Measured
+  // on the bed (docs/scale.md, 2026-12-07: about 28 ms per hop at 100 Mbit/s, 320 KiB); `ka sim`
+  // defaults to that, 0 here.
+  double hop_bytes = 0;
   int chains = 0;           // planner overrides (0: automatic)
   int max_chain = 0;
   double buffer_bytes = 128 * kMiB;         // each node's ring: its replay window

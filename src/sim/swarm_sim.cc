@@ -45,8 +45,8 @@ SimResult RunSwarm(const SimParams& p) {
   auto t0 = std::chrono::steady_clock::now();
   const double eff = p.swarm_efficiency;
   const double size = p.size_bytes;
-  const double link = p.link_bps / 8;
-  const double uplink = (p.uplink_bps > 0 ? p.uplink_bps : p.link_bps) / 8;
+  const double link = p.link_bps / 8 * p.wire_efficiency;
+  const double uplink = (p.uplink_bps > 0 ? p.uplink_bps : p.link_bps) / 8 * p.wire_efficiency;
   const int n = p.nodes;
   const auto un = static_cast<size_t>(n);
   const double dt = StepFor(p, p.swarm_startup_s + size / (eff * std::min(link, uplink)));
