@@ -18,9 +18,10 @@
 #              node dropped
 #   CPU        user+sys (/usr/bin/time) per role in CPU-s per GiB: sender, forwarding node, last node;
 #              the sender's CPU-s and peak memory (max RSS = VmHWM) in all and per node
-# then runs `ka sim` with the same N, size, rates, buffer, faults, --host-cores $(nproc), and the
-# startup, detection and CPU per role just measured (so the comparison is of the data-plane model),
-# and prints markdown tables: bed vs simulator, rows outside 10 % flagged.
+# then runs `ka sim` with the same N, size, rates, buffer, faults, --host-cores $(nproc), --chains 1,
+# the bed's one-way latency (ping), and the startup (--startup), freeze detection (--detect) and kill
+# detection (--relink) and CPU per role just measured in the same session (so the comparison is of
+# the data-plane model), and prints markdown tables: bed vs simulator, rows outside 10 % flagged.
 #
 # Usage: bench/scale_bench.sh [--nodes "8 32 100"] [--rate 100mbit] [--rate0 RATE] [--size 256M]
 #                             [--buffer 16M] [--faults SPEC] [--no-clean] [--sim-only] [--no-sim]
@@ -48,7 +49,8 @@
 #   --output FILE  also write the tables to FILE
 #   --keep         keep the work dir (logs, reports, samples): KA_KEEP=1
 # Env: KA_BIN; KA_SIM_BIN (the binary with `ka sim`, default $KA_BIN); SIM_ARGS (more options of every
-#      `ka sim`); BENCH_TIMEOUT (seconds per ka process; default from size and rate).
+#      `ka sim`); SIM_CHAINS (the simulator's --chains, default 1: this ka builds one chain; empty: the
+#      simulator's planner decides); BENCH_TIMEOUT (seconds per ka process; default from size and rate).
 # Exit status: 0 when every session delivered every byte to every survivor and only the victims were
 # dropped; 1 otherwise; 2 on bad usage; 77 (skip) without root or ka. The 10 % flags do not change it.
 # shellcheck source-path=SCRIPTDIR
@@ -128,13 +130,14 @@ read -ra RECV_ARGS <<<"$RECV_OPTS"
 SIZE_SIM="$(( BYTES >> 20 ))M"
 (( BYTES % (1 << 20) == 0 )) || SIZE_SIM=$BYTES
 KA_SIM_BIN=${KA_SIM_BIN:-$KA_BIN}
+SIM_CHAINS=${SIM_CHAINS-1}   # this ka builds one chain: so does the simulator ("" = its planner)
 
 sim_works() { "$KA_SIM_BIN" sim --help >/dev/null 2>&1; }
 if (( SIM_ONLY )); then
   sim_works || { echo "scale_bench: '$KA_SIM_BIN sim --help' fails (set KA_SIM_BIN)" >&2; exit 1; }
   echo "scale_bench --sim-only: $CMDLINE"
   python3 "$PY" simonly --nodes "$NODES" --size "$SIZE_SIM" --rate "$RATE" --rate0 "$RATE0" --buffer "$BUFFER" \
-    --faults "$FAULTS" --sim-bin "$KA_SIM_BIN" --cores "$(nproc)" --sim-args "${SIM_ARGS:-}" \
+    --faults "$FAULTS" --sim-bin "$KA_SIM_BIN" --cores "$(nproc)" --sim-args "${SIM_ARGS:-}" --sim-chains "$SIM_CHAINS" \
     --startup "${SIM_STARTUP:-2}" --detect "${SIM_DETECT:-1.5}" --cpu-sender "${SIM_CPU_SENDER:-1.0}" \
     --cpu-hop "${SIM_CPU_HOP:-1.2}" --cpu-last "${SIM_CPU_LAST:-1.0}"
   exit
@@ -221,7 +224,7 @@ run_one() {
     echo "n=$n"; echo "bytes=$BYTES"; echo "size=$SIZE_SIM"; echo "rate=$RATE"; echo "rate0=$RATE0"
     echo "buffer=$BUFFER"; echo "faults=${spec/none/}"; echo "t0=$t0"; echo "t_end=$t_end"
     echo "sender_rc=$src_rc"; echo "last_name=node$last"; echo "cores=$(nproc)"; echo "load=$LOAD_BEFORE"
-    echo "latency_ms=$LATENCY_MS"; echo "sim_args=${SIM_ARGS:-}"
+    echo "latency_ms=$LATENCY_MS"; echo "sim_args=${SIM_ARGS:-}"; echo "sim_chains=$SIM_CHAINS"
     (( SIM )) && echo "sim_bin=$KA_SIM_BIN"
     for (( i = 1; i <= n; i++ )); do
       rc=0

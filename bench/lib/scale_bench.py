@@ -323,12 +323,16 @@ def run_sim(meta, params):
             "--cpu-last", "%.3f" % params["cpu_last"], "--seed", "1", "--json"]
     if meta.get("rate0"):
         args += ["--uplink", meta["rate0"]]
+    if meta.get("sim_chains"):   # the bed's ka builds one chain; the planner might split a fast uplink
+        args += ["--chains", meta["sim_chains"]]
     if meta.get("latency_ms"):
         args += ["--latency-ms", meta["latency_ms"]]
     for f in parse_spec(meta.get("faults", "")):
         args += ["--" + f["kind"], "%d@%g" % (f["pos"], f["at_s"])]
     if params.get("detect_s") is not None:
         args += ["--detect", "%.3f" % params["detect_s"]]
+    if params.get("relink_s") is not None:
+        args += ["--relink", "%.3f" % params["relink_s"]]
     args += [x for x in meta.get("sim_args", "").split() if x]
     try:
         p = subprocess.run(args, capture_output=True, text=True, timeout=600)
@@ -446,6 +450,19 @@ def analyze(rundir):
             last_c = t[0]
         else:
             hop_c.append(t[0])
+    rss = [t[1] for t in (read_time(os.path.join(rundir, f"node{i}.time")) for i in range(1, n + 1)) if t]
+    # the nodes' own warnings and errors, grouped (digits masked), for what breaks at scale
+    node_msgs = {}
+    for i in range(1, n + 1):
+        try:
+            with open(os.path.join(rundir, f"node{i}.log.err"), errors="replace") as f:
+                for line in f:
+                    m = re.match(r"^\S+ (warn|error) +\[[^]]*\] (.*)$", line.rstrip())
+                    if m:
+                        key = m.group(1) + " " + re.sub(r"\d+(\.\d+)?", "#", m.group(2))[:160]
+                        node_msgs.setdefault(key, [0, f"node{i}: " + line.rstrip()])[0] += 1
+        except OSError:
+            pass
     cpu["sender"] = sender["cpu_s"] / gib if sender else None
     cpu["hop"] = (sum(hop_c) / len(hop_c)) / gib if hop_c else None
     cpu["last"] = last_c / gib if last_c is not None else None
@@ -471,7 +488,9 @@ def analyze(rundir):
         "sender_mib_per_node": sender["hwm_mib"] / n if sender else None,
         "survivors": len(survivors), "survivors_ok": good,
         "victims": victims, "injected": mon.get("faults", []),
-        "max_hb_gaps": gaps[:3], "warnings": [w for _, w in log.warnings][:20],
+        "max_hb_gaps": gaps[:3], "receivers_rss_mib": sum(rss) / 1024.0 if rss else None,
+        "receiver_rss_max_mib": max(rss) / 1024.0 if rss else None,
+        "node_msgs": sorted(([c, ex] for c, ex in node_msgs.values()), reverse=True)[:12], "warnings": [w for _, w in log.warnings][:20],
         "problems": problems, "sim": None, "sim_error": None, "sim_args": None,
     }
     if meta.get("sim_bin"):
@@ -479,7 +498,8 @@ def analyze(rundir):
             res["sim_error"] = "not run: the bed run has no startup or CPU measurement"
         else:
             params = {"startup_s": startup, "detect_s": res["detect_s"], "cpu_sender": cpu["sender"],
-                      "cpu_hop": cpu["hop"], "cpu_last": cpu["last"]}
+                      "cpu_hop": cpu["hop"], "cpu_last": cpu["last"],
+                      "relink_s": (sum(kill_detects) / len(kill_detects)) if kill_detects else None}
             if spec and any(f["kind"] == "freeze" for f in spec) and params["detect_s"] is None:
                 params["detect_s"] = float(meta.get("detect_default", "1.5"))
             args, out, err = run_sim(meta, params)
@@ -501,6 +521,12 @@ def analyze(rundir):
               f" survivors {s.get('survivors')}, ideal {fmt(s.get('ideal_s'))} s")
     elif res["sim_error"]:
         print(f"    sim: {res['sim_error']}")
+    print(f"    receivers: peak RSS {fmt(res['receiver_rss_max_mib'], '%.0f')} MiB max, "
+          f"{fmt(res['receivers_rss_mib'], '%.0f')} MiB summed over {n}")
+    for w in res["warnings"][:8]:
+        print(f"    sender: {w}")
+    for c, ex in res["node_msgs"][:6]:
+        print(f"    nodes ({c}x): {ex}")
     for p in problems:
         print(f"    PROBLEM: {p}")
     return 0
@@ -551,18 +577,19 @@ def table(workdir):
     out.append("Measured on the bed and passed to the simulator (same run):")
     out.append("")
     out.append("| N | faults | load before | startup s | joins over s | freeze -> drop s | kill -> drop s | CPU-s/GiB sender"
-               " | hop | last | sender CPU-s | sender peak MiB | bed mean / p99 s | sim mean / p99 s | longest heartbeat gap s |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+               " | hop | last | sender CPU-s | sender peak MiB | node peak MiB | bed mean / p99 s | sim mean / p99 s"
+               " | longest heartbeat gap s |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in runs:
         s = r.get("sim") or {}
         c = r["cpu_per_gib"]
         snd = r.get("sender") or {}
         gap = r["max_hb_gaps"][0] if r["max_hb_gaps"] else None
-        out.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s / %s | %s |" % (
+        out.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s / %s | %s |" % (
             r["n"], r["faults"], r.get("load") or "n/a", fmt(r["startup_s"]), fmt(r["join_span_s"]),
             " ".join("%.2f" % d for d in r["detects_s"]) or "-", " ".join("%.2f" % d for d in r["kill_detects_s"]) or "-",
             fmt(c.get("sender")), fmt(c.get("hop")), fmt(c.get("last")), fmt(snd.get("cpu_s")),
-            fmt(snd.get("hwm_mib"), "%.0f"), fmt(r["bed_mean_s"]), fmt(r["bed_p99_s"]), fmt(s.get("mean_s")),
+            fmt(snd.get("hwm_mib"), "%.0f"), fmt(r.get("receiver_rss_max_mib"), "%.0f"), fmt(r["bed_mean_s"]), fmt(r["bed_p99_s"]), fmt(s.get("mean_s")),
             fmt(s.get("p99_s")), ("%.2f (%s)" % tuple(gap)) if gap else "n/a"))
     probs = [(r["n"], r["faults"], p) for r in runs for p in r["problems"]]
     errs = [(r["n"], r["faults"], r["sim_error"]) for r in runs if r.get("sim_error")]
@@ -588,7 +615,8 @@ def table(workdir):
 def simonly(argv):
     import argparse
     ap = argparse.ArgumentParser(prog="scale_bench.py simonly")
-    for k in ("nodes", "size", "rate", "rate0", "buffer", "faults", "sim-bin", "cores", "latency-ms", "sim-args"):
+    for k in ("nodes", "size", "rate", "rate0", "buffer", "faults", "sim-bin", "cores", "latency-ms", "sim-args",
+              "sim-chains"):
         ap.add_argument("--" + k, default="")
     for k, d in (("startup", 2.0), ("detect", 1.5), ("cpu-sender", 1.0), ("cpu-hop", 1.2), ("cpu-last", 1.0)):
         ap.add_argument("--" + k, type=float, default=d)
@@ -600,7 +628,7 @@ def simonly(argv):
         for spec in ("none", a.faults or default_spec(int(n))):
             meta = {"sim_bin": a.sim_bin, "n": n, "size": a.size, "rate": a.rate, "rate0": a.rate0,
                     "buffer": a.buffer, "cores": a.cores, "latency_ms": a.latency_ms, "faults": spec,
-                    "sim_args": a.sim_args}
+                    "sim_args": a.sim_args, "sim_chains": a.sim_chains}
             params = {"startup_s": a.startup, "detect_s": a.detect if "freeze" in spec else None,
                       "cpu_sender": a.cpu_sender, "cpu_hop": a.cpu_hop, "cpu_last": a.cpu_last}
             args, out, err = run_sim(meta, params)
