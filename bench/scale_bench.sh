@@ -132,7 +132,7 @@ SIZE_SIM="$(( BYTES >> 20 ))M"
 KA_SIM_BIN=${KA_SIM_BIN:-$KA_BIN}
 SIM_CHAINS=${SIM_CHAINS-1}   # this ka builds one chain: so does the simulator ("" = its planner)
 
-sim_works() { "$KA_SIM_BIN" sim --help >/dev/null 2>&1; }
+sim_works() { "$KA_SIM_BIN" sim --help 2>/dev/null | grep -q -- --startup; }
 if (( SIM_ONLY )); then
   sim_works || { echo "scale_bench: '$KA_SIM_BIN sim --help' fails (set KA_SIM_BIN)" >&2; exit 1; }
   echo "scale_bench --sim-only: $CMDLINE"
