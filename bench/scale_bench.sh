@@ -25,8 +25,8 @@
 #
 # Usage: bench/scale_bench.sh [--nodes "8 32 100"] [--rate 100mbit] [--rate0 RATE] [--size 256M]
 #                             [--buffer 16M] [--faults SPEC] [--no-clean] [--sim-only] [--no-sim]
-#                             [--send-opts "..."] [--receive-opts "..."] [--wait-load X] [--output FILE]
-#                             [--keep]
+#                             [--send-opts "..."] [--receive-opts "..."] [--wait-load X] [--dynamic-arp]
+#                             [--output FILE] [--keep]
 #   --nodes LIST   receiver counts (default "8 32 100"; one bed of max(LIST))
 #   --rate RATE    tc rate of every node's link (default 100mbit)
 #   --rate0 RATE   the sender's link (BED_RATE0; default: RATE); passed to the simulator as --uplink
@@ -46,6 +46,9 @@
 #   --send-opts S, --receive-opts S   extra options of every ka send / ka receive (e.g. --node-timeout 8)
 #   --wait-load X  before each session, wait (at most 120 s) until the 1-min load average is < X
 #                  (default 1.5; 0: do not wait); the load is printed either way
+#   --dynamic-arp  hosts resolve each other by ARP (default: permanent neighbour entries, BED_STATIC_NEIGH:
+#                  the kernel's ARP table is shared by every namespace of the machine, 1024 entries;
+#                  other beds running beside this one can fill it, and then no receiver finds the sender)
 #   --output FILE  also write the tables to FILE
 #   --keep         keep the work dir (logs, reports, samples): KA_KEEP=1
 # Env: KA_BIN; KA_SIM_BIN (the binary with `ka sim`, default $KA_BIN); SIM_ARGS (more options of every
@@ -69,7 +72,7 @@ BENCH=$(cd "$(dirname "$0")" && pwd)
 PY=$BENCH/lib/scale_bench.py
 
 NODES="8 32 100" RATE=100mbit RATE0='' SIZE=256M BUFFER=16M FAULTS='' CLEAN=1 SIM=1 SIM_ONLY=0
-SEND_OPTS='' RECV_OPTS='' WAIT_LOAD=1.5 OUTPUT=''
+SEND_OPTS='' RECV_OPTS='' WAIT_LOAD=1.5 OUTPUT='' STATIC_NEIGH=1
 usage_error() { echo "scale_bench: $*" >&2; exit 2; }
 while (( $# )); do
   case $1 in
@@ -81,6 +84,7 @@ while (( $# )); do
     --faults) FAULTS=${2:-}; shift ;;
     --no-clean) CLEAN=0 ;;
     --no-sim) SIM=0 ;;
+    --dynamic-arp) STATIC_NEIGH=0 ;;
     --sim-only) SIM_ONLY=1 ;;
     --send-opts) SEND_OPTS=${2:-}; shift ;;
     --receive-opts) RECV_OPTS=${2:-}; shift ;;
@@ -153,6 +157,7 @@ for tool in /usr/bin/time python3 cmp; do
   command -v "$tool" >/dev/null || { echo "scale_bench: $tool not installed" >&2; exit 1; }
 done
 bed_trap
+trap 'exit 141' PIPE   # a closed pipe on stdout (| head) still cleans up
 # the work dir (source, the last node's output) on tmpfs when it has room: disk writes would pace the
 # last node; bed_cleanup removes it
 shm_free=$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 { print $4 }')
@@ -189,6 +194,8 @@ run_one() {
   done
   wait_load
   bed_log "$tag: N = $n, faults: $spec, load $LOAD_BEFORE"
+  local arp0 ovf0
+  arp0=$(arp_entries); ovf0=$(arp_overflows)
   t0=$EPOCHREALTIME
   bed_bg 0 "$R/sender.log" /usr/bin/time -f '%U %S %M %e' -o "$R/sender.time" timeout -k 5 "$TIMEOUT" \
     "$KA_BIN" send --nodes "$n" --session "$SESSION$tag" --secret-file "$W/secret" --session-dir none \
@@ -236,6 +243,7 @@ run_one() {
         echo "rc_node$i=$rc"
       fi
     done
+    echo "arp_entries=$arp0 $(arp_entries)"; echo "arp_overflows=$(( $(arp_overflows) - ovf0 ))"
     cmpmsg=$(cmp "$SRC" "$W/last.out" 2>&1); rc=$?
     echo "last_cmp=$rc"; echo "last_cmp_msg=${cmpmsg//$'\n'/ }"
   } >"$R/meta.txt"
@@ -247,6 +255,11 @@ run_one() {
   rm -f "$W/last.out" "$W/last.out.ka-incomplete"
   sleep 1   # let the last connections close before the next session
 }
+
+# arp_entries: the machine's ARP table size (every namespace's entries); arp_overflows: the kernel's
+# "neighbor table overflow" messages so far (rate-limited: a lower bound)
+arp_entries() { printf '%d' "0x$(awk 'NR == 2 { print $1 }' /proc/net/stat/arp_cache 2>/dev/null || echo 0)"; }
+arp_overflows() { dmesg 2>/dev/null | grep -c 'neighbor table overflow'; }
 
 # fault_alive PID: true while PID exists and is not a zombie (as tests/lib/fault.bash)
 fault_alive() {
@@ -264,7 +277,9 @@ fault_reap() {
 
 STATUS=0
 t_up=$EPOCHREALTIME
-BED_RATE0=$RATE0 bed_up "$MAXN" "$RATE" || exit 1
+# permanent ARP entries: the kernel's ARP table (gc_thresh3) is shared with every other bed on the
+# machine; when they fill it, discovery answers go unresolved (see _bed_static_neigh in bed.sh)
+BED_STATIC_NEIGH=$STATIC_NEIGH BED_RATE0=$RATE0 bed_up "$MAXN" "$RATE" || exit 1
 bed_log "bed of $MAXN nodes up in $(awk -v a="$t_up" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
 bed_secret "$W/secret"
 bed_log "generating $SIZE of random data"

@@ -432,6 +432,12 @@ def analyze(rundir):
     bad_rc = [x for x in survivors if meta.get("rc_" + x) != "0"]
     if bad_rc:
         problems.append(f"survivors exiting non-zero: {bad_rc[:8]} (rc {[meta.get('rc_' + x) for x in bad_rc[:8]]})")
+    ovf = int(meta.get("arp_overflows") or 0)
+    if ovf:
+        problems.append(f"the kernel logged {ovf} 'neighbor table overflow' (machine-wide ARP table full: "
+                        f"entries {meta.get('arp_entries')} at start / end) during the session")
+    if not order:
+        problems.append(f"no chain: {len(log.joins)}/{n} nodes joined (the sender's log)")
     if meta.get("last_cmp") != "0":
         problems.append(f"{last}'s output differs from the source (cmp: {meta.get('last_cmp_msg', '')})")
     # times

@@ -125,6 +125,7 @@ EOF
     [[ -z $r || $r == none ]] ||
       echo "qdisc replace dev p$i root handle 1: tbf rate $r burst $BED_TBF_BURST limit $BED_TBF_LIMIT"
   done | tc -netns "$BED_SW" -batch - || bed_die "tc tbf failed on the ports of $BED_SW"
+  [[ ${BED_STATIC_NEIGH:-0} == 1 ]] && _bed_static_neigh "$n"
   # wait until every port forwards (forward_delay 0, but links come up asynchronously)
   local tries
   for (( tries = 0; tries < 50; tries++ )); do
@@ -132,6 +133,25 @@ EOF
     sleep 0.1
   done
   bed_log "bed up: $BED_SW + $(bed_ns 0)..$(bed_ns "$n") on 10.231.0.0/16, rate=${rate:-unshaped}${rate0:+, h0 $rate0}"
+}
+
+# _bed_static_neigh N (BED_STATIC_NEIGH=1 before bed_up): give every host a permanent ARP entry for
+# every other host. The kernel's ARP table is shared by all namespaces (gc_thresh3, 1024 by default,
+# counts the entries of every namespace of the machine, permanent ones excepted): when other beds on
+# the same machine fill it, "neighbour: arp_cache: neighbor table overflow!" and new neighbours stay
+# unresolved (a receiver never hears the sender's discovery answer). Permanent entries need no
+# resolution and do not count.
+_bed_static_neigh() {
+  local n=$1 i j mac=() lines=()
+  for (( i = 0; i <= n; i++ )); do
+    mac[i]=$(ip -netns "$(bed_ns "$i")" -o link show eth0 | sed -n 's/.* link\/ether \([0-9a-f:]*\) .*/\1/p')
+    [[ -n ${mac[i]} ]] || bed_die "no MAC address for eth0 in $(bed_ns "$i")"
+    lines[i]="neigh replace $(bed_ip "$i") lladdr ${mac[i]} dev eth0 nud permanent"
+  done
+  for (( i = 0; i <= n; i++ )); do
+    for (( j = 0; j <= n; j++ )); do (( i == j )) || echo "${lines[j]}"; done |
+      ip -netns "$(bed_ns "$i")" -batch - || bed_die "cannot add the static neighbours of $(bed_ns "$i")"
+  done
 }
 
 # bed_default_route I: give host I a default route out of eth0 (no gateway: the bed has no exit,
