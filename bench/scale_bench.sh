@@ -164,6 +164,9 @@ shm_free=$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 { print $4 }')
 if [[ -z ${TMPDIR:-} && -n $shm_free ]] && (( shm_free > (BYTES >> 10) * 3 )); then TMPDIR=/dev/shm bed_workdir; else bed_workdir; fi
 W=$BED_WORK
 SRC=$W/src.bin
+if (( SIM )); then   # a copy: the simulator's checkout may rebuild its binary while this runs
+  cp "$KA_SIM_BIN" "$W/ka-sim" && KA_SIM_BIN=$W/ka-sim
+fi
 mkdir -p "$W/runs"
 # every ka process gets 6 single-link transfer times + 2 minutes before `timeout` ends it
 TIMEOUT=${BENCH_TIMEOUT:-$(( BYTES * 8 * 6 / RATE_BPS + 120 ))}

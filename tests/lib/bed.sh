@@ -136,11 +136,12 @@ EOF
 }
 
 # _bed_static_neigh N (BED_STATIC_NEIGH=1 before bed_up): give every host a permanent ARP entry for
-# every other host. The kernel's ARP table is shared by all namespaces (gc_thresh3, 1024 by default,
-# counts the entries of every namespace of the machine, permanent ones excepted): when other beds on
-# the same machine fill it, "neighbour: arp_cache: neighbor table overflow!" and new neighbours stay
-# unresolved (a receiver never hears the sender's discovery answer). Permanent entries need no
-# resolution and do not count.
+# every other host and for the broadcast addresses. The kernel's ARP table is shared by all namespaces
+# (gc_thresh3, 1024 by default, counts the entries of every namespace of the machine, permanent ones
+# excepted): when other beds on the same machine fill it, "neighbour: arp_cache: neighbor table
+# overflow!", new neighbours stay unresolved and even a broadcast (which needs an entry for its
+# address) is dropped: no receiver finds the sender. Permanent entries need no resolution and do not
+# count.
 _bed_static_neigh() {
   local n=$1 i j mac=() lines=()
   for (( i = 0; i <= n; i++ )); do
@@ -149,7 +150,11 @@ _bed_static_neigh() {
     lines[i]="neigh replace $(bed_ip "$i") lladdr ${mac[i]} dev eth0 nud permanent"
   done
   for (( i = 0; i <= n; i++ )); do
-    for (( j = 0; j <= n; j++ )); do (( i == j )) || echo "${lines[j]}"; done |
+    {
+      for (( j = 0; j <= n; j++ )); do (( i == j )) || echo "${lines[j]}"; done
+      echo "neigh replace 10.231.255.255 lladdr ff:ff:ff:ff:ff:ff dev eth0 nud permanent"
+      echo "neigh replace 255.255.255.255 lladdr ff:ff:ff:ff:ff:ff dev eth0 nud permanent"
+    } |
       ip -netns "$(bed_ns "$i")" -batch - || bed_die "cannot add the static neighbours of $(bed_ns "$i")"
   done
 }
