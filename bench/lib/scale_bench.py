@@ -432,9 +432,10 @@ def analyze(rundir):
     bad_rc = [x for x in survivors if meta.get("rc_" + x) != "0"]
     if bad_rc:
         problems.append(f"survivors exiting non-zero: {bad_rc[:8]} (rc {[meta.get('rc_' + x) for x in bad_rc[:8]]})")
+    notes = []
     ovf = int(meta.get("arp_overflows") or 0)
     if ovf:
-        problems.append(f"the kernel logged {ovf} 'neighbor table overflow' (machine-wide ARP table full: "
+        notes.append(f"the kernel logged {ovf} 'neighbor table overflow' (machine-wide ARP table full: "
                         f"entries {meta.get('arp_entries')} at start / end) during the session")
     if not order:
         problems.append(f"no chain: {len(log.joins)}/{n} nodes joined (the sender's log)")
@@ -510,7 +511,7 @@ def analyze(rundir):
         "max_hb_gaps": gaps[:3], "receivers_rss_mib": sum(rss) / 1024.0 if rss else None,
         "receiver_rss_max_mib": max(rss) / 1024.0 if rss else None,
         "node_msgs": sorted(([c, ex] for c, ex in node_msgs.values()), reverse=True)[:12], "warnings": [w for _, w in log.warnings][:20],
-        "problems": problems, "sim": None, "sim_error": None, "sim_args": None,
+        "problems": problems, "notes": notes, "sim": None, "sim_error": None, "sim_args": None,
     }
     if meta.get("sim_bin"):
         if startup is None or None in cpu.values():
@@ -565,6 +566,8 @@ def analyze(rundir):
         print(f"    sender: {w}")
     for c, ex in res["node_msgs"][:6]:
         print(f"    nodes ({c}x): {ex}")
+    for p in notes:
+        print(f"    note: {p}")
     for p in problems:
         print(f"    PROBLEM: {p}")
     return 0
@@ -632,6 +635,12 @@ def table(workdir):
             fmt(snd.get("hwm_mib"), "%.0f"), fmt(r.get("receiver_rss_max_mib"), "%.0f"), fmt(r["bed_mean_s"]), fmt(r["bed_p99_s"]), fmt(s.get("mean_s")),
             fmt(s.get("p99_s")), fmt(r.get("bed_first_done_s")), fmt(r.get("bed_last_done_s")),
             fmt(r.get("head_mbit_s"), "%.1f"), ("%.2f (%s)" % tuple(gap)) if gap else "n/a"))
+    notes = [(r["n"], r["faults"], p) for r in runs for p in r.get("notes", [])]
+    if notes:
+        out.append("")
+        out.append("Notes (the bed, not ka):")
+        for n, f, p in notes:
+            out.append(f"- N={n} ({f}): {p}")
     probs = [(r["n"], r["faults"], p) for r in runs for p in r["problems"]]
     errs = [(r["n"], r["faults"], r["sim_error"]) for r in runs if r.get("sim_error")]
     if probs or errs:
@@ -641,12 +650,13 @@ def table(workdir):
             out.append(f"- N={n} ({f}): {p}")
         for n, f, e in errs:
             out.append(f"- N={n} ({f}): simulator: {e}")
-    out.append("")
-    out.append("sim @ goodput: the same simulation with every link scaled to the payload rate measured at the"
-               " head of the chain (" + ", ".join("N=%d %.1f %%" % (r["n"], 100 * r["link_efficiency"])
-                                                   for r in runs if r.get("link_efficiency")) +
-               " of the tc rate): TCP/IP headers and ka's frames on a tbf link, which the fluid model does not"
-               " count. Diagnostic only; the judged column is sim/bed.")
+    if any(r.get("link_efficiency") for r in runs):
+        out.append("")
+        out.append("sim @ goodput: the same simulation with every link scaled to the payload rate measured at the"
+                   " head of the chain (" + ", ".join("N=%d %.1f %%" % (r["n"], 100 * r["link_efficiency"])
+                                                       for r in runs if r.get("link_efficiency")) +
+                   " of the tc rate): TCP/IP headers and ka's frames on a tbf link, which the fluid model does not"
+                   " count. Diagnostic only; the judged column is sim/bed.")
     sims = [(r["n"], r["faults"], r["sim_args"]) for r in runs if r.get("sim_args")]
     if sims:
         out.append("")
