@@ -53,7 +53,8 @@
 #   --keep         keep the work dir (logs, reports, samples): KA_KEEP=1
 # Env: KA_BIN; KA_SIM_BIN (the binary with `ka sim`, default $KA_BIN, e.g. /work/main/build/ka);
 #      SIM_ARGS (more options of every `ka sim`); SIM_CHAINS (the simulator's --chains, default 1:
-#      this ka builds one chain; empty: the simulator's planner decides); BENCH_TIMEOUT (seconds per ka process; default from size and rate).
+#      this ka builds one chain; empty: the simulator's planner decides); BENCH_TIMEOUT (seconds per
+#      ka process; default from size and rate).
 # Exit status: 0 when every session delivered every byte to every survivor and only the victims were
 # dropped; 1 otherwise; 2 on bad usage; 77 (skip) without root or ka. The 10 % flags do not change it.
 # shellcheck source-path=SCRIPTDIR
