@@ -69,54 +69,94 @@ bed_workdir() {
 
 # bed_shape_dev NETNS DEV RATE: replace DEV's root qdisc by a tbf of RATE.
 bed_shape_dev() {
-  ip netns exec "$1" tc qdisc replace dev "$2" root handle 1: tbf rate "$3" \
+  tc -netns "$1" qdisc replace dev "$2" root handle 1: tbf rate "$3" \
     burst "$BED_TBF_BURST" limit "$BED_TBF_LIMIT"
 }
 
 # bed_up N [RATE]: switch + hosts h0..hN.
+# BED_RATE0=RATE (optional) shapes the sender host h0's link (both ways) to RATE instead, e.g. a
+# 1gbit server uplink beside 100mbit nodes (with no RATE, only h0 is shaped). Unset: no change.
+# The `ip` and `tc` commands go in batches (ip -batch, ip -netns): 100 hosts come up in ~1.5 s.
 bed_up() {
-  local n=$1 rate=${2:-} i ns
+  local n=$1 rate=${2:-} rate0=${BED_RATE0:-} i ns r
   if ! [[ $n =~ ^[0-9]+$ ]] || (( n < 1 || n > 250 )); then
     bed_die "usage: bed_up N [RATE] (1 <= N <= 250)"
   fi
   (( BED_N < 0 )) || bed_die "a bed is already up"
-  for ns in "$BED_SW" $(for (( i = 0; i <= n; i++ )); do bed_ns "$i"; done); do
+  local hosts=()
+  for (( i = 0; i <= n; i++ )); do hosts+=("$(bed_ns "$i")"); done
+  for ns in "$BED_SW" "${hosts[@]}"; do
     [[ ! -e /run/netns/$ns ]] || bed_die "netns $ns already exists (another run? set BED_PREFIX)"
   done
   BED_N=$n
-  ip netns add "$BED_SW" || bed_die "cannot create netns $BED_SW"
-  BED_NSS+=("$BED_SW")
+  # recorded before they exist: bed_down deletes those that do, also when this fails half-way
+  BED_NSS+=("$BED_SW" "${hosts[@]}")
+  printf 'netns add %s\n' "$BED_SW" "${hosts[@]}" | ip -batch - || bed_die "cannot create the namespaces"
   ip netns exec "$BED_SW" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-  ip netns exec "$BED_SW" ip link set lo up
-  ip netns exec "$BED_SW" ip link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0
-  ip netns exec "$BED_SW" ip link set br0 up
+  ip -netns "$BED_SW" -batch - <<EOF || bed_die "cannot set up the switch $BED_SW"
+link set lo up
+link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0
+link set br0 up
+EOF
+  # both ends of every veth are created directly inside their namespaces: no link ever shows in
+  # the root netns
   for (( i = 0; i <= n; i++ )); do
-    ns=$(bed_ns "$i")
-    ip netns add "$ns" || bed_die "cannot create netns $ns"
-    BED_NSS+=("$ns")
+    echo "link add eth0 netns ${hosts[i]} type veth peer name p$i netns $BED_SW"
+  done | ip -batch - || bed_die "cannot create the veths"
+  for (( i = 0; i <= n; i++ )); do
+    printf 'link set p%d master br0\nlink set p%d up\n' "$i" "$i"
+  done | ip -netns "$BED_SW" -batch - || bed_die "cannot attach the ports to br0 in $BED_SW"
+  for (( i = 0; i <= n; i++ )); do
+    ns=${hosts[i]}
     ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 \
       net.ipv4.icmp_echo_ignore_broadcasts=0
-    # both ends are created directly inside their namespaces: no link ever shows in the root netns
-    ip link add eth0 netns "$ns" type veth peer name "p$i" netns "$BED_SW" \
-      || bed_die "cannot create veth for $ns"
-    ip netns exec "$BED_SW" ip link set "p$i" master br0
-    ip netns exec "$BED_SW" ip link set "p$i" up
-    ip netns exec "$ns" ip link set lo up
-    ip netns exec "$ns" ip addr add "$(bed_ip "$i")/16" brd + dev eth0
-    ip netns exec "$ns" ip link set eth0 up
+    printf 'link set lo up\naddr add %s/16 brd + dev eth0\nlink set eth0 up\n' "$(bed_ip "$i")" |
+      ip -netns "$ns" -batch - || bed_die "cannot configure eth0 in $ns"
     [[ ${BED_DEFAULT_ROUTE:-0} == 1 ]] && bed_default_route "$i"
-    if [[ -n $rate && $rate != none ]]; then
-      bed_shape_dev "$ns" eth0 "$rate" || bed_die "tc tbf $rate failed on $ns eth0"
-      bed_shape_dev "$BED_SW" "p$i" "$rate" || bed_die "tc tbf $rate failed on $BED_SW p$i"
+    r=$rate
+    (( i == 0 )) && [[ -n $rate0 ]] && r=$rate0
+    if [[ -n $r && $r != none ]]; then
+      bed_shape_dev "$ns" eth0 "$r" || bed_die "tc tbf $r failed on $ns eth0"
     fi
   done
+  for (( i = 0; i <= n; i++ )); do
+    r=$rate
+    (( i == 0 )) && [[ -n $rate0 ]] && r=$rate0
+    [[ -z $r || $r == none ]] ||
+      echo "qdisc replace dev p$i root handle 1: tbf rate $r burst $BED_TBF_BURST limit $BED_TBF_LIMIT"
+  done | tc -netns "$BED_SW" -batch - || bed_die "tc tbf failed on the ports of $BED_SW"
+  [[ ${BED_STATIC_NEIGH:-0} == 1 ]] && _bed_static_neigh "$n"
   # wait until every port forwards (forward_delay 0, but links come up asynchronously)
   local tries
   for (( tries = 0; tries < 50; tries++ )); do
     ip netns exec "$BED_SW" bridge link show | grep -qv 'state forwarding' || break
     sleep 0.1
   done
-  bed_log "bed up: $BED_SW + $(bed_ns 0)..$(bed_ns "$n") on 10.231.0.0/16, rate=${rate:-unshaped}"
+  bed_log "bed up: $BED_SW + $(bed_ns 0)..$(bed_ns "$n") on 10.231.0.0/16, rate=${rate:-unshaped}${rate0:+, h0 $rate0}"
+}
+
+# _bed_static_neigh N (BED_STATIC_NEIGH=1 before bed_up): give every host a permanent ARP entry for
+# every other host and for the broadcast addresses. The kernel's ARP table is shared by all namespaces
+# (gc_thresh3, 1024 by default, counts the entries of every namespace of the machine, permanent ones
+# excepted): when other beds on the same machine fill it, "neighbour: arp_cache: neighbor table
+# overflow!", new neighbours stay unresolved and even a broadcast (which needs an entry for its
+# address) is dropped: no receiver finds the sender. Permanent entries need no resolution and do not
+# count.
+_bed_static_neigh() {
+  local n=$1 i j mac=() lines=()
+  for (( i = 0; i <= n; i++ )); do
+    mac[i]=$(ip -netns "$(bed_ns "$i")" -o link show eth0 | sed -n 's/.* link\/ether \([0-9a-f:]*\) .*/\1/p')
+    [[ -n ${mac[i]} ]] || bed_die "no MAC address for eth0 in $(bed_ns "$i")"
+    lines[i]="neigh replace $(bed_ip "$i") lladdr ${mac[i]} dev eth0 nud permanent"
+  done
+  for (( i = 0; i <= n; i++ )); do
+    {
+      for (( j = 0; j <= n; j++ )); do (( i == j )) || echo "${lines[j]}"; done
+      echo "neigh replace 10.231.255.255 lladdr ff:ff:ff:ff:ff:ff dev eth0 nud permanent"
+      echo "neigh replace 255.255.255.255 lladdr ff:ff:ff:ff:ff:ff dev eth0 nud permanent"
+    } |
+      ip -netns "$(bed_ns "$i")" -batch - || bed_die "cannot add the static neighbours of $(bed_ns "$i")"
+  done
 }
 
 # bed_default_route I: give host I a default route out of eth0 (no gateway: the bed has no exit,
@@ -153,19 +193,29 @@ _bed_wait_bound() {
 
 bed_pids_of_ns() { ip netns pids "$1" 2>/dev/null; }
 
+# _bed_pids_of_nss NS...: the processes inside any of these namespaces, in one pass over /proc
+# (what `ip netns pids` does for one: compare each process's net namespace with the named one)
+_bed_pids_of_nss() {
+  local ns ino=() p
+  for ns in "$@"; do
+    [[ -e /run/netns/$ns ]] && ino+=("$(stat -L -c 'net:[%i]' "/run/netns/$ns" 2>/dev/null)")
+  done
+  (( ${#ino[@]} )) || return 0
+  find /proc/[0-9]*/ns/net -maxdepth 0 -printf '%h %l\n' 2>/dev/null | awk -v want="${ino[*]}" '
+    BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) ok[w[i]] = 1 }
+    ($2 in ok) { split($1, f, "/"); print f[3] }'
+}
+
 bed_down() {
-  local p ns sig
+  local p ns sig left=()
   sleep 0.1   # let just-forked bed_bg children reach their exec before signalling them
   for p in "${BED_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for sig in TERM KILL; do
-    for ns in "${BED_NSS[@]}"; do
-      for p in $(bed_pids_of_ns "$ns"); do kill -s "$sig" "$p" 2>/dev/null || true; done
-    done
+    for p in $(_bed_pids_of_nss "${BED_NSS[@]}"); do kill -s "$sig" "$p" 2>/dev/null || true; done
     [[ $sig == TERM ]] && sleep 0.3
   done
-  for ns in "${BED_NSS[@]}"; do
-    [[ -e /run/netns/$ns ]] && { ip netns del "$ns" 2>/dev/null || true; }
-  done
+  for ns in "${BED_NSS[@]}"; do [[ -e /run/netns/$ns ]] && left+=("$ns"); done
+  (( ${#left[@]} )) && { printf 'netns del %s\n' "${left[@]}" | ip -force -batch - 2>/dev/null || true; }
   (( ${#BED_NSS[@]} )) && bed_log "bed down: ${#BED_NSS[@]} namespaces removed"
   BED_NSS=(); BED_PIDS=(); BED_N=-1
   return 0

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System test 0: the test bed itself (no ka needed).
 # Checks: hosts reach each other, subnet and limited broadcast reach the other hosts (ICMP and
-# UDP), shaping is installed on both sides of every link, nothing is created in the root netns,
+# UDP), shaping is installed on both sides of every link (h0's at BED_RATE0's rate), nothing is created in the root netns,
 # and bed_down leaves no namespace, link or process behind.
 # shellcheck source-path=SCRIPTDIR
 set -uo pipefail
@@ -14,8 +14,8 @@ bed_workdir
 N=3
 root_links_before=$(ip -o link show | wc -l)
 
-echo "== bed_selftest: bed of 1+$N hosts shaped to 200mbit"
-bed_up "$N" 200mbit || exit 1
+echo "== bed_selftest: bed of 1+$N hosts shaped to 200mbit, the sender h0 to 1gbit (BED_RATE0)"
+BED_RATE0=1gbit bed_up "$N" 200mbit || exit 1
 
 for (( i = 1; i <= N; i++ )); do
   bed_check "h0 -> h$i ($(bed_ip "$i")) ping" bed_quiet bed_exec 0 ping -c1 -W2 -q "$(bed_ip "$i")"
@@ -53,6 +53,9 @@ bed_check "UDP broadcast to 255.255.255.255 from h1 (after bed_default_route 1) 
 
 bed_check "tbf on h1 eth0" bash -c "ip netns exec $(bed_ns 1) tc qdisc show dev eth0 | grep -q tbf"
 bed_check "tbf on switch port p1" bash -c "ip netns exec $BED_SW tc qdisc show dev p1 | grep -q tbf"
+bed_check "BED_RATE0=1gbit: h0 eth0 at 1Gbit" bash -c "ip netns exec $(bed_ns 0) tc qdisc show dev eth0 | grep -q 'rate 1Gbit'"
+bed_check "BED_RATE0=1gbit: switch port p0 at 1Gbit, p1 at 200Mbit" bash -c \
+  "ip netns exec $BED_SW tc qdisc show dev p0 | grep -q 'rate 1Gbit' && ip netns exec $BED_SW tc qdisc show dev p1 | grep -q 'rate 200Mbit'"
 bed_check "root netns has no new links" test "$(ip -o link show | wc -l)" -eq "$root_links_before"
 bed_check "no 10.231. address in the root netns" bash -c "! ip -o addr show | grep -q '10\.231\.'"
 
