@@ -328,7 +328,10 @@ def run_sim(meta, params):
             "--mode", "chain", "--buffer", meta["buffer"], "--sender-buffer", meta["buffer"],
             "--startup", "%.3f" % params["startup_s"], "--host-cores", meta["cores"],
             "--cpu-sender", "%.3f" % params["cpu_sender"], "--cpu-hop", "%.3f" % params["cpu_hop"],
-            "--cpu-last", "%.3f" % params["cpu_last"], "--seed", "1", "--json"]
+            "--cpu-last", "%.3f" % params["cpu_last"], "--seed", "1", "--json",
+            # tc tbf counts 1514 bytes per full TCP segment (1448 of payload with timestamps): no
+            # preamble, FCS or gap as on a real wire (ka sim's default 0.9415); --hop-bytes: its default
+            "--wire-efficiency", meta.get("wire_efficiency", "0.9564")]
     if meta.get("rate0"):
         args += ["--uplink", meta["rate0"]]
     if meta.get("sim_chains"):   # the bed's ka builds one chain; the planner might split a fast uplink
@@ -535,7 +538,7 @@ def analyze(rundir):
                 pass
             eff = head / (rate_bits(meta["rate"]) / 1e6) if head else None
             if out and eff and 0.5 < eff < 1.0:
-                m2 = dict(meta, rate="%dkbit" % (rate_bits(meta["rate"]) * eff / 1e3))
+                m2 = dict(meta, rate="%dkbit" % (rate_bits(meta["rate"]) * eff / 1e3), wire_efficiency="1")
                 if meta.get("rate0"):
                     m2["rate0"] = "%dkbit" % (rate_bits(meta["rate0"]) * eff / 1e3)
                 args2, out2, _ = run_sim(m2, params)
