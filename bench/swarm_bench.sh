@@ -117,15 +117,22 @@ swarm_wait() {
         DONE_AT[node$i]=$(( 10#${BASH_REMATCH[1]}${BASH_REMATCH[2]} ))
       else
         left=$(( left + 1 ))
-        kill -0 "${PID[node$i]}" 2>/dev/null || { PROBLEMS+=("node$i stopped before it was done"); left=-1; break; }
+        proc_alive "${PID[node$i]}" || { PROBLEMS+=("node$i stopped before it was done"); left=-1; break; }
       fi
     done
     (( left > 0 )) || break
-    kill -0 "${PID[sender]}" 2>/dev/null || { PROBLEMS+=("the seed stopped"); break; }
+    proc_alive "${PID[sender]}" || { PROBLEMS+=("the seed stopped"); break; }
     (( ${EPOCHREALTIME/[.,]/} < end )) || { PROBLEMS+=("not every leecher done after ${TIMEOUT}s"); break; }
     sleep 0.2
   done
   for i in "${!PID[@]}"; do end_proc "${PID[$i]}"; done
+}
+
+# proc_alive PID: is this child of ours running (not a zombie that `wait` has yet to reap)? No fork.
+proc_alive() {
+  local _pid _comm state
+  read -r _pid _comm state _ 2>/dev/null <"/proc/$1/stat" || return 1
+  [[ $state != Z ]]
 }
 
 # json_field FILE EVENT FIELD: FIELD (a number or true/false) of the EVENT JSON line of FILE

@@ -139,9 +139,11 @@ lt::settings_pack lan_settings(const std::string& listen, int peers) {
   s.set_bool(lt::settings_pack::smooth_connects, false);
   s.set_int(lt::settings_pack::listen_queue_size, many);
   // The leechers start at once, so a peer may not listen yet when another one first tries it: retry
-  // after 1 s, not 60 s (min_reconnect_time), and give up only after 10 failures, not 3.
+  // after 1 s, not 60 s (min_reconnect_time, multiplied by the peer's failure count), and do not give
+  // up on a peer of the cluster after 3 failures (max_failcount). With 10, two or three leechers of
+  // N = 100 on a loaded machine ended with no connection at all and never finished (docs/performance.md).
   s.set_int(lt::settings_pack::min_reconnect_time, 1);
-  s.set_int(lt::settings_pack::max_failcount, 10);
+  s.set_int(lt::settings_pack::max_failcount, 100);
   // Keep the link full: a larger send buffer per peer (send_buffer_watermark, default 500 KiB; the
   // low watermark, default 10 KiB, refills it before it drains) than one bandwidth-delay product.
   s.set_int(lt::settings_pack::send_buffer_watermark, 4 << 20);
@@ -240,10 +242,14 @@ int run_peer(const Args& a, bool seeding) {
     }
   }
   const lt::torrent_status st = h.status();
+  // peers: connected now; known: in the peer list (given, incoming or from peer exchange); candidates:
+  // known peers it could still try; error: the torrent's own error, if any
   std::printf("{\"event\":\"exit\",\"done\":%s,\"payload_upload\":%lld,\"payload_download\":%lld,"
-              "\"hash_failures\":%d,\"peers\":%d}\n",
+              "\"hash_failures\":%d,\"peers\":%d,\"known\":%d,\"candidates\":%d,\"state\":%d,"
+              "\"error\":\"%s\"}\n",
               done ? "true" : "false", static_cast<long long>(st.total_payload_upload),
-              static_cast<long long>(st.total_payload_download), hash_failures, st.num_peers);
+              static_cast<long long>(st.total_payload_download), hash_failures, st.num_peers, st.list_peers,
+              st.connect_candidates, static_cast<int>(st.state), st.errc ? st.errc.message().c_str() : "");
   std::fflush(stdout);
   return done && !failed ? 0 : 1;
 }
