@@ -102,7 +102,7 @@ mkdir -p "$W/runs"
 # ---------------------------------------------------------------- the swarm
 # swarm_wait N: until every leecher printed its "done" JSON line (DONE_AT: its own clock, in
 # microseconds), one of them died, or TIMEOUT; then every process of the run is told to stop. Reads the
-# logs with `read` (no fork per poll: the bench must not load the 2 cores it measures).
+# logs with `read` (no fork per leecher: the bench must not load the 2 cores it measures).
 swarm_wait() {
   local n=$1 i left line end=$(( T0 + TIMEOUT * 1000000 ))
   while :; do
