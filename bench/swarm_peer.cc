@@ -76,14 +76,22 @@ Args parse(int argc, char** argv) {
       if (i + 1 >= argc) usage(std::string(arg) + " needs a value");
       return argv[++i];
     };
-    if (arg == "--listen") a.listen = value();
-    else if (arg == "--save") a.save = value();
-    else if (arg == "--peer") a.peers.push_back(value());
-    else if (arg == "--piece") a.piece = std::stoi(value());
-    else if (arg == "--set") a.sets.push_back(value());
-    else if (arg == "--super-seed") a.super_seed = true;
-    else if (arg.starts_with("--")) usage("unknown option " + std::string(arg));
-    else a.positional.emplace_back(arg);
+    if (arg == "--listen")
+      a.listen = value();
+    else if (arg == "--save")
+      a.save = value();
+    else if (arg == "--peer")
+      a.peers.push_back(value());
+    else if (arg == "--piece")
+      a.piece = std::stoi(value());
+    else if (arg == "--set")
+      a.sets.push_back(value());
+    else if (arg == "--super-seed")
+      a.super_seed = true;
+    else if (arg.starts_with("--"))
+      usage("unknown option " + std::string(arg));
+    else
+      a.positional.emplace_back(arg);
   }
   return a;
 }
@@ -159,8 +167,8 @@ lt::settings_pack lan_settings(const std::string& listen, int peers) {
   // cluster nobody free-rides, and a choked peer is an idle link.
   s.set_int(lt::settings_pack::unchoke_slots_limit, -1);
   s.set_int(lt::settings_pack::alert_mask,
-            static_cast<int>(lt::alert_category::status | lt::alert_category::error |
-                             lt::alert_category::storage | lt::alert_category::piece_progress));
+            static_cast<int>(lt::alert_category::status | lt::alert_category::error | lt::alert_category::storage |
+                             lt::alert_category::piece_progress));
   return s;
 }
 
@@ -172,9 +180,15 @@ void apply_set(lt::settings_pack& s, const std::string& name_value) {
   const int id = lt::setting_by_name(name);
   if (id < 0) usage("unknown libtorrent setting '" + name + "'");
   switch (id & lt::settings_pack::type_mask) {
-    case lt::settings_pack::string_type_base: s.set_str(id, value); break;
-    case lt::settings_pack::int_type_base: s.set_int(id, std::stoi(value)); break;
-    default: s.set_bool(id, value == "1" || value == "true"); break;
+    case lt::settings_pack::string_type_base:
+      s.set_str(id, value);
+      break;
+    case lt::settings_pack::int_type_base:
+      s.set_int(id, std::stoi(value));
+      break;
+    default:
+      s.set_bool(id, value == "1" || value == "true");
+      break;
   }
 }
 
@@ -231,13 +245,13 @@ int run_peer(const Args& a, bool seeding) {
         const double secs = std::chrono::duration<double>(Clock::now() - start).count();
         const lt::torrent_status st = h.status();
         std::printf("done %.3f %lld\n", secs, static_cast<long long>(verified));
-        std::printf("{\"event\":\"done\",\"seconds\":%.6f,\"unix\":%.6f,\"bytes\":%lld,\"total\":%lld,"
-                    "\"pieces\":%d,\"num_pieces\":%d,\"hash_failures\":%d,\"payload_download\":%lld,"
-                    "\"redundant\":%lld,\"peers\":%d,\"seeds\":%d}\n",
-                    secs, unix_seconds(), static_cast<long long>(verified),
-                    static_cast<long long>(ti->total_size()), pieces, ti->num_pieces(), hash_failures,
-                    static_cast<long long>(st.total_payload_download),
-                    static_cast<long long>(st.total_redundant_bytes), st.num_peers, st.num_seeds);
+        std::printf(
+            "{\"event\":\"done\",\"seconds\":%.6f,\"unix\":%.6f,\"bytes\":%lld,\"total\":%lld,"
+            "\"pieces\":%d,\"num_pieces\":%d,\"hash_failures\":%d,\"payload_download\":%lld,"
+            "\"redundant\":%lld,\"peers\":%d,\"seeds\":%d}\n",
+            secs, unix_seconds(), static_cast<long long>(verified), static_cast<long long>(ti->total_size()), pieces,
+            ti->num_pieces(), hash_failures, static_cast<long long>(st.total_payload_download),
+            static_cast<long long>(st.total_redundant_bytes), st.num_peers, st.num_seeds);
         std::fflush(stdout);
       }
     }
@@ -245,12 +259,13 @@ int run_peer(const Args& a, bool seeding) {
   const lt::torrent_status st = h.status();
   // peers: connected now; known: in the peer list (given, incoming or from peer exchange); candidates:
   // known peers it could still try; error: the torrent's own error, if any
-  std::printf("{\"event\":\"exit\",\"done\":%s,\"payload_upload\":%lld,\"payload_download\":%lld,"
-              "\"hash_failures\":%d,\"peers\":%d,\"known\":%d,\"candidates\":%d,\"state\":%d,"
-              "\"error\":\"%s\"}\n",
-              done ? "true" : "false", static_cast<long long>(st.total_payload_upload),
-              static_cast<long long>(st.total_payload_download), hash_failures, st.num_peers, st.list_peers,
-              st.connect_candidates, static_cast<int>(st.state), st.errc ? st.errc.message().c_str() : "");
+  std::printf(
+      "{\"event\":\"exit\",\"done\":%s,\"payload_upload\":%lld,\"payload_download\":%lld,"
+      "\"hash_failures\":%d,\"peers\":%d,\"known\":%d,\"candidates\":%d,\"state\":%d,"
+      "\"error\":\"%s\"}\n",
+      done ? "true" : "false", static_cast<long long>(st.total_payload_upload),
+      static_cast<long long>(st.total_payload_download), hash_failures, st.num_peers, st.list_peers,
+      st.connect_candidates, static_cast<int>(st.state), st.errc ? st.errc.message().c_str() : "");
   std::fflush(stdout);
   // Everything is said: leave without the session's teardown (goodbyes to every peer, joining the disk
   // threads), which on a loaded bed of 100 peers can outlast the 5 s that `timeout -k` gives after TERM.
