@@ -42,7 +42,7 @@ BENCH=$(cd "$(dirname "$0")" && pwd)
 CMDLINE=$(quote_args "$0" "$@")
 
 NODES='8 32' RATE=100mbit SIZE=256M METHODS='onecopy ka swarm' OUTPUT='' KEEP=0
-bench_options swarm_bench 2,29 --nodes=NODES --rate=RATE --size=SIZE --methods=METHODS --output=OUTPUT \
+bench_options swarm_bench 2,32 --nodes=NODES --rate=RATE --size=SIZE --methods=METHODS --output=OUTPUT \
   --keep:KEEP -- "$@"
 usage_error() { echo "swarm_bench: $*" >&2; exit 2; }
 (( KEEP )) && export KA_KEEP=1
