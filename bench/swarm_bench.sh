@@ -15,7 +15,8 @@
 # and socat receivers exit, a leecher prints "done"), vs one copy (the one-copy time on the same bed /
 # wall s), per-node MiB/s (SIZE / wall s) and that over the link's rate (the efficiency the simulator
 # takes), the first receiver's finish and the spread (last - first), CPU-s per GiB of the stream
-# (user+sys of the sender, of the average receiver, of all processes), and delivery: every byte to
+# (user+sys of the sender, of the average receiver, of all processes), bed CPU (all CPU-s / (wall s x
+# cores): every node shares this machine's cores, near 1 the machine is the bottleneck), and delivery: every byte to
 # every receiver (socat: bytes written to /dev/null; ka: its report; swarm: every piece hash-checked,
 # bytes counted) or FAILED, never a time.
 #
@@ -42,7 +43,7 @@ BENCH=$(cd "$(dirname "$0")" && pwd)
 CMDLINE=$(quote_args "$0" "$@")
 
 NODES='8 32' RATE=100mbit SIZE=256M METHODS='onecopy ka swarm' OUTPUT='' KEEP=0
-bench_options swarm_bench 2,32 --nodes=NODES --rate=RATE --size=SIZE --methods=METHODS --output=OUTPUT \
+bench_options swarm_bench 2,33 --nodes=NODES --rate=RATE --size=SIZE --methods=METHODS --output=OUTPUT \
   --keep:KEEP -- "$@"
 usage_error() { echo "swarm_bench: $*" >&2; exit 2; }
 (( KEEP )) && export KA_KEEP=1
