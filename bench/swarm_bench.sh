@@ -16,9 +16,9 @@
 # wall s), per-node MiB/s (SIZE / wall s) and that over the link's rate (the efficiency the simulator
 # takes), the first receiver's finish and the spread (last - first), CPU-s per GiB of the stream
 # (user+sys of the sender, of the average receiver, of all processes), bed CPU (all CPU-s / (wall s x
-# cores): every node shares this machine's cores, near 1 the machine is the bottleneck), and delivery: every byte to
-# every receiver (socat: bytes written to /dev/null; ka: its report; swarm: every piece hash-checked,
-# bytes counted) or FAILED, never a time.
+# cores): every node shares this machine's cores, near 1 the machine is the bottleneck), and delivery:
+# every byte to every receiver (socat: bytes written to /dev/null; ka: its report; swarm: every piece
+# hash-checked, bytes counted) or FAILED, never a time.
 #
 # Usage: bench/swarm_bench.sh [--nodes "8 32"] [--rate 100mbit] [--size 256M] [--methods "onecopy ka swarm"]
 #                             [--output FILE] [--keep]
