@@ -37,6 +37,8 @@ RUN_PKGS=(
   # bench/peers_bench.sh: the peers ka is measured against (one copy with socat, udpcast) and the
   # floor relay and ka-deploy built from ../shared/bench (gcc, make: build-essential)
   socat udpcast
+  # bench/swarm_bench.sh: the BitTorrent swarm (bench/swarm_peer.cc -> ka-swarm-peer, issue 17)
+  libtorrent-rasterbar-dev
   linux-perf   # bench/profile_hop.sh: where a forwarding node's CPU goes
   shellcheck   # bench/*.sh are kept clean: shellcheck -x bench/*.sh
 )
