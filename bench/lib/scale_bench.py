@@ -123,9 +123,11 @@ class SenderLog:
         t = log_epoch(line, self.t0)
         if t is None:
             return
-        m = re.search(r"\[send\] chain \(epoch (\d+)\): sender((?: -> \S+)*)", line)
+        # several chains fed at once are listed one after the other: "sender -> a -> b | sender -> c"
+        m = re.search(r"\[send\] chain \(epoch (\d+)\): (sender(?: -> \S+)*(?: \| sender(?: -> \S+)*)*)", line)
         if m:
-            self.chains.append((t, int(m.group(1)), [x for x in m.group(2).split(" -> ") if x]))
+            names = [x for x in re.split(r" -> | \| ", m.group(2)) if x and x != "sender"]
+            self.chains.append((t, int(m.group(1)), names))
             return
         if self.t_stream is None and re.search(r"\[send\] feeding \S+ from stream position 0\b", line):
             self.t_stream = t
