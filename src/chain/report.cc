@@ -37,21 +37,22 @@ nlohmann::json SessionReport::ToJson() const {
   j["ok"] = nlohmann::json::array();
   j["ko"] = nlohmann::json::array();
   for (const auto& n : nodes) {
-    j["nodes"].push_back({{"id", n.id},
-                          {"name", n.name},
-                          {"address", n.address},
-                          {"mac", n.mac},
-                          {"position", n.position},
-                          {"chain", n.chain},
-                          {"status", n.ok ? "ok" : "failed"},
-                          {"bytes", n.bytes},
-                          {"digest", n.digest},
-                          {"seconds", n.seconds},
-                          {"stream_seconds", n.StreamSeconds()},
-                          {"stream_mib_s", n.StreamSeconds() > 0 ? static_cast<double>(n.bytes) / 1048576.0 / n.StreamSeconds() : 0},
-                          {"phases", n.phases},
-                          {"max_heartbeat_gap_s", n.max_heartbeat_gap},
-                          {"error", n.error}});
+    j["nodes"].push_back(
+        {{"id", n.id},
+         {"name", n.name},
+         {"address", n.address},
+         {"mac", n.mac},
+         {"position", n.position},
+         {"chain", n.chain},
+         {"status", n.ok ? "ok" : "failed"},
+         {"bytes", n.bytes},
+         {"digest", n.digest},
+         {"seconds", n.seconds},
+         {"stream_seconds", n.StreamSeconds()},
+         {"stream_mib_s", n.StreamSeconds() > 0 ? static_cast<double>(n.bytes) / 1048576.0 / n.StreamSeconds() : 0},
+         {"phases", n.phases},
+         {"max_heartbeat_gap_s", n.max_heartbeat_gap},
+         {"error", n.error}});
     if (n.ok) j["ok"].push_back(n.name);
     else j["ko"].push_back({{"name", n.name}, {"reason", n.error}, {"offset", n.bytes}});
   }

@@ -53,7 +53,9 @@ Result<SessionReport> Sender::Run() {
 }
 
 SenderImpl::SenderImpl(const SendOptions& o, SessionObserver* observer)
-    : opt_(o), observer_(ObserverOrNull(observer)), session_id_(RandomU64()),
+    : opt_(o),
+      observer_(ObserverOrNull(observer)),
+      session_id_(RandomU64()),
       ring_(RoundUp(std::max<uint64_t>(o.buffer, 4ull << 20), kHeaderSize + o.chunk)),
       branches_(session_id_, o.chunk) {}
 

@@ -52,7 +52,7 @@ struct Node {
   std::thread reader;
   NodeState state = NodeState::kJoined;
   int position = 0;
-  int chain = 0;          // which of the sender's chains (0-based) it belongs to
+  int chain = 0;           // which of the sender's chains (0-based) it belongs to
   uint32_t link_mbps = 0;  // its link speed as it reported it (0: unknown)
   uint64_t received = 0;  // stream position
   uint64_t payload = 0;   // verified payload bytes
@@ -154,7 +154,7 @@ class SenderImpl {
   std::atomic<bool> stop_{false};
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;  // wakes the heartbeat loop at the end
-  int keep_cursor_ = -1;  // keeps what each chain's second node may need if its head fails
+  int keep_cursor_ = -1;             // keeps what each chain's second node may need if its head fails
   uint64_t keep_ = 0;
 
   std::mutex mu_;

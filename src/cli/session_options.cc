@@ -26,7 +26,8 @@ void AddSenderSessionOptions(CLI::App* cmd, control::SendSessionOptions& o, cons
                       "else one)")
       ->check(CLI::Range(1, 1000));
   cmd->add_option("--max-chain", o.max_chain,
-                  "Most " + peers + " in one chain: more chains are fed at once so that none is longer (a fault "
+                  "Most " + peers +
+                      " in one chain: more chains are fed at once so that none is longer (a fault "
                       "stalls only the nodes after it in its own chain)")
       ->check(CLI::Range(1, 100000));
   auto rate = [](double* out) {
@@ -41,7 +42,8 @@ void AddSenderSessionOptions(CLI::App* cmd, control::SendSessionOptions& o, cons
                                             " (e.g. 10gbit; default: the speed its interface reports) for the "
                                             "automatic number of chains");
   cmd->add_option_function<std::string>("--link", rate(&o.link_bps),
-                                        "The " + peers + "' links (e.g. 1gbit; default: the least speed they "
+                                        "The " + peers +
+                                            "' links (e.g. 1gbit; default: the least speed they "
                                             "report) for the automatic number of chains");
   cmd->add_option("--report", o.report_path, "Write a JSON report of the session to this file");
   cmd->add_option("--progress-interval", o.progress_interval, "Seconds between progress lines")->capture_default_str();

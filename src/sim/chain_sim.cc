@@ -28,9 +28,9 @@
 // Latency is a pure delay: a member d hops from the sender (its depth when it completes) gets
 // every byte d x latency after the zero-latency model does, so its completion time is shifted by
 // that much; so is what each hop holds before passing it on (`hop_bytes` / link rate: the relay's
-// batches and socket buffers, measured on the bed). (Simulating the delay step by step instead, with positions interpolated from a
-// history, smears the end of the stream over many hops: numerical diffusion of ~dt per hop.)
-// Valid while latency << buffer / rate: backpressure and re-links are simulated without it.
+// batches and socket buffers, measured on the bed). (Simulating the delay step by step instead, with positions
+// interpolated from a history, smears the end of the stream over many hops: numerical diffusion of ~dt per hop.) Valid
+// while latency << buffer / rate: backpressure and re-links are simulated without it.
 //
 // Faults (times from the stream start, applied at the first step at or after them):
 //   kill    the node leaves at once (its control connection closes); its successor re-links

@@ -73,8 +73,7 @@ Status Validate(const SimParams& p) {
   if (!(p.link_bps > 0)) return Status::Invalid("--link must be positive");
   if (p.uplink_bps < 0) return Status::Invalid("--uplink must be positive");
   if (p.latency_s < 0 || p.latency_s > 10) return Status::Invalid("--latency-ms must be between 0 and 10000");
-  if (!(p.wire_efficiency > 0) || p.wire_efficiency > 1)
-    return Status::Invalid("--wire-efficiency must be in (0, 1]");
+  if (!(p.wire_efficiency > 0) || p.wire_efficiency > 1) return Status::Invalid("--wire-efficiency must be in (0, 1]");
   if (p.hop_bytes < 0) return Status::Invalid("--hop-bytes must be >= 0");
   if (p.chains < 0) return Status::Invalid("--chains must be >= 0 (0: automatic)");
   if (p.max_chain < 0) return Status::Invalid("--max-chain must be >= 0 (0: automatic)");

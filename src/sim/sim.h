@@ -38,7 +38,7 @@ struct SimParams {
   // on the bed (docs/scale.md, 2026-12-07: about 28 ms per hop at 100 Mbit/s, 320 KiB); `ka sim`
   // defaults to that, 0 here.
   double hop_bytes = 0;
-  int chains = 0;           // planner overrides (0: automatic)
+  int chains = 0;  // planner overrides (0: automatic)
   int max_chain = 0;
   double buffer_bytes = 128 * kMiB;         // each node's ring: its replay window
   double sender_buffer_bytes = 128 * kMiB;  // the sender's one ring, shared by its chains

@@ -54,7 +54,7 @@ TEST(Net, ParseIpv4Net) {
 
 TEST(Net, LinkSpeedIsUnknownWithoutAReportingInterface) {
   EXPECT_EQ(InterfaceOfAddress("127.0.0.1"), "lo");
-  EXPECT_EQ(LinkMbpsOfAddress("127.0.0.1"), 0u);  // loopback reports no speed
+  EXPECT_EQ(LinkMbpsOfAddress("127.0.0.1"), 0u);    // loopback reports no speed
   EXPECT_EQ(InterfaceOfAddress("192.0.2.77"), "");  // TEST-NET-1: held by no interface here
   EXPECT_EQ(LinkMbpsOfAddress("192.0.2.77"), 0u);
 }
