@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "util/units.h"
 
 namespace ka::chain {
@@ -69,13 +71,17 @@ std::string SessionReport::SummaryText() const {
   s += fmt::format("frames sealed with {}{}{}\n", cipher.empty() ? "?" : cipher,
                    signed_by.empty() ? std::string(", not signed") : ", signed by " + signed_by,
                    payload_sha256.empty() ? std::string() : ", payload sha256 " + payload_sha256);
-  s += fmt::format("{:>3}  {:<16} {:<22} {:<6} {:>12} {:>8}  {}\n", "#", "node", "address", "result", "bytes", "MiB/s",
-                   "detail");
+  // With several chains fed at once, a column says which one each node was in.
+  bool chains = std::any_of(nodes.begin(), nodes.end(), [](const NodeReport& n) { return n.chain > 1; });
+  auto chain_col = [&](const std::string& c) { return chains ? fmt::format("{:>5}  ", c) : std::string(); };
+  s += fmt::format("{:>3}  {}{:<16} {:<22} {:<6} {:>12} {:>8}  {}\n", "#", chain_col("chain"), "node", "address",
+                   "result", "bytes", "MiB/s", "detail");
   int ok = 0;
   for (const auto& n : nodes) {
     double rate = n.StreamSeconds() > 0 ? static_cast<double>(n.bytes) / 1048576.0 / n.StreamSeconds() : 0;
-    s += fmt::format("{:>3}  {:<16} {:<22} {:<6} {:>12} {:>8.1f}  {}\n", n.position, n.name, n.address,
-                     n.ok ? "OK" : "KO", n.bytes, rate, n.ok ? ("digest " + n.digest.substr(0, 16)) : n.error);
+    s += fmt::format("{:>3}  {}{:<16} {:<22} {:<6} {:>12} {:>8.1f}  {}\n", n.position,
+                     chain_col(std::to_string(n.chain)), n.name, n.address, n.ok ? "OK" : "KO", n.bytes, rate,
+                     n.ok ? ("digest " + n.digest.substr(0, 16)) : n.error);
     ok += n.ok;
   }
   s += fmt::format("OK {} / KO {} of {} nodes\n", ok, static_cast<int>(nodes.size()) - ok, nodes.size());

@@ -105,13 +105,12 @@ void SenderImpl::ReleaseHeadHold(size_t chain) {
   }
 }
 
-// A late joiner goes to the tail of the chain with the fewest live members.
-int SenderImpl::ChainForLateJoiner() const {
+// A late joiner goes to the tail of the chain with the fewest live members
+// (`self`, already listed, not counted).
+int SenderImpl::ChainForLateJoiner(const Node* self) const {
   std::vector<int> live(std::max<size_t>(1, relays_.size()), 0);
   for (auto& n : nodes_)
-    if (Live(*n) && !n->late) ++live[static_cast<size_t>(n->chain)];
-  for (auto& n : nodes_)
-    if (Live(*n) && n->late) ++live[static_cast<size_t>(n->chain)];
+    if (Live(*n) && n.get() != self) ++live[static_cast<size_t>(n->chain)];
   return static_cast<int>(std::min_element(live.begin(), live.end()) - live.begin());
 }
 

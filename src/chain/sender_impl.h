@@ -114,7 +114,7 @@ class SenderImpl {
   Topology PlanChains(int members) const;
   void AddRelays(int chains);
   void ReleaseHeadHold(size_t chain);
-  int ChainForLateJoiner() const;
+  int ChainForLateJoiner(const Node* self) const;
   bool IsChainHead(uint64_t node_id) const;
   int ChainOf(uint64_t node_id) const;
   uint64_t SentPosition() const;

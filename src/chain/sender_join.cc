@@ -164,7 +164,7 @@ void SenderImpl::AcceptControl(std::unique_ptr<SecureChannel> ch, const Hello& h
     node->late = true;
     node->state = NodeState::kStreaming;
     node->position = static_cast<int>(nodes_.size());
-    node->chain = ChainForLateJoiner();
+    node->chain = ChainForLateJoiner(node.get());
     LogInfo("late joiner {} ({}) added at the tail of chain {}", node->name, peer.Host(), node->chain + 1);
     relink_needed_ = true;
   } else {
