@@ -68,6 +68,9 @@ ka_fuzz_target(messages_fuzz SOURCES src/chain/messages.cc src/chain/fields.cc s
 ka_fuzz_target(consumer_fuzz SOURCES src/chain/consumer.cc src/chain/ring.cc src/chain/stream_seal.cc
                src/chain/frame.cc src/crypto/aead.cc src/crypto/sha256.cc src/util/anon_memory.cc
                LIBS PkgConfig::SODIUM OpenSSL::Crypto)
+ka_fuzz_target(link_watcher_fuzz SOURCES src/chain/link_watcher.cc src/chain/channel.cc src/chain/freeze_detector.cc
+               src/chain/messages.cc src/chain/fields.cc src/chain/frame.cc src/chain/message.cc src/util/net.cc
+               LIBS PkgConfig::SODIUM)
 ka_fuzz_target(snapshot_fuzz SOURCES src/control/snapshot.cc src/control/text.cc src/control/status_table.cc)
 
 # Every *_fuzz.cc must be declared above (else scripts/fuzz.sh would silently skip it).

@@ -12,7 +12,8 @@ constexpr uint64_t kBranchRing = 32ull << 20;
 }  // namespace
 
 Status BranchFeeder::Start(UniqueFd fd, uint64_t pos, const std::string& name, const std::string& source_path,
-                           const ProducerCrypto& crypto, const Producer* main) {
+                           const ProducerCrypto& crypto, const Producer* main,
+                           std::shared_ptr<Relay::ChildListener> listener) {
   auto src = OpenPathSource(source_path);
   if (!src.ok()) return src.status();
   uint64_t frame = kHeaderSize + chunk_;
@@ -26,7 +27,7 @@ Status BranchFeeder::Start(UniqueFd fd, uint64_t pos, const std::string& name, c
   b.producer = std::make_unique<Producer>(*b.ring, session_id_, *b.source, chunk_, crypto);
   b.producer->ReplayFrom(first_frame, main);
   b.relay = std::make_unique<Relay>(*b.ring, false);
-  b.relay->OfferChild(std::move(fd), pos, name);
+  b.relay->OfferChild(std::move(fd), pos, name, std::move(listener));
   b.producer_thread = std::thread([p = b.producer.get()] { p->Run(); });
   b.relay_thread = std::thread([r = b.relay.get()] { r->Run(); });
   LogInfo("feeding {} directly from the source, from stream position {}", name, pos);

@@ -29,8 +29,10 @@ class BranchFeeder {
   // reading `source_path` again; the frames are sealed as `crypto` says and
   // tagged as `main` (the session's producer) tagged them. Thread-safe;
   // Closed after StopAll().
+  // `listener` hears the node's link beats (Relay::OfferChild).
   Status Start(UniqueFd fd, uint64_t pos, const std::string& name, const std::string& source_path,
-               const ProducerCrypto& crypto, const Producer* main);
+               const ProducerCrypto& crypto, const Producer* main,
+               std::shared_ptr<Relay::ChildListener> listener = nullptr);
 
   // Stops every branch and waits for its threads.
   void StopAll();

@@ -3,6 +3,8 @@
 #include <sodium.h>
 #include <sys/socket.h>
 
+#include <cstring>
+
 namespace ka::chain {
 
 SecureChannel::SecureChannel(UniqueFd fd, const HandshakeKeys& keys, Side side, uint32_t max_read)
@@ -16,7 +18,7 @@ SecureChannel::~SecureChannel() {
   sodium_memzero(recv_key_.data(), recv_key_.size());
 }
 
-Status SecureChannel::Send(FrameType type, const Json& body, double timeout_s) {
+Result<std::string> SecureChannel::Seal(FrameType type, const Json& body) {
   std::string text = body.dump(-1, ' ', false, Json::error_handler_t::replace);
   if (text.size() > MaxPayload(type))
     return Status::Invalid(std::string(TypeName(type)) + " message of " + std::to_string(text.size()) +
@@ -32,7 +34,15 @@ Status SecureChannel::Send(FrameType type, const Json& body, double timeout_s) {
                                                      reinterpret_cast<const unsigned char*>(text.data()), text.size(),
                                                      h, kAdSize, nullptr, nonce, send_key_.data());
   ++send_seq_;
-  return WriteFull(fd_.get(), frame.data(), frame.size(), DeadlineIn(timeout_s),
+  return frame;
+}
+
+Status SecureChannel::Send(FrameType type, const Json& body, double timeout_s) {
+  // One lock for sealing and writing: frames leave in their sequence order.
+  std::lock_guard l(write_mu_);
+  auto frame = Seal(type, body);
+  if (!frame.ok()) return frame.status();
+  return WriteFull(fd_.get(), frame->data(), frame->size(), DeadlineIn(timeout_s),
                    std::string("sending ") + TypeName(type));
 }
 
@@ -47,8 +57,7 @@ Result<Message> SecureChannel::Read(Deadline deadline) {
   return ReadAfterHeader(header, deadline);
 }
 
-Result<Message> SecureChannel::ReadAfterHeader(const uint8_t header[kHeaderSize], Deadline deadline) {
-  broken_ = true;  // until this frame has opened
+Result<FrameHeader> SecureChannel::CheckHeader(const uint8_t header[kHeaderSize]) {
   FrameHeader h;
   KA_RETURN_IF_ERROR(DecodeHeader(header, &h));
   if (!h.sealed || IsDataType(h.type))
@@ -60,8 +69,10 @@ Result<Message> SecureChannel::ReadAfterHeader(const uint8_t header[kHeaderSize]
   if (h.counter != recv_seq_)
     return Status::Auth("control frame number " + std::to_string(h.counter) + " where " + std::to_string(recv_seq_) +
                         " was due: replayed, reordered or dropped on the way");
-  std::string payload(h.length, '\0');
-  KA_RETURN_IF_ERROR(ReadFull(fd_.get(), payload.data(), payload.size(), deadline, "reading a control message"));
+  return h;
+}
+
+Result<Message> SecureChannel::Open(const FrameHeader& h, const uint8_t header[kHeaderSize], std::string payload) {
   uint8_t nonce[12];
   ControlNonce(recv_seq_, nonce);
   auto* p = reinterpret_cast<unsigned char*>(payload.data());
@@ -75,8 +86,38 @@ Result<Message> SecureChannel::ReadAfterHeader(const uint8_t header[kHeaderSize]
   auto body = ParseBody(h.type, payload);
   if (!body.ok()) return body.status();
   m.body = std::move(body).value();
-  broken_ = false;
   return m;
+}
+
+Result<Message> SecureChannel::ReadAfterHeader(const uint8_t header[kHeaderSize], Deadline deadline) {
+  broken_ = true;  // until this frame has opened
+  auto h = CheckHeader(header);
+  if (!h.ok()) return h.status();
+  std::string payload(h->length, '\0');
+  KA_RETURN_IF_ERROR(ReadFull(fd_.get(), payload.data(), payload.size(), deadline, "reading a control message"));
+  auto m = Open(*h, header, std::move(payload));
+  if (m.ok()) broken_ = false;
+  return m;
+}
+
+Result<std::optional<Message>> SecureChannel::TakeFrame(std::string& buffer) {
+  if (broken_) return Status::Closed("the link failed earlier");
+  if (buffer.size() < kHeaderSize) return std::optional<Message>();
+  uint8_t header[kHeaderSize];
+  std::memcpy(header, buffer.data(), kHeaderSize);
+  broken_ = true;  // until this frame has opened
+  auto h = CheckHeader(header);
+  if (!h.ok()) return h.status();
+  if (buffer.size() < kHeaderSize + h->length) {
+    broken_ = false;
+    return std::optional<Message>();
+  }
+  std::string payload = buffer.substr(kHeaderSize, h->length);
+  buffer.erase(0, kHeaderSize + h->length);
+  auto m = Open(*h, header, std::move(payload));
+  if (!m.ok()) return m.status();
+  broken_ = false;
+  return std::optional<Message>(std::move(m).value());
 }
 
 void SecureChannel::Shutdown() {

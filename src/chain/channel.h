@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "chain/auth.h"
@@ -31,6 +32,13 @@ class SecureChannel {
   int fd() const { return fd_.get(); }
   // Seals and sends one message. Thread-safe.
   Status Send(FrameType type, const Json& body, double timeout_s = 10);
+  // Seals one message into a whole frame, for whoever owns the connection now (a data link's
+  // relay sends it). Thread-safe; the frames must go out in the order they were sealed.
+  Result<std::string> Seal(FrameType type, const Json& body);
+  // Opens the first whole frame in `buffer` (bytes read from the connection by its owner) and
+  // removes it; nullopt while the frame is incomplete. A header is checked before its payload
+  // is waited for, so `buffer` never holds more than one frame's limit. One reader at a time.
+  Result<std::optional<Message>> TakeFrame(std::string& buffer);
   // Reads and opens the next message. One reader at a time. After a failure
   // every later Read fails too.
   Result<Message> Read(Deadline deadline);
@@ -42,9 +50,12 @@ class SecureChannel {
   UniqueFd Release();
 
  private:
+  Result<Message> Open(const FrameHeader& h, const uint8_t header[kHeaderSize], std::string payload);
+  Result<FrameHeader> CheckHeader(const uint8_t header[kHeaderSize]);
   UniqueFd fd_;
   Key send_key_, recv_key_;
   uint32_t max_read_;
+  std::mutex write_mu_;  // Send: sealing and writing, one frame at a time
   std::mutex send_mu_;
   uint64_t send_seq_ = 0;  // guarded by send_mu_
   uint64_t recv_seq_ = 0;

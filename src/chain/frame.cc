@@ -25,7 +25,7 @@ uint64_t GetU64(const uint8_t* p) {
   return v;
 }
 
-bool IsKnownType(uint8_t t) { return (t >= 0x01 && t <= 0x14) || (t >= 0x20 && t <= 0x22); }
+bool IsKnownType(uint8_t t) { return (t >= 0x01 && t <= 0x15) || (t >= 0x20 && t <= 0x22); }
 bool IsDataType(FrameType t) { return static_cast<uint8_t>(t) >= 0x20; }
 
 bool IsPlainType(FrameType t) {
@@ -72,6 +72,8 @@ const char* TypeName(FrameType t) {
     case FrameType::kExecResult: return "EXEC_RESULT";
     case FrameType::kRequest: return "REQUEST";
     case FrameType::kResponse: return "RESPONSE";
+    case FrameType::kSuspect:
+      return "SUSPECT";
     case FrameType::kData: return "DATA";
     case FrameType::kEnd: return "END";
     case FrameType::kStreamAbort: return "STREAM_ABORT";

@@ -35,8 +35,8 @@ enum class FrameType : uint8_t {
   kHello = 0x01,
   kChallenge = 0x02,
   kAuth = 0x03,
-  kWelcome = 0x04,    // sealed: the server's first frame after AUTH
-  kRefuse = 0x05,     // plain before AUTH is accepted, sealed after
+  kWelcome = 0x04,  // sealed: the server's first frame after AUTH
+  kRefuse = 0x05,   // plain before AUTH is accepted, sealed after
   kChain = 0x06,
   kProgress = 0x07,
   kDone = 0x08,
@@ -52,6 +52,7 @@ enum class FrameType : uint8_t {
   kExecResult = 0x12,  // node -> sender: its exit status and output
   kRequest = 0x13,     // status client -> sender: snapshot, log, exec
   kResponse = 0x14,    // sender -> status client
+  kSuspect = 0x15,     // node -> sender: its downstream neighbour went silent on their link
   // Data-stream frames, sealed under the session's data key.
   kData = 0x20,
   kEnd = 0x21,

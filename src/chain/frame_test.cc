@@ -92,7 +92,7 @@ TEST(Frame, RejectsReservedBitsAndUnknownType) {
     h[byte] = 2;
     EXPECT_FALSE(DecodeHeader(U(h), &out).ok()) << "byte " << byte;
   }
-  for (int t : {0x00, 0x15, 0x1f, 0x23, 0xff}) {
+  for (int t : {0x00, 0x16, 0x1f, 0x23, 0xff}) {
     std::string h = Header(FrameType::kData, 1);
     h[4] = static_cast<char>(t);
     EXPECT_FALSE(DecodeHeader(U(h), &out).ok()) << "type " << t;

@@ -23,4 +23,10 @@ inline constexpr uint64_t kKeepNothing = UINT64_MAX;
 // downstream can need it.
 std::vector<uint64_t> KeepPositions(const std::vector<KeepMember>& chain);
 
+// The same rule for one member, from its child's link beat (docs/protocol.md §6): the child's
+// position and, when the child has a child of its own, the least of the two.
+inline uint64_t KeepForChild(uint64_t child, bool has_grandchild, uint64_t grandchild) {
+  return has_grandchild && grandchild < child ? grandchild : child;
+}
+
 }  // namespace ka::chain

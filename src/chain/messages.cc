@@ -141,6 +141,7 @@ Result<ControlWelcome> ControlWelcome::Decode(const Json& j) {
   f.U32("chunk_size", &m.chunk_size, kMaxDataPayload).U32("nodes", &m.nodes);
   f.Enum("cipher", &m.cipher, {"aes-256-gcm", "chacha20-poly1305"}).Hex("data_key", &m.data_key, 32);
   f.Enum("digest", &m.digest, {"tags", "sha256"}).OptStr("signer", &m.signer, 64);
+  f.OptNum("beat", &m.beat, 0.25, 3600).OptNum("timeout", &m.timeout, 0.5, 3600);
   if (f.ok() && m.chunk_size < 4096) f.Fail("member 'chunk_size' is under 4096");
   if (f.ok() && (m.session_id == 0 || m.node_id == 0)) f.Fail("has a zero session or node id");
   return Done_(f, m);
@@ -149,6 +150,8 @@ Json ControlWelcome::ToJson() const {
   Json j{{"session_id", session_id}, {"node_id", node_id}, {"name", name},     {"chunk_size", chunk_size},
          {"nodes", nodes},           {"cipher", cipher},   {"data_key", data_key}, {"digest", digest}};
   if (!signer.empty()) j["signer"] = signer;
+  j["beat"] = beat;
+  j["timeout"] = timeout;
   return j;
 }
 
@@ -207,14 +210,34 @@ Json NodeProgress::ToJson() const {
 Result<SenderProgress> SenderProgress::Decode(const Json& j) {
   SenderProgress m;
   Fields f(j, "PROGRESS");
-  f.U64("sent", &m.sent).OptU64("keep", &m.keep, &m.has_keep);
+  f.U64("sent", &m.sent);
   return Done_(f, m);
 }
-Json SenderProgress::ToJson() const {
-  Json j{{"sent", sent}};
-  if (has_keep) j["keep"] = keep;
+Json SenderProgress::ToJson() const { return {{"sent", sent}}; }
+
+Result<LinkBeat> LinkBeat::Decode(const Json& j) {
+  LinkBeat m;
+  Fields f(j, "PROGRESS (link)");
+  f.U64("received", &m.received).OptU64("next", &m.next, &m.has_next);
+  f.U64("nodes", &m.nodes, kMaxChainLen).U64("least", &m.least);
+  if (f.ok() && m.nodes == 0) f.Fail("member 'nodes' is 0");
+  if (f.ok() && m.least > m.received) f.Fail("member 'least' is past the child's own position");
+  return Done_(f, m);
+}
+Json LinkBeat::ToJson() const {
+  Json j{{"received", received}, {"nodes", nodes}, {"least", least}};
+  if (has_next) j["next"] = next;
   return j;
 }
+
+Result<Suspect> Suspect::Decode(const Json& j) {
+  Suspect m;
+  Fields f(j, "SUSPECT");
+  f.U64("node", &m.node).Num("silence", &m.silence, 0, 1e6);
+  if (f.ok() && m.node == 0) f.Fail("member 'node' is 0");
+  return Done_(f, m);
+}
+Json Suspect::ToJson() const { return {{"node", node}, {"silence", silence}}; }
 
 Result<Done> Done::Decode(const Json& j) {
   Done m;

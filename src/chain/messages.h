@@ -23,6 +23,8 @@ inline constexpr size_t kMaxExecOutput = 48 * 1024;
 inline constexpr size_t kMaxChainLen = 100000;
 inline constexpr size_t kMaxLogLines = 1000;
 inline constexpr size_t kMaxLogLine = 8192;
+inline constexpr double kDefaultControlBeat = 0.25;  // seconds between heartbeats to the sender
+inline constexpr double kDefaultNodeTimeout = 4;
 
 // ---- discovery (UDP, plain) ----
 struct Discover {
@@ -86,6 +88,10 @@ struct ControlWelcome {
   std::string data_key;  // 32 bytes, hex: the session's data key
   std::string digest;    // tags | sha256
   std::string signer;    // fingerprint of the signing key, empty when the stream is not signed
+  // The control plane's pace (docs/protocol.md §6, heartbeats): PROGRESS to the sender every
+  // `beat` seconds (0.25 up to 3600; the sender spreads a bounded number a second over all its
+  // nodes) and `timeout`, the sender's --node-timeout (0.5 up to 3600), for the link watchers.
+  double beat = kDefaultControlBeat, timeout = kDefaultNodeTimeout;
   static Result<ControlWelcome> Decode(const Json& j);
   Json ToJson() const;
 };
@@ -121,9 +127,26 @@ struct NodeProgress {  // node -> sender heartbeat
 };
 struct SenderProgress {  // sender -> node heartbeat
   uint64_t sent = 0;
-  bool has_keep = false;
-  uint64_t keep = 0;
   static Result<SenderProgress> Decode(const Json& j);
+  Json ToJson() const;
+};
+// The link beat: child -> parent on their data link, every 0.25 s (docs/protocol.md §6). It
+// carries what the parent must keep for a resume and the sub-chain's state, aggregated node by
+// node towards the chain's head (and from the head to the sender).
+struct LinkBeat {
+  uint64_t received = 0;  // the child's stream position
+  bool has_next = false;  // the child has a child of its own that beats
+  uint64_t next = 0;      // that grandchild's stream position
+  uint64_t nodes = 1;     // members beating from the child down to the end of the chain (1..kMaxChainLen)
+  uint64_t least = 0;     // the least stream position among them
+  static Result<LinkBeat> Decode(const Json& j);
+  Json ToJson() const;
+};
+// Node -> sender: our downstream neighbour has not beaten on our link for `silence` seconds.
+struct Suspect {
+  uint64_t node = 0;  // its node id
+  double silence = 0;
+  static Result<Suspect> Decode(const Json& j);
   Json ToJson() const;
 };
 struct Done {

@@ -45,6 +45,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   RoundTrip<ChainMsg>(j, "CHAIN");
   RoundTrip<NodeProgress>(j, "PROGRESS (node)");
   RoundTrip<SenderProgress>(j, "PROGRESS (sender)");
+  RoundTrip<LinkBeat>(j, "PROGRESS (link)");
+  RoundTrip<Suspect>(j, "SUSPECT");
   RoundTrip<Done>(j, "DONE");
   RoundTrip<Bye>(j, "BYE");
   RoundTrip<Abort>(j, "ABORT");

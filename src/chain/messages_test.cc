@@ -210,3 +210,58 @@ TEST(Messages, ExecSignedMessageBindsEveryField) {
 
 }  // namespace
 }  // namespace ka::chain
+
+namespace ka::chain {
+namespace {
+
+TEST(Messages, LinkBeatIsBoundedAndConsistent) {
+  LinkBeat b;
+  b.received = 1000;
+  b.has_next = true;
+  b.next = 900;
+  b.nodes = 3;
+  b.least = 800;
+  auto again = LinkBeat::Decode(b.ToJson());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->ToJson(), b.ToJson());
+  EXPECT_FALSE(LinkBeat::Decode(Json{{"received", 5}, {"nodes", 0}, {"least", 5}}).ok());
+  EXPECT_FALSE(LinkBeat::Decode(Json{{"received", 5}, {"nodes", kMaxChainLen + 1}, {"least", 5}}).ok());
+  EXPECT_FALSE(LinkBeat::Decode(Json{{"received", 5}, {"nodes", 1}, {"least", 6}}).ok());  // least past its own
+  EXPECT_FALSE(LinkBeat::Decode(Json{{"received", -1}, {"nodes", 1}, {"least", 0}}).ok());
+  auto no_next = LinkBeat::Decode(Json{{"received", 5}, {"nodes", 1}, {"least", 5}});
+  ASSERT_TRUE(no_next.ok());
+  EXPECT_FALSE(no_next->has_next);
+}
+
+TEST(Messages, SuspectNamesANodeAndASilence) {
+  auto s = Suspect::Decode(Suspect{4, 1.6}.ToJson());
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->node, 4u);
+  EXPECT_FALSE(Suspect::Decode(Json{{"node", 0}, {"silence", 1}}).ok());
+  EXPECT_FALSE(Suspect::Decode(Json{{"node", 3}, {"silence", -1}}).ok());
+  EXPECT_FALSE(Suspect::Decode(Json{{"node", 3}}).ok());
+}
+
+TEST(Messages, WelcomeCarriesTheControlPlanesPace) {
+  ControlWelcome w;
+  w.session_id = 1;
+  w.node_id = 2;
+  w.chunk_size = 65536;
+  w.cipher = "chacha20-poly1305";
+  w.data_key = std::string(64, 'a');
+  w.digest = "tags";
+  w.beat = 12.5;
+  w.timeout = 3;
+  auto again = ControlWelcome::Decode(w.ToJson());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->beat, 12.5);
+  Json j = w.ToJson();
+  j.erase("beat");
+  j.erase("timeout");
+  EXPECT_EQ(ControlWelcome::Decode(j)->beat, kDefaultControlBeat);  // absent: the default
+  j["beat"] = 0.01;                                                 // faster than any sender may ask
+  EXPECT_FALSE(ControlWelcome::Decode(j).ok());
+}
+
+}  // namespace
+}  // namespace ka::chain

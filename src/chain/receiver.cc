@@ -49,12 +49,12 @@ ReceiverImpl::ReceiverImpl(const ReceiveOptions& o) : opt_(o) {}
 
 int ReceiverImpl::Run() {
   if (Status s = Join(); !s.ok()) return Finish(s, false);
-  auto last_beat = Clock::now() - std::chrono::seconds(1);
   auto last_heard = Clock::now();
   for (;;) {
-    if (auto rc = Report(last_beat)) return *rc;
+    if (auto rc = Report()) return *rc;
     double silent = std::chrono::duration<double>(Clock::now() - last_heard).count();
-    if (silent > opt_.sender_timeout)
+    // The sender beats every control_beat_ s (seconds apart when it has thousands of nodes).
+    if (silent > std::max(opt_.sender_timeout, 4 * control_beat_))
       return Finish(Status::Timeout(fmt::format("the sender has been silent for {:.0f} s; giving up", silent)), false);
     if (!WaitControlOrWake(100)) continue;
     auto m = control_->Read(DeadlineIn(10));
@@ -64,9 +64,10 @@ int ReceiverImpl::Run() {
   }
 }
 
-// What is due to the sender now: DONE, a link failure, READY, the heartbeat.
-// A value when this node's session ends (its exit status).
-std::optional<int> ReceiverImpl::Report(Clock::time_point& last_beat) {
+// What is due now: DONE, a link failure, READY, state and log lines, the heartbeat to the
+// sender; the link beat to our parent and a look at our child's. A value when this node's
+// session ends (its exit status).
+std::optional<int> ReceiverImpl::Report() {
   if (consumer_->finished() && !done_sent_) SendDone(consumer_->result());
   {
     std::lock_guard l(mu_);
@@ -77,11 +78,18 @@ std::optional<int> ReceiverImpl::Report(Clock::time_point& last_beat) {
   }
   if (prepare_done_ && !ready_sent_)
     if (auto rc = SendReady()) return rc;
-  if (Clock::now() - last_beat >= std::chrono::duration<double>(kReceiverHeartbeatSeconds)) {
+  auto now = Clock::now();
+  if (now - last_link_beat_ >= std::chrono::duration<double>(kLinkBeatSeconds)) {
     SendReports();
-    SendProgress();
-    last_beat = Clock::now();
+    SendLinkBeat();
+    KeepWindow();
+    last_link_beat_ = now;
   }
+  if (now - last_beat_ >= std::chrono::duration<double>(control_beat_)) {
+    SendProgress();
+    last_beat_ = now;
+  }
+  WatchChild();
   return std::nullopt;
 }
 
@@ -105,8 +113,8 @@ std::optional<int> ReceiverImpl::HandleMessage(const Message& m) {
     case FrameType::kChain:
       bad = HandleChain(m.body);
       break;
-    case FrameType::kProgress:  // the sender's heartbeat, with how far back to keep data
-      KeepWindow(m.body, bad);
+    case FrameType::kProgress:  // the sender's heartbeat
+      if (auto p = SenderProgress::Decode(m.body); !p.ok()) bad = p.status();
       break;
     case FrameType::kPrepare:
       bad = StartPrepare(m.body);
@@ -128,20 +136,6 @@ std::optional<int> ReceiverImpl::HandleMessage(const Message& m) {
   if (bad.ok()) return std::nullopt;
   SendFailure(bad.ToString(), /*unlinked=*/false, 5);
   return Finish(bad.Wrap("a message from the sender"), false);
-}
-
-// The sender's heartbeat: how far back our window must reach for our grandchild.
-void ReceiverImpl::KeepWindow(const Json& body, Status& bad) {
-  auto p = SenderProgress::Decode(body);
-  if (!p.ok()) {
-    bad = p.status();
-  } else if (!p->has_keep) {
-    ring_->MoveCursor(keep_cursor_, UINT64_MAX / 2);  // nobody downstream needs our window
-    keep_ = 0;
-  } else if (p->keep > keep_) {  // only forward: older bytes may be gone already
-    keep_ = p->keep;
-    ring_->MoveCursor(keep_cursor_, keep_);
-  }
 }
 
 // BYE: the sender's verdict on this node; the output is committed only when it is OK.

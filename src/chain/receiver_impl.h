@@ -25,6 +25,7 @@
 #include "chain/consumer.h"
 #include "chain/handshake.h"
 #include "chain/handshake_pool.h"
+#include "chain/link_watcher.h"
 #include "chain/messages.h"
 #include "chain/receiver.h"
 #include "chain/relay.h"
@@ -33,8 +34,6 @@
 #include "util/log_limiter.h"
 
 namespace ka::chain {
-
-inline constexpr double kReceiverHeartbeatSeconds = 0.25;
 
 struct Peer {
   uint64_t id = 0;
@@ -65,6 +64,9 @@ class ReceiverImpl {
   Status CheckChild(const Hello& hello);
   // receiver_reports.cc
   void SendProgress();
+  void SendLinkBeat();
+  void WatchChild();
+  void KeepWindow();
   void SendDone(const ConsumeResult& r);
   void SendFailure(const std::string& error, bool unlinked, double timeout);
   std::optional<int> SendReady();
@@ -72,11 +74,10 @@ class ReceiverImpl {
   Status StartPrepare(const Json& body);
   void StartExec(const Json& body);
   // receiver.cc
-  std::optional<int> Report(Clock::time_point& last_beat);
+  std::optional<int> Report();
   std::optional<int> HandleMessage(const Message& m);
   int ControlFailed(const Status& s);
   int OnBye(const Json& body);
-  void KeepWindow(const Json& body, Status& bad);
   int Finish(const Status& session_status, bool commit);
   void Wake();
   bool WaitControlOrWake(int timeout_ms);
@@ -94,6 +95,9 @@ class ReceiverImpl {
   uint32_t chunk_ = 0;
   DataKey data_key_;
   bool digest_ = false;
+  double control_beat_ = kDefaultControlBeat;  // PROGRESS to the sender this often (its WELCOME)
+  double node_timeout_ = kDefaultNodeTimeout;  // the sender's --node-timeout: the longest a child may be silent
+  Clock::time_point last_beat_{}, last_link_beat_{}, last_watch_{};
 
   std::unique_ptr<Output> output_;
   std::unique_ptr<Ring> ring_;
@@ -122,13 +126,16 @@ class ReceiverImpl {
   uint64_t epoch_ = 0;
   uint64_t expected_child_ = 0;  // node id allowed to connect to us
   int child_hold_ = -1;          // keeps data for a child that has not connected yet
-  int keep_cursor_ = -1;         // keeps what our grandchild may need (told by the sender)
+  int keep_cursor_ = -1;         // keeps what our grandchild may need (from our child's link beats)
   uint64_t keep_ = 0;
   Peer wanted_parent_;           // from the latest CHAIN
   uint64_t wanted_epoch_ = 0;
   Status link_failure_;          // set when no parent can feed us
   int linking_fd_ = -1;          // connection being set up to a parent (shut down if it is superseded)
   uint64_t linking_to_ = 0;
+  std::unique_ptr<SecureChannel> up_channel_;   // our parent's link (keys only: the relay has the connection)
+  uint64_t up_link_ = 0;                        // its number for Relay::SendUpstream
+  std::shared_ptr<LinkWatcher> child_watcher_;  // our child's link beats
 };
 
 }  // namespace ka::chain

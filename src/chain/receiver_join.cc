@@ -125,6 +125,8 @@ Status ReceiverImpl::Welcome(const Json& welcome, const std::string& name) {
   chunk_ = w->chunk_size;
   name_ = w->name.empty() ? name : w->name;
   digest_ = w->digest == "sha256";
+  control_beat_ = w->beat;
+  node_timeout_ = w->timeout;
   data_key_.cipher = crypto::ParseCipher(w->cipher).value();
   if (!FromHex(w->data_key, data_key_.key.data(), data_key_.key.size()))
     return Status::Protocol("the sender's WELCOME has a malformed data key");

@@ -62,7 +62,15 @@ Status ReceiverImpl::Link(const Peer& parent, bool branch) {
   if (dw->position != pos) return Status::Protocol("the parent would feed us from another position");
   LogInfo("receiving from {} ({}) from stream position {}", branch ? "the sender (direct branch)" : parent.name,
           to.ToString(), pos);
-  relay_->SetUpstream(w->channel->Release());
+  std::unique_ptr<SecureChannel> ch = std::move(w->channel);
+  UniqueFd fd = ch->Release();
+  uint64_t link;
+  {
+    std::lock_guard l(mu_);
+    up_channel_ = std::move(ch);  // its keys seal our link beats; the relay owns the connection
+    link = ++up_link_;
+  }
+  relay_->SetUpstream(std::move(fd), link);
   return Status::Ok();
 }
 
@@ -193,7 +201,15 @@ void ReceiverImpl::AcceptChild(UniqueFd fd, Endpoint peer, HandshakePool::Slot& 
     return;
   }
   if (!r->channel->Send(FrameType::kWelcome, DataWelcome{hello.position}.ToJson(), 5).ok()) return;
-  relay_->OfferChild(r->channel->Release(), hello.position, hello.name.empty() ? peer.Host() : hello.name);
+  std::string name = hello.name.empty() ? peer.Host() : hello.name;
+  UniqueFd link = r->channel->Release();
+  auto watcher = std::make_shared<LinkWatcher>(hello.node_id, name, std::move(r->channel), kMinLinkSilence,
+                                               std::max(kMinLinkSilence, node_timeout_));
+  {
+    std::lock_guard l(mu_);
+    child_watcher_ = watcher;
+  }
+  relay_->OfferChild(std::move(link), hello.position, name, watcher);
   std::lock_guard l(mu_);
   if (child_hold_ >= 0) {
     ring_->RemoveCursor(child_hold_);

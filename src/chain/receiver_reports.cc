@@ -2,6 +2,7 @@
 // (progress, state and log lines, DONE, READY, results of remote commands)
 // and the two requests that run beside the stream: PREPARE and EXEC. See
 // receiver_impl.h.
+#include "chain/keep_window.h"
 #include "chain/receiver_impl.h"
 #include "chain/remote_exec.h"
 #include "crypto/sha256.h"
@@ -13,6 +14,74 @@ namespace ka::chain {
 void ReceiverImpl::SendProgress() {
   NodeProgress p{ring_->head(), consumer_->payload_bytes(), consumer_->position(), !relay_->upstream_ended()};
   (void)control_->Send(FrameType::kProgress, p.ToJson(), 2);
+}
+
+// To our parent (or the sender, for a chain's head or a direct branch), on our data link: our
+// position, our child's, and the sub-chain below us aggregated (docs/protocol.md §6, link beats).
+void ReceiverImpl::SendLinkBeat() {
+  LinkBeat b;
+  b.received = ring_->head();
+  b.least = b.received;
+  std::lock_guard l(mu_);
+  if (!up_channel_) return;
+  if (child_watcher_ && !child_watcher_->dropped() && child_watcher_->node_id() == expected_child_) {
+    if (auto c = child_watcher_->beat()) {
+      b.has_next = true;
+      b.next = c->received;
+      b.nodes = std::min<uint64_t>(kMaxChainLen, c->nodes + 1);
+      b.least = std::min(b.received, c->least);
+    }
+  }
+  // Seal only what the relay will take: a frame sealed and then dropped would leave a gap in the
+  // link's sequence numbers, which the parent takes for an attack.
+  if (!relay_->CanSendUpstream()) return;
+  auto frame = up_channel_->Seal(FrameType::kProgress, b.ToJson());
+  if (frame.ok()) (void)relay_->SendUpstream(up_link_, std::move(frame).value());
+}
+
+// How far back our window must reach: if our child fails, our grandchild resumes from us
+// (keep_window.h), so we keep from the least of their positions, as our child's link beat
+// says. The end of the chain keeps nothing.
+void ReceiverImpl::KeepWindow() {
+  std::shared_ptr<LinkWatcher> w;
+  uint64_t child;
+  {
+    std::lock_guard l(mu_);
+    w = child_watcher_;
+    child = expected_child_;
+  }
+  if (child == 0) {
+    ring_->MoveCursor(keep_cursor_, UINT64_MAX / 2);  // nobody downstream needs our window
+    keep_ = 0;
+    return;
+  }
+  if (!w || w->node_id() != child) return;
+  auto b = w->beat();
+  if (!b) return;
+  uint64_t keep = KeepForChild(b->received, b->has_next, b->next);
+  if (keep > keep_) {  // only forward: older bytes may be gone already
+    keep_ = keep;
+    ring_->MoveCursor(keep_cursor_, keep_);
+  }
+}
+
+// Our child's link beats: silent for its FreezeDetector's timeout, it is frozen (or cut off);
+// the sender, told once, drops it and re-links the chain around it.
+void ReceiverImpl::WatchChild() {
+  auto now = Clock::now();
+  double late = last_watch_ == Clock::time_point{} ? 0 : std::chrono::duration<double>(now - last_watch_).count() - 0.3;
+  last_watch_ = now;
+  std::shared_ptr<LinkWatcher> w;
+  {
+    std::lock_guard l(mu_);
+    if (!child_watcher_ || child_watcher_->node_id() != expected_child_ || child_watcher_->dropped()) return;
+    w = child_watcher_;
+  }
+  w->Excuse(late, now);  // we had no CPU: that was not the child's silence
+  if (!w->Frozen(now) || !w->MarkReported()) return;
+  double silence = w->Silence(now);
+  LogWarn("no link beat from {} (our downstream neighbour) for {:.1f} s: telling the sender", w->name(), silence);
+  (void)control_->Send(FrameType::kSuspect, Suspect{w->node_id(), silence}.ToJson(), 2);
 }
 
 void ReceiverImpl::SendDone(const ConsumeResult& r) {

@@ -41,11 +41,12 @@ Relay::~Relay() {
   ring_.RemoveNotifier(notifier_);
 }
 
-void Relay::SetUpstream(UniqueFd fd) {
+void Relay::SetUpstream(UniqueFd fd, uint64_t link) {
   SetNonBlocking(fd.get(), true);
   {
     std::lock_guard l(mu_);
     pending_upstream_ = std::move(fd);
+    pending_link_ = link;
   }
   uint64_t one = 1;
   (void)!::write(wake_.get(), &one, sizeof one);
@@ -58,6 +59,43 @@ void Relay::DetachUpstream() {
   uint64_t one = 1;
   (void)!::write(wake_.get(), &one, sizeof one);
   detach_cv_.wait_for(l, std::chrono::seconds(5), [&] { return !detach_requested_ || stop_; });
+}
+
+bool Relay::SendUpstream(uint64_t link, std::string frame) {
+  {
+    std::lock_guard l(mu_);
+    if (outbox_bytes_ + frame.size() > kMaxOutbox) return false;
+    outbox_bytes_ += frame.size();
+    outbox_.push_back(Outgoing{link, std::move(frame)});
+  }
+  uint64_t one = 1;
+  (void)!::write(wake_.get(), &one, sizeof one);
+  return true;
+}
+
+bool Relay::CanSendUpstream() const {
+  std::lock_guard l(mu_);
+  return outbox_bytes_ + 1024 <= kMaxOutbox;
+}
+
+// Loop thread. Frames for a link that has been replaced are dropped (their keys are gone with
+// it); frames for a link that is not ours yet wait for it.
+void Relay::FlushOutbox() {
+  std::lock_guard l(mu_);
+  while (!outbox_.empty()) {
+    Outgoing& o = outbox_.front();
+    if (o.link > upstream_link_ || (o.link == upstream_link_ && !upstream_.valid())) return;
+    if (o.link == upstream_link_) {
+      ssize_t k =
+          ::send(upstream_.get(), o.bytes.data() + out_sent_, o.bytes.size() - out_sent_, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (k < 0) return;  // full (the parent does not read) or failing: reading upstream tells which
+      out_sent_ += static_cast<size_t>(k);
+      if (out_sent_ < o.bytes.size()) return;
+    }
+    out_sent_ = 0;
+    outbox_bytes_ -= o.bytes.size();
+    outbox_.pop_front();
+  }
 }
 
 void Relay::ReleaseHold() {
@@ -95,6 +133,8 @@ void Relay::TakeUpstreamChanges() {
   }
   if (pending_upstream_.valid()) {
     upstream_ = std::move(pending_upstream_);
+    if (pending_link_ != upstream_link_) out_sent_ = 0;  // a partly sent frame was for the old link
+    upstream_link_ = pending_link_;
     // Wake up for a batch of data, not for every segment: fewer polls, splices, tees, ring
     // commits and consumer wake-ups per GiB. The tail below the mark is read on poll's timeout.
     int lowat = static_cast<int>(kUpstreamLowat);
@@ -110,22 +150,27 @@ void Relay::TakeUpstreamChanges() {
   release_requested_ = false;
 }
 
-void Relay::OfferChild(UniqueFd fd, uint64_t pos, const std::string& name) {
+uint64_t Relay::OfferChild(UniqueFd fd, uint64_t pos, const std::string& name,
+                           std::shared_ptr<ChildListener> listener) {
+  uint64_t number;
   {
     std::lock_guard l(mu_);
     Child c;
     c.fd = std::move(fd);
     c.pos = pos;
     c.name = name;
+    c.listener = std::move(listener);
     c.cursor = ring_.AddCursor(pos);  // protect the data from now on
     if (c.cursor < 0) {  // overwritten since the handshake checked it: the child retries and is refused
       LogWarn("position {} for {} is no longer held; closing its connection", pos, name);
-      return;
+      return 0;
     }
+    number = c.number = next_child_number_++;
     offers_.push_back(std::move(c));
   }
   uint64_t one = 1;
   (void)!::write(wake_.get(), &one, sizeof one);
+  return number;
 }
 
 void Relay::Stop() {
@@ -161,6 +206,7 @@ void Relay::TakeOffers() {
     child_progress_ = Clock::now();
     SetNonBlocking(child_.fd.get(), true);
     child_pos_ = child_.pos;
+    child_number_ = child_.number;
     has_child_ = true;
     LogInfo("feeding {} from stream position {}", child_.name, child_.pos);
   }
@@ -181,6 +227,7 @@ void Relay::DropChild(const Status& why) {
   hold_cursor_ = child_.cursor;
   hold_until_ = std::chrono::steady_clock::now() +
                 std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(hold_seconds_));
+  if (child_.listener) child_.listener->OnDropped();
   child_ = Child{};
   has_child_ = false;
   std::lock_guard l(mu_);
@@ -230,6 +277,29 @@ void Relay::ReadUpstream() {
   }
   ring_.Commit(static_cast<size_t>(k));
   copied_ += static_cast<uint64_t>(k);
+}
+
+// The child speaks (link beats): hand what it sent to its listener.
+bool Relay::ReadChild() {
+  uint8_t buf[4096];
+  for (int i = 0; i < 16; ++i) {
+    ssize_t k = ::recv(child_.fd.get(), buf, sizeof buf, MSG_DONTWAIT);
+    if (k == 0) {
+      DropChild(Status::Closed(child_.name + " closed its connection"));
+      return false;
+    }
+    if (k < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
+      DropChild(Status::Io(ErrnoMessage("receiving from " + child_.name, errno)));
+      return false;
+    }
+    if (Status s = child_.listener->OnBytes(buf, static_cast<size_t>(k)); !s.ok()) {
+      DropChild(s);
+      return false;
+    }
+    if (static_cast<size_t>(k) < sizeof buf) return true;
+  }
+  return true;
 }
 
 void Relay::SpliceLive() {
@@ -300,6 +370,7 @@ void Relay::Run() {
   while (!stop_) {
     TakeUpstreamChanges();
     TakeOffers();
+    FlushOutbox();
     uint64_t head = 0;
     bool have_child = false, up_want = false, child_pending = false, live = false, ring_wait = false;
     bool catch_up = false;
@@ -359,8 +430,10 @@ void Relay::Run() {
       (void)!::read(wake_.get(), &v, sizeof v);
     }
     if (ring_i >= 0 && (fds[ring_i].revents & POLLIN)) ring_.DrainNotify(notifier_);
-    if (child_i >= 0 && (fds[child_i].revents & (POLLIN | POLLHUP | POLLERR))) {
-      // A child never sends after its handshake: readable means it went away.
+    if (child_i >= 0 && child_.listener && (fds[child_i].revents & (POLLIN | POLLHUP | POLLERR))) {
+      if (!ReadChild()) continue;
+    } else if (child_i >= 0 && (fds[child_i].revents & (POLLIN | POLLHUP | POLLERR))) {
+      // A child without a listener never sends after its handshake: readable means it went away.
       char b;
       ssize_t k = ::recv(child_.fd.get(), &b, 1, MSG_DONTWAIT | MSG_PEEK);
       if (k == 0 || (k < 0 && errno != EAGAIN)) {

@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -26,12 +27,30 @@ namespace ka::chain {
 
 class Relay {
  public:
+  // Hears what the child sends us on its data link (its link beats), in the relay's thread.
+  // Without a listener, a child that sends anything is dropped.
+  class ChildListener {
+   public:
+    virtual ~ChildListener() = default;
+    // Bytes as they arrive; a bad status drops the child.
+    virtual Status OnBytes(const uint8_t* data, size_t size) = 0;
+    // The relay no longer feeds this child (dropped, replaced, or it went away).
+    virtual void OnDropped() = 0;
+  };
+
   Relay(Ring& ring, bool use_splice, double hold_seconds = 10);
   ~Relay();
 
   // The connection from our parent (receivers only). Thread-safe: replaces the
-  // current upstream, if any, at the next turn of the loop.
-  void SetUpstream(UniqueFd fd);
+  // current upstream, if any, at the next turn of the loop. `link` names it for SendUpstream
+  // (increasing from one link to the next).
+  void SetUpstream(UniqueFd fd, uint64_t link = 0);
+  // Queues a whole frame for our parent on upstream link `link`: sent when that link is the
+  // current one, dropped once a later link has replaced it. False (nothing queued) when more
+  // than kMaxOutbox bytes wait already: the parent does not read (frozen). Thread-safe.
+  bool SendUpstream(uint64_t link, std::string frame);
+  // Whether SendUpstream would take a frame of up to 1 KiB now (for a single producer).
+  bool CanSendUpstream() const;
   // Stops reading the current upstream and closes it; returns once done, so
   // that ring head() is final until the next SetUpstream. Thread-safe.
   void DetachUpstream();
@@ -44,7 +63,9 @@ class Relay {
   void KickChild();
   // A newly authenticated child, to be fed from wire position `pos`.
   // Replaces any current child. Thread-safe.
-  void OfferChild(UniqueFd fd, uint64_t pos, const std::string& name);
+  // Returns the child's number (child_number() tells whether it is still the one fed).
+  uint64_t OfferChild(UniqueFd fd, uint64_t pos, const std::string& name,
+                      std::shared_ptr<ChildListener> listener = nullptr);
 
   // Runs the loop until Stop(). Thread body.
   void Run();
@@ -54,6 +75,7 @@ class Relay {
   bool upstream_ended() const { return upstream_ended_.load(); }
   Status upstream_status() const;
   bool has_child() const { return has_child_.load(); }
+  uint64_t child_number() const { return has_child_ ? child_number_.load() : 0; }  // 0: none
   uint64_t child_position() const { return child_pos_.load(); }
   Status child_status() const;  // why the last child was dropped, if it was
   uint64_t spliced_bytes() const { return spliced_.load(); }
@@ -65,12 +87,21 @@ class Relay {
     uint64_t pos = 0;
     int cursor = -1;
     std::string name;
+    uint64_t number = 0;
+    std::shared_ptr<ChildListener> listener;
   };
+  struct Outgoing {
+    uint64_t link = 0;
+    std::string bytes;
+  };
+  static constexpr size_t kMaxOutbox = 64 * 1024;
   void TakeOffers();
   void TakeUpstreamChanges();
   void DropChild(const Status& why);
   void EndUpstream(const Status& why);
   void ReadUpstream();
+  bool ReadChild();  // false: the child was dropped
+  void FlushOutbox();
   void SpliceLive();
   void PumpChild();
   bool FillRingFromPipe(int pipe_r, size_t n);
@@ -102,6 +133,12 @@ class Relay {
 
   mutable std::mutex mu_;
   std::deque<Child> offers_;
+  uint64_t next_child_number_ = 1;
+  std::deque<Outgoing> outbox_;  // frames for our parent, oldest first
+  size_t outbox_bytes_ = 0;
+  uint64_t upstream_link_ = 0;  // the current upstream's link number
+  size_t out_sent_ = 0;         // bytes of outbox_.front() already sent
+  uint64_t pending_link_ = 0;
   UniqueFd pending_upstream_;
   bool detach_requested_ = false;
   bool release_requested_ = false;
@@ -112,6 +149,7 @@ class Relay {
   std::atomic<bool> stop_{false};
   std::atomic<bool> upstream_ended_{false};
   std::atomic<bool> has_child_{false};
+  std::atomic<uint64_t> child_number_{0};
   std::atomic<uint64_t> child_pos_{0};
   std::atomic<uint64_t> spliced_{0};
   std::atomic<uint64_t> copied_{0};

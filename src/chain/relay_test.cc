@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <atomic>
+#include <functional>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -145,6 +148,96 @@ TEST_P(RelayTest, UpstreamCanBeSwappedMidStream) {
   relay.SetUpstream(std::move(b_local));
   ASSERT_TRUE(WriteFull(b_remote.get(), data.data() + pos, data.size() - pos, DeadlineIn(10), "w").ok());
   EXPECT_TRUE(Same(ReadN(child_remote.get(), data.size()), data));
+}
+
+// Records what a child sent and when the relay let it go.
+class RecordingListener : public Relay::ChildListener {
+ public:
+  Status OnBytes(const uint8_t* data, size_t size) override {
+    std::lock_guard l(mu);
+    heard.append(reinterpret_cast<const char*>(data), size);
+    return heard.find("bad") == std::string::npos ? Status::Ok() : Status::Protocol("the child said bad");
+  }
+  void OnDropped() override { dropped = true; }
+  std::string Heard() {
+    std::lock_guard l(mu);
+    return heard;
+  }
+  std::mutex mu;
+  std::string heard;
+  std::atomic<bool> dropped{false};
+};
+
+bool WaitFor(const std::function<bool()>& done) {
+  for (int i = 0; i < 500 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return done();
+}
+
+// A child with a listener may speak (its link beats): the relay hands its bytes over and keeps
+// feeding it; what the listener refuses drops the child, and the listener hears of it.
+TEST_P(RelayTest, ChildWithAListenerMaySpeak) {
+  Ring ring(1 << 20);
+  Relay relay(ring, GetParam());
+  auto [up_remote, up_local] = TcpPair();
+  auto [child_remote, child_local] = TcpPair();
+  relay.SetUpstream(std::move(up_local));
+  auto listener = std::make_shared<RecordingListener>();
+  uint64_t number = relay.OfferChild(std::move(child_local), 0, "child", listener);
+  EXPECT_NE(number, 0u);
+  RelayRun run(relay);
+  ASSERT_TRUE(WriteFull(child_remote.get(), "beat 1;", 7, DeadlineIn(5), "w").ok());
+  std::string data = Random(1 << 20, 5);
+  ASSERT_TRUE(WriteFull(up_remote.get(), data.data(), data.size(), DeadlineIn(10), "w").ok());
+  EXPECT_TRUE(Same(ReadN(child_remote.get(), data.size()), data));
+  EXPECT_TRUE(WaitFor([&] { return listener->Heard() == "beat 1;"; })) << listener->Heard();
+  EXPECT_EQ(relay.child_number(), number);
+  ASSERT_TRUE(WriteFull(child_remote.get(), "bad", 3, DeadlineIn(5), "w").ok());
+  EXPECT_TRUE(WaitFor([&] { return listener->dropped.load(); }));
+  EXPECT_EQ(relay.child_number(), 0u);
+  EXPECT_EQ(relay.child_status().code(), Status::Code::kProtocol);
+}
+
+// Without a listener, a child that sends anything is dropped (a data link is one-way).
+TEST_P(RelayTest, ChildWithoutAListenerMayNotSpeak) {
+  Ring ring(1 << 20);
+  Relay relay(ring, GetParam());
+  auto [up_remote, child_remote] = Connect(relay, "child");
+  RelayRun run(relay);
+  ASSERT_TRUE(WaitFor([&] { return relay.has_child(); }));
+  ASSERT_TRUE(WriteFull(child_remote.get(), "x", 1, DeadlineIn(5), "w").ok());
+  EXPECT_TRUE(WaitFor([&] { return !relay.has_child(); }));
+  EXPECT_EQ(relay.child_status().code(), Status::Code::kProtocol);
+}
+
+// Frames for our parent go out on the link they were sealed for: a frame for a link that has
+// been replaced is dropped, one for a link not set yet waits for it, and a parent that reads
+// nothing fills the outbox, which then refuses more.
+TEST_P(RelayTest, UpstreamFramesGoOnlyToTheirOwnLink) {
+  Ring ring(1 << 20);
+  Relay relay(ring, GetParam());
+  auto [a_remote, a_local] = TcpPair();
+  relay.SetUpstream(std::move(a_local), 1);
+  RelayRun run(relay);
+  ASSERT_TRUE(relay.SendUpstream(1, "to-a;"));
+  EXPECT_EQ(ReadN(a_remote.get(), 5), "to-a;");
+  ASSERT_TRUE(relay.SendUpstream(2, "to-b;"));  // link 2 does not exist yet: it waits
+  relay.DetachUpstream();
+  ASSERT_TRUE(relay.SendUpstream(1, "stale;"));  // sealed for link 1, which is gone
+  auto [b_remote, b_local] = TcpPair();
+  relay.SetUpstream(std::move(b_local), 2);
+  EXPECT_EQ(ReadN(b_remote.get(), 5), "to-b;");
+  ASSERT_TRUE(relay.SendUpstream(2, "more;"));
+  EXPECT_EQ(ReadN(b_remote.get(), 5), "more;");  // "stale;" never came
+  // b reads nothing more: its socket buffers fill, then the outbox, which then says no.
+  std::string big(16 * 1024, 'x');
+  bool refused = false;
+  for (int i = 0; i < 10000 && !refused; ++i) {
+    if (!relay.CanSendUpstream() || !relay.SendUpstream(2, big))
+      refused = true;
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_TRUE(refused);
 }
 
 INSTANTIATE_TEST_SUITE_P(SpliceAndCopy, RelayTest, ::testing::Values(true, false),

@@ -42,6 +42,10 @@ struct SendOptions {
   double progress_interval = 2;  // seconds between "waiting for ..." lines
   double join_timeout = 0;     // 0: wait forever for receivers
   double node_timeout = 4;     // a node silent this long is dropped (frozen)
+  // Heartbeats a second the sender takes (and sends) over all its nodes' control connections:
+  // each node beats every max(0.25, nodes / control_rate) s. Frozen members are found by their
+  // upstream neighbours' link beats, whatever this is (docs/protocol.md §6).
+  double control_rate = 400;
   int chains = 0;              // chains fed at once (0: chain/topology.h decides)
   int max_chain = 0;           // most nodes in one chain (0: as the planner says)
   double uplink_bps = 0;       // our link towards the nodes (0: as our interface reports)

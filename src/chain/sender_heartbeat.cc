@@ -1,5 +1,6 @@
-// SenderImpl: the heartbeat to every member (with how far back it must keep
-// data, for a resume), the sender's own replay window, and frozen nodes.
+// SenderImpl: the heartbeat on every control connection (at a pace bounded over
+// all nodes), the sender's own replay window (from the chain heads' link beats),
+// and frozen nodes (silent on their control connection, or on their link to us).
 // See sender_impl.h.
 #include "chain/keep_window.h"
 #include "chain/sender_impl.h"
@@ -8,32 +9,44 @@
 
 namespace ka::chain {
 
-// Every heartbeat also tells each member how far back it must keep data
-// (chain/keep_window.h); the sender keeps as much in its own ring.
+double ControlBeatSeconds(int nodes, double rate) {
+  return std::max(kDefaultControlBeat, static_cast<double>(std::max(nodes, 1)) / std::max(rate, 1.0));
+}
+
+// What our own ring must keep: for each chain, what its second member may need if its head
+// fails (keep_window.h), from the head's link beats. A chain whose head has not beaten yet
+// keeps what it kept; a chain with no member needs nothing.
+uint64_t SenderImpl::SenderKeep() const {
+  uint64_t keep = kKeepNothing;
+  for (size_t c = 0; c < chain_heads_.size(); ++c) {
+    uint64_t head = chain_heads_[c];
+    if (head == 0) continue;
+    auto w = link_watchers_.find(head);
+    std::optional<LinkBeat> b;
+    if (w != link_watchers_.end() && !w->second->dropped()) b = w->second->beat();
+    keep = std::min(keep, b ? KeepForChild(b->received, b->has_next, b->next) : keep_);
+  }
+  return keep;
+}
+
+// The heartbeat on each control connection, every control_beat_ s (spread over the loop's
+// turns by when each node joined), and our ring's replay window.
 void SenderImpl::SendHeartbeats() {
   std::vector<std::pair<SecureChannel*, Json>> beats;
   {
     std::lock_guard l(mu_);
-    std::vector<std::vector<Node*>> chains(std::max<size_t>(1, relays_.size()));
-    for (auto& n : nodes_)
-      if (n->in_chain) chains[static_cast<size_t>(n->chain)].push_back(n.get());
-    uint64_t sender_keep = kKeepNothing;  // the least any chain needs from the sender's ring
-    for (size_t c = 0; c < chains.size(); ++c) {
-      std::vector<KeepMember> members;
-      for (Node* n : chains[c]) members.push_back({n->received, n->branch_fed});
-      std::vector<uint64_t> keep = KeepPositions(members);
-      sender_keep = std::min(sender_keep, keep[0]);
-      for (size_t i = 0; i < chains[c].size(); ++i) {
-        SenderProgress beat;
-        beat.sent = c < relays_.size() ? relays_[c]->child_position() : 0;
-        if (started_ && keep[i + 1] != kKeepNothing) {
-          beat.has_keep = true;
-          beat.keep = keep[i + 1];
-        }
-        beats.emplace_back(chains[c][i]->channel.get(), beat.ToJson());
-      }
+    auto now = Clock::now();
+    auto every = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(control_beat_));
+    for (auto& n : nodes_) {
+      if (!n->in_chain || now - n->beat_sent < every) continue;
+      n->beat_sent = now;
+      SenderProgress beat;
+      beat.sent =
+          n->chain < static_cast<int>(relays_.size()) ? relays_[static_cast<size_t>(n->chain)]->child_position() : 0;
+      beats.emplace_back(n->channel.get(), beat.ToJson());
     }
     if (started_ && keep_cursor_ >= 0) {
+      uint64_t sender_keep = SenderKeep();
       // Only forward: older bytes may be overwritten already (the ring also clamps).
       if (sender_keep == kKeepNothing) {
         ring_.MoveCursor(keep_cursor_, UINT64_MAX / 2);
@@ -81,6 +94,28 @@ void SenderImpl::CheckTimeouts() {
     }
     DropNode(*n, fmt::format("no heartbeat for {:.1f} s (frozen or unreachable; its longest gap so far {:.2f} s)",
                              n->liveness->Silence(now), n->liveness->max_gap()));
+  }
+  WatchLinks(late, now);
+}
+
+// The chain heads and direct branches we feed: their link beats, as every node watches its
+// child's (the others come to us as SUSPECT, sender_members.cc).
+void SenderImpl::WatchLinks(double late, Clock::time_point now) {
+  for (auto it = link_watchers_.begin(); it != link_watchers_.end();) {
+    LinkWatcher& w = *it->second;
+    Node* node = nullptr;
+    for (auto& n : nodes_)
+      if (n->id == it->first) node = n.get();
+    if (w.dropped() || !node || !Live(*node)) {
+      it = link_watchers_.erase(it);
+      continue;
+    }
+    ++it;
+    w.Excuse(late, now);
+    if (w.Frozen(now) && w.MarkReported())
+      DropNode(*node, fmt::format("no heartbeat on its data link for {:.1f} s (frozen or cut off; seen by the sender, "
+                                  "its upstream neighbour)",
+                                  w.Silence(now)));
   }
 }
 

@@ -23,6 +23,7 @@
 #include "chain/freeze_detector.h"
 #include "chain/handshake.h"
 #include "chain/handshake_pool.h"
+#include "chain/link_watcher.h"
 #include "chain/messages.h"
 #include "chain/producer.h"
 #include "chain/relay.h"
@@ -35,7 +36,7 @@
 
 namespace ka::chain {
 
-inline constexpr double kSenderHeartbeatSeconds = 0.25;
+inline constexpr double kSenderHeartbeatSeconds = 0.25;  // the heartbeat loop's turn
 inline constexpr double kMinFreezeSeconds = 1.5;  // the quickest a silent node counts as frozen
 // CheckTimeouts runs every 0.1 s; beyond this since its last run, the sender itself was starved.
 inline constexpr double kCheckLateAfterSeconds = 0.3;
@@ -64,7 +65,12 @@ struct Node {
   bool in_chain = true;  // connected and relaying (a locally failed node still relays)
   bool branch_fed = false;  // fed from the source directly: never needs a neighbour's window
   std::unique_ptr<FreezeDetector> liveness;  // when its silence means it is frozen
+  Clock::time_point beat_sent{};             // our last heartbeat to it
 };
+
+// Seconds between two heartbeats on each control connection, each way: at most `rate` a second
+// over all `nodes` (docs/protocol.md §6).
+double ControlBeatSeconds(int nodes, double rate);
 
 inline size_t RoundUp(uint64_t v, uint64_t m) { return static_cast<size_t>((v + m - 1) / m * m); }
 
@@ -116,6 +122,10 @@ class SenderImpl {
   void ReleaseHeadHold(size_t chain);
   int ChainForLateJoiner(const Node* self) const;
   bool IsChainHead(uint64_t node_id) const;
+  Node* UpstreamOf(const Node& n);  // its parent in the current chain (null: the sender)
+  Status HandleSuspect(Node& reporter, const Message& m);
+  void WatchLinks(double late, Clock::time_point now);
+  uint64_t SenderKeep() const;
   int ChainOf(uint64_t node_id) const;
   uint64_t SentPosition() const;
   // sender.cc
@@ -167,6 +177,9 @@ class SenderImpl {
   bool relink_needed_ = false;
   bool ending_ = false;  // BYE sent: connections closing now are expected
   uint64_t epoch_ = 0;
+  double control_beat_ = kDefaultControlBeat;  // ControlBeatSeconds(--nodes, --control-rate)
+  // The link beats of the nodes we feed ourselves (chain heads, direct branches), by node id.
+  std::map<uint64_t, std::shared_ptr<LinkWatcher>> link_watchers_;
   uint32_t uplink_mbps_ = 0;  // our link speed towards the nodes, as the kernel reports it (0: unknown)
   Clock::time_point t_start_;
   Clock::time_point last_check_{};  // CheckTimeouts last ran (to tell a starved sender from silent nodes)

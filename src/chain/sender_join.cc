@@ -105,16 +105,30 @@ void SenderImpl::AcceptData(std::unique_ptr<SecureChannel> ch, const Hello& hell
   }
   if (!ch->Send(FrameType::kWelcome, DataWelcome{pos}.ToJson(), 5).ok()) return;
   UniqueFd fd = ch->Release();
+  // We are its upstream neighbour: we watch its link beats, as a node watches its child's.
+  auto watcher = std::make_shared<LinkWatcher>(nid, name, std::move(ch), kMinLinkSilence,
+                                               std::max(kMinLinkSilence, opt_.node_timeout));
   if (!head && is_head_id && relay) relay->ReleaseHold();  // the head is fed from the source instead
   if (head && relay) {
-    relay->OfferChild(std::move(fd), pos, name);
+    {
+      std::lock_guard l(mu_);
+      link_watchers_[nid] = watcher;
+    }
+    relay->OfferChild(std::move(fd), pos, name, watcher);
     std::lock_guard l(mu_);
     ReleaseHeadHold(static_cast<size_t>(chain));
     return;
   }
-  if (Status s = branches_.Start(std::move(fd), pos, name, opt_.source_path, producer_crypto_, producer_.get());
+  {
+    std::lock_guard l(mu_);
+    link_watchers_[nid] = watcher;
+  }
+  if (Status s =
+          branches_.Start(std::move(fd), pos, name, opt_.source_path, producer_crypto_, producer_.get(), watcher);
       !s.ok()) {
     LogError("cannot feed {} directly from position {}: {}", name, pos, s.ToString());
+    std::lock_guard l(mu_);
+    link_watchers_.erase(nid);
     return;
   }
   std::lock_guard l(mu_);
@@ -149,13 +163,17 @@ void SenderImpl::AcceptControl(std::unique_ptr<SecureChannel> ch, const Hello& h
   w.data_key = ToHex(data_key_.key.data(), data_key_.key.size());
   w.digest = producer_crypto_.digest ? "sha256" : "tags";
   if (sign_key_) w.signer = sign_key_->pub.Fingerprint();
+  w.beat = control_beat_;
+  w.timeout = opt_.node_timeout;
   if (!ch->Send(FrameType::kWelcome, w.ToJson(), 5).ok()) return;
   if (data_key_.cipher == crypto::Cipher::kAes256Gcm && !hello.aes)
     LogWarn("node {} has no AES instructions: it opens AES-256-GCM frames slowly (--cipher chacha20-poly1305 suits "
             "such nodes)", node->name);
   node->channel = std::move(ch);
   // The heartbeat clock starts now that it has joined, whatever the handshake took.
-  node->liveness = std::make_unique<FreezeDetector>(kMinFreezeSeconds, opt_.node_timeout);
+  // Its heartbeats come every control_beat_ s: give four of them, however short --node-timeout.
+  node->liveness = std::make_unique<FreezeDetector>(std::max(kMinFreezeSeconds, 4 * control_beat_),
+                                                    std::max(opt_.node_timeout, 4 * control_beat_));
   nodes_.push_back(node);
   observer_.NodeJoined(node->name, peer.Host());
   ++readers_active_;

@@ -32,6 +32,37 @@ void SenderImpl::DropNode(Node& n, const std::string& why) {
   }).detach();
 }
 
+// Called with mu_ held. The live member before `n` in its chain.
+Node* SenderImpl::UpstreamOf(const Node& n) {
+  Node* before = nullptr;
+  for (auto& m : nodes_) {
+    if (m.get() == &n) return before;
+    if (Live(*m) && m->chain == n.chain) before = m.get();
+  }
+  return nullptr;
+}
+
+// Called with mu_ held. SUSPECT: `reporter` heard no link beat from its child for a while. Only
+// the child's upstream neighbour, as we see the chain now, is believed: a report that crossed a
+// re-link is stale and ignored, as is one about a node already out.
+Status SenderImpl::HandleSuspect(Node& reporter, const Message& m) {
+  auto s = Suspect::Decode(m.body);
+  if (!s.ok()) return s.status();
+  Node* suspect = nullptr;
+  for (auto& n : nodes_)
+    if (n->id == s->node) suspect = n.get();
+  if (!suspect || !Live(*suspect) || suspect->branch_fed) return Status::Ok();
+  if (UpstreamOf(*suspect) != &reporter) {
+    LogInfo("ignoring {}'s report on {}: it is not that node's upstream neighbour now", reporter.name, suspect->name);
+    return Status::Ok();
+  }
+  DropNode(
+      *suspect,
+      fmt::format("no heartbeat on its data link for {:.1f} s (frozen or cut off; seen by {}, its upstream neighbour)",
+                  s->silence, reporter.name));
+  return Status::Ok();
+}
+
 void SenderImpl::ReadLoop(std::shared_ptr<Node> n) {
   while (!stop_) {
     auto m = n->channel->Read(DeadlineIn(3600));
@@ -73,6 +104,8 @@ Status SenderImpl::HandleNodeMessage(Node& n, const Message& m) {
       observer_.NodeBytes(n.name, n.payload);
       return Status::Ok();
     }
+    case FrameType::kSuspect:
+      return HandleSuspect(n, m);
     case FrameType::kStatus: {
       auto s = StatusMsg::Decode(m.body);
       if (!s.ok()) return s.status();

@@ -62,6 +62,12 @@ Status SenderImpl::Setup() {
   secret_ = secret.value();
   KA_RETURN_IF_ERROR(SetupCrypto());
   KA_RETURN_IF_ERROR(OpenSource());
+  control_beat_ = ControlBeatSeconds(opt_.nodes, opt_.control_rate);
+  if (control_beat_ > kDefaultControlBeat)
+    LogInfo(
+        "{} nodes: each sends its heartbeat every {:.2f} s ({:.0f} a second in all); their upstream neighbours "
+        "watch them for freezes",
+        opt_.nodes, control_beat_, opt_.control_rate);
   observer_.SessionStarted(fmt::format("{:016x}", session_id_), source_->Describe(), source_->size());
   LogInfo("data frames sealed with {}{}", crypto::CipherName(data_key_.cipher),
           sign_key_ ? "; stream and manifest signed by " + sign_key_->pub.Fingerprint() : std::string());

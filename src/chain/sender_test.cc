@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "chain/sender_impl.h"
 #include "chain/session_test_util.h"
 
 namespace ka::chain {
@@ -85,6 +86,40 @@ TEST(Sender, NewHeadResumesFromTheSendersWindow) {
   EXPECT_TRUE(h.observer.Saw("chain node2"));
   EXPECT_NE(h.rc[0], 0);
   EXPECT_EQ(h.rc[1], 0);
+}
+
+// node2's link beats stop reaching node1 while its control connection to the sender stays fine:
+// only node1, its upstream neighbour, can tell, and the sender drops node2 on its word.
+TEST(Sender, UpstreamNeighbourReportsASilentChild) {
+  const uint64_t size = 4 * kMiB, gate = 1 * kMiB;
+  SessionHarness h(3, size, gate);
+  h.ShapeLink(1, SessionHarness::kNoLimit);  // node2's upstream goes through a proxy
+  h.Start();
+  ASSERT_TRUE(SessionHarness::Eventually([&] { return h.observer.Bytes("node2") >= gate / 2; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // a few beats: node1 knows node2's rhythm
+  h.MuteUplinks(1);
+  auto muted = std::chrono::steady_clock::now();
+  EXPECT_TRUE(SessionHarness::Eventually([&] { return h.observer.Saw("chain node1 node3"); }, 15));
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - muted).count();
+  EXPECT_LT(took, 8.0);  // 1.5 s of silence at the least; far below the sender's 10 s node timeout
+  h.source().Open();
+  h.Wait();
+  ASSERT_TRUE(h.report.ok()) << h.report.status().ToString();
+  const NodeReport* n2 = h.Node("node2");
+  ASSERT_TRUE(n2);
+  EXPECT_FALSE(n2->ok);
+  EXPECT_NE(n2->error.find("seen by node1"), std::string::npos) << n2->error;
+  EXPECT_TRUE(h.Node("node1")->ok);
+  EXPECT_TRUE(h.Node("node3")->ok) << h.Node("node3")->error;
+  EXPECT_TRUE(Same(h.outputs[2]->data, Pattern(size)));
+}
+
+TEST(Sender, ControlBeatsAreBoundedOverAllNodes) {
+  EXPECT_EQ(ControlBeatSeconds(8, 400), 0.25);  // small sessions: 4 a second each, as ever
+  EXPECT_EQ(ControlBeatSeconds(100, 400), 0.25);
+  EXPECT_EQ(ControlBeatSeconds(1000, 400), 2.5);
+  EXPECT_EQ(ControlBeatSeconds(10000, 400), 25);  // 400 a second in all, not 40,000
+  EXPECT_EQ(ControlBeatSeconds(0, 400), 0.25);
 }
 
 // Two chains fed at once from one ring: node1 -> node2 and node3 -> node4.

@@ -140,6 +140,8 @@ class Proxy {
     cv_.notify_all();
   }
   uint64_t passed() const { return passed_; }
+  // From now on what the child sends its parent (its link beats) is swallowed on the way.
+  void MuteUp() { muted_ = true; }
 
  private:
   void Copy(int from, int to, bool down) {
@@ -154,6 +156,7 @@ class Proxy {
       }
       ssize_t n = ::read(from, buf, want);
       if (n <= 0) break;
+      if (!down && muted_) continue;
       if (down && flip_at_ >= passed_ && flip_at_ < passed_ + static_cast<uint64_t>(n))
         buf[flip_at_ - passed_] ^= 0x40;
       if (down) passed_ += static_cast<uint64_t>(n);
@@ -169,6 +172,7 @@ class Proxy {
   int child_, parent_;
   uint64_t limit_, flip_at_;
   std::atomic<uint64_t> passed_{0};
+  std::atomic<bool> muted_{false};
   std::mutex mu_;
   std::condition_variable cv_;
   bool cut_ = false;
@@ -269,6 +273,13 @@ class SessionHarness {
     for (int fd : fds_[i]) ::shutdown(fd, SHUT_RDWR);
     for (auto& [nodes, p] : proxies_)
       if (nodes.first == i || nodes.second == i) p->Cut();
+  }
+
+  // Swallows what node `i` (0-based) sends on its shaped data links from now on (ShapeLink).
+  void MuteUplinks(int i) {
+    std::lock_guard l(mu_);
+    for (auto& [nodes, p] : proxies_)
+      if (nodes.first == i) p->MuteUp();
   }
 
   // True once `pred` holds, polling for up to `seconds`.

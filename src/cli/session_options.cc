@@ -20,6 +20,12 @@ void AddSenderSessionOptions(CLI::App* cmd, control::SendSessionOptions& o, cons
                   "Drop a node (frozen or unreachable) after this many seconds without a heartbeat")
       ->capture_default_str()
       ->check(CLI::Range(0.5, 3600.0));
+  cmd->add_option("--control-rate", o.control_rate,
+                  "Heartbeats a second the sender takes from all the " + peers +
+                      " together: each beats every max(0.25, nodes / this) s (frozen members are found by "
+                      "their neighbours)")
+      ->capture_default_str()
+      ->check(CLI::Range(4.0, 100000.0));
   cmd->add_option("--chains", o.chains,
                   "Feed this many chains at once, each a contiguous run of the " + peers +
                       " in address order (for a sender link faster than theirs; default: as --max-chain says, "

@@ -3,9 +3,12 @@
 #  Same bed and 9 sessions as fault_kill.sh (256 MiB random file, sender h0 with --secret-file
 #  and --node-timeout 3, receivers h1..h4 on 400mbit links; victim node1 / node2 / node4 at
 #  start / middle / end), but the victim's ka process (its real PID) gets SIGSTOP: it sends no
-#  heartbeat any more, the sender must mark it KO ("no heartbeat") after 3 s and re-link the
-#  chain around it. Per run: sender exit 1, the 3 survivors exit 0 and are byte-exact (cmp),
-#  report ko = [victim] with a reason about the heartbeat, ok = the 3 others. Then, once the
+#  heartbeat any more. The sender runs with --control-rate 4 (each node beats to it once a
+#  second, so its own verdict would take 4 s): the victim's upstream neighbour (the sender for
+#  node1) must see it first, on their data link, within 3 s, and the sender mark it KO ("no
+#  heartbeat on its data link") and re-link the chain around it. Per run: sender exit 1, the
+#  3 survivors exit 0 and are byte-exact (cmp), report ko = [victim] with that reason, ok =
+#  the 3 others. Then, once the
 #  sender has finished, SIGCONT the victim: it must exit non-zero by itself within 10 s, say on
 #  stderr that it was dropped (grep -i drop), and leave no output file at its PATH.
 #  Prints "stall=X.Ys" per run: the longest interval without growth of the last survivor's
@@ -48,8 +51,9 @@ wake_victim() {
 }
 
 FAULT_SIGNAL=STOP
-FAULT_SEND_OPTS=(--node-timeout 3)
-FAULT_REASON=heartbeat
+FAULT_SEND_OPTS=(--node-timeout 3 --control-rate 4)
+FAULT_REASON='no heartbeat on its data link'
+
 FAULT_AFTER_FN=wake_victim
 fault_matrix
 fault_end fault_freeze
