@@ -53,6 +53,20 @@ TEST(ForestSim, NoFaultTotalIsStartupPlusTransferPlusDepthLatency) {
   }
 }
 
+TEST(ForestSim, UnevenGroupsStillRunEveryStripeAtItsShare) {
+  // 1,000 nodes in 6 or 7 groups: some groups are one node short of their tree's interior; their
+  // last leaves hang on spare slots elsewhere rather than overloading a node (which would slow a
+  // whole stripe, and through the in-order consumer every node).
+  for (int k : {6, 7}) {
+    SimParams p = Base(1000, 1 * kGiB, kGbit, k);
+    p.hop_bytes = 1 * kMiB;
+    SimResult r = RunForest(p);
+    double want = p.startup_s + At(p.size_bytes, kGbit) + r.depth * (p.latency_s + p.hop_bytes / (kGbit / 8 / k));
+    EXPECT_NEAR(r.total_s, want, 0.01 * want) << k << " stripes";
+    EXPECT_LE(r.depth, 6) << k;
+  }
+}
+
 TEST(ForestSim, OneStripeIsOneChain) {
   for (int n : {1, 10, 100}) {
     SimParams p = Base(n, 1 * kGiB, kGbit, 1);
