@@ -291,8 +291,7 @@ int SimCommand::Run() {
       std::printf("topology: %d chain(s) of %s nodes at %s each; %s\n", r.topology.chains, lengths.c_str(),
                   FormatRate(r.topology.per_chain_bps).c_str(), r.topology.why.c_str());
     } else if (r.mode == "forest") {
-      std::printf("forest: %d stripe(s) at %s each; %s\n", r.stripes, FormatRate(r.topology.per_chain_bps).c_str(),
-                  r.topology.why.c_str());
+      std::printf("topology: %s\n", r.topology.why.c_str());  // k, fan-out, depth, each stripe's share
     }
   std::printf("%-6s %9s %8s %8s %8s %8s %6s %9s %7s %10s\n", "mode", "total s", "mean s", "p99 s", "stall s", "ideal s",
               "ratio", "survivors", "failed", "sender m/s");

@@ -6,7 +6,8 @@
 //          [--chains K] [--max-chain L] [--buffer SIZE] [--sender-buffer SIZE] [--startup S]
 //          [--kill I@T]... [--freeze I@T]... [--late I@T]... [--fail-rate P] [--seed N]
 //          [--detect S] [--relink S] [--host-cores C] [--cpu-hop X] [--cpu-sender X] [--cpu-last X]
-//          [--piece SIZE] [--swarm-startup S] [--swarm-efficiency E] [--stripes K] [--forest-headroom H] [--dt S] [--no-splice] [--json] [--per-node]
+//          [--piece SIZE] [--swarm-startup S] [--swarm-efficiency E] [--stripes K] [--forest-headroom H] [--dt S]
+//          [--no-splice] [--json] [--per-node]
 // Exit status: 0 done, 2 bad options (the message names the option).
 #pragma once
 

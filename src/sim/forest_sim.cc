@@ -79,7 +79,7 @@ enum class Kind : uint8_t { kKill, kFreeze, kDetect, kAdopt };
 struct Event {
   double t;
   Kind kind;
-  int node;   // kAdopt: the index of the adoption batch
+  int node;  // kAdopt: the index of the adoption batch
   bool operator>(const Event& o) const { return t > o.t || (t == o.t && kind > o.kind); }
 };
 
@@ -286,8 +286,7 @@ int ForestModel::SenderFlows() const {
   int flows = 0;
   for (int s = 0; s < k_; ++s)
     for (int u = 0; u < n_; ++u)
-      if (parent_[F(s, u)] == kSender && state_[static_cast<size_t>(u)] != State::kDead && pos_[F(s, u)] < ss_)
-        ++flows;
+      if (parent_[F(s, u)] == kSender && state_[static_cast<size_t>(u)] != State::kDead && pos_[F(s, u)] < ss_) ++flows;
   return flows;
 }
 
@@ -381,7 +380,8 @@ SimResult ForestModel::Run() {
     std::fill(child_min_.begin(), child_min_.end(), kInf);
     std::fill(keep_.begin(), keep_.end(), kInf);
     for (int u = 0; u < n_; ++u)
-      for (const auto& [c, s] : kids_[static_cast<size_t>(u)]) child_min_[F(s, u)] = std::min(child_min_[F(s, u)], pos_[F(s, c)]);
+      for (const auto& [c, s] : kids_[static_cast<size_t>(u)])
+        child_min_[F(s, u)] = std::min(child_min_[F(s, u)], pos_[F(s, c)]);
     for (int u = 0; u < n_; ++u)
       for (const auto& [c, s] : kids_[static_cast<size_t>(u)])
         keep_[F(s, u)] = std::min({keep_[F(s, u)], pos_[F(s, c)], child_min_[F(s, c)]});
@@ -475,8 +475,9 @@ SimResult ForestModel::Run() {
       r.stall_s = max_stall_[v];
     }
   char why[160];
-  std::snprintf(why, sizeof why, "forest: %d stripe(s), %d tree(s) of fan-out %d, %d deep, each stripe at 1/%d of the link",
-                k_, k_, k_, max_depth_, k_);
+  std::snprintf(why, sizeof why,
+                "forest: %d stripe(s), %d tree(s) of fan-out %d, %d deep, each stripe at 1/%d of the link", k_, k_, k_,
+                max_depth_, k_);
   r.topology.why = why;
   r.sender_msgs_per_s = p_.heartbeat_hz * n_;
   r.sender_msgs_sent_per_s = p_.heartbeat_hz * n_;

@@ -29,7 +29,8 @@ std::vector<double> Delays(const SimParams& with_fault) {
   clean.freezes.clear();
   SimResult a = RunForest(with_fault), b = RunForest(clean);
   std::vector<double> d;
-  for (size_t i = 0; i < a.nodes.size(); ++i) d.push_back(a.nodes[i].failed ? -1 : a.nodes[i].done_s - b.nodes[i].done_s);
+  for (size_t i = 0; i < a.nodes.size(); ++i)
+    d.push_back(a.nodes[i].failed ? -1 : a.nodes[i].done_s - b.nodes[i].done_s);
   return d;
 }
 
