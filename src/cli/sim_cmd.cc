@@ -94,6 +94,7 @@ Json ToJson(const sim::SimResult& r, bool per_node) {
   if (r.mode == "forest") {
     j["stripes"] = r.stripes;
     j["depth"] = r.depth;
+    j["overloads"] = r.overloads;
   }
   j["dt"] = r.dt;
   j["wall_s"] = R3(r.wall_s);

@@ -123,7 +123,7 @@ class ForestModel {
   std::vector<int> pending_;  // adoptions not done yet: their old parents still hold the orphans
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   double t_ = 0;
-  int remaining_ = 0, max_depth_ = 0;
+  int remaining_ = 0, max_depth_ = 0, overloads_ = 0;
   bool dirty_ = true;
 };
 
@@ -318,6 +318,7 @@ void ForestModel::Adopt(const Adoption& a) {
       for (int x = old, steps = 0; x >= 0 && steps <= n_; ++steps) {
         if (state_[static_cast<size_t>(x)] != State::kDead && Holds(x, s, pos)) {
           chosen = x;
+          ++overloads_;
           break;
         }
         int up = parent_[F(s, x)];
@@ -453,6 +454,7 @@ SimResult ForestModel::Run() {
   r.mode = "forest";
   r.stripes = k_;
   r.depth = max_depth_;
+  r.overloads = overloads_;
   r.topology.chains = 0;
   r.topology.per_chain_bps = std::min(p_.link_bps, p_.uplink_bps > 0 ? p_.uplink_bps : p_.link_bps) / k_;
   r.dt = dt_;
@@ -501,7 +503,9 @@ SimResult RunForest(const SimParams& p) {
       SimResult r = ForestModel(p, k).Run();
       char one[48];
       std::snprintf(one, sizeof one, "%sk=%d %.2f s%s", tried.empty() ? "" : ", ", k, r.total_s,
-                    r.incomplete > 0 ? " (stuck)" : "");
+                    r.incomplete > 0  ? " (stuck)"
+                    : r.overloads > 0 ? " (overloads)"
+                                      : "");
       tried += one;
       bool better = !have || (r.incomplete > 0) < (best.incomplete > 0) ||
                     ((r.incomplete > 0) == (best.incomplete > 0) && r.total_s < best.total_s);

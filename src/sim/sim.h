@@ -90,6 +90,7 @@ struct SimResult {
   double wall_s = 0;  // the simulation's own run time
   int stripes = 0;    // forest mode: k (stripes, and each tree's fan-out)
   int depth = 0;      // forest mode: the deepest node of any stripe tree at the start
+  int overloads = 0;  // forest mode: orphans given to an ancestor beyond its k flows (no slot held them)
 };
 
 // Rates in tc syntax: 100mbit, 1gbit, 2.5gbit, 10gbit, 500kbit, or plain bits/s (decimal units).
