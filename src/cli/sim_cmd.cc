@@ -91,6 +91,11 @@ Json ToJson(const sim::SimResult& r, bool per_node) {
   j["branches"] = r.branches;
   j["sender_msgs_per_s"] = R3(r.sender_msgs_per_s);
   j["sender_msgs_sent_per_s"] = R3(r.sender_msgs_sent_per_s);
+  if (r.mode == "forest") {
+    j["stripes"] = r.stripes;
+    j["depth"] = r.depth;
+    j["overloads"] = r.overloads;
+  }
   j["dt"] = r.dt;
   j["wall_s"] = R3(r.wall_s);
   if (per_node) {
@@ -102,10 +107,8 @@ Json ToJson(const sim::SimResult& r, bool per_node) {
       o["done_s"] = n.done_s < 0 ? Json(nullptr) : Json(R3(n.done_s));
       o["failed"] = n.failed;
       o["max_stall_s"] = R3(n.max_stall_s);
-      if (r.mode == "chain") {
-        o["chain"] = n.chain;
-        o["branch"] = n.branch;
-      }
+      if (r.mode == "chain") o["chain"] = n.chain;
+      if (r.mode != "swarm") o["branch"] = n.branch;
       nodes.push_back(o);
     }
     j["per_node"] = nodes;
@@ -137,7 +140,8 @@ SimCommand::SimCommand(CLI::App& app) {
                    "What a hop holds before the next has it (relay batches, socket buffers): a delay of "
                    "SIZE / rate per hop, measured on the bed")
       ->capture_default_str();
-  cmd_->add_option("--mode", mode_, "chain, swarm, or auto (both; the faster is chosen)")->capture_default_str();
+  cmd_->add_option("--mode", mode_, "chain, swarm, forest, or auto (all three; the fastest is chosen)")
+      ->capture_default_str();
   cmd_->add_option("--chains", chains_, "Chains fed at once (0: the planner decides)")->capture_default_str();
   cmd_->add_option("--max-chain", max_chain_, "Most nodes in one chain (0: the planner decides)")
       ->capture_default_str();
@@ -165,6 +169,12 @@ SimCommand::SimCommand(CLI::App& app) {
   cmd_->add_option("--swarm-startup", swarm_startup_, "Swarm: seconds before a peer downloads")->capture_default_str();
   cmd_->add_option("--swarm-efficiency", swarm_efficiency_, "Swarm: fraction of link rate achieved, (0, 1]")
       ->capture_default_str();
+  cmd_->add_option("--stripes", stripes_,
+                   "Forest: stripes, each down its own tree of that fan-out (0: the k in 2..8 with the least total)")
+      ->capture_default_str();
+  cmd_->add_option("--forest-headroom", forest_headroom_,
+                   "Forest: share of the link the stream leaves unused, [0, 1): stalled stripes catch up with it")
+      ->capture_default_str();
   cmd_->add_option("--dt", dt_, "Time step, s (0: automatic, 5 ms or more for huge runs)")->capture_default_str();
   cmd_->add_flag("!--no-splice", splice_,
                  "Relays copy (ka receive --no-splice): no pause while a re-linked child catches up");
@@ -188,8 +198,8 @@ int SimCommand::Run() {
     p.latency_s = Number("--latency-ms", latency_ms_) / 1000;
     p.wire_efficiency = Number("--wire-efficiency", wire_efficiency_);
     p.hop_bytes = Size("--hop-bytes", hop_bytes_);
-    if (mode_ != "chain" && mode_ != "swarm" && mode_ != "auto")
-      throw Bad{"--mode: expected chain, swarm or auto, got '" + mode_ + "'"};
+    if (mode_ != "chain" && mode_ != "swarm" && mode_ != "forest" && mode_ != "auto")
+      throw Bad{"--mode: expected chain, swarm, forest or auto, got '" + mode_ + "'"};
     p.chains = Integer("--chains", chains_);
     p.max_chain = Integer("--max-chain", max_chain_);
     p.buffer_bytes = Size("--buffer", buffer_);
@@ -218,6 +228,8 @@ int SimCommand::Run() {
     p.piece_bytes = Size("--piece", piece_);
     p.swarm_startup_s = Number("--swarm-startup", swarm_startup_);
     p.swarm_efficiency = Number("--swarm-efficiency", swarm_efficiency_);
+    p.stripes = Integer("--stripes", stripes_);
+    p.forest_headroom = Number("--forest-headroom", forest_headroom_);
     p.dt = Number("--dt", dt_);
     p.splice = splice_;
     if (Status s = sim::Validate(p); !s.ok()) throw Bad{s.message()};
@@ -227,14 +239,18 @@ int SimCommand::Run() {
   }
 
   std::vector<sim::SimResult> results;
-  if (mode_ != "swarm") results.push_back(sim::RunChain(p));
-  if (mode_ != "chain") results.push_back(sim::RunSwarm(p));
-  // auto: the faster (every survivor done first; a run that left survivors stuck loses).
+  if (mode_ == "chain" || mode_ == "auto") results.push_back(sim::RunChain(p));
+  if (mode_ == "swarm" || mode_ == "auto") results.push_back(sim::RunSwarm(p));
+  if (mode_ == "forest" || mode_ == "auto") results.push_back(sim::RunForest(p));
+  // auto: the fastest (every survivor done first; a run that left survivors stuck loses).
   auto worse = [](const sim::SimResult& a, const sim::SimResult& b) {
     if ((a.incomplete > 0) != (b.incomplete > 0)) return a.incomplete > 0;
     return a.total_s > b.total_s;
   };
-  const sim::SimResult& chosen = results.size() == 2 && worse(results[0], results[1]) ? results[1] : results[0];
+  size_t best = 0;
+  for (size_t i = 1; i < results.size(); ++i)
+    if (worse(results[best], results[i])) best = i;
+  const sim::SimResult& chosen = results[best];
 
   if (json_) {
     Json j = ToJson(chosen, per_node_ && mode_ != "auto");
@@ -256,6 +272,8 @@ int SimCommand::Run() {
     in["fail_rate"] = p.fail_rate;
     in["seed"] = p.seed;
     in["host_cores"] = p.host_cores;
+    in["stripes"] = p.stripes;
+    in["forest_headroom"] = p.forest_headroom;
     j["input"] = in;
     if (mode_ == "auto")
       for (const auto& r : results) j[r.mode] = ToJson(r, per_node_);
@@ -273,11 +291,13 @@ int SimCommand::Run() {
       if (r.topology.lengths.size() > 8) lengths += " ...";
       std::printf("topology: %d chain(s) of %s nodes at %s each; %s\n", r.topology.chains, lengths.c_str(),
                   FormatRate(r.topology.per_chain_bps).c_str(), r.topology.why.c_str());
+    } else if (r.mode == "forest") {
+      std::printf("topology: %s\n", r.topology.why.c_str());  // k, fan-out, depth, each stripe's share
     }
   std::printf("%-6s %9s %8s %8s %8s %8s %6s %9s %7s %10s\n", "mode", "total s", "mean s", "p99 s", "stall s", "ideal s",
               "ratio", "survivors", "failed", "sender m/s");
   for (const auto& r : results) PrintRow(r);
-  if (results.size() == 2) std::printf("chosen: %s\n", chosen.mode.c_str());
+  if (results.size() > 1) std::printf("chosen: %s\n", chosen.mode.c_str());
   return 0;
 }
 

@@ -90,6 +90,8 @@ Status Validate(const SimParams& p) {
   if (p.swarm_startup_s < 0) return Status::Invalid("--swarm-startup must be >= 0");
   if (!(p.swarm_efficiency > 0) || p.swarm_efficiency > 1)
     return Status::Invalid("--swarm-efficiency must be in (0, 1]");
+  if (p.stripes < 0 || p.stripes > 64) return Status::Invalid("--stripes must be between 0 (automatic) and 64");
+  if (p.forest_headroom < 0 || p.forest_headroom >= 1) return Status::Invalid("--forest-headroom must be in [0, 1)");
   if (p.dt < 0 || p.dt > 1) return Status::Invalid("--dt must be between 0 (automatic) and 1 s");
   for (auto* list : {&p.kills, &p.freezes, &p.lates})
     for (const auto& e : *list)

@@ -57,6 +57,11 @@ struct SimParams {
   double dt = 0;               // time step, s (0: automatic)
   double heartbeat_hz = 4;     // PROGRESS messages per node per second, each way
   double planner_stall_s = 2;  // TopologyInput::freeze_stall_s
+  // Forest (SplitStream-like striping, forest_sim.cc): k stripes, each down its own tree of fan-out k
+  // (0: automatic, the k in 2..8 with the least total), and the share of the link left unused by the
+  // stream so that a stalled stripe can catch up (0: the stream runs at the full link).
+  int stripes = 0;
+  double forest_headroom = 0;
 };
 
 struct NodeResult {
@@ -68,7 +73,7 @@ struct NodeResult {
 };
 
 struct SimResult {
-  std::string mode;  // "chain" or "swarm"
+  std::string mode;  // "chain", "swarm" or "forest"
   chain::Topology topology;
   std::vector<NodeResult> nodes;
   double total_s = 0;  // last survivor done (from the sender start, startup included)
@@ -83,6 +88,9 @@ struct SimResult {
   double sender_msgs_sent_per_s = 0;  // and sends
   double dt = 0;
   double wall_s = 0;  // the simulation's own run time
+  int stripes = 0;    // forest mode: k (stripes, and each tree's fan-out)
+  int depth = 0;      // forest mode: the deepest node of any stripe tree at the start
+  int overloads = 0;  // forest mode: orphans given to an ancestor beyond its k flows (no slot held them)
 };
 
 // Rates in tc syntax: 100mbit, 1gbit, 2.5gbit, 10gbit, 500kbit, or plain bits/s (decimal units).
@@ -102,6 +110,8 @@ double StepFor(const SimParams& p, double expected_s);
 
 SimResult RunChain(const SimParams& p);
 SimResult RunSwarm(const SimParams& p);
+// p.stripes = 0: runs k = 2..8 (at most nodes) and returns the fastest (the others in `why`).
+SimResult RunForest(const SimParams& p);
 
 // Fills total/mean/p99/survivors/failed/incomplete/ideal/ratio from r.nodes.
 void Summarize(const SimParams& p, SimResult* r);
