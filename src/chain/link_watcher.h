@@ -5,6 +5,7 @@
 // silence: the parent, not the sender, sees a child freeze first, whatever the chain's length.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -19,9 +20,9 @@
 
 namespace ka::chain {
 
-inline constexpr double kLinkBeatSeconds = 0.25;
-// The quickest a silent child counts as frozen (as the sender's own detector: 6 beats).
-inline constexpr double kMinLinkSilence = 1.5;
+// A child beats on its link six times within the least silence that counts as a freeze
+// (--freeze-detect, 1.5 s by default: every 0.25 s), at most 20 times a second.
+inline double LinkBeatSeconds(double detect) { return std::clamp(detect / 6, 0.05, 0.25); }
 
 class LinkWatcher : public Relay::ChildListener {
  public:

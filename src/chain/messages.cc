@@ -142,6 +142,7 @@ Result<ControlWelcome> ControlWelcome::Decode(const Json& j) {
   f.Enum("cipher", &m.cipher, {"aes-256-gcm", "chacha20-poly1305"}).Hex("data_key", &m.data_key, 32);
   f.Enum("digest", &m.digest, {"tags", "sha256"}).OptStr("signer", &m.signer, 64);
   f.OptNum("beat", &m.beat, 0.25, 3600).OptNum("timeout", &m.timeout, 0.5, 3600);
+  f.OptNum("detect", &m.detect, 0.3, 60);
   if (f.ok() && m.chunk_size < 4096) f.Fail("member 'chunk_size' is under 4096");
   if (f.ok() && (m.session_id == 0 || m.node_id == 0)) f.Fail("has a zero session or node id");
   return Done_(f, m);
@@ -152,6 +153,7 @@ Json ControlWelcome::ToJson() const {
   if (!signer.empty()) j["signer"] = signer;
   j["beat"] = beat;
   j["timeout"] = timeout;
+  j["detect"] = detect;
   return j;
 }
 

@@ -25,6 +25,7 @@ inline constexpr size_t kMaxLogLines = 1000;
 inline constexpr size_t kMaxLogLine = 8192;
 inline constexpr double kDefaultControlBeat = 0.25;  // seconds between heartbeats to the sender
 inline constexpr double kDefaultNodeTimeout = 4;
+inline constexpr double kDefaultFreezeDetect = 1.5;  // the quickest a silent node counts as frozen
 
 // ---- discovery (UDP, plain) ----
 struct Discover {
@@ -91,7 +92,9 @@ struct ControlWelcome {
   // The control plane's pace (docs/protocol.md §6, heartbeats): PROGRESS to the sender every
   // `beat` seconds (0.25 up to 3600; the sender spreads a bounded number a second over all its
   // nodes) and `timeout`, the sender's --node-timeout (0.5 up to 3600), for the link watchers.
-  double beat = kDefaultControlBeat, timeout = kDefaultNodeTimeout;
+  // `detect`: the sender's --freeze-detect (0.3 up to 60), the least silence after which a parent
+  // counts its child frozen; the child beats on their link six times as often.
+  double beat = kDefaultControlBeat, timeout = kDefaultNodeTimeout, detect = kDefaultFreezeDetect;
   static Result<ControlWelcome> Decode(const Json& j);
   Json ToJson() const;
 };

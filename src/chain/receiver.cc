@@ -56,7 +56,7 @@ int ReceiverImpl::Run() {
     // The sender beats every control_beat_ s (seconds apart when it has thousands of nodes).
     if (silent > std::max(opt_.sender_timeout, 4 * control_beat_))
       return Finish(Status::Timeout(fmt::format("the sender has been silent for {:.0f} s; giving up", silent)), false);
-    if (!WaitControlOrWake(100)) continue;
+    if (!WaitControlOrWake(static_cast<int>(std::min(100.0, 1000 * LinkBeatSeconds(freeze_detect_))))) continue;
     auto m = control_->Read(DeadlineIn(10));
     if (!m.ok()) return ControlFailed(m.status());
     last_heard = Clock::now();
@@ -79,7 +79,7 @@ std::optional<int> ReceiverImpl::Report() {
   if (prepare_done_ && !ready_sent_)
     if (auto rc = SendReady()) return rc;
   auto now = Clock::now();
-  if (now - last_link_beat_ >= std::chrono::duration<double>(kLinkBeatSeconds)) {
+  if (now - last_link_beat_ >= std::chrono::duration<double>(LinkBeatSeconds(freeze_detect_))) {
     SendReports();
     SendLinkBeat();
     KeepWindow();

@@ -37,6 +37,7 @@ struct ReceiveOptions {
   std::string exec;           // or a command fed on stdin
   bool splice = true;
   double sender_timeout = 15;  // give up when the sender is silent this long
+  uint32_t link_mbps = 0;      // our link's speed told to the sender (0: as the kernel reports it)
 
   // Used by `ka join` (cloning):
   // the output, made in-process instead of output/exec;

@@ -97,6 +97,7 @@ class ReceiverImpl {
   bool digest_ = false;
   double control_beat_ = kDefaultControlBeat;  // PROGRESS to the sender this often (its WELCOME)
   double node_timeout_ = kDefaultNodeTimeout;  // the sender's --node-timeout: the longest a child may be silent
+  double freeze_detect_ = kDefaultFreezeDetect;  // the sender's --freeze-detect: the least
   Clock::time_point last_beat_{}, last_link_beat_{}, last_watch_{};
 
   std::unique_ptr<Output> output_;

@@ -66,7 +66,7 @@ Result<ClientResult> ReceiverImpl::JoinOnce(const std::string& name) {
   hello.buffer = opt_.buffer;
   std::string local = LocalAddress(c.value().get());
   hello.mac = !opt_.mac.empty() ? opt_.mac : MacOfAddress(local);
-  hello.link_mbps = LinkMbpsOfAddress(local);
+  hello.link_mbps = opt_.link_mbps ? opt_.link_mbps : LinkMbpsOfAddress(local);
   hello.aes = crypto::PreferredCipher() == crypto::Cipher::kAes256Gcm;
   return ClientHandshake(std::move(c).value(), secret_, hello, 10);
 }
@@ -127,6 +127,7 @@ Status ReceiverImpl::Welcome(const Json& welcome, const std::string& name) {
   digest_ = w->digest == "sha256";
   control_beat_ = w->beat;
   node_timeout_ = w->timeout;
+  freeze_detect_ = w->detect;
   data_key_.cipher = crypto::ParseCipher(w->cipher).value();
   if (!FromHex(w->data_key, data_key_.key.data(), data_key_.key.size()))
     return Status::Protocol("the sender's WELCOME has a malformed data key");

@@ -203,8 +203,8 @@ void ReceiverImpl::AcceptChild(UniqueFd fd, Endpoint peer, HandshakePool::Slot& 
   if (!r->channel->Send(FrameType::kWelcome, DataWelcome{hello.position}.ToJson(), 5).ok()) return;
   std::string name = hello.name.empty() ? peer.Host() : hello.name;
   UniqueFd link = r->channel->Release();
-  auto watcher = std::make_shared<LinkWatcher>(hello.node_id, name, std::move(r->channel), kMinLinkSilence,
-                                               std::max(kMinLinkSilence, node_timeout_));
+  auto watcher = std::make_shared<LinkWatcher>(hello.node_id, name, std::move(r->channel), freeze_detect_,
+                                               std::max(freeze_detect_, node_timeout_));
   {
     std::lock_guard l(mu_);
     child_watcher_ = watcher;

@@ -46,6 +46,9 @@ struct SendOptions {
   // each node beats every max(0.25, nodes / control_rate) s. Frozen members are found by their
   // upstream neighbours' link beats, whatever this is (docs/protocol.md §6).
   double control_rate = 400;
+  // The least silence on a data link after which a member counts as frozen (its upstream
+  // neighbour's verdict; 4 x its longest recent gap when that is more, --node-timeout at most).
+  double freeze_detect = 1.5;
   int chains = 0;              // chains fed at once (0: chain/topology.h decides)
   int max_chain = 0;           // most nodes in one chain (0: as the planner says)
   double uplink_bps = 0;       // our link towards the nodes (0: as our interface reports)

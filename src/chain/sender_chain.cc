@@ -43,12 +43,20 @@ bool SenderImpl::WaitForStart() {
 // (contiguous runs, so each chain stays on its part of the network). Called
 // with mu_ held, at the start.
 void SenderImpl::OrderChain() {
-  std::sort(nodes_.begin(), nodes_.end(), [](const auto& a, const auto& b) {
-    uint32_t x = ntohl(a->endpoint.addr.sin_addr.s_addr), y = ntohl(b->endpoint.addr.sin_addr.s_addr);
-    if (x != y) return x < y;
-    return a->data_port < b->data_port;
-  });
+  std::vector<PlaceNode> place;
+  for (auto& n : nodes_) place.push_back({ntohl(n->endpoint.addr.sin_addr.s_addr), n->data_port, n->link_mbps});
+  std::vector<std::shared_ptr<Node>> ordered;
+  for (size_t i : PlacementOrder(place)) ordered.push_back(nodes_[i]);
+  nodes_.swap(ordered);
   int count = static_cast<int>(nodes_.size());
+  if (count > 1 && nodes_.front()->link_mbps != nodes_.back()->link_mbps && nodes_.back()->link_mbps != 0) {
+    int slow = 0;
+    for (auto& n : nodes_) slow += n->link_mbps == nodes_.back()->link_mbps;
+    LogInfo(
+        "placed by link speed: the {} node(s) at {} Mbit/s go last (the tails of the last chain(s)), after the "
+        "faster ones",
+        slow, nodes_.back()->link_mbps);
+  }
   Topology plan = PlanChains(count);
   AddRelays(plan.chains);
   if (plan.chains > 1 || opt_.chains > 0 || opt_.max_chain > 0)

@@ -106,8 +106,8 @@ void SenderImpl::AcceptData(std::unique_ptr<SecureChannel> ch, const Hello& hell
   if (!ch->Send(FrameType::kWelcome, DataWelcome{pos}.ToJson(), 5).ok()) return;
   UniqueFd fd = ch->Release();
   // We are its upstream neighbour: we watch its link beats, as a node watches its child's.
-  auto watcher = std::make_shared<LinkWatcher>(nid, name, std::move(ch), kMinLinkSilence,
-                                               std::max(kMinLinkSilence, opt_.node_timeout));
+  auto watcher = std::make_shared<LinkWatcher>(nid, name, std::move(ch), opt_.freeze_detect,
+                                               std::max(opt_.freeze_detect, opt_.node_timeout));
   if (!head && is_head_id && relay) relay->ReleaseHold();  // the head is fed from the source instead
   if (head && relay) {
     {
@@ -165,6 +165,7 @@ void SenderImpl::AcceptControl(std::unique_ptr<SecureChannel> ch, const Hello& h
   if (sign_key_) w.signer = sign_key_->pub.Fingerprint();
   w.beat = control_beat_;
   w.timeout = opt_.node_timeout;
+  w.detect = opt_.freeze_detect;
   if (!ch->Send(FrameType::kWelcome, w.ToJson(), 5).ok()) return;
   if (data_key_.cipher == crypto::Cipher::kAes256Gcm && !hello.aes)
     LogWarn("node {} has no AES instructions: it opens AES-256-GCM frames slowly (--cipher chacha20-poly1305 suits "

@@ -114,6 +114,28 @@ TEST(Sender, UpstreamNeighbourReportsASilentChild) {
   EXPECT_TRUE(Same(h.outputs[2]->data, Pattern(size)));
 }
 
+// --freeze-detect 0.5: the child beats on its link every 0.083 s and is found 0.5 s after it fell
+// silent (the sender's own verdict would take its 10 s node timeout).
+TEST(Sender, FreezeDetectSetsTheLeastSilence) {
+  const uint64_t size = 4 * kMiB, gate = 1 * kMiB;
+  SessionHarness h(2, size, gate);
+  h.so.freeze_detect = 0.5;
+  h.ShapeLink(1, SessionHarness::kNoLimit);
+  h.Start();
+  ASSERT_TRUE(SessionHarness::Eventually([&] { return h.observer.Bytes("node2") >= gate / 2; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  h.MuteUplinks(1);
+  auto muted = std::chrono::steady_clock::now();
+  EXPECT_TRUE(SessionHarness::Eventually([&] { return h.observer.Saw("chain node1"); }, 15));
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - muted).count();
+  EXPECT_LT(took, 3.0);
+  h.source().Open();
+  h.Wait();
+  ASSERT_TRUE(h.report.ok()) << h.report.status().ToString();
+  ASSERT_TRUE(h.Node("node2"));
+  EXPECT_NE(h.Node("node2")->error.find("for 0."), std::string::npos) << h.Node("node2")->error;
+}
+
 TEST(Sender, ControlBeatsAreBoundedOverAllNodes) {
   EXPECT_EQ(ControlBeatSeconds(8, 400), 0.25);  // small sessions: 4 a second each, as ever
   EXPECT_EQ(ControlBeatSeconds(100, 400), 0.25);

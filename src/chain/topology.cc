@@ -122,6 +122,18 @@ Topology PlanTopology(const TopologyInput& in) {
   return t;
 }
 
+std::vector<size_t> PlacementOrder(const std::vector<PlaceNode>& nodes) {
+  std::vector<size_t> order(nodes.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto speed = [&](size_t i) { return nodes[i].link_mbps ? nodes[i].link_mbps : UINT32_MAX; };
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (speed(a) != speed(b)) return speed(a) > speed(b);
+    if (nodes[a].addr != nodes[b].addr) return nodes[a].addr < nodes[b].addr;
+    return nodes[a].port < nodes[b].port;
+  });
+  return order;
+}
+
 int TopologyChainOf(const Topology& t, int index0) {
   if (index0 < 0) return -1;
   int start = 0;

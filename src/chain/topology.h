@@ -6,6 +6,8 @@
 // docs/scale.md.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -40,6 +42,20 @@ inline constexpr double kTopologyDefaultSize = 10.0 * 1024 * 1024 * 1024;
 double TopologyCost(const TopologyInput& in, int chains);
 
 Topology PlanTopology(const TopologyInput& in);
+
+// A node as the placement sees it: its IPv4 address (host order), data port and link speed.
+struct PlaceNode {
+  uint32_t addr = 0;
+  uint16_t port = 0;
+  uint32_t link_mbps = 0;  // as reported (0: unknown)
+};
+
+// The placement order (indexes into `nodes`): the fastest links first, then by address and port,
+// so that (a) nodes on one subnet, hence one switch, are neighbours and (b) slower nodes come
+// last: the chains are contiguous runs of this order, so the slow nodes share the last chain(s)
+// and sit at their tails, where they slow only themselves; every other chain runs at the fast
+// nodes' rate. A node that reports no speed counts as fast (virtual links report none).
+std::vector<size_t> PlacementOrder(const std::vector<PlaceNode>& nodes);
 
 // Which chain (0-based) the node at 0-based `index0` in locality order belongs to; -1 if out of range.
 int TopologyChainOf(const Topology& t, int index0);

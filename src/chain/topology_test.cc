@@ -142,3 +142,23 @@ TEST(Topology, ChainOfFollowsTheLengths) {
 
 }  // namespace
 }  // namespace ka::chain
+
+namespace ka::chain {
+namespace {
+
+TEST(Placement, AddressOrderWhenEveryLinkIsAlike) {
+  std::vector<PlaceNode> n = {
+      {0x0A000003, 1, 1000}, {0x0A000001, 1, 1000}, {0x0A000002, 2, 1000}, {0x0A000002, 1, 1000}};
+  EXPECT_EQ(PlacementOrder(n), (std::vector<size_t>{1, 3, 2, 0}));
+}
+
+TEST(Placement, SlowerLinksGoLastAndUnknownCountsAsFast) {
+  std::vector<PlaceNode> n = {{0x0A000001, 1, 100}, {0x0A000002, 1, 1000}, {0x0A000003, 1, 0},
+                              {0x0A000004, 1, 100}, {0x0A000005, 1, 1000}, {0x0A000006, 1, 10000}};
+  // unknown (0) first, then 10G, 1G by address, 100M by address: the slow pair is the tail.
+  EXPECT_EQ(PlacementOrder(n), (std::vector<size_t>{2, 5, 1, 4, 0, 3}));
+  EXPECT_TRUE(PlacementOrder({}).empty());
+}
+
+}  // namespace
+}  // namespace ka::chain

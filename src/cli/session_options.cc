@@ -1,5 +1,7 @@
 #include "cli/session_options.h"
 
+#include <algorithm>
+
 #include "cli/trust_options.h"
 #include "sim/sim.h"
 
@@ -26,6 +28,12 @@ void AddSenderSessionOptions(CLI::App* cmd, control::SendSessionOptions& o, cons
                       "their neighbours)")
       ->capture_default_str()
       ->check(CLI::Range(4.0, 100000.0));
+  cmd->add_option("--freeze-detect", o.freeze_detect,
+                  "A member silent this long on its data link counts as frozen (seen by its upstream neighbour; "
+                  "more when its beats come late, at most --node-timeout). Lower finds freezes sooner on "
+                  "dedicated nodes; a loaded host needs more")
+      ->capture_default_str()
+      ->check(CLI::Range(0.3, 60.0));
   cmd->add_option("--chains", o.chains,
                   "Feed this many chains at once, each a contiguous run of the " + peers +
                       " in address order (for a sender link faster than theirs; default: as --max-chain says, "
@@ -80,6 +88,15 @@ void AddReceiverSessionOptions(CLI::App* cmd, chain::ReceiveOptions& o, const Se
   cmd->add_option("--sender-timeout", o.sender_timeout,
                   "Give up after this many seconds without word from the " + peer)
       ->capture_default_str();
+  cmd->add_option_function<std::string>(
+      "--link",
+      [&o](const std::string& text) {
+        auto r = sim::ParseRate(text);
+        if (!r.ok()) throw CLI::ValidationError(r.status().message());
+        o.link_mbps = static_cast<uint32_t>(std::clamp(r.value() / 1e6, 1.0, 1e7));
+      },
+      "This node's link speed as told to the " + peer +
+          " (e.g. 1gbit; default: as the kernel reports it): slower nodes are placed at the chains' tails");
 }
 
 }  // namespace ka::cli

@@ -156,7 +156,13 @@ SimCommand::SimCommand(CLI::App& app) {
   cmd_->add_option("--fail-rate", fail_rate_, "Fraction of nodes drawn to fail (half kills, half freezes)")
       ->capture_default_str();
   cmd_->add_option("--seed", seed_, "Seed of the --fail-rate draw")->capture_default_str();
-  cmd_->add_option("--detect", detect_, "Seconds until a frozen node is dropped (real: 1.5 to --node-timeout)")
+  cmd_->add_option("--detect", detect_,
+                   "Seconds until a frozen node is dropped (real: ka send --freeze-detect, 1.5 by default, up to "
+                   "--node-timeout)")
+      ->capture_default_str();
+  cmd_->add_option("--control-rate", control_rate_,
+                   "Control heartbeats a second the sender takes in all (ka send --control-rate): the sender's "
+                   "message load in the output")
       ->capture_default_str();
   cmd_->add_option("--relink", relink_, "Seconds from a failure known to the successor reading again")
       ->capture_default_str();
@@ -220,6 +226,7 @@ int SimCommand::Run() {
     if (seed < 0 || seed != std::floor(seed)) throw Bad{"--seed: expected a whole number >= 0"};
     p.seed = static_cast<uint64_t>(seed);
     p.detect_s = Number("--detect", detect_);
+    p.control_rate = Number("--control-rate", control_rate_);
     p.relink_s = Number("--relink", relink_);
     p.host_cores = Integer("--host-cores", host_cores_);
     p.cpu_hop = Number("--cpu-hop", cpu_hop_);

@@ -28,8 +28,8 @@ class SimCommand {
   // Every value is parsed here, not by CLI11, so that a bad one exits 2 naming its option.
   std::string nodes_, size_, link_, uplink_, latency_ms_ = "0.1", mode_ = "chain", chains_ = "0", max_chain_ = "0";
   std::string buffer_ = "128M", sender_buffer_ = "128M", startup_ = "0.5", fail_rate_ = "0", seed_ = "1";
-  std::string detect_ = "1.5", relink_ = "0.01", host_cores_ = "0", cpu_hop_ = "1.2", cpu_sender_ = "1.05",
-              cpu_last_ = "1.17";
+  std::string detect_ = "1.5", control_rate_ = "400", relink_ = "0.01", host_cores_ = "0", cpu_hop_ = "1.2",
+              cpu_sender_ = "1.05", cpu_last_ = "1.17";
   std::string piece_ = "4M", swarm_startup_ = "1.0", swarm_efficiency_ = "0.9", dt_ = "0";
   std::string stripes_ = "0", forest_headroom_ = "0";
   std::string wire_efficiency_ = "0.9415", hop_bytes_ = "320K";

@@ -402,8 +402,12 @@ SimResult ChainModel::Run() {
         r.stall_s = std::max(r.stall_s, max_stall_[static_cast<size_t>(*it)]);
         break;
       }
-  r.sender_msgs_per_s = p_.heartbeat_hz * n_;
-  r.sender_msgs_sent_per_s = p_.heartbeat_hz * n_;
+  // The control plane as built (docs/protocol.md §6): control heartbeats at a bounded total rate,
+  // and the link beats of the chain heads the sender feeds; the other link beats stay between
+  // neighbours.
+  double control = std::min(p_.heartbeat_hz * n_, p_.control_rate);
+  r.sender_msgs_per_s = control + p_.heartbeat_hz * static_cast<double>(chains_.size());
+  r.sender_msgs_sent_per_s = control;
   Summarize(p_, &r);
   return r;
 }

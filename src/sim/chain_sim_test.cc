@@ -59,7 +59,8 @@ TEST(ChainSim, NoFaultTotalIsStartupPlusTransferPlusLatency) {
     EXPECT_EQ(r.topology.chains, 1);
     EXPECT_LT(r.stall_s, 0.05);
     EXPECT_NEAR(r.ideal_s, At(p.size_bytes, kGbit), 1e-9);
-    EXPECT_DOUBLE_EQ(r.sender_msgs_per_s, 4.0 * n);
+    // 4 control heartbeats a node, 400 a second at most, and the head's 4 link beats.
+    EXPECT_DOUBLE_EQ(r.sender_msgs_per_s, std::min(4.0 * n, 400.0) + 4.0);
   }
 }
 

@@ -55,7 +55,8 @@ struct SimParams {
   double swarm_startup_s = 1.0;
   double swarm_efficiency = 0.9;
   double dt = 0;               // time step, s (0: automatic)
-  double heartbeat_hz = 4;     // PROGRESS messages per node per second, each way
+  double heartbeat_hz = 4;     // PROGRESS messages per node per second, each way, at most...
+  double control_rate = 400;   // ...this many in all (ka send --control-rate), plus 4 link beats per chain head
   double planner_stall_s = 2;  // TopologyInput::freeze_stall_s
   // Forest (SplitStream-like striping, forest_sim.cc): k stripes, each down its own tree of fan-out k
   // (0: automatic, the k in 2..8 with the least total), and the share of the link left unused by the

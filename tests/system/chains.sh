@@ -8,7 +8,9 @@
 #         and node5, the head of the third, frozen at 50 %: node4 and node6 resume from the sender's
 #         ring; the 4 survivors exit 0 byte-exact, node3 and node5 are KO.
 #  run 3: no --chains: --uplink 400mbit --link 200mbit make the planner (chain/topology.h) feed two
-#         chains of 3; the sender logs why.
+#         chains of 3; the sender logs why. node1 and node2 say their links are slower (ka receive
+#         --link 100mbit): they are placed last, at the tail of the second chain (sender -> node6 ->
+#         node1 -> node2), after the four faster nodes.
 # Env: KA_BIN, KA_TIMEOUT (s, default 90), KA_KEEP=1.
 # shellcheck source-path=SCRIPTDIR
 set -uo pipefail
@@ -69,12 +71,19 @@ rm -f "$W"/max.out*
 
 echo "== run 3: automatic: --uplink 400mbit --link 200mbit (the planner feeds two chains at full rate)"
 f0=$BED_FAILS
+slow_sink() { (( $2 <= 2 )) && FAULT_SINK+=(--link 100mbit); return 0; }
+FAULT_SINK_FN=slow_sink
 fault_chain auto "$W/src.bin" --session-dir none --uplink 400mbit --link 200mbit
+unset FAULT_SINK_FN
 bed_check "[auto] sender exits 0" ka_rc_is 0 "$FAULT_SPID"
 for (( i = 1; i <= N; i++ )); do bed_check "[auto] node$i exits 0" ka_rc_is 0 "${FAULT_RPID[i]}"; done
 bed_check "[auto] report: all ok" ka_check_report "$W/auto.report.json" "$BYTES" "$(fault_names_except)" ""
 bed_check "[auto] the sender planned 2 chains of 3 and says why" grep -q '2 chain(s) of 3, 3: .' "$W/auto.send.log.err"
 bed_check "[auto] node6 is in chain 2" test "$(chain_of "$W/auto.report.json" node6)" = 2
+bed_check "[auto] the slower node1 and node2 are placed last" \
+  grep -q 'chain (epoch 1): sender -> node3 -> node4 -> node5 | sender -> node6 -> node1 -> node2' "$W/auto.send.log.err"
+bed_check "[auto] the sender says why" grep -q 'placed by link speed: the 2 node(s) at 100 Mbit/s go last' \
+  "$W/auto.send.log.err"
 fault_note "$f0" "automatic topology from the declared links"
 
 fault_end chains
