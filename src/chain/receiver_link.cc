@@ -156,6 +156,11 @@ Status ReceiverImpl::HandleChain(const Json& body) {
       child_hold_ = ring_->AddCursor(ring_->head());  // keep the start for our first child
     }
   }
+  // Our chain's length (the entries between the sender's, docs/protocol.md §6) sets our batch.
+  size_t first = me, last = me;
+  while (first > 0 && order[first - 1].id != 0) --first;
+  while (last + 1 < order.size() && order[last + 1].id != 0) ++last;
+  relay_->SetBatch(BatchForChain(last - first + 1));
   wanted_parent_ = order[me - 1];
   wanted_epoch_ = epoch_;
   if (epoch_ == 1 && opt_.reporter->state() == "joined") opt_.reporter->State("receiving");

@@ -14,6 +14,30 @@
 
 namespace ka::chain {
 
+RelayBatch BatchForChain(size_t members) {
+  RelayBatch b;
+  if (members <= 50) return b;
+  b.poll_ms = std::max(1, static_cast<int>(500 / members));
+  b.lowat = std::max<size_t>(64 * 1024, b.lowat * static_cast<size_t>(b.poll_ms) / 10);
+  return b;
+}
+
+void Relay::SetBatch(RelayBatch batch) {
+  lowat_ = batch.lowat;
+  poll_ms_ = std::max(1, batch.poll_ms);
+  batch_changed_ = true;
+  uint64_t one = 1;
+  (void)!::write(wake_.get(), &one, sizeof one);
+}
+
+// Wake up for a batch of data, not for every segment: fewer polls, splices, tees, ring commits
+// and consumer wake-ups per GiB. The tail below the mark is read on poll's timeout.
+void Relay::ApplyBatch() {
+  if (!upstream_.valid()) return;
+  int lowat = static_cast<int>(lowat_.load());
+  (void)::setsockopt(upstream_.get(), SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat);
+}
+
 Relay::Relay(Ring& ring, bool use_splice, double hold_seconds)
     : ring_(ring), use_splice_(use_splice), hold_seconds_(hold_seconds) {
   wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -135,10 +159,7 @@ void Relay::TakeUpstreamChanges() {
     upstream_ = std::move(pending_upstream_);
     if (pending_link_ != upstream_link_) out_sent_ = 0;  // a partly sent frame was for the old link
     upstream_link_ = pending_link_;
-    // Wake up for a batch of data, not for every segment: fewer polls, splices, tees, ring
-    // commits and consumer wake-ups per GiB. The tail below the mark is read on poll's timeout.
-    int lowat = static_cast<int>(kUpstreamLowat);
-    (void)::setsockopt(upstream_.get(), SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat);
+    ApplyBatch();
     upstream_ended_ = false;
     upstream_status_ = Status::Ok();
   }
@@ -369,6 +390,7 @@ void Relay::PumpChild() {
 void Relay::Run() {
   while (!stop_) {
     TakeUpstreamChanges();
+    if (batch_changed_.exchange(false)) ApplyBatch();
     TakeOffers();
     FlushOutbox();
     uint64_t head = 0;
@@ -413,8 +435,9 @@ void Relay::Run() {
       fds[n++] = {child_.fd.get(), static_cast<short>(POLLIN | (child_pending ? POLLOUT : 0)), 0};
     }
     int timeout_ms = hold_cursor_ >= 0 ? 200 : 1000;
-    if (up_want) timeout_ms = std::min(timeout_ms, kLowatPollMs);  // bytes below SO_RCVLOWAT wait no longer
-    if (ring_wait && ring_i < 0) timeout_ms = std::min(timeout_ms, kLowatPollMs);  // no eventfd: poll the ring
+    int poll_ms = poll_ms_;
+    if (up_want) timeout_ms = std::min(timeout_ms, poll_ms);                  // bytes below SO_RCVLOWAT wait no longer
+    if (ring_wait && ring_i < 0) timeout_ms = std::min(timeout_ms, poll_ms);  // no eventfd: poll the ring
     if (catch_up && upstream_.valid()) {  // look again when the child's grace runs out
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(kChildStall - (Clock::now() - child_progress_));
       timeout_ms = std::clamp<int>(static_cast<int>(left.count()) + 1, 1, timeout_ms);

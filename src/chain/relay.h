@@ -25,6 +25,20 @@
 
 namespace ka::chain {
 
+// How a relay batches what comes from upstream: it wakes when `lowat` bytes wait (SO_RCVLOWAT),
+// or after `poll_ms`. Each hop holds about one batch (received, then sent), so a chain of L
+// members delays its last one by about L batches: big batches cost less CPU per byte, small ones
+// keep a long chain's pipeline short.
+struct RelayBatch {
+  size_t lowat = 512 * 1024;  // 4.4 ms of a 1 Gbit/s link; 15 % less CPU per hop than 128 KiB
+  int poll_ms = 10;           // slower links wake on this instead: 10 ms of data at a time
+};
+
+// The batch for a member of a chain of `members`: the default up to 50 (the pipeline costs at
+// most about 0.5 s there), then smaller so that the whole chain's batches stay near 0.5 s of poll
+// time: 5 ms and 256 KiB at 100 members, 1 ms and 64 KiB from 500 on (docs/scale.md).
+RelayBatch BatchForChain(size_t members);
+
 class Relay {
  public:
   // Hears what the child sends us on its data link (its link beats), in the relay's thread.
@@ -71,6 +85,9 @@ class Relay {
   void Run();
   void Stop();
 
+  // How to batch upstream reads from now on (thread-safe; the default is RelayBatch{}).
+  void SetBatch(RelayBatch batch);
+
   // Observers (thread-safe).
   bool upstream_ended() const { return upstream_ended_.load(); }
   Status upstream_status() const;
@@ -109,11 +126,10 @@ class Relay {
 
   using Clock = std::chrono::steady_clock;
   static constexpr Clock::duration kChildStall = std::chrono::milliseconds(50);
-  // Upstream wakes the relay when this much is buffered (SO_RCVLOWAT), or after kLowatPollMs.
-  // 512 KiB: 4.4 ms of a 1 Gbit/s link per wake-up; 15 % less CPU per hop than 128 KiB
-  // (docs/performance.md). Slower links wake on the poll timeout instead, 10 ms of data at a time.
-  static constexpr size_t kUpstreamLowat = 512 * 1024;
-  static constexpr int kLowatPollMs = 10;
+  void ApplyBatch();  // SO_RCVLOWAT on the current upstream
+  std::atomic<size_t> lowat_{RelayBatch{}.lowat};
+  std::atomic<int> poll_ms_{RelayBatch{}.poll_ms};
+  std::atomic<bool> batch_changed_{false};
   Ring& ring_;
   bool use_splice_;
   Clock::time_point child_progress_{};  // the child last took bytes

@@ -245,3 +245,38 @@ INSTANTIATE_TEST_SUITE_P(SpliceAndCopy, RelayTest, ::testing::Values(true, false
 
 }  // namespace
 }  // namespace ka::chain
+
+namespace ka::chain {
+namespace {
+
+TEST(RelayBatch, LongChainsGetSmallerBatches) {
+  EXPECT_EQ(BatchForChain(1).lowat, 512u * 1024);
+  EXPECT_EQ(BatchForChain(50).poll_ms, 10);
+  EXPECT_EQ(BatchForChain(100).lowat, 256u * 1024);
+  EXPECT_EQ(BatchForChain(100).poll_ms, 5);
+  EXPECT_EQ(BatchForChain(1000).lowat, 64u * 1024);
+  EXPECT_EQ(BatchForChain(1000).poll_ms, 1);
+  EXPECT_EQ(BatchForChain(100000).lowat, 64u * 1024);
+}
+
+// A small batch set mid-stream still forwards every byte (the tail below the mark on the poll).
+TEST(RelayBatch, SetMidStreamKeepsEveryByte) {
+  Ring ring(1 << 20);
+  Relay relay(ring, true);
+  auto [up_remote, up_local] = TcpPair();
+  auto [child_remote, child_local] = TcpPair();
+  relay.SetUpstream(std::move(up_local));
+  relay.OfferChild(std::move(child_local), 0, "child");
+  RelayRun run(relay);
+  std::string data = Random(3 << 20, 9);
+  ASSERT_TRUE(WriteFull(up_remote.get(), data.data(), 1 << 20, DeadlineIn(10), "w").ok());
+  relay.SetBatch(BatchForChain(1000));
+  std::thread writer([&, fd = up_remote.get()] {
+    EXPECT_TRUE(WriteFull(fd, data.data() + (1 << 20), data.size() - (1 << 20), DeadlineIn(20), "w").ok());
+  });
+  EXPECT_TRUE(Same(ReadN(child_remote.get(), data.size()), data));
+  writer.join();
+}
+
+}  // namespace
+}  // namespace ka::chain

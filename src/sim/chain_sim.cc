@@ -63,6 +63,7 @@
 #include <limits>
 #include <queue>
 
+#include "chain/relay.h"
 #include "sim/sim.h"
 
 namespace ka::sim {
@@ -100,6 +101,7 @@ class ChainModel {
   }
   bool Paused(const std::vector<int>& m, size_t k) const;
   void Update(int i, double cap, double avail, double limit, bool hop, bool from_sender);
+  double HopBytes(size_t u) const;
 
   const SimParams& p_;
   int n_;
@@ -277,6 +279,17 @@ void ChainModel::Relink(int i) {
   }
 }
 
+// What one hop holds: --hop-bytes (fitted with the relay's default batch) scaled as the relay
+// scales its batch for a chain this long (chain/relay.h BatchForChain).
+double ChainModel::HopBytes(size_t u) const {
+  int c = chain_of_[u];
+  size_t len = c >= 0 && static_cast<size_t>(c) < topo_.lengths.size()
+                   ? static_cast<size_t>(topo_.lengths[static_cast<size_t>(c)])
+                   : static_cast<size_t>(n_);
+  return p_.hop_bytes * static_cast<double>(chain::BatchForChain(len).lowat) /
+         static_cast<double>(chain::RelayBatch{}.lowat);
+}
+
 void ChainModel::Update(int i, double cap, double avail, double limit, bool hop, bool from_sender) {
   auto u = static_cast<size_t>(i);
   double old = pos_[u];
@@ -290,7 +303,7 @@ void ChainModel::Update(int i, double cap, double avail, double limit, bool hop,
   started_[u] = 1;
   last_growth_[u] = t_ + dt_;
   if (old < size_ && nw >= size_ && !failed_[u]) {
-    done_[u] = t_ + dt_ * (size_ - old) / d + depth_[u] * (p_.latency_s + p_.hop_bytes / link_);
+    done_[u] = t_ + dt_ * (size_ - old) / d + depth_[u] * (p_.latency_s + HopBytes(u) / link_);
     --remaining_;
   }
   moved_ = true;

@@ -64,6 +64,7 @@
 #include <queue>
 #include <string>
 
+#include "chain/relay.h"
 #include "sim/sim.h"
 
 namespace ka::sim {
@@ -228,8 +229,14 @@ void ForestModel::Reorder() {
     }
     // Orphans (no parent yet) are not in the order: they receive nothing until adopted.
   }
-  if (max_depth_ == 0)
+  if (max_depth_ == 0) {
     for (size_t f = 0; f < depth_.size(); ++f) max_depth_ = std::max(max_depth_, depth_[f]);
+    // A hop holds a relay batch, which ka scales down for deep paths (chain/relay.h); a tree
+    // path of depth d is a chain of d members.
+    double scale = static_cast<double>(chain::BatchForChain(static_cast<size_t>(max_depth_)).lowat) /
+                   static_cast<double>(chain::RelayBatch{}.lowat);
+    hop_s_ = p_.latency_s + p_.hop_bytes * scale / (link_ / k_);
+  }
 }
 
 void ForestModel::Fail(int u) {
