@@ -8,22 +8,25 @@
 #
 # The model's parameters are the bed's measurements (docs/scale.md, Validation), not guesses:
 #   --hop-bytes 1M          each hop holds ~1 MiB at 1 Gbit/s (bed, N = 8: 8.6 ms per hop)
-#   --detect 1.5            a frozen node is dropped after 1.3-1.5 s (bed, N = 8..100)
+#   --detect 1.5            a frozen node is dropped after 1.3-1.5 s (bed, N = 8..100), ka send's
+#                           default; --detect 0.5: ka send --freeze-detect 0.5 (bed, N = 100: 0.65-0.69 s)
 #   --swarm-efficiency 0.57 libtorrent's payload per node on the bed at N = 8 (0.54 of the raw rate,
 #                           network-bound): the swarm's best case measured here
 #   --wire-efficiency       ka sim's default, 1448/1538 (TCP on Ethernet, MTU 1500)
-# Usage: bench/scale_predict.sh [--seeds "1 2 3"] [EXTRA KA SIM OPTIONS...]
+# Usage: bench/scale_predict.sh [--seeds "1 2 3"] [--detect S] [EXTRA KA SIM OPTIONS...]
 # Env: KA_BIN (default build/ka).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 KA_BIN=${KA_BIN:-$root/build/ka}
 seeds="1"
+detect=1.5
 if [[ ${1:-} == --seeds ]]; then seeds=$2; shift 2; fi
-[[ ${1:-} == -h || ${1:-} == --help ]] && { sed -n '2,17p' "$0"; exit 0; }
+if [[ ${1:-} == --detect ]]; then detect=$2; shift 2; fi
+[[ ${1:-} == -h || ${1:-} == --help ]] && { sed -n '2,18p' "$0"; exit 0; }
 [[ -x $KA_BIN ]] || { echo "scale_predict: no ka at $KA_BIN (build it or set KA_BIN)" >&2; exit 1; }
 
-common=(--size 10G --fail-rate 0.01 --hop-bytes 1M --detect 1.5 --swarm-efficiency 0.57 --mode auto --json "$@")
-echo "Command: bench/scale_predict.sh${*:+ $*} (seeds $seeds); ka $(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)"
+common=(--size 10G --fail-rate 0.01 --hop-bytes 1M --detect "$detect" --swarm-efficiency 0.57 --mode auto --json "$@")
+echo "Command: bench/scale_predict.sh${*:+ $*} (seeds $seeds, --detect $detect); ka $(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)"
 echo
 echo "| nodes | sender / node links | seed | chain: topology | chain s | chain / (S/B) | swarm s | swarm / (S/B) | forest: k, depth | forest s | forest / (S/B) | S/B s | fastest | goal 1.2 x S/B met by |"
 echo "|---:|---|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---|---|"
