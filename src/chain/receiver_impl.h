@@ -127,8 +127,10 @@ class ReceiverImpl {
   uint64_t epoch_ = 0;
   uint64_t expected_child_ = 0;  // node id allowed to connect to us
   int child_hold_ = -1;          // keeps data for a child that has not connected yet
+  bool child_branch_fed_ = false;  // we refused our child for want of its data: the sender feeds it
   int keep_cursor_ = -1;         // keeps what our grandchild may need (from our child's link beats)
   uint64_t keep_ = 0;
+  bool keep_released_ = false;   // keep_cursor_ parked at the end: we had no child to keep for
   Peer wanted_parent_;           // from the latest CHAIN
   uint64_t wanted_epoch_ = 0;
   Status link_failure_;          // set when no parent can feed us

@@ -146,6 +146,7 @@ Status ReceiverImpl::HandleChain(const Json& body) {
   if (child != expected_child_) {
     if (expected_child_ != 0) relay_->KickChild();  // e.g. a frozen child that is still connected
     expected_child_ = child;
+    child_branch_fed_ = false;
     if (child == 0) {
       relay_->ReleaseHold();  // nobody will resume from us
       if (child_hold_ >= 0) {
@@ -182,10 +183,19 @@ Status ReceiverImpl::CheckChild(const Hello& hello) {
     return Status::Refused("node " + std::to_string(hello.node_id) + " is not our downstream neighbour");
   if (hello.position > ring_->head())
     return Status::Refused("position " + std::to_string(hello.position) + " is ahead of us");
-  if (!ring_->Holds(hello.position))
+  if (!ring_->Holds(hello.position)) {
+    // It asks the sender for a direct branch now (LinkLoop), and never needs our window again: a
+    // window kept for it would fill our ring and stall us.
+    child_branch_fed_ = true;
+    if (child_hold_ >= 0) {
+      ring_->RemoveCursor(child_hold_);
+      child_hold_ = -1;
+    }
     return Status::Refused("position " + std::to_string(hello.position) +
                            " is no longer in our replay window (it holds " + std::to_string(ring_->tail()) + ".." +
                            std::to_string(ring_->head()) + ")");
+  }
+  child_branch_fed_ = false;
   return Status::Ok();
 }
 

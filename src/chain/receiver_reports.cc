@@ -24,13 +24,21 @@ void ReceiverImpl::SendLinkBeat() {
   b.least = b.received;
   std::lock_guard l(mu_);
   if (!up_channel_) return;
+  bool heard = false;
   if (child_watcher_ && !child_watcher_->dropped() && child_watcher_->node_id() == expected_child_) {
     if (auto c = child_watcher_->beat()) {
+      heard = true;
       b.has_next = true;
       b.next = c->received;
       b.nodes = std::min<uint64_t>(kMaxChainLen, c->nodes + 1);
       b.least = std::min(b.received, c->least);
     }
+  }
+  if (!heard && expected_child_ != 0 && !child_branch_fed_) {
+    // A child we have not heard from yet (it is connecting, or its first beat is on the way):
+    // its position is unknown but not below what we hold, so our parent keeps from there.
+    b.has_next = true;
+    b.next = ring_->tail();
   }
   // Seal only what the relay will take: a frame sealed and then dropped would leave a gap in the
   // link's sequence numbers, which the parent takes for an attack.
@@ -41,26 +49,31 @@ void ReceiverImpl::SendLinkBeat() {
 
 // How far back our window must reach: if our child fails, our grandchild resumes from us
 // (keep_window.h), so we keep from the least of their positions, as our child's link beat
-// says. The end of the chain keeps nothing.
+// says. The end of the chain keeps nothing, nor does a member whose child is fed by the sender.
 void ReceiverImpl::KeepWindow() {
   std::shared_ptr<LinkWatcher> w;
   uint64_t child;
+  bool branch_fed;
   {
     std::lock_guard l(mu_);
     w = child_watcher_;
     child = expected_child_;
+    branch_fed = child_branch_fed_;
   }
-  if (child == 0) {
+  if (child == 0 || branch_fed) {
     ring_->MoveCursor(keep_cursor_, UINT64_MAX / 2);  // nobody downstream needs our window
-    keep_ = 0;
+    keep_released_ = true;
     return;
   }
   if (!w || w->node_id() != child) return;
   auto b = w->beat();
   if (!b) return;
   uint64_t keep = KeepForChild(b->received, b->has_next, b->next);
-  if (keep > keep_) {  // only forward: older bytes may be gone already
+  // Only forward (older bytes may be gone already), except after a release: the ring clamps a
+  // cursor moved back to what it still holds.
+  if (keep_released_ || keep > keep_) {
     keep_ = keep;
+    keep_released_ = false;
     ring_->MoveCursor(keep_cursor_, keep_);
   }
 }

@@ -50,9 +50,10 @@ void SenderImpl::SendHeartbeats() {
       // Only forward: older bytes may be overwritten already (the ring also clamps).
       if (sender_keep == kKeepNothing) {
         ring_.MoveCursor(keep_cursor_, UINT64_MAX / 2);
-        keep_ = 0;
-      } else if (sender_keep > keep_) {
+        keep_released_ = true;
+      } else if (keep_released_ || sender_keep > keep_) {  // back after a release: the ring clamps
         keep_ = sender_keep;
+        keep_released_ = false;
         ring_.MoveCursor(keep_cursor_, keep_);
       }
     }

@@ -166,6 +166,7 @@ class SenderImpl {
   std::condition_variable stop_cv_;  // wakes the heartbeat loop at the end
   int keep_cursor_ = -1;             // keeps what each chain's second node may need if its head fails
   uint64_t keep_ = 0;
+  bool keep_released_ = false;  // keep_cursor_ parked at the end: no chain needed our window
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -114,6 +114,30 @@ TEST(Sender, UpstreamNeighbourReportsASilentChild) {
   EXPECT_TRUE(Same(h.outputs[2]->data, Pattern(size)));
 }
 
+// node2 has not heard from its child yet (node3's link beats never arrive): node1 must still keep
+// what node3 may need, from node2's own window, not from node2's position. node2 is then lost, and
+// node3, far behind, resumes from node1's window (the source is a stream: nobody else holds it).
+TEST(Sender, WindowIsKeptForAGrandchildNotHeardFromYet) {
+  const uint64_t size = 24 * kMiB, gate = 20 * kMiB;
+  SessionHarness h(3, size, gate);
+  h.so.freeze_detect = 30;  // node3's silence is not the point here
+  h.so.node_timeout = 30;
+  h.ShapeLink(2, /*limit=*/1 * kMiB, SessionHarness::kNoLimit, /*mute_up=*/true);
+  h.Start();
+  ASSERT_TRUE(SessionHarness::Eventually([&] { return h.observer.Bytes("node1") >= 6 * kMiB; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // node1 goes as far as its window lets it
+  EXPECT_LT(h.observer.Bytes("node1"), 9 * kMiB);                // its 8 MiB ring holds node3's position
+  h.Kill(1);
+  h.source().Open();
+  h.Wait();
+  ASSERT_TRUE(h.report.ok()) << h.report.status().ToString();
+  ASSERT_TRUE(h.Node("node3"));
+  EXPECT_TRUE(h.Node("node3")->ok) << h.Node("node3")->error;
+  EXPECT_TRUE(Same(h.outputs[2]->data, Pattern(size)));
+  EXPECT_TRUE(h.Node("node1")->ok) << h.Node("node1")->error;
+  EXPECT_TRUE(Same(h.outputs[0]->data, Pattern(size)));
+}
+
 // --freeze-detect 0.5: the child beats on its link every 0.083 s and is found 0.5 s after it fell
 // silent (the sender's own verdict would take its 10 s node timeout).
 TEST(Sender, FreezeDetectSetsTheLeastSilence) {

@@ -120,8 +120,8 @@ class RecordingObserver : public SessionObserver {
 // flipped at `flip_at`. Cut() ends it: both sides see the connection drop.
 class Proxy {
  public:
-  Proxy(int child_side, int parent_side, uint64_t limit, uint64_t flip_at)
-      : child_(child_side), parent_(parent_side), limit_(limit), flip_at_(flip_at) {
+  Proxy(int child_side, int parent_side, uint64_t limit, uint64_t flip_at, bool mute_up = false)
+      : child_(child_side), parent_(parent_side), limit_(limit), flip_at_(flip_at), muted_(mute_up) {
     up_ = std::thread([this] { Copy(child_, parent_, false); });
     down_ = std::thread([this] { Copy(parent_, child_, true); });
   }
@@ -156,7 +156,7 @@ class Proxy {
       }
       ssize_t n = ::read(from, buf, want);
       if (n <= 0) break;
-      if (!down && muted_) continue;
+      if (!down && muted_ && passed_ > 65536) continue;  // the handshake went through
       if (down && flip_at_ >= passed_ && flip_at_ < passed_ + static_cast<uint64_t>(n))
         buf[flip_at_ - passed_] ^= 0x40;
       if (down) passed_ += static_cast<uint64_t>(n);
@@ -231,9 +231,11 @@ class SessionHarness {
 
   // Before Start: the data links into node `child` (0-based) are held after
   // `limit` bytes, and their byte `flip_at` is flipped, until one of them has
-  // carried the stream (links refused at the handshake do not count).
-  void ShapeLink(int child, uint64_t limit, uint64_t flip_at = kNoLimit) {
-    shape_[child] = Shape{true, limit, flip_at};
+  // carried the stream (links refused at the handshake do not count). With
+  // `mute_up`, what the child sends back on them after the handshake (its link
+  // beats) never arrives.
+  void ShapeLink(int child, uint64_t limit, uint64_t flip_at = kNoLimit, bool mute_up = false) {
+    shape_[child] = Shape{true, limit, flip_at, mute_up};
   }
 
   // Runs the sender and the receivers; returns once Wait() is called.
@@ -337,7 +339,7 @@ class SessionHarness {
       if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv2) != 0) return Status::Io("socketpair");
       std::lock_guard l(mu_);
       proxies_.emplace_back(std::make_pair(from, target),
-                            std::make_unique<Proxy>(sv[1], sv2[0], shape.limit, shape.flip_at));
+                            std::make_unique<Proxy>(sv[1], sv2[0], shape.limit, shape.flip_at, shape.mute_up));
       theirs = sv2[1];
     }
     {
@@ -356,6 +358,7 @@ class SessionHarness {
   struct Shape {
     bool on = false;  // set before Start, then only read
     uint64_t limit = kNoLimit, flip_at = kNoLimit;
+    bool mute_up = false;
   };
   std::vector<Shape> shape_;  // per node
   std::vector<char> control_made_;  // per node; written only by that node's threads, one after the other
