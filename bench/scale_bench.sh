@@ -18,15 +18,18 @@
 #              node dropped
 #   CPU        user+sys (/usr/bin/time) per role in CPU-s per GiB: sender, forwarding node, last node;
 #              the sender's CPU-s and peak memory (max RSS = VmHWM) in all and per node
+#   re-link    failure known (kill: its time; freeze: the sender's drop) -> the victim's successor
+#              reading again from its new parent (its "receiving from" log line)
 # then runs `ka sim` with the same N, size, rates, buffer, faults, --host-cores $(nproc), --chains 1,
-# the bed's one-way latency (ping), and the startup (--startup), freeze detection (--detect) and kill
-# detection (--relink) and CPU per role just measured in the same session (so the comparison is of
-# the data-plane model), and prints markdown tables: bed vs simulator, rows outside 10 % flagged.
+# the bed's one-way latency (ping), and the startup (--startup), freeze detection (--detect), re-link
+# (--relink: the mean of the successors') and CPU per role just measured in the same session (so the
+# comparison is of the data-plane model), and prints markdown tables: bed vs simulator, rows outside
+# 10 % flagged.
 #
 # Usage: bench/scale_bench.sh [--nodes "8 32 100"] [--rate 100mbit] [--rate0 RATE] [--size 256M]
 #                             [--buffer 16M] [--faults SPEC] [--no-clean] [--sim-only] [--no-sim]
 #                             [--send-opts "..."] [--receive-opts "..."] [--wait-load X] [--dynamic-arp]
-#                             [--output FILE] [--keep]
+#                             [--output FILE] [--keep] [--repeat K]
 #   --nodes LIST   receiver counts (default "8 32 100"; one bed of max(LIST))
 #   --rate RATE    tc rate of every node's link (default 100mbit)
 #   --rate0 RATE   the sender's link (BED_RATE0; default: RATE); passed to the simulator as --uplink
@@ -38,6 +41,8 @@
 #                  kill:3@4,kill:50@6,freeze:20@5,freeze:70@8,kill:90@9. Default, scaled to N:
 #                  N < 16: 1 kill + 1 freeze; N < 64: 2 kills + 1 freeze; else 3 kills + 2 freezes
 #                  ("none": no fault run)
+#   --repeat K     run each fault session K times (default 1): runs differ (scheduling on a shared
+#                  machine), and each is compared with its own prediction
 #   --no-clean     no run without faults
 #   --no-sim       the bed only
 #   --sim-only     the simulator only (no bed, no root): startup / detection / CPU per role from
@@ -73,7 +78,7 @@ BENCH=$(cd "$(dirname "$0")" && pwd)
 PY=$BENCH/lib/scale_bench.py
 
 NODES="8 32 100" RATE=100mbit RATE0='' SIZE=256M BUFFER=16M FAULTS='' CLEAN=1 SIM=1 SIM_ONLY=0
-SEND_OPTS='' RECV_OPTS='' WAIT_LOAD=1.5 OUTPUT='' STATIC_NEIGH=1
+SEND_OPTS='' RECV_OPTS='' WAIT_LOAD=1.5 OUTPUT='' STATIC_NEIGH=1 REPEAT=1
 usage_error() { echo "scale_bench: $*" >&2; exit 2; }
 while (( $# )); do
   case $1 in
@@ -92,6 +97,7 @@ while (( $# )); do
     --wait-load) WAIT_LOAD=${2:-}; shift ;;
     --output) OUTPUT=${2:-}; shift ;;
     --keep) export KA_KEEP=1 ;;
+    --repeat) REPEAT=${2:-}; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ && !/^# shellcheck/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) usage_error "unknown argument '$1' (--help)" ;;
   esac
@@ -123,6 +129,7 @@ size_bytes "$BUFFER" >/dev/null || usage_error "bad --buffer '$BUFFER'"
 RATE_BPS=$(rate_bps "$RATE") || usage_error "bad --rate '$RATE' (want e.g. 100mbit)"
 [[ -z $RATE0 ]] || rate_bps "$RATE0" >/dev/null || usage_error "bad --rate0 '$RATE0'"
 [[ $WAIT_LOAD =~ ^[0-9]+(\.[0-9]+)?$ ]] || usage_error "bad --wait-load '$WAIT_LOAD'"
+[[ $REPEAT =~ ^[1-9]$ ]] || usage_error "bad --repeat '$REPEAT' (1..9)"
 MAXN=0
 for n in $NODES; do
   if ! [[ $n =~ ^[1-9][0-9]*$ ]] || (( n < 2 || n > 250 )); then usage_error "bad --nodes '$NODES' (2..250)"; fi
@@ -185,11 +192,13 @@ wait_load() {
   LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 }
 
-# run_one N SPEC: one session of N receivers with the faults of SPEC ("none": no fault)
+# run_one N SPEC [K]: one session of N receivers with the faults of SPEC ("none": no fault); K > 1:
+# its K-th repetition
 run_one() {
-  local n=$1 spec=$2 tag i out r spid mpid t0 t_end src_rc last=0 rc name cmpmsg
+  local n=$1 spec=$2 k=${3:-1} tag i out r spid mpid t0 t_end src_rc last=0 rc name cmpmsg
   local -a rpid=() victims=()
   tag=n$(printf '%03d' "$n")-$([[ $spec == none ]] && echo clean || echo faults)
+  (( k > 1 )) && tag+=.r$k
   local R=$W/runs/$tag
   mkdir -p "$R"
   read -ra victims <<<"$(tr ',' '\n' <<<"${spec/none/}" | sed -n 's/^[a-z]*:\([0-9]*\)@.*/\1/p' | xargs)"
@@ -296,7 +305,9 @@ bed_log "one-way latency ${LATENCY_MS:-n/a} ms; $(nproc) cores; $(free -g | awk 
 for n in $NODES; do
   (( CLEAN )) && run_one "$n" none
   spec=${FAULTS:-$(python3 "$PY" faults "$n")}
-  [[ $spec == none ]] || run_one "$n" "$spec"
+  if [[ $spec != none ]]; then
+    for (( k = 1; k <= REPEAT; k++ )); do run_one "$n" "$spec" "$k"; done
+  fi
 done
 
 {

@@ -153,6 +153,33 @@ class SenderLog:
         return self.chains[0][2] if self.chains else None
 
 
+
+def successor_relink(rundir, log, victim, t_known, t0):
+    """Seconds from a failure known (kill: its time; freeze: the sender's drop) to the victim's
+    successor reading again from its new parent (its "receiving from ... from stream position" log
+    line): the re-link the simulator takes as --relink (handshake, not the catch-up). None when the
+    victim had no successor or the line is missing."""
+    succ = None
+    for t, _, names in log.chains:
+        if t > t_known + 5:
+            break
+        if victim in names:
+            k = names.index(victim)
+            succ = names[k + 1] if k + 1 < len(names) else None
+    if not succ:
+        return None
+    try:
+        with open(os.path.join(rundir, f"{succ}.log.err"), errors="replace") as f:
+            for line in f:
+                if "receiving from" not in line or "from stream position" not in line:
+                    continue
+                t = log_epoch(line, t0)
+                if t is not None and t >= t_known - 0.005:
+                    return (succ, max(0.0, t - t_known))
+    except OSError:
+        pass
+    return None
+
 # ---------------------------------------------------------------- monitor
 def real_ka_pid(pid):
     """The ka process under a wrapper PID (ip netns exec -> time -> timeout -> ka): first children."""
@@ -450,13 +477,17 @@ def analyze(rundir):
     startup = (log.t_stream - t0) if log.t_stream else None
     done_rel = [log.done[x] - t0 for x in survivors if x in log.done]
     stall, complete = stall_of([tuple(s) for s in mon.get("samples", [])], nbytes)
-    detects, kill_detects = [], []
+    detects, kill_detects, relinks = [], [], []
     for f in mon.get("faults", []):
         fl = log.failed.get(f.get("name"))
         if fl:
             d = fl[0] - f["t"]
             f["detected_after_s"] = round(d, 3)
             (detects if f["kind"] == "freeze" else kill_detects).append(d)
+            r = successor_relink(rundir, log, f["name"], f["t"] if f["kind"] == "kill" else fl[0], t0)
+            if r:
+                f["successor"], f["relink_s"] = r[0], round(r[1], 3)
+                relinks.append(r[1])
     # CPU and memory
     cpu = {}
     st = read_time(os.path.join(rundir, "sender.time"))
@@ -492,6 +523,7 @@ def analyze(rundir):
         gaps = sorted(((nd.get("max_heartbeat_gap_s") or 0.0, nd.get("name")) for nd in rep.get("nodes", [])
                        if isinstance(nd, dict) and nd.get("name") in survivors), reverse=True)
     res = {
+        "run": os.path.basename(rundir.rstrip("/")),
         "n": n, "faults": meta.get("faults", "") or "none", "bytes": nbytes, "load": meta.get("load"),
         "bed_total_s": t_end - t0,
         "bed_last_done_s": max(done_rel) if done_rel else None,
@@ -508,6 +540,7 @@ def analyze(rundir):
         "last_join_s": (log.joins[-1][0] - t0) if log.joins else None,
         "detect_s": (sum(detects) / len(detects)) if detects else None,
         "detects_s": [round(d, 3) for d in detects], "kill_detects_s": [round(d, 3) for d in kill_detects],
+        "relinks_s": [round(d, 3) for d in relinks],
         "cpu_per_gib": cpu, "sender": sender,
         "sender_cpu_per_node": sender["cpu_s"] / n if sender else None,
         "sender_mib_per_node": sender["hwm_mib"] / n if sender else None,
@@ -524,7 +557,8 @@ def analyze(rundir):
         else:
             params = {"startup_s": startup, "detect_s": res["detect_s"], "cpu_sender": cpu["sender"],
                       "cpu_hop": cpu["hop"], "cpu_last": cpu["last"],
-                      "relink_s": (sum(kill_detects) / len(kill_detects)) if kill_detects else None}
+                      "relink_s": (sum(relinks) / len(relinks)) if relinks else
+                      (sum(kill_detects) / len(kill_detects)) if kill_detects else None}
             if spec and any(f["kind"] == "freeze" for f in spec) and params["detect_s"] is None:
                 params["detect_s"] = float(meta.get("detect_default", "1.5"))
             args, out, err = run_sim(meta, params)
@@ -534,7 +568,7 @@ def analyze(rundir):
             # (from the run without faults of the same N when there is one: a fault can slow the head)
             head = res["head_mbit_s"]
             try:
-                clean = json.load(open(re.sub(r"-faults/?$", "-clean", rundir.rstrip("/")) + "/result.json"))
+                clean = json.load(open(re.sub(r"-faults(\.r\d+)?/?$", "-clean", rundir.rstrip("/")) + "/result.json"))
                 head = clean.get("head_mbit_s") or head
             except (OSError, ValueError):
                 pass
@@ -553,7 +587,7 @@ def analyze(rundir):
     print(f"    bed: total {fmt(res['bed_total_s'])} s (last done {fmt(res['bed_last_done_s'])} s, mean "
           f"{fmt(res['bed_mean_s'])} s), stall of {last} {fmt(res['bed_stall_s'])} s, startup "
           f"{fmt(startup)} s (joins over {fmt(res['join_span_s'])} s), detection {res['detects_s'] or '-'} s"
-          f" (kills {res['kill_detects_s'] or '-'} s)")
+          f" (kills {res['kill_detects_s'] or '-'} s), successors re-linked after {res['relinks_s'] or '-'} s")
     print(f"    head {order[0] if order else '?'}: {fmt(res['head_mbit_s'], '%.1f')} Mbit/s of payload;"
           f" first done {fmt(res['bed_first_done_s'])} s, last {fmt(res['bed_last_done_s'])} s")
     print(f"    CPU-s/GiB sender {fmt(cpu['sender'])}, hop {fmt(cpu['hop'])}, last {fmt(cpu['last'])};"
@@ -595,7 +629,11 @@ def table(workdir):
             runs.append(json.load(open(os.path.join(base, d, "result.json"))))
         except (OSError, ValueError):
             pass
-    runs.sort(key=lambda r: (r["n"], r["faults"] != "none"))
+    for r in runs:
+        m = re.search(r"\.r(\d+)$", r.get("run", ""))
+        r["repeat"] = int(m.group(1)) if m else 1
+    runs.sort(key=lambda r: (r["n"], r["faults"] != "none", r["repeat"]))
+    label = lambda r: r["faults"] + (f" (run {r['repeat']})" if r["repeat"] > 1 else "")
     out = []
     out.append("| N | faults | bed total s | sim total s | sim/bed | bed stall s | sim stall s | survivors byte-exact"
                " | sender CPU-s / node | sender MiB / node | flag | sim @ goodput s (sim/bed) |")
@@ -617,37 +655,39 @@ def table(workdir):
         ok = f"{r['survivors_ok']}/{r['survivors']}" + ("" if not r["problems"] else " (see problems)")
         g = (r.get("sim_goodput") or {}).get("total_s")
         out.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            r["n"], r["faults"], fmt(st), fmt(ss), fmt(ss / st if ss and st else None, "%.3f"), fmt(bs),
+            r["n"], label(r), fmt(st), fmt(ss), fmt(ss / st if ss and st else None, "%.3f"), fmt(bs),
             fmt(sst), ok, fmt(r.get("sender_cpu_per_node"), "%.3f"), fmt(r.get("sender_mib_per_node"), "%.2f"),
             ", ".join("**%s**" % f for f in flags) or "ok",
             ("%.2f (%.3f)" % (g, g / st)) if g and st else "n/a"))
     out.append("")
     out.append("Measured on the bed and passed to the simulator (same run):")
     out.append("")
-    out.append("| N | faults | load before | startup s | joins over s | freeze -> drop s | kill -> drop s | CPU-s/GiB sender"
+    out.append("| N | faults | load before | startup s | joins over s | freeze -> drop s | kill -> drop s"
+               " | drop -> successor reading s | CPU-s/GiB sender"
                " | hop | last | sender CPU-s | sender peak MiB | node peak MiB | bed mean / p99 s | sim mean / p99 s"
                " | first / last done s | head Mbit/s | longest heartbeat gap s |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in runs:
         s = r.get("sim") or {}
         c = r["cpu_per_gib"]
         snd = r.get("sender") or {}
         gap = r["max_hb_gaps"][0] if r["max_hb_gaps"] else None
-        out.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s / %s | %s / %s | %s | %s |" % (
-            r["n"], r["faults"], r.get("load") or "n/a", fmt(r["startup_s"]), fmt(r["join_span_s"]),
+        out.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s / %s | %s / %s | %s | %s |" % (
+            r["n"], label(r), r.get("load") or "n/a", fmt(r["startup_s"]), fmt(r["join_span_s"]),
             " ".join("%.2f" % d for d in r["detects_s"]) or "-", " ".join("%.2f" % d for d in r["kill_detects_s"]) or "-",
+            " ".join("%.2f" % d for d in r.get("relinks_s") or []) or "-",
             fmt(c.get("sender")), fmt(c.get("hop")), fmt(c.get("last")), fmt(snd.get("cpu_s")),
             fmt(snd.get("hwm_mib"), "%.0f"), fmt(r.get("receiver_rss_max_mib"), "%.0f"), fmt(r["bed_mean_s"]), fmt(r["bed_p99_s"]), fmt(s.get("mean_s")),
             fmt(s.get("p99_s")), fmt(r.get("bed_first_done_s")), fmt(r.get("bed_last_done_s")),
             fmt(r.get("head_mbit_s"), "%.1f"), ("%.2f (%s)" % tuple(gap)) if gap else "n/a"))
-    notes = [(r["n"], r["faults"], p) for r in runs for p in r.get("notes", [])]
+    notes = [(r["n"], label(r), p) for r in runs for p in r.get("notes", [])]
     if notes:
         out.append("")
         out.append("Notes (the bed, not ka):")
         for n, f, p in notes:
             out.append(f"- N={n} ({f}): {p}")
-    probs = [(r["n"], r["faults"], p) for r in runs for p in r["problems"]]
-    errs = [(r["n"], r["faults"], r["sim_error"]) for r in runs if r.get("sim_error")]
+    probs = [(r["n"], label(r), p) for r in runs for p in r["problems"]]
+    errs = [(r["n"], label(r), r["sim_error"]) for r in runs if r.get("sim_error")]
     if probs or errs:
         out.append("")
         out.append("Problems:")
@@ -662,7 +702,7 @@ def table(workdir):
                                                        for r in runs if r.get("link_efficiency")) +
                    " of the tc rate): TCP/IP headers and ka's frames on a tbf link, which the fluid model does not"
                    " count. Diagnostic only; the judged column is sim/bed.")
-    sims = [(r["n"], r["faults"], r["sim_args"]) for r in runs if r.get("sim_args")]
+    sims = [(r["n"], label(r), r["sim_args"]) for r in runs if r.get("sim_args")]
     if sims:
         out.append("")
         out.append("Simulator commands:")
