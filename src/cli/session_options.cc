@@ -3,9 +3,19 @@
 #include <algorithm>
 
 #include "cli/trust_options.h"
-#include "sim/sim.h"
+#include "util/units.h"
 
 namespace ka::cli {
+namespace {
+
+// A rate option's value in bits/s (util/units.h), or CLI11's error naming the option.
+double RateOrThrow(const std::string& text) {
+  auto r = ParseRate(text);
+  if (!r.ok()) throw CLI::ValidationError(r.status().message());
+  return r.value();
+}
+
+}  // namespace
 
 void AddSenderSessionOptions(CLI::App* cmd, control::SendSessionOptions& o, const SessionWords& words) {
   const std::string& peers = words.peers;
@@ -44,13 +54,7 @@ void AddSenderSessionOptions(CLI::App* cmd, control::SendSessionOptions& o, cons
                       " in one chain: more chains are fed at once so that none is longer (a fault "
                       "stalls only the nodes after it in its own chain)")
       ->check(CLI::Range(1, 100000));
-  auto rate = [](double* out) {
-    return [out](const std::string& text) {
-      auto r = sim::ParseRate(text);
-      if (!r.ok()) throw CLI::ValidationError(r.status().message());
-      *out = r.value();
-    };
-  };
+  auto rate = [](double* out) { return [out](const std::string& text) { *out = RateOrThrow(text); }; };
   cmd->add_option_function<std::string>("--uplink", rate(&o.uplink_bps),
                                         "This server's link towards the " + peers +
                                             " (e.g. 10gbit; default: the speed its interface reports) for the "
@@ -91,9 +95,7 @@ void AddReceiverSessionOptions(CLI::App* cmd, chain::ReceiveOptions& o, const Se
   cmd->add_option_function<std::string>(
       "--link",
       [&o](const std::string& text) {
-        auto r = sim::ParseRate(text);
-        if (!r.ok()) throw CLI::ValidationError(r.status().message());
-        o.link_mbps = static_cast<uint32_t>(std::clamp(r.value() / 1e6, 1.0, 1e7));
+        o.link_mbps = static_cast<uint32_t>(std::clamp(RateOrThrow(text) / 1e6, 1.0, 1e7));
       },
       "This node's link speed as told to the " + peer +
           " (e.g. 1gbit; default: as the kernel reports it): slower nodes are placed at the chains' tails");

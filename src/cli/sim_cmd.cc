@@ -53,7 +53,7 @@ double Size(const std::string& opt, const std::string& text) {
 }
 
 double Rate(const std::string& opt, const std::string& text) {
-  auto v = sim::ParseRate(text);
+  auto v = ParseRate(text);
   if (!v.ok()) throw Bad{opt + ": " + v.status().message()};
   return *v;
 }

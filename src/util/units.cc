@@ -1,7 +1,9 @@
 #include "util/units.h"
 
 #include <cctype>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace ka {
 
@@ -19,6 +21,38 @@ Result<uint64_t> ParseSize(const std::string& text) {
   else if (unit == "g" || unit == "gib" || unit == "gb") mult = 1ull << 30;
   else return Status::Invalid("bad size unit in '" + text + "' (use K, M, G, KiB, MiB or GiB)");
   return n * mult;
+}
+
+bool ParseLeadingNumber(const std::string& text, double* value, std::string* rest) {
+  if (text.empty() || !(std::isdigit(static_cast<unsigned char>(text[0])) || text[0] == '.')) return false;
+  char* end = nullptr;
+  *value = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || !std::isfinite(*value)) return false;
+  *rest = text.substr(static_cast<size_t>(end - text.c_str()));
+  return true;
+}
+
+Result<double> ParseRate(const std::string& text) {
+  double v = 0;
+  std::string unit;
+  if (!ParseLeadingNumber(text, &v, &unit))
+    return Status::Invalid("bad rate '" + text + "' (expected e.g. 100mbit, 1gbit, 2.5gbit or bits/s)");
+  for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  double mult;
+  if (unit.empty() || unit == "bit")
+    mult = 1;
+  else if (unit == "kbit")
+    mult = 1e3;
+  else if (unit == "mbit")
+    mult = 1e6;
+  else if (unit == "gbit")
+    mult = 1e9;
+  else if (unit == "tbit")
+    mult = 1e12;
+  else
+    return Status::Invalid("bad rate unit in '" + text + "' (use kbit, mbit, gbit, tbit or plain bits/s)");
+  if (v * mult <= 0) return Status::Invalid("rate '" + text + "' must be positive");
+  return v * mult;
 }
 
 std::string FormatBytes(uint64_t bytes) {
