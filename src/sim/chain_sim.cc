@@ -30,7 +30,11 @@
 // that much; so is what each hop holds before passing it on (`hop_bytes` / link rate: the relay's
 // batches and socket buffers, measured on the bed). (Simulating the delay step by step instead, with positions
 // interpolated from a history, smears the end of the stream over many hops: numerical diffusion of ~dt per hop.) Valid
-// while latency << buffer / rate: backpressure and re-links are simulated without it.
+// while latency << buffer / rate: backpressure and re-links are simulated without it. One
+// exception: what the hops behind a failure hold still drains into them during the stall (each
+// hop's HopBytes at the link rate, less half the relay's poll, which the re-filled pipeline pays),
+// so a stall counts that much less for every hop between the failure and the member (Drained).
+
 //
 // Faults (times from the stream start, applied at the first step at or after them):
 //   kill    the node leaves at once (its control connection closes); its successor re-links
@@ -100,8 +104,10 @@ class ChainModel {
     return state_[u] == State::kActive && !pending_flag_[u] && t_ + 1e-9 >= ready_at_[u];
   }
   bool Paused(const std::vector<int>& m, size_t k) const;
-  void Update(int i, double cap, double avail, double limit, bool hop, bool from_sender);
+  void Update(const std::vector<int>& m, size_t k, double cap, double avail, double limit, bool hop, bool from_sender);
+  size_t ChainLen(size_t u) const;  // the planned length of u's chain (the relay's batch follows it)
   double HopBytes(size_t u) const;
+  double Drained(const std::vector<int>& m, size_t k, double began) const;
 
   const SimParams& p_;
   int n_;
@@ -111,6 +117,7 @@ class ChainModel {
   std::vector<State> state_;
   std::vector<uint8_t> branch_, pending_flag_, started_, failed_;
   std::vector<double> ready_at_, done_, last_growth_, max_stall_, alloc_;
+  std::vector<double> resumed_at_, stall_began_;  // the last stall each node came out of
   std::vector<double> serves_;  // a frozen member: what it had forwarded to its child when it froze
   std::vector<int> chain_of_, depth_, pending_, branches_;
   std::vector<std::vector<int>> chains_;
@@ -142,6 +149,8 @@ ChainModel::ChainModel(const SimParams& p)
   done_.assign(n, -1);
   last_growth_.assign(n, 0);
   max_stall_.assign(n, 0);
+  resumed_at_.assign(n, -1);
+  stall_began_.assign(n, -1);
   alloc_.assign(n, 0);
   serves_.assign(n, kInf);
   chain_of_.assign(n, -1);
@@ -281,16 +290,39 @@ void ChainModel::Relink(int i) {
 
 // What one hop holds: --hop-bytes (fitted with the relay's default batch) scaled as the relay
 // scales its batch for a chain this long (chain/relay.h BatchForChain).
-double ChainModel::HopBytes(size_t u) const {
+size_t ChainModel::ChainLen(size_t u) const {
   int c = chain_of_[u];
-  size_t len = c >= 0 && static_cast<size_t>(c) < topo_.lengths.size()
-                   ? static_cast<size_t>(topo_.lengths[static_cast<size_t>(c)])
-                   : static_cast<size_t>(n_);
-  return p_.hop_bytes * static_cast<double>(chain::BatchForChain(len).lowat) /
+  return c >= 0 && static_cast<size_t>(c) < topo_.lengths.size()
+             ? static_cast<size_t>(topo_.lengths[static_cast<size_t>(c)])
+             : static_cast<size_t>(n_);
+}
+
+double ChainModel::HopBytes(size_t u) const {
+  return p_.hop_bytes * static_cast<double>(chain::BatchForChain(ChainLen(u)).lowat) /
          static_cast<double>(chain::RelayBatch{}.lowat);
 }
 
-void ChainModel::Update(int i, double cap, double avail, double limit, bool hop, bool from_sender) {
+// How long the bytes queued in the hops into m[k] kept it fed after a stall that began at `began`
+// (zero-latency time): each hop's queue (HopBytes at the link rate, less half the relay's poll, which
+// the re-filled pipeline still pays) drains on into the members behind a failure. The hops counted are
+// m[k]'s own and those of the members just before it that came out of the same stall in this step
+// (the members between the failure and m[k]).
+double ChainModel::Drained(const std::vector<int>& m, size_t k, double began) const {
+  size_t hops = 1;
+  for (size_t j = k; j-- > 0;) {
+    auto q = static_cast<size_t>(m[j]);
+    if (branch_[q] || resumed_at_[q] != t_ || std::abs(stall_began_[q] - began) > 2 * dt_) break;
+    ++hops;
+  }
+  auto u = static_cast<size_t>(m[k]);
+  // A re-filled hop passes data on at its relay's next poll: half a poll on average.
+  double per_hop = HopBytes(u) / link_ - chain::BatchForChain(ChainLen(u)).poll_ms / 2000.0;
+  return static_cast<double>(hops) * std::max(0.0, per_hop);
+}
+
+void ChainModel::Update(const std::vector<int>& m, size_t k, double cap, double avail, double limit, bool hop,
+                        bool from_sender) {
+  int i = m[k];
   auto u = static_cast<size_t>(i);
   double old = pos_[u];
   double nw = std::min({old + cap, avail, limit, size_});
@@ -299,7 +331,15 @@ void ChainModel::Update(int i, double cap, double avail, double limit, bool hop,
   pos_[u] = nw;
   (hop ? hop_b_ : last_b_) += d;
   if (from_sender) sender_b_ += d;
-  if (started_[u]) max_stall_[u] = std::max(max_stall_[u], t_ - last_growth_[u]);
+  if (started_[u] && t_ - last_growth_[u] > 1e-9) {
+    double gap = t_ - last_growth_[u];
+    if (gap > 2 * dt_) {
+      gap = std::max(0.0, gap - Drained(m, k, last_growth_[u]));
+      resumed_at_[u] = t_;
+      stall_began_[u] = last_growth_[u];
+    }
+    max_stall_[u] = std::max(max_stall_[u], gap);
+  }
   started_[u] = 1;
   last_growth_[u] = t_ + dt_;
   if (old < size_ && nw >= size_ && !failed_[u]) {
@@ -378,10 +418,10 @@ SimResult ChainModel::Run() {
           if (Paused(m, k)) {
             // reads nothing this step
           } else if (branch_[u] || k == 0) {
-            Update(i, alloc_[u], branch_[u] ? size_ : pos_[static_cast<size_t>(n_)], limit, hop, true);
+            Update(m, k, alloc_[u], branch_[u] ? size_ : pos_[static_cast<size_t>(n_)], limit, hop, true);
           } else {
             auto q = static_cast<size_t>(m[k - 1]);
-            Update(i, cap, std::min(pos_[q], serves_[q]), limit, hop, false);
+            Update(m, k, cap, std::min(pos_[q], serves_[q]), limit, hop, false);
           }
         }
       }
@@ -415,12 +455,7 @@ SimResult ChainModel::Run() {
         r.stall_s = std::max(r.stall_s, max_stall_[static_cast<size_t>(*it)]);
         break;
       }
-  // The control plane as built (docs/protocol.md §6): control heartbeats at a bounded total rate,
-  // and the link beats of the chain heads the sender feeds; the other link beats stay between
-  // neighbours.
-  double control = std::min(p_.heartbeat_hz * n_, p_.control_rate);
-  r.sender_msgs_per_s = control + p_.heartbeat_hz * static_cast<double>(chains_.size());
-  r.sender_msgs_sent_per_s = control;
+  ControlLoad(p_, n_, static_cast<int>(chains_.size()), &r);  // the chain heads' link beats
   Summarize(p_, &r);
   return r;
 }

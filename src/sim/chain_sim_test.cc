@@ -4,34 +4,16 @@
 #include <vector>
 
 #include "sim/sim.h"
+#include "sim/sim_test_util.h"
 
 namespace ka::sim {
 namespace {
 
-constexpr double kGbit = 1e9;
+using simtest::At;
+using simtest::Base;
+using simtest::kGbit;
 
-SimParams Base(int nodes, double size, double link) {
-  SimParams p;
-  p.nodes = nodes;
-  p.size_bytes = size;
-  p.link_bps = link;
-  return p;
-}
-
-// Seconds `bytes` take at `bps`.
-double At(double bytes, double bps) { return bytes * 8 / bps; }
-
-// Each node's completion with the fault minus without it.
-std::vector<double> Delays(const SimParams& with_fault) {
-  SimParams clean = with_fault;
-  clean.kills.clear();
-  clean.freezes.clear();
-  SimResult a = RunChain(with_fault), b = RunChain(clean);
-  std::vector<double> d;
-  for (size_t i = 0; i < a.nodes.size(); ++i)
-    d.push_back(a.nodes[i].failed ? -1 : a.nodes[i].done_s - b.nodes[i].done_s);
-  return d;
-}
+std::vector<double> Delays(const SimParams& p) { return simtest::Delays(p, RunChain); }
 
 // Framing slows every link; each hop delays the last node by what it holds (bed, 2026-12-07):
 // --hop-bytes as fitted with the relay's default batch, which a chain of 100 halves
@@ -255,6 +237,26 @@ TEST(ChainSim, ThePlannersChoiceBeatsOneMoreChain) {
     SimResult more = RunChain(p);
     EXPECT_LT(planned.total_s, more.total_s) << uplink;
   }
+}
+
+// At 100 Mbit/s each hop holds more than the relay's poll: what the hops behind a frozen member
+// hold keeps the members after it fed for part of the detection, the more so the further they are
+// (the bed's stall at N = 100; docs/scale.md). At 1 Gbit/s a hop holds less than a poll: no credit.
+TEST(ChainSim, QueuedHopsShortenTheStallBehindAFreeze) {
+  SimParams p = Base(30, 256 * kMiB, 100e6);
+  p.dt = 0.001;
+  p.hop_bytes = 320 * 1024;
+  p.freezes = {{10, 5.0}};
+  const double per_hop = At(p.hop_bytes, 100e6) - 0.005;  // a chain of 30: 10 ms polls, half on average
+  SimResult r = RunChain(p);
+  const double cost = p.detect_s + p.relink_s;
+  EXPECT_NEAR(r.nodes[10].max_stall_s, cost - 1 * per_hop, 0.005);   // node 11: its own hop
+  EXPECT_NEAR(r.nodes[29].max_stall_s, cost - 20 * per_hop, 0.005);  // node 30: 20 hops
+  EXPECT_NEAR(r.stall_s, cost - 20 * per_hop, 0.005);
+
+  p.link_bps = kGbit;
+  p.size_bytes = 2 * kGiB;
+  EXPECT_NEAR(RunChain(p).stall_s, cost, 0.005);
 }
 
 TEST(ChainSim, ANodeReLinkedToAFrozenOneWaitsForItToBeDropped) {

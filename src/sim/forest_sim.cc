@@ -488,9 +488,7 @@ SimResult ForestModel::Run() {
                 "forest: %d stripe(s), %d tree(s) of fan-out %d, %d deep, each stripe at 1/%d of the link", k_, k_, k_,
                 max_depth_, k_);
   r.topology.why = why;
-  double control = std::min(p_.heartbeat_hz * n_, p_.control_rate);  // as chain_sim.cc
-  r.sender_msgs_per_s = control + p_.heartbeat_hz * k_;              // the k roots' link beats
-  r.sender_msgs_sent_per_s = control;
+  ControlLoad(p_, n_, k_, &r);  // the k roots' link beats
   Summarize(p_, &r);
   return r;
 }

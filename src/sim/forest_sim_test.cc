@@ -5,34 +5,16 @@
 #include <vector>
 
 #include "sim/sim.h"
+#include "sim/sim_test_util.h"
 
 namespace ka::sim {
 namespace {
 
-constexpr double kGbit = 1e9;
+using simtest::At;
+using simtest::Base;
+using simtest::kGbit;
 
-SimParams Base(int nodes, double size, double link, int stripes) {
-  SimParams p;
-  p.nodes = nodes;
-  p.size_bytes = size;
-  p.link_bps = link;
-  p.stripes = stripes;
-  return p;
-}
-
-double At(double bytes, double bps) { return bytes * 8 / bps; }
-
-// Each node's completion with the faults minus without them (-1: failed).
-std::vector<double> Delays(const SimParams& with_fault) {
-  SimParams clean = with_fault;
-  clean.kills.clear();
-  clean.freezes.clear();
-  SimResult a = RunForest(with_fault), b = RunForest(clean);
-  std::vector<double> d;
-  for (size_t i = 0; i < a.nodes.size(); ++i)
-    d.push_back(a.nodes[i].failed ? -1 : a.nodes[i].done_s - b.nodes[i].done_s);
-  return d;
-}
+std::vector<double> Delays(const SimParams& p) { return simtest::Delays(p, RunForest); }
 
 TEST(ForestSim, NoFaultTotalIsStartupPlusTransferPlusDepthLatency) {
   for (int k : {2, 4, 8}) {

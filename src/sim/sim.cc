@@ -6,59 +6,23 @@
 #include <cstdlib>
 #include <random>
 
+#include "util/units.h"
+
 namespace ka::sim {
 namespace {
-
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-// A number with an optional fraction, the rest of the text in *rest.
-bool ParseNumber(const std::string& text, double* value, std::string* rest) {
-  if (text.empty() || !(std::isdigit(static_cast<unsigned char>(text[0])) || text[0] == '.')) return false;
-  char* end = nullptr;
-  *value = std::strtod(text.c_str(), &end);
-  if (end == text.c_str() || !std::isfinite(*value)) return false;
-  *rest = text.substr(static_cast<size_t>(end - text.c_str()));
-  return true;
-}
 
 // Uniform in [0, 1) from the generator's raw bits (the same on every standard library).
 double Uniform(std::mt19937_64& g) { return static_cast<double>(g() >> 11) * 0x1.0p-53; }
 
 }  // namespace
 
-Result<double> ParseRate(const std::string& text) {
-  double v = 0;
-  std::string unit;
-  if (!ParseNumber(text, &v, &unit))
-    return Status::Invalid("bad rate '" + text + "' (expected e.g. 100mbit, 1gbit, 2.5gbit or bits/s)");
-  unit = Lower(unit);
-  double mult;
-  if (unit.empty() || unit == "bit")
-    mult = 1;
-  else if (unit == "kbit")
-    mult = 1e3;
-  else if (unit == "mbit")
-    mult = 1e6;
-  else if (unit == "gbit")
-    mult = 1e9;
-  else if (unit == "tbit")
-    mult = 1e12;
-  else
-    return Status::Invalid("bad rate unit in '" + text + "' (use kbit, mbit, gbit, tbit or plain bits/s)");
-  if (v * mult <= 0) return Status::Invalid("rate '" + text + "' must be positive");
-  return v * mult;
-}
-
 Result<NodeEvent> ParseNodeEvent(const std::string& text, int nodes) {
   auto at = text.find('@');
   NodeEvent e;
   std::string rest;
   double node = 0;
-  if (at == std::string::npos || !ParseNumber(text.substr(0, at), &node, &rest) || !rest.empty() ||
-      node != std::floor(node) || !ParseNumber(text.substr(at + 1), &e.at, &rest) || !rest.empty())
+  if (at == std::string::npos || !ParseLeadingNumber(text.substr(0, at), &node, &rest) || !rest.empty() ||
+      node != std::floor(node) || !ParseLeadingNumber(text.substr(at + 1), &e.at, &rest) || !rest.empty())
     return Status::Invalid("bad event '" + text + "' (expected I@T: node I, 1-based, at T seconds)");
   if (node < 1 || node > nodes)
     return Status::Invalid("node " + text.substr(0, at) + " in '" + text + "' is not between 1 and --nodes " +
@@ -141,6 +105,12 @@ double StepFor(const SimParams& p, double expected_s) {
   double work = static_cast<double>(p.nodes) * expected_s / dt;
   if (work > 2e8) dt = std::min(0.02, dt * work / 2e8);
   return dt;
+}
+
+void ControlLoad(const SimParams& p, int nodes, int fed, SimResult* r) {
+  double control = std::min(p.heartbeat_hz * nodes, p.control_rate);
+  r->sender_msgs_per_s = control + p.heartbeat_hz * fed;
+  r->sender_msgs_sent_per_s = control;
 }
 
 void Summarize(const SimParams& p, SimResult* r) {

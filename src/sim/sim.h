@@ -94,8 +94,6 @@ struct SimResult {
   int overloads = 0;  // forest mode: orphans given to an ancestor beyond its k flows (no slot held them)
 };
 
-// Rates in tc syntax: 100mbit, 1gbit, 2.5gbit, 10gbit, 500kbit, or plain bits/s (decimal units).
-Result<double> ParseRate(const std::string& text);
 // `I@T` with 1 <= I <= nodes and T >= 0.
 Result<NodeEvent> ParseNodeEvent(const std::string& text, int nodes);
 // Checks the parameters: the message names the option at fault.
@@ -114,6 +112,10 @@ SimResult RunSwarm(const SimParams& p);
 // p.stripes = 0: runs k = 2..8 (at most nodes) and returns the fastest (the others in `why`).
 SimResult RunForest(const SimParams& p);
 
+// The sender's control load (docs/protocol.md §6), into r: control heartbeats at a bounded total
+// rate, plus the link beats of the `fed` members it feeds itself (chain heads, stripe roots); the
+// other link beats stay between neighbours.
+void ControlLoad(const SimParams& p, int nodes, int fed, SimResult* r);
 // Fills total/mean/p99/survivors/failed/incomplete/ideal/ratio from r.nodes.
 void Summarize(const SimParams& p, SimResult* r);
 

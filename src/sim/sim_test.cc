@@ -5,18 +5,6 @@
 namespace ka::sim {
 namespace {
 
-TEST(SimOptions, RatesInTcSyntax) {
-  EXPECT_DOUBLE_EQ(ParseRate("100mbit").value(), 1e8);
-  EXPECT_DOUBLE_EQ(ParseRate("1gbit").value(), 1e9);
-  EXPECT_DOUBLE_EQ(ParseRate("10gbit").value(), 1e10);
-  EXPECT_DOUBLE_EQ(ParseRate("2.5gbit").value(), 2.5e9);
-  EXPECT_DOUBLE_EQ(ParseRate("10GBit").value(), 1e10);
-  EXPECT_DOUBLE_EQ(ParseRate("500kbit").value(), 5e5);
-  EXPECT_DOUBLE_EQ(ParseRate("1000000").value(), 1e6);
-  for (const char* bad : {"", "fast", "1gbps", "10g", "-1gbit", "0", "gbit", "1 gbit"})
-    EXPECT_FALSE(ParseRate(bad).ok()) << bad;
-}
-
 TEST(SimOptions, NodeEvents) {
   auto e = ParseNodeEvent("17@2.5", 100);
   ASSERT_TRUE(e.ok());

@@ -3,19 +3,13 @@
 #include <cmath>
 
 #include "sim/sim.h"
+#include "sim/sim_test_util.h"
 
 namespace ka::sim {
 namespace {
 
-constexpr double kGbit = 1e9;
-
-SimParams Base(int nodes, double size, double link) {
-  SimParams p;
-  p.nodes = nodes;
-  p.size_bytes = size;
-  p.link_bps = link;
-  return p;
-}
+using simtest::Base;
+using simtest::kGbit;
 
 TEST(SwarmSim, WithoutFailuresTakesStartupPlusSizeOverEfficientRate) {
   for (int n : {1, 10, 500}) {
