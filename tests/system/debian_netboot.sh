@@ -9,7 +9,8 @@
 # (SeaBIOS) on NVMe, vm1 and vm2 UEFI (OVMF with Microsoft's keys enrolled, Secure Boot
 # enforced) on virtio-blk and SATA. Each PXE-boots stage1 (the UEFI ones through shim and signed
 # GRUB: the firmware and shim verify every EFI binary and the kernel), receives stage2 and the
-# golden through the chain, partitions, formats, extracts, individualises. The ESP travels block
+# golden through two chains fed at once (--max-chain 2: sender -> a -> b | sender -> c),
+# partitions, formats, extracts, individualises. The ESP travels block
 # for block (the server's kernel has no vfat); every node's kernel mounts it, so in the chroot the
 # golden's grub-install installs GRUB for BIOS and, with shim (--uefi-secure-boot), for UEFI into
 # EFI/debian and EFI/BOOT; grub-mkconfig, the grub.cfg check; the UEFI nodes write their NVRAM
@@ -65,7 +66,7 @@ bed_secret "$W/secret"
 
 qemu_netboot_serve "$NB" 10.78.0 10.78.0.1 "$W/secret"
 qemu_pxe_serve "$GOLDEN" "$NB" 10.78.0 "$W/secret" --bootloader grub --hostname-template 'pxe-deb-{index}' \
-  --join-timeout 900
+  --join-timeout 900 --max-chain 2
 
 echo "== three VMs (BIOS, UEFI + Secure Boot x2): PXE -> stage1 -> stage2 and the Debian golden through the chain -> boot from disk"
 t_vms=$(qemu_now)
@@ -81,6 +82,8 @@ qemu_timing "whole PXE -> clone -> Debian boots from disk, 3 VMs" "$(qemu_secs_s
 bed_check "every VM powered off by itself (the clone's test hook)" test "$ALIVE" = 0
 bed_check "ka serve exited 0 (every node cloned)" test "${SERVE_RC:-x}" = 0
 bed_check "stage2 went through the chain to every node" grep -q "stage2 sent to 3 node" "$W/serve.log"
+bed_check "two chains fed at once (--max-chain 2)" \
+  grep -Eq 'chain \(epoch 1\): sender -> [^ |]+ -> [^ |]+ \| sender -> [^ |]+$' "$W/serve.log"
 # vm_checks LOG WHAT I: initramfs, GRUB, UEFI entry, firmware and PXE switch of VM I (dg_check_pxe_vms calls it)
 vm_checks() {
   local log=$1 what=$2 i=$3 drv fw=${FIRMS[$3]} fw_name
