@@ -148,7 +148,8 @@ void SplitExitStatus(const std::string& footer, std::string& rest, std::string& 
     size_t at = p.find("Exit status");
     if (at != std::string::npos && exit_status.empty()) {
       std::string before = p.substr(0, at);
-      if (before.find_first_not_of(" \t\n") != std::string::npos) rest += before + "\n\n";
+      before.erase(before.find_last_not_of(" \t\n") + 1);  // npos + 1 == 0: all of it
+      if (!before.empty()) rest += before + "\n\n";
       exit_status = p.substr(at);
     } else {
       rest += p + "\n";

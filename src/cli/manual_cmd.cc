@@ -19,20 +19,20 @@ ManualCommand::ManualCommand(CLI::App& app) {
 bool ManualCommand::parsed() const { return cmd_->parsed(); }
 
 int ManualCommand::Run(const CLI::App& app, const std::string& version, os::Env& env) const {
-  auto fail = [](const std::string& what, const Status& s) {
-    std::fprintf(stderr, "ka manual: cannot write %s: %s\n", what.c_str(), s.message().c_str());
+  auto fail = [](const Status& s) {  // the message names the path
+    std::fprintf(stderr, "ka manual: %s\n", s.message().c_str());
     return 1;
   };
   if (!man_dir_.empty()) {
-    if (Status s = env.MakeDirs(man_dir_); !s.ok()) return fail(man_dir_, s);
+    if (Status s = env.MakeDirs(man_dir_); !s.ok()) return fail(s);
     for (const ManPage& page : MakeManPages(app, ManualInfo{version, date_})) {
       std::string path = man_dir_ + "/" + page.file;
-      if (Status s = env.WriteFile(path, page.text, 0644); !s.ok()) return fail(path, s);
+      if (Status s = env.WriteFile(path, page.text, 0644); !s.ok()) return fail(s);
     }
   }
   if (!completion_file_.empty()) {
     if (Status s = env.WriteFile(completion_file_, MakeBashCompletion(app), 0644); !s.ok())
-      return fail(completion_file_, s);
+      return fail(s);
   }
   return 0;
 }
