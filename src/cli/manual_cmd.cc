@@ -31,8 +31,7 @@ int ManualCommand::Run(const CLI::App& app, const std::string& version, os::Env&
     }
   }
   if (!completion_file_.empty()) {
-    if (Status s = env.WriteFile(completion_file_, MakeBashCompletion(app), 0644); !s.ok())
-      return fail(s);
+    if (Status s = env.WriteFile(completion_file_, MakeBashCompletion(app), 0644); !s.ok()) return fail(s);
   }
   return 0;
 }

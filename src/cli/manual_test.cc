@@ -30,8 +30,9 @@ struct Tool {
     out->needs(pos);
     auto* net = app.add_subcommand("net", "Network things");
     net->require_subcommand(1);
-    net->footer(".starts with a dot\n'and a quote\n\nIndented:\n  tool net build --cache DIR\n\n"
-                "All done. Exit status: 0 built; 1 failed.");
+    net->footer(
+        ".starts with a dot\n'and a quote\n\nIndented:\n  tool net build --cache DIR\n\n"
+        "All done. Exit status: 0 built; 1 failed.");
     auto* build = net->add_subcommand("build", "Build the network image");
     build->add_option("--cache", cache, "Cache directory")->check(CLI::ExistingDirectory);
     app.add_subcommand("internal", "A test tool")->group("");
@@ -73,10 +74,12 @@ TEST(ManualTest, OptionWithDefault) {
 TEST(ManualTest, RequiredOptionWithRangeAndSynopsis) {
   Tool t;
   std::string page = t.Pages()["tool.1"];
-  EXPECT_TRUE(Has(page, ".TP\n\\fB\\-n\\fR, \\fB\\-\\-nodes\\fR \\fIINT\\fR\nHow many nodes.\n"
-                        ".br\nValue: INT in [1 \\- 10].\n.br\nRequired.\n"));
-  EXPECT_TRUE(Has(page, ".SH SYNOPSIS\n\\fBtool\\fR \\fB\\-\\-nodes\\fR \\fIINT\\fR [\\fIOPTIONS\\fR] "
-                        "[\\fICOMMAND\\fR [\\fIARGS\\fR]]\n"));
+  EXPECT_TRUE(Has(page,
+                  ".TP\n\\fB\\-n\\fR, \\fB\\-\\-nodes\\fR \\fIINT\\fR\nHow many nodes.\n"
+                  ".br\nValue: INT in [1 \\- 10].\n.br\nRequired.\n"));
+  EXPECT_TRUE(Has(page,
+                  ".SH SYNOPSIS\n\\fBtool\\fR \\fB\\-\\-nodes\\fR \\fIINT\\fR [\\fIOPTIONS\\fR] "
+                  "[\\fICOMMAND\\fR [\\fIARGS\\fR]]\n"));
 }
 
 TEST(ManualTest, FlagHasNoPlaceholder) {
@@ -88,8 +91,9 @@ TEST(ManualTest, PositionalAndNeeds) {
   Tool t;
   std::string page = t.Pages()["tool-copy.1"];
   EXPECT_TRUE(Has(page, ".SH SYNOPSIS\n\\fBtool copy\\fR [\\fIOPTIONS\\fR] \\fIfiles\\fR...\n"));
-  EXPECT_TRUE(Has(page, ".SH ARGUMENTS\n.TP\n\\fIfiles\\fR\nThe files to copy.\n.br\nRequired.\n"
-                        ".br\nTakes several values.\n"));
+  EXPECT_TRUE(Has(page,
+                  ".SH ARGUMENTS\n.TP\n\\fIfiles\\fR\nThe files to copy.\n.br\nRequired.\n"
+                  ".br\nTakes several values.\n"));
   EXPECT_TRUE(Has(page, "Where to\\eput them.\n.br\nNeeds: files.\n"));
   EXPECT_TRUE(Has(page, ".SH SEE ALSO\n\\fBtool\\fR(1)\n"));
 }
@@ -107,8 +111,9 @@ TEST(ManualTest, NestedSubcommands) {
 TEST(ManualTest, FooterEscapedIndentedKeptExitStatusSection) {
   Tool t;
   std::string page = t.Pages()["tool-net.1"];
-  EXPECT_TRUE(Has(page, ".PP\n\\&.starts with a dot\n\\&'and a quote\n.PP\nIndented:\n.nf\n"
-                        "  tool net build \\-\\-cache DIR\n.fi\n.PP\nAll done.\n"));
+  EXPECT_TRUE(Has(page,
+                  ".PP\n\\&.starts with a dot\n\\&'and a quote\n.PP\nIndented:\n.nf\n"
+                  "  tool net build \\-\\-cache DIR\n.fi\n.PP\nAll done.\n"));
   EXPECT_TRUE(Has(page, ".SH EXIT STATUS\nExit status: 0 built; 1 failed.\n"));
 }
 
@@ -130,8 +135,9 @@ TEST(ManualTest, HiddenItemsLeftOut) {
 TEST(ManualTest, CompletionWordsAtEachLevel) {
   Tool t;
   std::string c = MakeBashCompletion(t.app);
-  EXPECT_TRUE(Has(c, "_tool_subcommands() {\n  case $1 in\n    tool) echo 'copy net' ;;\n"
-                     "    tool-net) echo 'build' ;;\n  esac\n}\n"));
+  EXPECT_TRUE(Has(c,
+                  "_tool_subcommands() {\n  case $1 in\n    tool) echo 'copy net' ;;\n"
+                  "    tool-net) echo 'build' ;;\n  esac\n}\n"));
   EXPECT_TRUE(Has(c, "    tool) echo '-h --help -f --force --size -n --nodes' ;;\n"));
   EXPECT_TRUE(Has(c, "    tool-copy) echo '-h --help -o --output' ;;\n"));
   EXPECT_TRUE(Has(c, "    tool-net-build) echo '-h --help --cache' ;;\n"));
