@@ -1,12 +1,15 @@
 #include "cli/manual.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include "cli/manual_cmd.h"
-#include "testing/fake_env.h"
 
 namespace ka::cli {
 namespace {
@@ -146,20 +149,32 @@ TEST(ManualTest, CompletionWordsAtEachLevel) {
   EXPECT_TRUE(Has(c, "\ncomplete -F _tool tool\n"));
 }
 
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Through the real files (a temporary directory): the cli folder's tests do not use testing/.
 TEST(ManualTest, CommandWritesPagesAndCompletion) {
+  char tmpl[] = "/tmp/ka-manual-test.XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
   Tool t;
   ManualCommand cmd(t.app);
-  t.app.parse(std::vector<std::string>{"/c/tool", "--bash-completion", "/m", "--man-dir", "manual", "3", "-n"});
+  t.app.parse(
+      std::vector<std::string>{dir + "/tool", "--bash-completion", dir + "/man", "--man-dir", "manual", "3", "-n"});
   ASSERT_TRUE(cmd.parsed());
-  os::FakeEnv env;
-  env.AddDir("/c");
-  ASSERT_EQ(cmd.Run(t.app, "1.2.3", env), 0);
-  EXPECT_EQ(env.files.count("/m/tool.1"), 1u);
-  EXPECT_EQ(env.files.count("/m/tool-net-build.1"), 1u);
-  EXPECT_EQ(env.files.count("/m/tool-manual.1"), 0u);  // hidden
-  EXPECT_TRUE(Has(env.files["/c/tool"], "complete -F _tool tool"));
-  env.unwritable.insert("/c/tool");
-  EXPECT_EQ(cmd.Run(t.app, "1.2.3", env), 1);
+  EXPECT_EQ(cmd.Run(t.app, "1.2.3", os::DefaultEnv()), 0);
+  EXPECT_TRUE(Has(Slurp(dir + "/man/tool.1"), ".TH TOOL 1"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/man/tool-net-build.1"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/man/tool-manual.1"));  // hidden
+  EXPECT_TRUE(Has(Slurp(dir + "/tool"), "complete -F _tool tool"));
+  std::filesystem::remove_all(dir + "/man");
+  { std::ofstream(dir + "/man") << "a file, not a directory"; }
+  EXPECT_EQ(cmd.Run(t.app, "1.2.3", os::DefaultEnv()), 1);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
