@@ -35,7 +35,7 @@ bed_check "the same bytes twice" diff -r "$W/man" "$W/man2"
 bed_check "the same completion twice" cmp "$W/ka" "$W/ka2"
 build_man=$(dirname "$KA_BIN")/man
 if [[ -d $build_man ]]; then
-  bed_check "the build's pages ($build_man) are the same" diff -r "$W/man" "$build_man"
+  bed_check "the build's pages ($build_man; stale? ninja ka_manual) are the same" diff -r "$W/man" "$build_man"
 fi
 
 # ---- 2. no drift from --help -----------------------------------------------------------------
