@@ -41,6 +41,9 @@ RUN_PKGS=(
   libtorrent-rasterbar-dev
   linux-perf   # bench/profile_hop.sh: where a forwarding node's CPU goes
   shellcheck   # bench/*.sh are kept clean: shellcheck -x bench/*.sh
+  # tests/system/manual.sh: the generated man pages through groff and man, the bash completion
+  # with and without the bash-completion package
+  groff-base man-db bash-completion
 )
 
 missing=()

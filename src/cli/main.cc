@@ -14,6 +14,7 @@
 #include "cli/dashboard_cmd.h"
 #include "cli/key_cmd.h"
 #include "cli/layout_cmd.h"
+#include "cli/manual_cmd.h"
 #include "cli/netboot_cmd.h"
 #include "cli/session_options.h"
 #include "cli/sim_cmd.h"
@@ -93,6 +94,7 @@ int main(int argc, char** argv) {
   ka::cli::NetbootCommands netboot_cmds(app);      // ka netboot build|serve|stage1
   ka::cli::KeyCommands key_cmds(app);              // ka key new|show, ka secret new
   ka::cli::SimCommand sim_cmd(app);                // ka sim
+  ka::cli::ManualCommand manual_cmd(app);          // ka manual (hidden): man pages, completion
 
   // `ka serve --config FILE`: the file's options join the command line first.
   auto args = clone_cmds.ExpandConfig(argc, argv);
@@ -116,6 +118,7 @@ int main(int argc, char** argv) {
   if (netboot_cmds.parsed()) return netboot_cmds.Run(verbose);
   if (key_cmds.parsed()) return key_cmds.Run(verbose);
   if (sim_cmd.parsed()) return sim_cmd.Run();
+  if (manual_cmd.parsed()) return manual_cmd.Run(app, KA_VERSION, ka::os::DefaultEnv());
 
   if (send->parsed()) {
     so.buffer = ka::ParseSize(send_buffer).value();
