@@ -152,6 +152,7 @@ Status SenderImpl::HandleDone(Node& n, const Message& m) {
   if (!d.ok()) return d.status();
   if (n.state == NodeState::kFailed && d->unlinked) DropNode(n, n.error);
   n.payload = d->payload;
+  observer_.NodeBytes(n.name, n.payload);  // the last PROGRESS may be older: the record ends as the report does
   n.digest = d->digest;
   n.phases = d->phases;
   if (n.state == NodeState::kFailed) return Status::Ok();

@@ -16,10 +16,11 @@
 #include <thread>
 
 #include "control/dashboard_page.h"
+#include "control/metrics.h"
 #include "util/escape.h"
 #include "util/log.h"
-#include "util/units.h"
 #include "util/strings.h"
+#include "util/units.h"
 
 namespace ka::control {
 namespace {
@@ -105,7 +106,8 @@ const char* Reason(int status) {
   switch (status) {
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
-    case 404: return "Not Found: the ka dashboard has /, /api/session, /api/log and /healthz";
+    case 404:
+      return "Not Found: the ka dashboard has /, /api/session, /api/log, /metrics and /healthz";
     case 405: return "Method Not Allowed";
     case 500: return "Internal Server Error";
     default: return "Error";
@@ -262,6 +264,9 @@ struct WebServer::Impl {
     });
     server.Get("/api/session", [this](const httplib::Request&, httplib::Response& res) {
       res.set_content(Dump(view.Snapshot()), "application/json");
+    });
+    server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(RenderMetrics(view.Snapshot()), kMetricsContentType);
     });
     server.Get("/api/log", [this](const httplib::Request& req, httplib::Response& res) {
       if (!req.has_param("node"))

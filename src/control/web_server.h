@@ -5,6 +5,7 @@
 //   /             the dashboard page (HTML, inline CSS and JS, no external assets)
 //   /api/session  SessionView::Snapshot() as JSON
 //   /api/log      ?node=NAME&from=N[&max=M]: {"node": NAME, "lines": [...], "next": N'}; unknown node 404
+//   /metrics      the snapshot in Prometheus' text format (control/metrics.h)
 //   /healthz      "ok" (the only route without the token)
 // Every other route needs the session's token, as `?token=T` or `Authorization: Bearer T`,
 // compared in constant time; a request without it or with a wrong one gets 401 and is logged

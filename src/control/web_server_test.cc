@@ -68,7 +68,7 @@ class ControlWebServer : public ::testing::Test {
 };
 
 TEST_F(ControlWebServer, RefusesWithoutOrWithAWrongToken) {
-  for (const char* path : {"/", "/api/session", "/api/log?node=node1", "/nowhere"}) {
+  for (const char* path : {"/", "/api/session", "/api/log?node=node1", "/metrics", "/nowhere"}) {
     auto r = Get(path);
     ASSERT_TRUE(r) << path;
     EXPECT_EQ(r->status, 401) << path;
@@ -101,6 +101,18 @@ TEST_F(ControlWebServer, ServesTheSnapshotWithTheTokenInTheQueryOrAsBearer) {
     EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
     EXPECT_EQ(r->get_header_value("Cache-Control"), "no-store");
     EXPECT_EQ(Json::parse(r->body), view_.snapshot_);
+  }
+}
+
+TEST_F(ControlWebServer, ServesMetricsWithTheTokenInTheQueryOrAsBearer) {
+  for (int how = 0; how < 2; ++how) {
+    auto r = how == 0 ? Get(std::string("/metrics?token=") + kToken) : Get("/metrics", Bearer(kToken));
+    ASSERT_TRUE(r) << how;
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+    EXPECT_NE(r->body.find("ka_node_bytes_total{node=\"node1\",address=\"10.0.0.2\"} 1000\n"), std::string::npos)
+        << r->body;
+    EXPECT_EQ(r->body.find(kToken), std::string::npos) << "never the token";
   }
 }
 
