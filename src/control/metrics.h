@@ -1,7 +1,7 @@
 // The dashboard's `/metrics` (web_server.h): a session snapshot (session_view.h) in the
 // Prometheus text exposition format 0.0.4, for a Prometheus server to scrape. A pure function,
 // so that the exact text is tested without a server. The metrics, their types and labels are
-// listed in docs/dashboard.md §3a.
+// listed in docs/dashboard.md §7.
 #pragma once
 
 #include <nlohmann/json.hpp>
