@@ -8,6 +8,7 @@
 #include "chain/report.h"
 #include "format/manifest.h"
 #include "format/stream_format.h"
+#include "golden/clone_report.h"
 #include "golden/generator_source.h"
 #include "golden/zstd_tuning.h"
 #include "netboot/boot_switch.h"
@@ -137,23 +138,13 @@ int RunServe(const ServeOptions& options) {
     return std::unique_ptr<chain::Source>(std::move(s).value());
   };
   send.finish_report = [&](chain::SessionReport& r) {
-    uint64_t used = m.used_bytes();
     uint64_t carried = 0;  // what the chain carried: the most any node received
     for (const auto& n : r.nodes) carried = std::max(carried, n.bytes);
-    uint64_t frames = send.chunk ? (carried + send.chunk - 1) / send.chunk : 0;
-    uint64_t wire = carried + frames * chain::kHeaderSize;  // payload + frame headers on every link
-    double ratio = used ? static_cast<double>(wire) / static_cast<double>(used) : 0;
-    r.extra["clone"] = {{"golden", m.source},
-                        {"used_bytes", used},
-                        {"golden_disk_bytes", m.golden_disk},
-                        {"stream_bytes", carried},
-                        {"wire_bytes_per_link", wire},
-                        {"wire_to_used_ratio", ratio},
-                        {"sections", stats.ToJson()},
-                        {"zstd", {{"level", zstd.level}, {"threads", zstd.threads}, {"why", zstd.why}}},
-                        {"bootloader", m.bootloader},
-                        {"live", g.live()},
-                        {"changed_during_copy", stats.ChangedJson()}};
+    nlohmann::json clone = golden::CloneReport(m, g.live(), stats, zstd, carried, send.chunk, chain::kHeaderSize);
+    uint64_t used = clone["used_bytes"].get<uint64_t>();
+    uint64_t wire = clone["wire_bytes_per_link"].get<uint64_t>();
+    double ratio = clone["wire_to_used_ratio"].get<double>();
+    r.extra["clone"] = std::move(clone);
     r.extra_text = fmt::format(
         "golden filesystems use {} ({} disk); each link carried {} ({:.1f}% of the used bytes, {:.1f}% of the disk)\n",
         FormatBytes(used), FormatBytes(m.golden_disk), FormatBytes(wire), 100.0 * ratio,
