@@ -71,6 +71,11 @@ void AddSenderSessionOptions(CLI::App* cmd, control::SendSessionOptions& o, cons
   cmd->add_option("--web", o.web, "Serve the read-only dashboard on ADDR:PORT (PORT alone: 127.0.0.1), token-protected");
   cmd->add_option("--web-token-file", o.web_token_file,
                   "The dashboard's token: the file's first line; a new token is written there if it is missing");
+  cmd->add_option("--web-linger", o.web_linger,
+                  "Keep the dashboard up this many seconds after the session ended, showing its final state "
+                  "(for a last look or a last Prometheus scrape of /metrics)")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
 }
 
 void AddReceiverSessionOptions(CLI::App* cmd, chain::ReceiveOptions& o, const SessionWords& words) {

@@ -2,6 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <chrono>
+#include <thread>
+
 #include <spdlog/sinks/basic_file_sink.h>
 
 #include "control/progress_display.h"
@@ -106,6 +109,11 @@ int RunSendSession(const SendSessionOptions& o) {
   if (o.finish_report) o.finish_report(*report);
   WriteReport(o, state, *report);
   if (detach) detach();
+  if (web && o.web_linger > 0) {
+    // The final state (phase done, every verdict) for a last look or a last /metrics scrape.
+    LogInfo("dashboard: showing the final state for {:.0f} s more (--web-linger)", o.web_linger);
+    std::this_thread::sleep_for(std::chrono::duration<double>(o.web_linger));
+  }
   return report->AllOk() ? 0 : 1;
 }
 

@@ -19,6 +19,7 @@ struct SendSessionOptions : chain::SendOptions {
   bool allow_exec = false;  // relay `ka exec` commands (nodes still require the operator's signature)
   std::string web;             // dashboard on ADDR:PORT (docs/dashboard.md); empty: none
   std::string web_token_file;  // its token (first line); made and written there when missing
+  double web_linger = 0;       // seconds the dashboard stays up after the report, showing the final state
   // called with the report before it is printed and written (to add extras).
   std::function<void(chain::SessionReport&)> finish_report;
   // called once the session state exists; its return value is called at the end of the session.
