@@ -25,6 +25,9 @@ RUN_PKGS=(
   e2fsprogs dosfstools xfsprogs btrfs-progs jfsutils reiserfsprogs
   acl attr libcap2-bin kmod busybox-static openssh-client zstd
   chromium   # headless browser of tests/system/dashboard.sh (the --web dashboard page)
+  # tests/system/metrics.sh: scrapes the dashboard's /metrics and checks the report against
+  # docs/report.schema.json
+  curl python3-jsonschema
   # network boot (ka netboot) and its QEMU end-to-end test: dnsmasq-base is the binary
   # without the system service; grub-*-bin hold the grub images stage2 carries to nodes
   dnsmasq-base pxelinux syslinux-common ipxe grub2-common grub-pc-bin grub-efi-amd64-bin cpio
