@@ -399,6 +399,20 @@ sys.exit(1 if bad else 0)
 PYEOF
 }
 
+# ka_check_report_schema REPORT: REPORT is valid against docs/report.schema.json (python3-jsonschema,
+# which scripts/setup.sh installs; test for it with ka_have_jsonschema); prints every violation.
+ka_have_jsonschema() { python3 -c 'import jsonschema' 2>/dev/null; }
+ka_check_report_schema() {
+  python3 - "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/docs/report.schema.json" "$1" <<'PYEOF'
+import json, sys, jsonschema
+schema, report = (json.load(open(p)) for p in sys.argv[1:3])
+errors = list(jsonschema.Draft202012Validator(schema).iter_errors(report))
+for e in errors:
+    print("    report%s: %s" % ("".join("[%r]" % p for p in e.absolute_path), e.message))
+sys.exit(1 if errors else 0)
+PYEOF
+}
+
 # ka_same SRC FILE: byte equality (cmp), with a short diagnosis when different
 ka_same() {
   local out

@@ -6,7 +6,7 @@
 # Checks:
 #  - exit codes (server 1: one node KO), the report (ok node1..3, ko small: "does not fit"),
 #    bytes on the wire below the golden's used bytes (the 1 GiB sparse file and free space do
-#    not travel);
+#    not travel), the report valid against docs/report.schema.json;
 #  - partition tables identical to the golden's (sfdisk --dump), filesystems with the golden's
 #    types, UUIDs and labels (swap included);
 #  - every file of / and /srv equal in content and metadata (ka tree-manifest: modes, owners,
@@ -83,6 +83,11 @@ print(f"    golden used {c['used_bytes']} B, wire per link {c['wire_bytes_per_li
 sys.exit(0 if 0 < c["wire_bytes_per_link"] < c["used_bytes"] else 1)
 PY
 bed_check "server prints the wire/used comparison" grep -q "each link carried" "$W/serve.log"
+if ka_have_jsonschema; then
+  bed_check "report: valid against docs/report.schema.json" ka_check_report_schema "$W/report.json"
+else
+  echo "  skip - report schema (python3-jsonschema not installed: scripts/setup.sh)"
+fi
 
 echo "== golden manifests"
 cc_mount "$W/golden.img" 1 ext4 "$W/g1" || bed_die "cannot mount the golden's p1"

@@ -21,9 +21,7 @@ set -uo pipefail
 . "$(dirname "$0")/../lib/fault.bash"
 
 command -v curl >/dev/null 2>&1 || { echo "SKIP: curl not installed (scripts/setup.sh installs it)"; exit 77; }
-python3 -c 'import jsonschema' 2>/dev/null ||
-  { echo "SKIP: python3-jsonschema not installed (scripts/setup.sh installs it)"; exit 77; }
-SCHEMA=$(cd "$(dirname "$0")/../.." && pwd)/docs/report.schema.json
+ka_have_jsonschema || { echo "SKIP: python3-jsonschema not installed (scripts/setup.sh installs it)"; exit 77; }
 
 N=3
 MIB=${KA_TEST_MIB:-64}
@@ -94,14 +92,7 @@ bed_wait "$SCRAPER"
 bed_check "node1 output == source" ka_same "$W/src.bin" "$W/out1"
 bed_check "node2 output == source" ka_same "$W/src.bin" "$W/out2"
 bed_check "report: node1,node2 ok, node3 ko" ka_check_report "$W/report.json" "$BYTES" node1,node2 node3
-bed_check "the report is valid against docs/report.schema.json" python3 - "$SCHEMA" "$W/report.json" <<'PY'
-import json, sys, jsonschema
-schema, report = (json.load(open(p)) for p in sys.argv[1:3])
-errors = list(jsonschema.Draft202012Validator(schema).iter_errors(report))
-for e in errors:
-    print("    report%s: %s" % ("".join("[%r]" % p for p in e.absolute_path), e.message))
-sys.exit(1 if errors else 0)
-PY
+bed_check "the report is valid against docs/report.schema.json" ka_check_report_schema "$W/report.json"
 
 echo "== the scrapes against each other and against the report"
 bed_check "the scrapes agree with the report" python3 - "$W/scrapes" "$W/report.json" "$TOKEN" <<'PY'
