@@ -27,6 +27,7 @@ TEST(Sender, EveryNodeVerifiesTheStreamAndIsCountedOk) {
     EXPECT_TRUE(n->ok) << n->error;
     EXPECT_EQ(n->position, i + 1);
     EXPECT_EQ(n->bytes, size);
+    EXPECT_EQ(h.observer.Bytes(n->name), size) << "the observer (dashboard, /metrics) ends as the report does";
     EXPECT_EQ(n->digest, h.report->digest);
     EXPECT_TRUE(Same(h.outputs[i]->data, Pattern(size)));
     EXPECT_TRUE(h.outputs[i]->finished_complete);
