@@ -401,9 +401,11 @@ PYEOF
 
 # ka_check_report_schema REPORT: REPORT is valid against docs/report.schema.json (python3-jsonschema,
 # which scripts/setup.sh installs; test for it with ka_have_jsonschema); prints every violation.
-ka_have_jsonschema() { python3 -c 'import jsonschema' 2>/dev/null; }
+# Debian's own Python, where apt puts the module (a python3 earlier in PATH, e.g. pyenv's, lacks it).
+KA_SCHEMA_PY=${KA_SCHEMA_PY:-/usr/bin/python3}
+ka_have_jsonschema() { "$KA_SCHEMA_PY" -c 'import jsonschema' 2>/dev/null; }
 ka_check_report_schema() {
-  python3 - "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/docs/report.schema.json" "$1" <<'PYEOF'
+  "$KA_SCHEMA_PY" - "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/docs/report.schema.json" "$1" <<'PYEOF'
 import json, sys, jsonschema
 schema, report = (json.load(open(p)) for p in sys.argv[1:3])
 errors = list(jsonschema.Draft202012Validator(schema).iter_errors(report))
