@@ -5,7 +5,7 @@
 #                              build-pkg/ka-VERSION/, runs dpkg-buildpackage -b -us -uc there,
 #                              moves the results to dist/ and prints lintian's tags
 # ccache (debian/rules) keeps the objects in /var/cache/ka-test/ccache: a second build is fast.
-# Env: KA_LINTIAN=0 skips lintian.
+# Env: KA_LINTIAN=0 skips lintian; DEB_BUILD_OPTIONS=noautodbgsym skips ka-dbgsym (faster).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -33,6 +33,10 @@ if [[ $changelog != "$version" ]]; then
   exit 1
 fi
 
+# The sources it is built from (tests/system/package.sh reuses a package of the same tree).
+tree=$(git stash create 2>/dev/null)
+tree=$(git rev-parse "${tree:-HEAD}^{tree}")
+
 stage=$root/build-pkg
 src=$stage/ka-$version
 rm -rf "$stage"
@@ -47,6 +51,7 @@ rm -f "$root"/dist/ka_* "$root"/dist/ka-dbgsym_*
 mv "$stage"/ka_"$version"* "$root/dist/"
 mv "$stage"/ka-dbgsym_"$version"* "$root/dist/" 2>/dev/null || true
 deb=$root/dist/ka_${version}_amd64.deb
+echo "$tree" >"$root/dist/.source-tree"
 echo "package.sh: built $deb"
 dpkg-deb --info "$deb" | sed -n '/Package:/,$p'
 
