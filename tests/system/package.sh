@@ -116,9 +116,9 @@ bed_check "man ka shows the page" bash -c "chroot '$R' env MANPAGER=cat man ka 2
 unit_text() {
   chroot "$R" systemctl cat "$1" 2>/dev/null || chroot "$R" systemd-analyze cat-config "systemd/system/$2"
 }
-bed_check "systemctl cat ka-netboot shows the unit" bash -c \
+bed_check "the ka-netboot unit as systemctl cat shows it (systemd-analyze cat-config in a chroot)" bash -c \
   "$(declare -f unit_text); R='$R'; unit_text ka-netboot ka-netboot.service | grep -q 'ExecStart=/usr/bin/ka netboot serve'"
-bed_check "systemctl cat ka-serve@lab shows the template" bash -c \
+bed_check "the ka-serve@lab template as systemctl cat shows it (cat-config in a chroot)" bash -c \
   "$(declare -f unit_text); R='$R'; unit_text ka-serve@lab ka-serve@.service | grep -qF 'sessions/%i.conf'"
 bed_check "systemd-analyze verify: both units" bash -c \
   "out=\$(chroot '$R' systemd-analyze verify /lib/systemd/system/ka-netboot.service /lib/systemd/system/ka-serve@.service 2>&1); echo -n \"\$out\"; test -z \"\$out\""
