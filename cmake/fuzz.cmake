@@ -71,7 +71,8 @@ ka_fuzz_target(consumer_fuzz SOURCES src/chain/consumer.cc src/chain/ring.cc src
 ka_fuzz_target(link_watcher_fuzz SOURCES src/chain/link_watcher.cc src/chain/channel.cc src/chain/freeze_detector.cc
                src/chain/messages.cc src/chain/fields.cc src/chain/frame.cc src/chain/message.cc src/util/net.cc
                LIBS PkgConfig::SODIUM)
-ka_fuzz_target(snapshot_fuzz SOURCES src/control/snapshot.cc src/control/text.cc src/control/status_table.cc)
+ka_fuzz_target(snapshot_fuzz SOURCES src/control/snapshot.cc src/control/text.cc src/control/status_table.cc
+               src/control/metrics.cc)
 
 # Every *_fuzz.cc must be declared above (else scripts/fuzz.sh would silently skip it).
 file(GLOB_RECURSE all_fuzz CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/*_fuzz.cc)

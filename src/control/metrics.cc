@@ -2,41 +2,15 @@
 
 #include <fmt/format.h>
 
-#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <set>
 #include <vector>
 
+#include "control/snapshot.h"
+
 namespace ka::control {
 namespace {
-
-using nlohmann::json;
-
-const json* Field(const json& object, const char* key) {
-  if (!object.is_object()) return nullptr;
-  auto it = object.find(key);
-  return it == object.end() ? nullptr : &*it;
-}
-
-std::string Text(const json& object, const char* key) {
-  const json* v = Field(object, key);
-  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string();
-}
-
-// A number as the format writes it: integers exactly, other values in the shortest form that
-// reads back the same; NaN and the infinities as the format spells them.
-std::optional<std::string> Number(const json& object, const char* key) {
-  const json* v = Field(object, key);
-  if (v == nullptr) return std::nullopt;
-  if (v->is_number_unsigned()) return std::to_string(v->get<uint64_t>());
-  if (v->is_number_integer()) return std::to_string(v->get<int64_t>());
-  if (!v->is_number_float()) return std::nullopt;
-  double d = v->get<double>();
-  if (std::isnan(d)) return "NaN";
-  if (std::isinf(d)) return d > 0 ? "+Inf" : "-Inf";
-  return fmt::format("{}", d);
-}
 
 // Appends one valid UTF-8 sequence starting at s[i] (advancing i), or U+FFFD for a bad byte.
 void CopyUtf8(std::string_view s, size_t& i, std::string& out) {
@@ -71,6 +45,12 @@ class Family {
     if (!labels.empty()) out_ += "{" + labels + "}";
     out_ += " " + value + "\n";
   }
+  // A number as the format writes it (integers exactly, others in the shortest form that reads
+  // back the same); no sample when it is unknown.
+  template <typename T>
+  void Sample(const std::string& labels, std::optional<T> value) {
+    if (value) Sample(labels, fmt::format("{}", *value));
+  }
 
  private:
   std::string& out_;
@@ -83,55 +63,45 @@ std::string Label(const char* name, std::string_view value) {
 
 // The nodes to show, each with its rendered labels: node and address.
 struct NodeRow {
-  const json* node;
+  const NodeView* node;
   std::string labels;
 };
 
-std::vector<NodeRow> NodeRows(const json& snapshot) {
+std::vector<NodeRow> NodeRows(const SnapshotView& s) {
   std::vector<NodeRow> rows;
-  const json* nodes = Field(snapshot, "nodes");
-  if (nodes == nullptr || !nodes->is_array()) return rows;
   std::set<std::string> seen;
-  for (const json& n : *nodes) {
-    if (!n.is_object()) continue;
-    std::string labels = Label("node", Text(n, "name")) + "," + Label("address", Text(n, "address"));
-    if (!seen.insert(labels).second) continue;
-    rows.push_back({&n, labels});
+  for (const NodeView& n : s.nodes) {
+    std::string labels = Label("node", n.name) + "," + Label("address", n.address);
+    if (seen.insert(labels).second) rows.push_back({&n, std::move(labels)});
   }
   return rows;
 }
 
-void SessionMetrics(const json& s, const std::vector<NodeRow>& rows, std::string& out) {
+void SessionMetrics(const SnapshotView& s, const std::vector<NodeRow>& rows, std::string& out) {
   Family(out, "ka_session_info", "gauge", "The session: its name, id and phase (always 1).")
-      .Sample(Label("session", Text(s, "session")) + "," + Label("session_id", Text(s, "session_id")) + "," +
-                  Label("phase", Text(s, "phase")),
+      .Sample(Label("session", s.session) + "," + Label("session_id", s.session_id) + "," + Label("phase", s.phase),
               "1");
-  Family elapsed(out, "ka_session_elapsed_seconds", "gauge", "Seconds since the session started.");
-  if (auto v = Number(s, "elapsed")) elapsed.Sample("", *v);
-  Family sent(out, "ka_session_sent_bytes_total", "counter", "Payload bytes the sender has sent into the chain.");
-  if (auto v = Number(s, "sent_bytes")) sent.Sample("", *v);
-  Family total(out, "ka_session_total_bytes", "gauge", "Payload bytes of the whole stream (absent while unknown).");
-  if (auto v = Number(s, "total_bytes")) total.Sample("", *v);
-  Family rate(out, "ka_session_throughput_bytes_per_second", "gauge",
-              "The sender's rate at the last sample (absent before the first).");
-  if (const json* tp = Field(s, "throughput"); tp != nullptr && tp->is_array() && !tp->empty())
-    if (auto v = Number(tp->back(), "bytes_per_s")) rate.Sample("", *v);
-  const json* exec = Field(s, "exec_enabled");
+  Family(out, "ka_session_elapsed_seconds", "gauge", "Seconds since the session started.").Sample("", s.elapsed);
+  Family(out, "ka_session_sent_bytes_total", "counter", "Payload bytes the sender has sent into the chain.")
+      .Sample("", s.sent_bytes);
+  Family(out, "ka_session_total_bytes", "gauge", "Payload bytes of the whole stream (absent while unknown).")
+      .Sample("", s.total_bytes);
+  Family(out, "ka_session_throughput_bytes_per_second", "gauge",
+         "The sender's rate at the last sample (absent before the first).")
+      .Sample("", s.throughput_bps);
   Family(out, "ka_session_exec_enabled", "gauge", "1 when the session relays remote commands (ka exec).")
-      .Sample("", exec != nullptr && exec->is_boolean() && exec->get<bool>() ? "1" : "0");
+      .Sample("", s.exec_enabled ? "1" : "0");
 
   size_t joined = 0, done = 0, failed = 0;
   for (const auto& r : rows) {
-    std::string state = Text(*r.node, "state");
-    joined += state == "joined";
-    done += state == "done";
-    failed += state == "failed";
+    joined += r.node->state == "joined";
+    done += r.node->done();
+    failed += r.node->failed();
   }
-  const json* chain = Field(s, "chain");
   Family(out, "ka_session_nodes", "gauge", "Nodes the session knows (every node that joined).")
       .Sample("", std::to_string(rows.size()));
   Family(out, "ka_session_nodes_in_chain", "gauge", "Nodes in the chain now (a dropped node leaves it).")
-      .Sample("", std::to_string(chain != nullptr && chain->is_array() ? chain->size() : 0));
+      .Sample("", std::to_string(s.chain.size()));
   Family(out, "ka_session_nodes_joined", "gauge", "Nodes in state joined: joined, no work started yet.")
       .Sample("", std::to_string(joined));
   Family(out, "ka_session_nodes_done", "gauge", "Nodes done: the stream verified and every step finished.")
@@ -141,27 +111,23 @@ void SessionMetrics(const json& s, const std::vector<NodeRow>& rows, std::string
 
 void NodeMetrics(const std::vector<NodeRow>& rows, std::string& out) {
   Family bytes(out, "ka_node_bytes_total", "counter", "Payload bytes the node has received.");
-  for (const auto& r : rows)
-    if (auto v = Number(*r.node, "bytes")) bytes.Sample(r.labels, *v);
+  for (const auto& r : rows) bytes.Sample(r.labels, r.node->bytes);
   Family rate(out, "ka_node_rate_bytes_per_second", "gauge", "The node's receiving rate now (0 once final).");
-  for (const auto& r : rows)
-    if (auto v = Number(*r.node, "rate_bps")) rate.Sample(r.labels, *v);
+  for (const auto& r : rows) rate.Sample(r.labels, r.node->rate_bps);
   Family eta(out, "ka_node_eta_seconds", "gauge",
              "Seconds to the end of the stream at the node's rate (absent when unknown).");
-  for (const auto& r : rows)
-    if (auto v = Number(*r.node, "eta_s")) eta.Sample(r.labels, *v);
+  for (const auto& r : rows) eta.Sample(r.labels, r.node->eta_s);
   Family position(out, "ka_node_position", "gauge", "The node's place in the chain, from 1 (absent when not placed).");
   for (const auto& r : rows)
-    if (auto v = Number(*r.node, "position"); v && *v != "0") position.Sample(r.labels, *v);
+    if (r.node->position != 0) position.Sample(r.labels, r.node->position);  // 0: not placed yet
   Family state(out, "ka_node_state", "gauge", "The node's current state (one series per node, always 1).");
-  for (const auto& r : rows) state.Sample(r.labels + "," + Label("state", Text(*r.node, "state")), "1");
+  for (const auto& r : rows) state.Sample(r.labels + "," + Label("state", r.node->state), "1");
   Family done(out, "ka_node_done", "gauge", "1 when the node is done.");
-  for (const auto& r : rows) done.Sample(r.labels, Text(*r.node, "state") == "done" ? "1" : "0");
+  for (const auto& r : rows) done.Sample(r.labels, r.node->done() ? "1" : "0");
   Family failed(out, "ka_node_failed", "gauge", "1 when the node failed.");
-  for (const auto& r : rows) failed.Sample(r.labels, Text(*r.node, "state") == "failed" ? "1" : "0");
+  for (const auto& r : rows) failed.Sample(r.labels, r.node->failed() ? "1" : "0");
   Family updated(out, "ka_node_last_report_seconds", "gauge", "Session time (s) of the node's last report.");
-  for (const auto& r : rows)
-    if (auto v = Number(*r.node, "updated")) updated.Sample(r.labels, *v);
+  for (const auto& r : rows) updated.Sample(r.labels, r.node->updated);
 }
 
 }  // namespace
@@ -190,9 +156,13 @@ std::string EscapeLabelValue(std::string_view value) {
 }
 
 std::string RenderMetrics(const nlohmann::json& snapshot) {
+  // The values as the snapshot has them: its text unsanitized (escaped by Label), "" where text
+  // is missing, its nodes in its order, a total of 0 as 0.
+  SnapshotView s = ReadSnapshot(
+      snapshot, {.raw_text = true, .unknown_text = "", .snapshot_order = true, .zero_total_unknown = false});
   std::string out;
-  std::vector<NodeRow> rows = NodeRows(snapshot);
-  SessionMetrics(snapshot, rows, out);
+  std::vector<NodeRow> rows = NodeRows(s);
+  SessionMetrics(s, rows, out);
   NodeMetrics(rows, out);
   return out;
 }

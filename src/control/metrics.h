@@ -14,8 +14,10 @@ namespace ka::control {
 inline constexpr const char* kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
 
 // The snapshot as metric families (HELP, TYPE, then the samples), session first, then per node
-// in the snapshot's order. Read defensively: a missing or mistyped field leaves its sample out
-// (or counts 0), never throws. Label values keep the names as they are, escaped per the format
+// in the snapshot's order. Read by ReadSnapshot (snapshot.h) with the text raw: a missing,
+// mistyped or impossible value (a negative or non-finite count, rate or time, bytes past 2^64)
+// leaves its sample out (or counts 0), never throws; fractional bytes or position are cut.
+// Label values keep the names as they are ("" when missing), escaped per the format
 // (\\, \", \n); bytes that are not valid UTF-8 become U+FFFD. A node whose labels repeat an
 // earlier node's (only possible after that replacement) is left out, so no series is doubled.
 std::string RenderMetrics(const nlohmann::json& snapshot);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -147,6 +149,54 @@ TEST(ControlMetrics, AFailedNodeCountsAndShowsItsState) {
   EXPECT_EQ(failed[2], R"(ka_node_failed{node="node3",address="10.0.0.4"} 1)");
   EXPECT_EQ(Samples(m, "ka_node_state")[2], R"(ka_node_state{node="node3",address="10.0.0.4",state="failed"} 1)");
   EXPECT_EQ(m.find("disk full"), std::string::npos) << "the error text is not a label";
+}
+
+TEST(ControlMetrics, KeepsTheSnapshotsOrderTextAndAZeroTotal) {
+  // What a terminal view shows otherwise: nodes out of position order, empty or missing text,
+  // a control character in a name, a total of 0 (an empty stream), a node not placed yet.
+  json s = json::parse(R"({"session": "", "phase": "streaming", "total_bytes": 0, "sent_bytes": 0, "chain": [],
+    "nodes": [
+      {"name": "b\u001b[31m", "address": "10.0.0.3", "position": 2, "state": "receiving", "bytes": 5},
+      {"name": "a", "address": "", "position": 1, "state": "", "bytes": 7},
+      {"address": "10.0.0.4", "position": 0, "bytes": 1}]})");
+  std::string m = RenderMetrics(s);
+  EXPECT_EQ(Samples(m, "ka_session_info"),
+            std::vector<std::string>{R"(ka_session_info{session="",session_id="",phase="streaming"} 1)"});
+  EXPECT_EQ(Samples(m, "ka_session_total_bytes"), std::vector<std::string>{"ka_session_total_bytes 0"});
+  EXPECT_EQ(Samples(m, "ka_node_bytes_total"),
+            (std::vector<std::string>{"ka_node_bytes_total{node=\"b\x1b[31m\",address=\"10.0.0.3\"} 5",
+                                      R"(ka_node_bytes_total{node="a",address=""} 7)",
+                                      R"(ka_node_bytes_total{node="",address="10.0.0.4"} 1)"}));
+  EXPECT_EQ(Samples(m, "ka_node_position"),
+            (std::vector<std::string>{"ka_node_position{node=\"b\x1b[31m\",address=\"10.0.0.3\"} 2",
+                                      R"(ka_node_position{node="a",address=""} 1)"}))
+      << "0: not placed";
+  EXPECT_EQ(Samples(m, "ka_node_state")[1], R"(ka_node_state{node="a",address="",state=""} 1)");
+  EXPECT_EQ(Samples(m, "ka_node_state")[2], R"(ka_node_state{node="",address="10.0.0.4",state=""} 1)");
+}
+
+TEST(ControlMetrics, ImpossibleNumbersLeaveTheirSampleOut) {
+  json s = testing::ThreeNodeSnapshot();
+  s["elapsed"] = -1;
+  s["sent_bytes"] = 1.5;
+  s["total_bytes"] = 1e300;
+  s["throughput"].back()["bytes_per_s"] = std::nan("");
+  s["nodes"][0]["bytes"] = -1;
+  s["nodes"][0]["rate_bps"] = std::numeric_limits<double>::infinity();
+  s["nodes"][0]["eta_s"] = -0.5;
+  s["nodes"][0]["position"] = 0.5;
+  s["nodes"][0]["updated"] = -std::numeric_limits<double>::infinity();
+  std::string m = RenderMetrics(s);
+  EXPECT_TRUE(Samples(m, "ka_session_elapsed_seconds").empty());
+  EXPECT_EQ(Samples(m, "ka_session_sent_bytes_total"), std::vector<std::string>{"ka_session_sent_bytes_total 1"});
+  EXPECT_TRUE(Samples(m, "ka_session_total_bytes").empty());
+  EXPECT_TRUE(Samples(m, "ka_session_throughput_bytes_per_second").empty());
+  for (const char* family : {"ka_node_bytes_total", "ka_node_rate_bytes_per_second", "ka_node_eta_seconds",
+                             "ka_node_position", "ka_node_last_report_seconds"}) {
+    auto samples = Samples(m, family);
+    ASSERT_FALSE(samples.empty()) << family;
+    EXPECT_EQ(samples[0].find("node2"), std::string::npos) << samples[0];
+  }
 }
 
 TEST(ControlMetrics, MalformedSnapshotsNeverThrowAndStayWellFormed) {

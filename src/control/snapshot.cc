@@ -20,10 +20,21 @@ const json* Field(const json& object, const char* key) {
   return it == object.end() ? nullptr : &*it;
 }
 
-std::string Text(const json& object, const char* key, const std::string& fallback) {
-  const json* v = Field(object, key);
-  if (v == nullptr || !v->is_string()) return fallback;
-  return SanitizeText(v->get_ref<const std::string&>());
+// A string (sanitized unless raw_text), else `fallback`.
+std::string TextOr(const json* v, const ReadOptions& o, std::string_view fallback) {
+  if (v == nullptr || !v->is_string()) return std::string(fallback);
+  const auto& s = v->get_ref<const std::string&>();
+  return o.raw_text ? s : SanitizeText(s);
+}
+
+std::string Text(const json& object, const char* key, const ReadOptions& o, std::string_view fallback) {
+  return TextOr(Field(object, key), o, fallback);
+}
+
+// A node's name, address or state: unknown_text also when empty.
+std::string NonEmptyText(const json& object, const char* key, const ReadOptions& o) {
+  std::string s = Text(object, key, o, o.unknown_text);
+  return s.empty() ? std::string(o.unknown_text) : s;
 }
 
 std::optional<double> Number(const json& object, const char* key) {
@@ -56,17 +67,14 @@ std::optional<uint64_t> Bytes(const json& object, const char* key) {
   return std::nullopt;
 }
 
-NodeView ReadNode(const json& j) {
+NodeView ReadNode(const json& j, const ReadOptions& o) {
   NodeView n;
-  n.name = Text(j, "name", kUnknown);
-  if (n.name.empty()) n.name = kUnknown;
-  n.address = Text(j, "address", kUnknown);
-  if (n.address.empty()) n.address = kUnknown;
-  n.state = Text(j, "state", kUnknown);
-  if (n.state.empty()) n.state = kUnknown;
-  n.detail = Text(j, "detail", "");
-  n.error = Text(j, "error", "");
-  n.last_message = Text(j, "last_message", "");
+  n.name = NonEmptyText(j, "name", o);
+  n.address = NonEmptyText(j, "address", o);
+  n.state = NonEmptyText(j, "state", o);
+  n.detail = Text(j, "detail", o, "");
+  n.error = Text(j, "error", o, "");
+  n.last_message = Text(j, "last_message", o, "");
   if (auto p = Number(j, "position"); p && *p >= -1e15 && *p <= 1e15) n.position = static_cast<int64_t>(*p);
   n.bytes = Bytes(j, "bytes");
   n.rate_bps = NonNegative(j, "rate_bps");
@@ -93,27 +101,27 @@ int SnapshotView::FailedCount() const {
   return static_cast<int>(std::count_if(nodes.begin(), nodes.end(), [](const NodeView& n) { return n.failed(); }));
 }
 
-SnapshotView ReadSnapshot(const json& snapshot) {
+SnapshotView ReadSnapshot(const json& snapshot, const ReadOptions& o) {
   SnapshotView s;
-  s.session = Text(snapshot, "session", kUnknown);
-  s.session_id = Text(snapshot, "session_id", kUnknown);
-  s.source = Text(snapshot, "source", kUnknown);
-  s.phase = Text(snapshot, "phase", kUnknown);
+  s.session = Text(snapshot, "session", o, o.unknown_text);
+  s.session_id = Text(snapshot, "session_id", o, o.unknown_text);
+  s.source = Text(snapshot, "source", o, o.unknown_text);
+  s.phase = Text(snapshot, "phase", o, o.unknown_text);
   s.elapsed = NonNegative(snapshot, "elapsed");
   s.total_bytes = Bytes(snapshot, "total_bytes");
-  if (s.total_bytes == 0u) s.total_bytes.reset();
+  if (o.zero_total_unknown && s.total_bytes == 0u) s.total_bytes.reset();
   s.sent_bytes = Bytes(snapshot, "sent_bytes");
   if (const json* chain = Field(snapshot, "chain"); chain != nullptr && chain->is_array())
-    for (const auto& c : *chain)
-      s.chain.push_back(c.is_string() ? SanitizeText(c.get_ref<const std::string&>()) : kUnknown);
+    for (const auto& c : *chain) s.chain.push_back(TextOr(&c, o, o.unknown_text));
   if (const json* e = Field(snapshot, "exec_enabled"); e != nullptr && e->is_boolean()) s.exec_enabled = e->get<bool>();
   if (const json* nodes = Field(snapshot, "nodes"); nodes != nullptr && nodes->is_array())
     for (const auto& n : *nodes)
-      if (n.is_object()) s.nodes.push_back(ReadNode(n));
-  std::stable_sort(s.nodes.begin(), s.nodes.end(), [](const NodeView& a, const NodeView& b) {
-    auto key = [](const NodeView& n) { return n.position.value_or(std::numeric_limits<int64_t>::max()); };
-    return key(a) < key(b);
-  });
+      if (n.is_object()) s.nodes.push_back(ReadNode(n, o));
+  if (!o.snapshot_order)
+    std::stable_sort(s.nodes.begin(), s.nodes.end(), [](const NodeView& a, const NodeView& b) {
+      auto key = [](const NodeView& n) { return n.position.value_or(std::numeric_limits<int64_t>::max()); };
+      return key(a) < key(b);
+    });
   if (const json* t = Field(snapshot, "throughput"); t != nullptr && t->is_array() && !t->empty())
     s.throughput_bps = NonNegative(t->back(), "bytes_per_s");
   return s;
