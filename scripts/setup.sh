@@ -37,6 +37,8 @@ RUN_PKGS=(
   ovmf shim-signed grub-efi-amd64-signed efibootmgr mtools
   # the real Debian golden of the boot tests (scripts/make-debian-golden.sh, tests/system/debian_*.sh)
   debootstrap
+  # tests/system/package_boot.sh boots a Debian 12 root with its systemd (systemd-nspawn -b)
+  systemd-container
   # scripts/package.sh: the Debian package (dpkg-buildpackage, debhelper, lintian)
   debhelper dpkg-dev fakeroot lintian
   # bench/peers_bench.sh: the peers ka is measured against (one copy with socat, udpcast) and the

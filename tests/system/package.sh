@@ -3,9 +3,11 @@
 # chroot (debootstrap --variant=minbase bookworm + systemd, man-db and ka's dependencies):
 #  1. apt-get install ./ka_VERSION_amd64.deb installs it (ka's dependencies are in the base)
 #  2. ka --version runs; man ka-serve shows the page; systemctl cat ka-netboot shows the unit
-#     (in the chroot, without a manager: systemd-analyze cat-config, see unit_text); systemd-analyze
+#     (in the chroot, without a manager: systemd-analyze cat-config, see unit_text; package_boot.sh
+#     runs systemctl cat in a booted container); systemd-analyze
 #     verify finds nothing in either unit
-#  3. /etc/ka/ka.conf is a conffile; /var/lib/ka, /var/log/ka and /etc/ka/sessions are root 0750;
+#  3. /etc/ka/ka.conf is a conffile; /var/lib/ka is root 0711 (dnsmasq passes through it to the
+#     netboot files), /var/log/ka and /etc/ka/sessions root 0750;
 #     no unit is enabled
 #  4. apt-get purge ka leaves nothing: the chroot's file list equals the one before the install
 #     (apt's and dpkg's own state, logs and /tmp left out)
@@ -18,43 +20,16 @@
 set -uo pipefail
 # shellcheck source=../lib/bed.sh
 . "$(dirname "$0")/../lib/bed.sh"
+# shellcheck source=../lib/package_root.bash
+. "$(dirname "$0")/../lib/package_root.bash"
 
 [[ $(id -u) -eq 0 ]] || { echo "SKIP: needs root (chroot, mounts)"; exit 77; }
 for t in debootstrap dpkg-deb zstd; do
   command -v "$t" >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
 done
-CACHE=${KA_TEST_CACHE:-/var/cache/ka-test}
-MIRROR=${KA_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-mkdir -p "$CACHE/debs" "$KA_ROOT/dist"
-
-# ---- the package ---------------------------------------------------------------------------
-version=$(sed -nE 's/^project\(ka .*VERSION ([0-9.]+)\).*/\1/p' "$KA_ROOT/CMakeLists.txt")
-deb=${KA_DEB:-$KA_ROOT/dist/ka_${version}_amd64.deb}
-stamp=$KA_ROOT/dist/.source-tree
-tree=$(cd "$KA_ROOT" && git stash create 2>/dev/null)
-tree=$(cd "$KA_ROOT" && git rev-parse "${tree:-HEAD}^{tree}")
-if [[ -z ${KA_DEB:-} && ( ! -f $deb || $(cat "$stamp" 2>/dev/null) != "$tree" ) ]]; then
-  bed_log "building the package (scripts/package.sh)"
-  KA_LINTIAN=0 DEB_BUILD_OPTIONS=noautodbgsym bash "$KA_ROOT/scripts/package.sh" >"$KA_ROOT/dist/package.log" 2>&1 ||
-    { tail -n 40 "$KA_ROOT/dist/package.log"; bed_die "scripts/package.sh failed"; }
-  rm -f "$KA_ROOT/dist/package.log"
-fi
-[[ -f $deb ]] || bed_die "no package at $deb"
-
-# ---- the base rootfs, cached by its package list -------------------------------------------
-deps=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed -E 's/\(.*\)//; s/\|.*//; s/ //g' | grep -v '^$' | sort -u)
-# a virtual package (libspdlog1.10-fmt9) cannot be debootstrap'ed: take the host's provider
-# (the host built the package, so it has them all)
-real=()
-for d in $deps; do
-  p=$(dpkg-query -W -f='${Package} ${Provides}\n' 2>/dev/null | awk -v d="$d" '
-    $1 == d { print $1; exit } { for (i = 2; i <= NF; i++) { x = $i; sub(/,$/, "", x); if (x == d) { print $1; exit } } }')
-  real+=("${p:-$d}")
-done
-deps=$(printf '%s\n' "${real[@]}")
-pkgs=$(printf '%s\n' systemd man-db "$deps" | sort -u | paste -sd, -)
-key=$(printf '%s %s' "$MIRROR" "$pkgs" | sha256sum | cut -c1-12)
-tarball=$CACHE/package-rootfs-$key.tar.zst
+pkg_deb
+deb=$PKG_DEB
+version=$PKG_VERSION
 
 bed_trap
 bed_workdir
@@ -66,22 +41,9 @@ cleanup_mounts() {
 }
 trap 'rc=$?; cleanup_mounts; (exit $rc); bed_cleanup' EXIT
 
-if [[ ! -f $tarball ]]; then
-  bed_log "debootstrap bookworm minbase + $pkgs (once; cached as $tarball)"
-  (
-    exec 9>"$CACHE/.package-rootfs.lock"
-    flock 9
-    [[ -f $tarball ]] && exit 0
-    b=$BED_WORK/base
-    debootstrap --variant=minbase --include="$pkgs" --cache-dir="$CACHE/debs" bookworm "$b" "$MIRROR" \
-      >"$BED_WORK/debootstrap.log" 2>&1 || { tail -n 30 "$BED_WORK/debootstrap.log"; exit 1; }
-    rm -rf "$b"/var/cache/apt/archives/*.deb
-    tar -C "$b" --numeric-owner -cf - . | zstd -q -T2 -o "$tarball.tmp" && mv "$tarball.tmp" "$tarball"
-    rm -rf "$b"
-  ) || { echo "SKIP: debootstrap failed (no mirror?)"; exit 77; }
-fi
-mkdir -p "$R"
-zstd -dc "$tarball" | tar -C "$R" --numeric-owner -xf - || bed_die "cannot unpack $tarball"
+# the base: ka's dependencies (so that installing the package needs no mirror), systemd, man-db
+mapfile -t deps < <(pkg_fields Depends)
+pkg_rootfs "$R" package-rootfs systemd man-db "${deps[@]}"
 
 for m in proc sys dev; do
   mount --rbind "/$m" "$R/$m" && mount --make-rslave "$R/$m" && MOUNTED+=("$R/$m")
@@ -128,8 +90,9 @@ bed_check "the bash completion is installed" test -s "$R/usr/share/bash-completi
 echo "== 3. the conffile, the directories, the units not enabled"
 bed_check "/etc/ka/ka.conf is a conffile" bash -c "chroot '$R' dpkg-query -W -f='\${Conffiles}' ka | grep -q /etc/ka/ka.conf"
 bed_check "ka.conf parses (ka serve --config ... --help)" in_root ka serve --config /etc/ka/ka.conf --help
-for d in /var/lib/ka /var/log/ka /etc/ka/sessions; do
-  bed_check "$d root:root 0750" test "$(stat -c '%U:%G %a' "$R$d")" = "root:root 750"
+for dm in /var/lib/ka:711 /var/log/ka:750 /etc/ka/sessions:750; do
+  d=${dm%:*}
+  bed_check "$d root:root 0${dm#*:}" test "$(stat -c '%U:%G %a' "$R$d")" = "root:root ${dm#*:}"
 done
 bed_check "ka-netboot.service not enabled" test ! -e "$R/etc/systemd/system/multi-user.target.wants/ka-netboot.service"
 
