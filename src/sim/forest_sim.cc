@@ -3,13 +3,13 @@
 // the two can be compared (docs/scale.md, "The forest model").
 //
 // The stream is cut into k stripes (chunk i belongs to stripe i mod k: stripe s is S / k bytes).
-// Stripe s travels down its own tree of fan-out k. The nodes (locality order) are cut into k
-// contiguous groups; tree s lists group s first, then every other node, as a k-ary heap: the root
-// (fed by the sender) is its first entry and entry i's parent is entry (i - 1) / k. So a node is
-// interior in its own group's tree (it forwards that stripe to k children: one link's worth of
-// upload) and a leaf in the others, and a tree is log_k N deep. (Groups differ by one node: a tree
-// whose group is one short hangs its last few leaves on nodes of a larger group that have spare
-// slots, one level deeper.) k = 1 is one chain.
+// Stripe s travels down its own tree of fan-out k, laid out by chain::PlanForest (the code a
+// sender feeding a forest would use): the nodes (locality order) are cut into k contiguous groups;
+// tree s lists group s first, then every other node, as a k-ary heap. So a node is interior in its
+// own group's tree (it forwards that stripe to k children: one link's worth of upload) and a leaf
+// in the others, and a tree is log_k N deep. (Groups differ by one node: a tree whose group is one
+// short hangs its last few leaves on nodes of a larger group that have spare slots, one level
+// deeper.) k = 1 is one chain.
 //
 // Time-stepped fluid, as chain_sim.cc: every node has a position per stripe (stripe bytes held).
 // Each step of dt, the stripes are updated one after the other, each tree parent before child (a
@@ -64,6 +64,7 @@
 #include <queue>
 #include <string>
 
+#include "chain/forest_plan.h"
 #include "chain/relay.h"
 #include "sim/sim.h"
 
@@ -165,42 +166,15 @@ ForestModel::ForestModel(const SimParams& p, int k)
   remaining_ = n_;
   t_ = p.startup_s;
 
-  // Tree s: group s (a contiguous run of the locality order) first, then the others, as a heap.
-  // When the group is one short of the interior entries its tree needs (groups differ by one),
-  // the leaves left over go to nodes with spare slots (those of a larger group, leaves in their
-  // own tree), as SplitStream's spare capacity does: nobody forwards more than k flows.
-  std::vector<int> list;
-  std::vector<std::pair<int, int>> leftover;  // (node, stripe)
-  list.reserve(un_);
-  for (int s = 0; s < k; ++s) {
-    int lo = static_cast<int>(static_cast<int64_t>(n_) * s / k);
-    int hi = static_cast<int>(static_cast<int64_t>(n_) * (s + 1) / k);
-    list.clear();
-    for (int u = lo; u < hi; ++u) list.push_back(u);
-    for (int u = 0; u < n_; ++u)
-      if (u < lo || u >= hi) list.push_back(u);
-    for (size_t i = 0; i < list.size(); ++i) {
-      int u = list[i];
-      size_t up = i == 0 ? 0 : (i - 1) / static_cast<size_t>(k);
-      if (i > 0 && up >= static_cast<size_t>(hi - lo)) {
-        leftover.emplace_back(u, s);
-        continue;
-      }
-      int par = i == 0 ? kSender : list[up];
-      parent_[F(s, u)] = par;
-      if (par >= 0) kids_[static_cast<size_t>(par)].emplace_back(u, s);
+  // The trees as a sender would build them (chain/forest_plan.h): tree s is group s first, then
+  // the others, as a k-ary heap; nobody forwards more than k flows.
+  chain::ForestPlan plan = chain::PlanForest(n_, k);
+  for (int s = 0; s < k; ++s)
+    for (int u = 0; u < n_; ++u) {
+      int par = plan.Parent(s, u);
+      parent_[F(s, u)] = par == chain::kForestSender ? kSender : par;
     }
-  }
-  // A leftover is a leaf in its tree, and so is a node with spare slots there: no cycle.
-  int spare = 0;
-  for (const auto& [u, s] : leftover) {
-    int par = spare;
-    while (par < n_ && (par == u || kids_[static_cast<size_t>(par)].size() >= static_cast<size_t>(k))) ++par;
-    if (par >= n_) par = u == 0 ? 1 : 0;  // cannot happen: k slots a node, k (N - 1) flows to place
-    parent_[F(s, u)] = par;
-    kids_[static_cast<size_t>(par)].emplace_back(u, s);
-    while (spare < n_ && kids_[static_cast<size_t>(spare)].size() >= static_cast<size_t>(k)) ++spare;
-  }
+  for (size_t u = 0; u < un_; ++u) kids_[u] = plan.children[u];
 
   std::vector<NodeEvent> kills, freezes;
   DrawFailures(p, &kills, &freezes);
