@@ -27,6 +27,8 @@ set -uo pipefail
 . "$(dirname "$0")/../lib/package_root.bash"
 # shellcheck source=../lib/golden_disk.bash
 . "$(dirname "$0")/../lib/golden_disk.bash"
+# shellcheck source=../lib/clone_check.bash
+. "$(dirname "$0")/../lib/clone_check.bash"
 
 bed_require_root
 bed_require_ka
@@ -200,8 +202,7 @@ r = json.load(open(sys.argv[1]))
 print(f"    report: ok {r.get('ok')}, ko {r.get('ko')}")
 sys.exit(0 if r.get("ok") == ["node1"] and not r.get("ko") else 1)
 PY
-table() { sfdisk --dump "$1" | sed -E -e "s#^$1p?([0-9]+) #DISK\1 #" -e '/^device:/d'; }
-bed_check "the node's partition table is the golden's" diff <(table "$GL") <(table "$NL")
+bed_check "the node's partition table is the golden's" diff <(cc_table "$GL") <(cc_table "$NL")
 bed_check "the session's log is in the journal" grep -q "node1" "$W/serve.journal"
 
 ((BED_FAILS == 0)) || { echo "FAILED: $BED_FAILS check(s)"; exit 1; }
