@@ -7,7 +7,8 @@
 # one with FAULTS. Each session: `ka send --nodes N --report ... --buffer B` on h0 and `ka receive
 # --buffer B` on h1..hN (discovery; the chain is ordered by IPv4 address, so h<i> is position i). Every
 # receiver writes to /dev/null except the last surviving one, which writes to a file on tmpfs: its size,
-# sampled every 0.1 s, gives the stall (the longest time it did not grow after its first byte).
+# sampled every --interval s (0.02), gives the stall (the longest time it did not grow after its first
+# byte) and, for each failure before it, when it stopped growing and when it grew again.
 #
 # Per session it measures (bench/lib/scale_bench.py):
 #   total      wall seconds from the sender's start to its exit (and each node's "done" in its log)
@@ -29,7 +30,7 @@
 # Usage: bench/scale_bench.sh [--nodes "8 32 100"] [--rate 100mbit] [--rate0 RATE] [--size 256M]
 #                             [--buffer 16M] [--faults SPEC] [--no-clean] [--sim-only] [--no-sim]
 #                             [--send-opts "..."] [--receive-opts "..."] [--wait-load X] [--dynamic-arp]
-#                             [--output FILE] [--keep] [--repeat K]
+#                             [--output FILE] [--keep] [--repeat K] [--interval S]
 #   --nodes LIST   receiver counts (default "8 32 100"; one bed of max(LIST))
 #   --rate RATE    tc rate of every node's link (default 100mbit)
 #   --rate0 RATE   the sender's link (BED_RATE0; default: RATE); passed to the simulator as --uplink
@@ -43,6 +44,7 @@
 #                  ("none": no fault run)
 #   --repeat K     run each fault session K times (default 1): runs differ (scheduling on a shared
 #                  machine), and each is compared with its own prediction
+#   --interval S   how often the last survivor's output size is sampled (default 0.02 s; 0.01..1)
 #   --no-clean     no run without faults
 #   --no-sim       the bed only
 #   --sim-only     the simulator only (no bed, no root): startup / detection / CPU per role from
@@ -78,7 +80,7 @@ BENCH=$(cd "$(dirname "$0")" && pwd)
 PY=$BENCH/lib/scale_bench.py
 
 NODES="8 32 100" RATE=100mbit RATE0='' SIZE=256M BUFFER=16M FAULTS='' CLEAN=1 SIM=1 SIM_ONLY=0
-SEND_OPTS='' RECV_OPTS='' WAIT_LOAD=1.5 OUTPUT='' STATIC_NEIGH=1 REPEAT=1
+SEND_OPTS='' RECV_OPTS='' WAIT_LOAD=1.5 OUTPUT='' STATIC_NEIGH=1 REPEAT=1 INTERVAL=0.02
 usage_error() { echo "scale_bench: $*" >&2; exit 2; }
 while (( $# )); do
   case $1 in
@@ -98,6 +100,7 @@ while (( $# )); do
     --output) OUTPUT=${2:-}; shift ;;
     --keep) export KA_KEEP=1 ;;
     --repeat) REPEAT=${2:-}; shift ;;
+    --interval) INTERVAL=${2:-}; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ && !/^# shellcheck/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) usage_error "unknown argument '$1' (--help)" ;;
   esac
@@ -130,6 +133,7 @@ RATE_BPS=$(rate_bps "$RATE") || usage_error "bad --rate '$RATE' (want e.g. 100mb
 [[ -z $RATE0 ]] || rate_bps "$RATE0" >/dev/null || usage_error "bad --rate0 '$RATE0'"
 [[ $WAIT_LOAD =~ ^[0-9]+(\.[0-9]+)?$ ]] || usage_error "bad --wait-load '$WAIT_LOAD'"
 [[ $REPEAT =~ ^[1-9]$ ]] || usage_error "bad --repeat '$REPEAT' (1..9)"
+[[ $INTERVAL =~ ^(0\.0[1-9][0-9]*|0\.[1-9][0-9]*|1(\.0+)?)$ ]] || usage_error "bad --interval '$INTERVAL' (0.01..1 s)"
 MAXN=0
 for n in $NODES; do
   if ! [[ $n =~ ^[1-9][0-9]*$ ]] || (( n < 2 || n > 250 )); then usage_error "bad --nodes '$NODES' (2..250)"; fi
@@ -226,7 +230,7 @@ run_one() {
   done
   python3 "$PY" monitor --log "$R/sender.log.err" --t0 "$t0" --wrappers "$R/wrappers" \
     --faults "${spec/none/}" --sample "$W/last.out" --bytes "$BYTES" --sender-pid "$spid" \
-    --out "$R/monitor.json" &
+    --interval "$INTERVAL" --out "$R/monitor.json" &
   mpid=$!
   BED_PIDS+=("$mpid")
   src_rc=0
@@ -245,6 +249,7 @@ run_one() {
     echo "buffer=$BUFFER"; echo "faults=${spec/none/}"; echo "t0=$t0"; echo "t_end=$t_end"
     echo "sender_rc=$src_rc"; echo "last_name=node$last"; echo "cores=$(nproc)"; echo "load=$LOAD_BEFORE"
     echo "latency_ms=$LATENCY_MS"; echo "sim_args=${SIM_ARGS:-}"; echo "sim_chains=$SIM_CHAINS"
+    echo "interval=$INTERVAL"
     (( SIM )) && echo "sim_bin=$KA_SIM_BIN"
     for (( i = 1; i <= n; i++ )); do
       rc=0

@@ -334,6 +334,26 @@ def stall_of(samples, nbytes):
     return worst, done
 
 
+def gap_after(samples, t, horizon, nbytes):
+    """The last survivor's stall caused by a failure at t: the longest run of samples without growth
+    that began between t and t + horizon (and after its first byte), as (stopped, resumed) seconds
+    after t; resumed None when it never grew again. None without such a run."""
+    best, start, prev = None, None, None
+    for ts, size in samples:
+        if prev is None or size > prev[1] or size >= nbytes:
+            if start is not None and (best is None or ts - start[0] > best[1] - best[0]):
+                best = (start[0], ts)
+            start = None
+        elif start is None and prev[1] > 0 and t - 1e-3 <= prev[0] <= t + horizon:
+            start = prev
+        prev = (ts, size)
+    if start is not None and (best is None or (prev[0] - start[0]) > best[1] - best[0]):
+        best = (start[0], None)
+    if best is None:
+        return None
+    return best[0] - t, (best[1] - t) if best[1] is not None else None
+
+
 def pct(values, q):
     if not values:
         return None
@@ -367,8 +387,15 @@ def run_sim(meta, params):
         args += ["--chains", meta["sim_chains"]]
     if meta.get("latency_ms"):
         args += ["--latency-ms", meta["latency_ms"]]
+    measured = params.get("per_fault") or {}
     for f in parse_spec(meta.get("faults", "")):
-        args += ["--" + f["kind"], "%d@%g" % (f["pos"], f["at_s"])]
+        ev = "%d@%g" % (f["pos"], f["at_s"])
+        d, r = measured.get((f["kind"], f["pos"]), (None, None))
+        if d is not None and f["kind"] == "freeze":
+            ev += "/detect=%.3f" % d
+        if r is not None:
+            ev += "/relink=%.3f" % r
+        args += ["--" + f["kind"], ev]
     if params.get("detect_s") is not None:
         args += ["--detect", "%.3f" % params["detect_s"]]
     if params.get("relink_s") is not None:
@@ -488,6 +515,15 @@ def analyze(rundir):
             if r:
                 f["successor"], f["relink_s"] = r[0], round(r[1], 3)
                 relinks.append(r[1])
+        # what the last survivor saw of it: when it stopped growing (what the hops between still
+        # held) and grew again (detection, re-link, then the re-filled hops), from the failure
+        if order and f.get("name") in order and last in order and order.index(f["name"]) < order.index(last):
+            g = gap_after([tuple(x) for x in mon.get("samples", [])], f["t"],
+                          (f.get("detected_after_s") or 0) + (f.get("relink_s") or 0) + 1.0, nbytes)
+            if g:
+                f["last_stopped_after_s"] = round(g[0], 3)
+                f["last_resumed_after_s"] = round(g[1], 3) if g[1] is not None else None
+                f["hops_to_last"] = order.index(last) - order.index(f["name"])
     # CPU and memory
     cpu = {}
     st = read_time(os.path.join(rundir, "sender.time"))
@@ -535,6 +571,7 @@ def analyze(rundir):
         "head_mbit_s": (nbytes * 8 / 1e6 / (log.done[order[0]] - log.t_stream))
         if order and order[0] in log.done and log.t_stream else None,
         "bed_stall_s": stall, "last_complete": complete, "last": last,
+        "interval": float(meta.get("interval", "0.1")),
         "startup_s": startup,
         "join_span_s": (log.joins[-1][0] - log.joins[0][0]) if log.joins else None,
         "last_join_s": (log.joins[-1][0] - t0) if log.joins else None,
@@ -561,6 +598,10 @@ def analyze(rundir):
                       (sum(kill_detects) / len(kill_detects)) if kill_detects else None}
             if spec and any(f["kind"] == "freeze" for f in spec) and params["detect_s"] is None:
                 params["detect_s"] = float(meta.get("detect_default", "1.5"))
+            # each failure's own detection and re-link as measured (the means above are for the
+            # failures the bed could not time)
+            params["per_fault"] = {(f["kind"], f["pos"]): (f.get("detected_after_s"), f.get("relink_s"))
+                                   for f in mon.get("faults", []) if "pos" in f}
             args, out, err = run_sim(meta, params)
             res["sim_args"] = " ".join(args)
             res["sim"], res["sim_error"] = out, err
@@ -588,6 +629,12 @@ def analyze(rundir):
           f"{fmt(res['bed_mean_s'])} s), stall of {last} {fmt(res['bed_stall_s'])} s, startup "
           f"{fmt(startup)} s (joins over {fmt(res['join_span_s'])} s), detection {res['detects_s'] or '-'} s"
           f" (kills {res['kill_detects_s'] or '-'} s), successors re-linked after {res['relinks_s'] or '-'} s")
+    for f in res["injected"]:
+        if f.get("last_stopped_after_s") is not None:
+            print(f"    {f['kind']} of {f['name']} ({f['hops_to_last']} hops before {last}): {last} stopped "
+                  f"{fmt(f['last_stopped_after_s'])} s after it, grew again after {fmt(f.get('last_resumed_after_s'))} s"
+                  f" (dropped after {fmt(f.get('detected_after_s'))} s, successor reading "
+                  f"{fmt(f.get('relink_s'))} s later)")
     print(f"    head {order[0] if order else '?'}: {fmt(res['head_mbit_s'], '%.1f')} Mbit/s of payload;"
           f" first done {fmt(res['bed_first_done_s'])} s, last {fmt(res['bed_last_done_s'])} s")
     print(f"    CPU-s/GiB sender {fmt(cpu['sender'])}, hop {fmt(cpu['hop'])}, last {fmt(cpu['last'])};"
@@ -645,8 +692,9 @@ def table(workdir):
         if s and not within(ss, st):
             flags.append("total >10 %")
         bs, sst = r.get("bed_stall_s"), s.get("stall_s")
-        # stall: the bed samples every 0.1 s, so differences under 0.2 s are below its resolution
-        if s and bs is not None and sst is not None and abs(sst - bs) > 0.2 and not within(sst, bs):
+        # stall: the bed samples every `interval` s, so differences under two samples are below its resolution
+        res_s = 2 * float(r.get("interval") or 0.1)
+        if s and bs is not None and sst is not None and abs(sst - bs) > res_s and not within(sst, bs):
             flags.append("stall >10 %")
         if r["problems"]:
             flags.append("PROBLEMS")

@@ -19,7 +19,10 @@ rule, one sender ring shared by the chains, kills, freezes, re-links, branches) 
 BitTorrent-like swarm. docs/scale.md describes every rule and where the model is crude.
 
 SIZE: 1048576, 64M, 10G (binary units). RATE: tc syntax, 100mbit, 1gbit, 2.5gbit, 10gbit, or bits/s.
-I@T: node I (1-based, in locality order) T seconds after the stream start.
+I@T: node I (1-based, in locality order) T seconds after the stream start. A kill or freeze may
+add what a bed measured for it: /detect=D (the freeze dropped D s after it, instead of --detect)
+and /relink=R (its successor reading again R s after the failure is known, instead of --relink),
+e.g. --freeze 70@8/detect=1.47/relink=0.08.
 
 Examples:
   ka sim --nodes 100 --size 10G --link 1gbit                       # one chain of 100
@@ -137,8 +140,12 @@ SimCommand::SimCommand(CLI::App& app) {
                    "on a tc tbf link")
       ->capture_default_str();
   cmd_->add_option("--hop-bytes", hop_bytes_,
-                   "What a hop holds before the next has it (relay batches, socket buffers): a delay of "
-                   "SIZE / rate per hop, measured on the bed")
+                   "What a hop holds before the next has it (relay batches, socket buffers) with the relay's "
+                   "default batch: a delay of SIZE / rate per hop, measured on the bed at 1 Gbit/s")
+      ->capture_default_str();
+  cmd_->add_option("--hop-polls", hop_polls_,
+                   "At most this many relay polls' worth per hop (slow links wake the relay on its poll "
+                   "before a batch is in), measured on the bed at 100 and 50 Mbit/s; 0: no cap")
       ->capture_default_str();
   cmd_->add_option("--mode", mode_, "chain, swarm, forest, or auto (all three; the fastest is chosen)")
       ->capture_default_str();
@@ -148,9 +155,10 @@ SimCommand::SimCommand(CLI::App& app) {
   cmd_->add_option("--buffer", buffer_, "Each node's ring (replay window)")->capture_default_str();
   cmd_->add_option("--sender-buffer", sender_buffer_, "The sender's ring, shared by its chains")->capture_default_str();
   cmd_->add_option("--startup", startup_, "Seconds from the sender's start to the first byte")->capture_default_str();
-  cmd_->add_option("--kill", kills_, "Kill node I at T s after the stream start: I@T (repeatable)")
+  cmd_->add_option("--kill", kills_, "Kill node I at T s after the stream start: I@T[/relink=R] (repeatable)")
       ->allow_extra_args(false);
-  cmd_->add_option("--freeze", freezes_, "Freeze node I at T s: I@T (repeatable)")->allow_extra_args(false);
+  cmd_->add_option("--freeze", freezes_, "Freeze node I at T s: I@T[/detect=D][/relink=R] (repeatable)")
+      ->allow_extra_args(false);
   cmd_->add_option("--late", lates_, "Node I joins T s after the stream start: I@T (repeatable)")
       ->allow_extra_args(false);
   cmd_->add_option("--fail-rate", fail_rate_, "Fraction of nodes drawn to fail (half kills, half freezes)")
@@ -204,6 +212,7 @@ int SimCommand::Run() {
     p.latency_s = Number("--latency-ms", latency_ms_) / 1000;
     p.wire_efficiency = Number("--wire-efficiency", wire_efficiency_);
     p.hop_bytes = Size("--hop-bytes", hop_bytes_);
+    p.hop_polls = Number("--hop-polls", hop_polls_);
     if (mode_ != "chain" && mode_ != "swarm" && mode_ != "forest" && mode_ != "auto")
       throw Bad{"--mode: expected chain, swarm, forest or auto, got '" + mode_ + "'"};
     p.chains = Integer("--chains", chains_);
@@ -215,6 +224,10 @@ int SimCommand::Run() {
       for (const auto& text : in) {
         auto e = sim::ParseNodeEvent(text, p.nodes);
         if (!e.ok()) throw Bad{std::string(opt) + ": " + e.status().message()};
+        if (out == &p.lates && (e->detect_s >= 0 || e->relink_s >= 0))
+          throw Bad{std::string(opt) + ": '" + text + "': a late join takes I@T only"};
+        if (out == &p.kills && e->detect_s >= 0)
+          throw Bad{std::string(opt) + ": '" + text + "': a kill is known at once (no /detect=)"};
         out->push_back(*e);
       }
     };
@@ -271,6 +284,7 @@ int SimCommand::Run() {
     in["latency_s"] = p.latency_s;
     in["wire_efficiency"] = p.wire_efficiency;
     in["hop_bytes"] = p.hop_bytes;
+    in["hop_polls"] = p.hop_polls;
     in["buffer_bytes"] = p.buffer_bytes;
     in["sender_buffer_bytes"] = p.sender_buffer_bytes;
     in["startup_s"] = p.startup_s;

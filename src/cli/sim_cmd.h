@@ -32,7 +32,7 @@ class SimCommand {
               cpu_sender_ = "1.05", cpu_last_ = "1.17";
   std::string piece_ = "4M", swarm_startup_ = "1.0", swarm_efficiency_ = "0.9", dt_ = "0";
   std::string stripes_ = "0", forest_headroom_ = "0";
-  std::string wire_efficiency_ = "0.9415", hop_bytes_ = "320K";
+  std::string wire_efficiency_ = "0.9415", hop_bytes_ = "1M", hop_polls_ = "2.74";
   std::vector<std::string> kills_, freezes_, lates_;
   bool json_ = false, per_node_ = false, splice_ = true;
 };

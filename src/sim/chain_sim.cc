@@ -119,6 +119,7 @@ class ChainModel {
   std::vector<double> ready_at_, done_, last_growth_, max_stall_, alloc_;
   std::vector<double> resumed_at_, stall_began_;  // the last stall each node came out of
   std::vector<double> serves_;  // a frozen member: what it had forwarded to its child when it froze
+  FailureTimes times_;          // per node: its freeze's detection, its successor's re-link
   std::vector<int> chain_of_, depth_, pending_, branches_;
   std::vector<std::vector<int>> chains_;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
@@ -161,6 +162,7 @@ ChainModel::ChainModel(const SimParams& p)
 
   std::vector<NodeEvent> kills, freezes;
   DrawFailures(p, &kills, &freezes);
+  times_ = TimesOf(p, kills, freezes);
   for (const auto& e : p.lates) {
     state_[static_cast<size_t>(e.node - 1)] = State::kWaiting;
     events_.push({p.startup_s + e.at, Kind::kJoin, e.node - 1});
@@ -210,8 +212,9 @@ void ChainModel::Fail(int i) {
   done_[u] = -1;  // a failed node never completes (KO even if it had every byte)
 }
 
-// Out of its chain: its successor re-links `--relink` from now.
+// Out of its chain: its successor re-links `--relink` (or the failure's own) from now.
 void ChainModel::Remove(int i) {
+  const double relink = times_.relink_s[static_cast<size_t>(i)];
   auto& m = chains_[static_cast<size_t>(chain_of_[static_cast<size_t>(i)])];
   size_t k = IndexOf(i);
   if (k >= m.size()) return;
@@ -219,7 +222,7 @@ void ChainModel::Remove(int i) {
   if (k < m.size()) {
     auto s = static_cast<size_t>(m[k]);
     if (branch_[s]) return;  // fed by the sender directly: nothing changes for it
-    ready_at_[s] = std::max(ready_at_[s], t_ + p_.relink_s);
+    ready_at_[s] = std::max(ready_at_[s], t_ + relink);
     if (!pending_flag_[s]) {
       pending_flag_[s] = 1;
       pending_.push_back(m[k]);
@@ -244,7 +247,7 @@ void ChainModel::Apply(const Event& e) {
           size_t k = IndexOf(e.node);
           serves_[u] = k + 1 < m.size() ? pos_[static_cast<size_t>(m[k + 1])] : 0;
         }
-        events_.push({e.t + p_.detect_s, Kind::kDetect, e.node});
+        events_.push({e.t + times_.detect_s[u], Kind::kDetect, e.node});
       } else if (state_[u] == State::kWaiting) {
         state_[u] = State::kDead;  // hung before it joined: it never will
       }
@@ -289,7 +292,8 @@ void ChainModel::Relink(int i) {
 }
 
 // What one hop holds: --hop-bytes (fitted with the relay's default batch) scaled as the relay
-// scales its batch for a chain this long (chain/relay.h BatchForChain).
+// scales its batch for a chain this long (chain/relay.h BatchForChain), at most --hop-polls of the
+// relay's polls at the link rate (a slow link wakes the relay on its poll, not on its batch).
 size_t ChainModel::ChainLen(size_t u) const {
   int c = chain_of_[u];
   return c >= 0 && static_cast<size_t>(c) < topo_.lengths.size()
@@ -298,8 +302,11 @@ size_t ChainModel::ChainLen(size_t u) const {
 }
 
 double ChainModel::HopBytes(size_t u) const {
-  return p_.hop_bytes * static_cast<double>(chain::BatchForChain(ChainLen(u)).lowat) /
-         static_cast<double>(chain::RelayBatch{}.lowat);
+  const chain::RelayBatch batch = chain::BatchForChain(ChainLen(u));
+  double bytes = p_.hop_bytes * static_cast<double>(batch.lowat) / static_cast<double>(chain::RelayBatch{}.lowat);
+  // A slow link: the relay wakes on its poll before a batch is in, and a hop holds about that long.
+  if (p_.hop_polls > 0) bytes = std::min(bytes, p_.hop_polls * batch.poll_ms / 1000.0 * link_);
+  return bytes;
 }
 
 // How long the bytes queued in the hops into m[k] kept it fed after a stall that began at `began`

@@ -259,6 +259,41 @@ TEST(ChainSim, QueuedHopsShortenTheStallBehindAFreeze) {
   EXPECT_NEAR(RunChain(p).stall_s, cost, 0.005);
 }
 
+// A slow link wakes the relay on its poll before a batch is in, so a hop holds about --hop-polls
+// polls, whatever the rate (bed: 27.4 ms a hop with 10 ms polls at 100 and at 50 Mbit/s,
+// docs/scale.md), not --hop-bytes at the link rate, which would double at half the rate. A fast
+// link fills the batch first: --hop-bytes.
+TEST(ChainSim, ASlowLinkHoldsItsPollsAFastOneItsBatch) {
+  for (double link : {50e6, 100e6, kGbit}) {
+    SimParams p = Base(30, link * 10 / 8, link);  // 10 s of stream
+    p.dt = 0.001;
+    p.hop_bytes = 1 * kMiB;
+    p.hop_polls = 2.74;
+    const double hold = std::min(At(p.hop_bytes, link), 2.74 * 0.010);  // a chain of 30: 10 ms polls
+    SimResult clean = RunChain(p);
+    EXPECT_NEAR(clean.nodes[29].done_s - clean.nodes[0].done_s, 29 * (p.latency_s + hold), 0.002) << link;
+    p.freezes = {{10, 5.0}};
+    // node 30, 20 hops after the freeze, fed by what they held less the re-filled hops' half polls
+    EXPECT_NEAR(RunChain(p).stall_s, p.detect_s + p.relink_s - 20 * (hold - 0.005), 0.005) << link;
+  }
+}
+
+// A failure may carry what a bed measured for that one failure: its own detection, its own re-link.
+TEST(ChainSim, AFailureCarriesItsOwnDetectionAndRelink) {
+  SimParams p = Base(10, 2 * kGiB, kGbit);
+  p.dt = 0.001;
+  p.splice = false;             // the copying relay: only the nodes after a failure wait
+  p.buffer_bytes = 256 * kMiB;  // and the ones before never notice
+  p.freezes = {{5, 3.0, 0.5, 0.2}};
+  std::vector<double> d = Delays(p);
+  for (int i = 5; i < 10; ++i) EXPECT_NEAR(d[static_cast<size_t>(i)], 0.5 + 0.2, 0.01) << "node " << i + 1;
+  p.freezes.clear();
+  p.kills = {{5, 3.0, -1, 0.3}, {8, 6.0}};  // the second: the session's --relink
+  d = Delays(p);
+  EXPECT_NEAR(d[5], 0.3, 0.005);
+  EXPECT_NEAR(d[8], 0.3 + p.relink_s, 0.005);
+}
+
 TEST(ChainSim, ANodeReLinkedToAFrozenOneWaitsForItToBeDropped) {
   SimParams p = Base(10, 4 * kGiB, 10 * kGbit);
   p.dt = 0.001;

@@ -121,6 +121,7 @@ class ForestModel {
   std::vector<uint8_t> failed_;
   std::vector<int> stripes_done_;
   std::vector<double> done_, last_growth_, max_stall_, last_cons_;
+  FailureTimes times_;  // per node: its freeze's detection, its orphans' re-link
   std::vector<Adoption> adoptions_;
   std::vector<int> pending_;  // adoptions not done yet: their old parents still hold the orphans
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
@@ -178,6 +179,7 @@ ForestModel::ForestModel(const SimParams& p, int k)
 
   std::vector<NodeEvent> kills, freezes;
   DrawFailures(p, &kills, &freezes);
+  times_ = TimesOf(p, kills, freezes);
   for (const auto& e : kills) events_.push({p.startup_s + e.at, Kind::kKill, e.node - 1});
   for (const auto& e : freezes) events_.push({p.startup_s + e.at, Kind::kFreeze, e.node - 1});
 }
@@ -247,7 +249,7 @@ void ForestModel::Remove(int u) {
   if (a.orphans.empty()) return;  // a leaf everywhere: nobody notices
   adoptions_.push_back(std::move(a));
   pending_.push_back(static_cast<int>(adoptions_.size() - 1));
-  events_.push({t_ + p_.relink_s, Kind::kAdopt, static_cast<int>(adoptions_.size() - 1)});
+  events_.push({t_ + times_.relink_s[v], Kind::kAdopt, static_cast<int>(adoptions_.size() - 1)});
 }
 
 // Whether `node` is `root` or below it in tree s (walks up from node).
@@ -330,7 +332,7 @@ void ForestModel::Apply(const Event& e) {
       if (state_[v] != State::kActive) return;
       state_[v] = State::kFrozen;
       Fail(e.node);
-      events_.push({e.t + p_.detect_s, Kind::kDetect, e.node});
+      events_.push({e.t + times_.detect_s[v], Kind::kDetect, e.node});
       return;
     case Kind::kDetect:
       if (state_[v] == State::kFrozen) Remove(e.node);

@@ -17,15 +17,39 @@ double Uniform(std::mt19937_64& g) { return static_cast<double>(g() >> 11) * 0x1
 }  // namespace
 
 Result<NodeEvent> ParseNodeEvent(const std::string& text, int nodes) {
-  auto at = text.find('@');
+  constexpr double kMaxSeconds = 1e6;
+  auto bad = [&] {
+    return Status::Invalid("bad event '" + text +
+                           "' (expected I@T: node I, 1-based, at T seconds; a failure may add /detect=D "
+                           "and /relink=R, seconds)");
+  };
+  if (text.size() > 200) return bad();
+  auto slash = text.find('/');
+  std::string head = text.substr(0, slash);
+  auto at = head.find('@');
   NodeEvent e;
   std::string rest;
   double node = 0;
-  if (at == std::string::npos || !ParseLeadingNumber(text.substr(0, at), &node, &rest) || !rest.empty() ||
-      node != std::floor(node) || !ParseLeadingNumber(text.substr(at + 1), &e.at, &rest) || !rest.empty())
-    return Status::Invalid("bad event '" + text + "' (expected I@T: node I, 1-based, at T seconds)");
+  if (at == std::string::npos || !ParseLeadingNumber(head.substr(0, at), &node, &rest) || !rest.empty() ||
+      node != std::floor(node) || !ParseLeadingNumber(head.substr(at + 1), &e.at, &rest) || !rest.empty() ||
+      !(e.at <= kMaxSeconds))
+    return bad();
+  while (slash != std::string::npos) {
+    auto next = text.find('/', slash + 1);
+    std::string part = text.substr(slash + 1, next == std::string::npos ? std::string::npos : next - slash - 1);
+    slash = next;
+    auto eq = part.find('=');
+    if (eq == std::string::npos) return bad();
+    std::string key = part.substr(0, eq);
+    double* field = key == "detect" ? &e.detect_s : key == "relink" ? &e.relink_s : nullptr;
+    double v = 0;
+    if (field == nullptr || *field >= 0 || !ParseLeadingNumber(part.substr(eq + 1), &v, &rest) || !rest.empty() ||
+        !(v >= 0 && v <= kMaxSeconds))
+      return bad();
+    *field = v;
+  }
   if (node < 1 || node > nodes)
-    return Status::Invalid("node " + text.substr(0, at) + " in '" + text + "' is not between 1 and --nodes " +
+    return Status::Invalid("node " + head.substr(0, at) + " in '" + text + "' is not between 1 and --nodes " +
                            std::to_string(nodes));
   e.node = static_cast<int>(node);
   return e;
@@ -39,6 +63,7 @@ Status Validate(const SimParams& p) {
   if (p.latency_s < 0 || p.latency_s > 10) return Status::Invalid("--latency-ms must be between 0 and 10000");
   if (!(p.wire_efficiency > 0) || p.wire_efficiency > 1) return Status::Invalid("--wire-efficiency must be in (0, 1]");
   if (p.hop_bytes < 0) return Status::Invalid("--hop-bytes must be >= 0");
+  if (p.hop_polls < 0 || p.hop_polls > 1000) return Status::Invalid("--hop-polls must be between 0 and 1000");
   if (p.chains < 0) return Status::Invalid("--chains must be >= 0 (0: automatic)");
   if (p.max_chain < 0) return Status::Invalid("--max-chain must be >= 0 (0: automatic)");
   if (!(p.buffer_bytes > 0)) return Status::Invalid("--buffer must be positive");
@@ -97,6 +122,21 @@ void DrawFailures(const SimParams& p, std::vector<NodeEvent>* kills, std::vector
     NodeEvent e{order[static_cast<size_t>(i)], Uniform(g) * duration};
     (i % 2 == 0 ? kills : freezes)->push_back(e);
   }
+}
+
+FailureTimes TimesOf(const SimParams& p, const std::vector<NodeEvent>& kills, const std::vector<NodeEvent>& freezes) {
+  FailureTimes t;
+  auto n = static_cast<size_t>(std::max(p.nodes, 0));
+  t.detect_s.assign(n, p.detect_s);
+  t.relink_s.assign(n, p.relink_s);
+  for (const auto* list : {&kills, &freezes})
+    for (const auto& e : *list) {
+      if (e.node < 1 || static_cast<size_t>(e.node) > n) continue;
+      auto u = static_cast<size_t>(e.node - 1);
+      if (e.detect_s >= 0) t.detect_s[u] = e.detect_s;
+      if (e.relink_s >= 0) t.relink_s[u] = e.relink_s;
+    }
+  return t;
 }
 
 double StepFor(const SimParams& p, double expected_s) {

@@ -17,10 +17,15 @@ namespace ka::sim {
 inline constexpr double kMiB = 1024.0 * 1024.0;
 inline constexpr double kGiB = 1024.0 * kMiB;
 
-// `I@T`: node I (1-based, locality order) at T seconds after the stream start.
+// `I@T`: node I (1-based, locality order) at T seconds after the stream start; for a failure,
+// optionally `/detect=D` (a freeze: dropped D s after it, instead of --detect) and `/relink=R` (its
+// successor reading from its new parent R s after the failure is known, instead of --relink): what
+// a bed measured for that one failure (bench/scale_bench.sh passes them).
 struct NodeEvent {
   int node = 0;
   double at = 0;
+  double detect_s = -1;  // < 0: SimParams::detect_s
+  double relink_s = -1;  // < 0: SimParams::relink_s
 };
 
 struct SimParams {
@@ -34,10 +39,16 @@ struct SimParams {
   // 1514, 0.956). `ka sim` defaults to 0.94; 1 here leaves the model exact for tests.
   double wire_efficiency = 1;
   // What each hop holds before the next one has it, beyond the latency (the relay's wake-up batches
-  // and the socket buffers): a node d hops from the sender is d x hop_bytes / rate later. Measured
-  // on the bed (docs/scale.md, 2026-12-07: about 28 ms per hop at 100 Mbit/s, 320 KiB); `ka sim`
-  // defaults to that, 0 here.
+  // and the socket buffers): a node d hops from the sender is d x (what a hop holds) / rate later, and
+  // the hops behind a failure drain it. The relay wakes on whichever comes first, its batch
+  // (SO_RCVLOWAT) or its poll (chain/relay.h RelayBatch), so a hop holds the lesser of
+  //   hop_bytes (with the default batch; scaled as BatchForChain scales it): fast links, and
+  //   hop_polls x the relay's poll, in time: slow links, where a poll brings less than a batch.
+  // Measured on the bed (docs/scale.md): 1 MiB at 1 Gbit/s (N = 8: 8.6 ms a hop), and 2.74 polls
+  // (27.4 ms a hop at 100 Mbit/s with 10 ms polls; the same at 50 Mbit/s). `ka sim` defaults to
+  // those; 0 here (0 hop_polls: no cap).
   double hop_bytes = 0;
+  double hop_polls = 0;
   int chains = 0;  // planner overrides (0: automatic)
   int max_chain = 0;
   double buffer_bytes = 128 * kMiB;         // each node's ring: its replay window
@@ -104,6 +115,12 @@ chain::Topology Plan(const SimParams& p);
 // Kills and freezes: the listed ones plus round(fail_rate * nodes) drawn with `seed` over distinct
 // nodes (even draws kill, odd freeze) and uniformly over [0, size / per-chain rate).
 void DrawFailures(const SimParams& p, std::vector<NodeEvent>* kills, std::vector<NodeEvent>* freezes);
+// Per node (0-based index): how long its freeze goes undetected and how long its successor takes to
+// re-link after its failure, the event's own (`/detect=`, `/relink=`) or else the session's.
+struct FailureTimes {
+  std::vector<double> detect_s, relink_s;
+};
+FailureTimes TimesOf(const SimParams& p, const std::vector<NodeEvent>& kills, const std::vector<NodeEvent>& freezes);
 // The time step: p.dt, or 5 ms, raised to keep nodes x steps under ~2e8.
 double StepFor(const SimParams& p, double expected_s);
 

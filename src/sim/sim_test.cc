@@ -15,6 +15,25 @@ TEST(SimOptions, NodeEvents) {
     EXPECT_FALSE(ParseNodeEvent(bad, 100).ok()) << bad;
 }
 
+TEST(SimOptions, NodeEventsCarryTheirOwnDetectionAndRelink) {
+  auto e = ParseNodeEvent("70@8/detect=1.473/relink=0.08", 100);
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ(e->node, 70);
+  EXPECT_DOUBLE_EQ(e->at, 8);
+  EXPECT_DOUBLE_EQ(e->detect_s, 1.473);
+  EXPECT_DOUBLE_EQ(e->relink_s, 0.08);
+  e = ParseNodeEvent("3@4/relink=0", 100);
+  ASSERT_TRUE(e.ok());
+  EXPECT_LT(e->detect_s, 0);  // not given: the session's --detect
+  EXPECT_DOUBLE_EQ(e->relink_s, 0);
+  EXPECT_LT(ParseNodeEvent("3@4", 100)->relink_s, 0);
+  for (const char* bad :
+       {"3@4/", "3@4/detect", "3@4/detect=", "3@4/detect=-1", "3@4/detect=x", "3@4/wait=1", "3@4/detect=1/detect=2",
+        "3@4//relink=1", "3@4/relink=1/", "3@4/detect=1e9", "3@1e9", "3/detect=1@4"})
+    EXPECT_FALSE(ParseNodeEvent(bad, 100).ok()) << bad;
+  EXPECT_FALSE(ParseNodeEvent(std::string(300, '1'), 100).ok());
+}
+
 TEST(SimOptions, ValidateNamesTheOption) {
   SimParams p;
   p.nodes = 10;
