@@ -10,7 +10,7 @@ Consumer::Consumer(Ring& ring, uint64_t session_id, ConsumerCrypto crypto, Outpu
                    std::function<bool()> upstream_gone)
     : ring_(ring), session_id_(session_id), crypto_(std::move(crypto)), output_(output),
       upstream_gone_(std::move(upstream_gone)) {
-  cursor_ = ring_.AddCursor(0);
+  cursor_ = ring_.AddCursor(0, kHeldByOutput);
   if (crypto_.digest || crypto_.verify) sha_ = std::make_unique<crypto::Sha256>();
 }
 

@@ -203,10 +203,18 @@ Result<NodeProgress> NodeProgress::Decode(const Json& j) {
   NodeProgress m;
   Fields f(j, "PROGRESS");
   f.U64("received", &m.received).U64("payload", &m.payload).U64("position", &m.position).Bool("upstream", &m.upstream);
+  bool present = false;
+  f.OptU64("held_output_ms", &m.held_output_ms, &present, kMaxHeldMs)
+      .OptU64("held_child_ms", &m.held_child_ms, &present, kMaxHeldMs)
+      .OptU64("held_keep_ms", &m.held_keep_ms, &present, kMaxHeldMs);
   return Done_(f, m);
 }
 Json NodeProgress::ToJson() const {
-  return {{"received", received}, {"payload", payload}, {"position", position}, {"upstream", upstream}};
+  Json j{{"received", received}, {"payload", payload}, {"position", position}, {"upstream", upstream}};
+  if (held_output_ms) j["held_output_ms"] = held_output_ms;
+  if (held_child_ms) j["held_child_ms"] = held_child_ms;
+  if (held_keep_ms) j["held_keep_ms"] = held_keep_ms;
+  return j;
 }
 
 Result<SenderProgress> SenderProgress::Decode(const Json& j) {

@@ -23,6 +23,7 @@ inline constexpr size_t kMaxExecOutput = 48 * 1024;
 inline constexpr size_t kMaxChainLen = 100000;
 inline constexpr size_t kMaxLogLines = 1000;
 inline constexpr size_t kMaxLogLine = 8192;
+inline constexpr uint64_t kMaxHeldMs = 1000ULL * 86400 * 365;  // PROGRESS held_*_ms: a year
 inline constexpr double kDefaultControlBeat = 0.25;  // seconds between heartbeats to the sender
 inline constexpr double kDefaultNodeTimeout = 4;
 inline constexpr double kDefaultFreezeDetect = 1.5;  // the quickest a silent node counts as frozen
@@ -125,6 +126,10 @@ struct ChainMsg {
 struct NodeProgress {  // node -> sender heartbeat
   uint64_t received = 0, payload = 0, position = 0;
   bool upstream = false;
+  // Milliseconds so far that the node's ring was full while it had data to take in, by what held
+  // the ring's tail: its own output (the local write), its child, the replay window kept for the
+  // node after its child (chain/ring.h HeldSeconds). Optional (absent: 0).
+  uint64_t held_output_ms = 0, held_child_ms = 0, held_keep_ms = 0;
   static Result<NodeProgress> Decode(const Json& j);
   Json ToJson() const;
 };

@@ -233,6 +233,29 @@ TEST(Messages, LinkBeatIsBoundedAndConsistent) {
   EXPECT_FALSE(no_next->has_next);
 }
 
+// What held the node back: optional counters, bounded, absent from older nodes.
+TEST(Messages, NodeProgressCarriesWhatHeldTheNodeBack) {
+  NodeProgress p{100, 90, 80, true};
+  EXPECT_FALSE(p.ToJson().contains("held_output_ms"));  // nothing held: nothing sent
+  p.held_output_ms = 1500;
+  p.held_child_ms = 20;
+  p.held_keep_ms = 3;
+  auto again = NodeProgress::Decode(p.ToJson());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->held_output_ms, 1500u);
+  EXPECT_EQ(again->held_child_ms, 20u);
+  EXPECT_EQ(again->held_keep_ms, 3u);
+  Json old{{"received", 1}, {"payload", 1}, {"position", 1}, {"upstream", false}};
+  auto o = NodeProgress::Decode(old);
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->held_output_ms + o->held_child_ms + o->held_keep_ms, 0u);
+  for (const Json& bad : {Json(-1), Json(1.5), Json("10"), Json(kMaxHeldMs + 1)}) {
+    Json j = old;
+    j["held_child_ms"] = bad;
+    EXPECT_FALSE(NodeProgress::Decode(j).ok()) << bad.dump();
+  }
+}
+
 TEST(Messages, SuspectNamesANodeAndASilence) {
   auto s = Suspect::Decode(Suspect{4, 1.6}.ToJson());
   ASSERT_TRUE(s.ok());

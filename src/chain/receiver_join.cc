@@ -152,7 +152,7 @@ void ReceiverImpl::StartPipeline() {
   cap = (cap + frame - 1) / frame * frame;
   ring_ = std::make_unique<Ring>(static_cast<size_t>(cap));
   relay_ = std::make_unique<Relay>(*ring_, opt_.splice);
-  keep_cursor_ = ring_->AddCursor(0);
+  keep_cursor_ = ring_->AddCursor(0, kHeldByKeep);
   ConsumerCrypto cc;
   cc.key = data_key_;
   cc.chunk_size = chunk_;

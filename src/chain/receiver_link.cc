@@ -154,7 +154,7 @@ Status ReceiverImpl::HandleChain(const Json& body) {
         child_hold_ = -1;
       }
     } else if (child_hold_ < 0 && !relay_->has_child() && epoch_ == 1) {
-      child_hold_ = ring_->AddCursor(ring_->head());  // keep the start for our first child
+      child_hold_ = ring_->AddCursor(ring_->head(), kHeldByChild);  // keep the start for our first child
     }
   }
   // Our chain's length (the entries between the sender's, docs/protocol.md §6) sets our batch.

@@ -13,6 +13,11 @@ namespace ka::chain {
 
 void ReceiverImpl::SendProgress() {
   NodeProgress p{ring_->head(), consumer_->payload_bytes(), consumer_->position(), !relay_->upstream_ended()};
+  auto ms = [&](int tag) { return static_cast<uint64_t>(std::min(ring_->HeldSeconds(tag) * 1000, 1e12)); };
+  p.held_output_ms = ms(kHeldByOutput);
+  p.held_child_ms =
+      static_cast<uint64_t>(std::min((ring_->HeldSeconds(kHeldByChild) + relay_->child_held_seconds()) * 1000, 1e12));
+  p.held_keep_ms = ms(kHeldByKeep);
   (void)control_->Send(FrameType::kProgress, p.ToJson(), 2);
 }
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -181,7 +182,7 @@ uint64_t Relay::OfferChild(UniqueFd fd, uint64_t pos, const std::string& name,
     c.pos = pos;
     c.name = name;
     c.listener = std::move(listener);
-    c.cursor = ring_.AddCursor(pos);  // protect the data from now on
+    c.cursor = ring_.AddCursor(pos, child_tag_);  // protect the data from now on
     if (c.cursor < 0) {  // overwritten since the handshake checked it: the child retries and is refused
       LogWarn("position {} for {} is no longer held; closing its connection", pos, name);
       return 0;
@@ -415,6 +416,24 @@ void Relay::Run() {
     if (ring_wait) {  // arm, then look again: nothing can slip between the two
       ring_.ArmNotify(notifier_);
       look();
+    }
+    // Who holds us back: upstream has bytes for us and we do not take them because the ring is
+    // full (Ring::HeldSeconds says whose cursor holds its tail), or because our child is behind
+    // and catching up (our child holds us: child_held_seconds).
+    if (upstream_.valid()) producer_ = true;
+    if (producer_) {
+      auto upstream_pending = [&] {
+        int pending = 0;
+        return ::ioctl(upstream_.get(), FIONREAD, &pending) == 0 && pending > 0;
+      };
+      bool want = upstream_.valid() && !catch_up && (up_want || upstream_pending());
+      ring_.SetWanting(want);
+      auto now = Clock::now();
+      if (child_holds_ && last_look_ != Clock::time_point{})
+        child_held_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(now - last_look_).count();
+      last_look_ = now;
+      // (Upstream may have nothing for us then: its own window waits for our child too.)
+      child_holds_ = catch_up && upstream_.valid();
     }
 
     pollfd fds[4];

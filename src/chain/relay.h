@@ -87,6 +87,8 @@ class Relay {
 
   // How to batch upstream reads from now on (thread-safe; the default is RelayBatch{}).
   void SetBatch(RelayBatch batch);
+  // The ring tag of our child's cursor (Ring::HeldSeconds; kHeldByChild unless set, before Run).
+  void SetChildTag(int tag) { child_tag_ = tag; }
 
   // Observers (thread-safe).
   bool upstream_ended() const { return upstream_ended_.load(); }
@@ -96,6 +98,9 @@ class Relay {
   uint64_t child_position() const { return child_pos_.load(); }
   Status child_status() const;  // why the last child was dropped, if it was
   uint64_t spliced_bytes() const { return spliced_.load(); }
+  // Seconds so far that upstream had bytes for us and we waited for our child to catch up first
+  // (what our child held us back besides the ring's space: Ring::HeldSeconds).
+  double child_held_seconds() const { return static_cast<double>(child_held_ns_.load()) / 1e9; }
   uint64_t copied_bytes() const { return copied_.load(); }
 
  private:
@@ -132,6 +137,10 @@ class Relay {
   std::atomic<bool> batch_changed_{false};
   Ring& ring_;
   bool use_splice_;
+  int child_tag_ = kHeldByChild;
+  bool producer_ = false;     // we read an upstream into the ring (a receiver): we say when we want to
+  bool child_holds_ = false;  // at the last look: a catch-up kept us from upstream's bytes
+  Clock::time_point last_look_{};
   Clock::time_point child_progress_{};  // the child last took bytes
   UniqueFd upstream_;
   Child child_;
@@ -169,6 +178,7 @@ class Relay {
   std::atomic<uint64_t> child_pos_{0};
   std::atomic<uint64_t> spliced_{0};
   std::atomic<uint64_t> copied_{0};
+  std::atomic<int64_t> child_held_ns_{0};
 };
 
 }  // namespace ka::chain

@@ -54,6 +54,8 @@ nlohmann::json SessionReport::ToJson() const {
          {"stream_mib_s", n.StreamSeconds() > 0 ? static_cast<double>(n.bytes) / 1048576.0 / n.StreamSeconds() : 0},
          {"phases", n.phases},
          {"max_heartbeat_gap_s", n.max_heartbeat_gap},
+         {"held_back_s", n.held_back_s},
+         {"held_back_by", n.held_back_by.empty() ? nlohmann::json(nullptr) : nlohmann::json(n.held_back_by)},
          {"error", n.error}});
     if (n.ok) j["ok"].push_back(n.name);
     else j["ko"].push_back({{"name", n.name}, {"reason", n.error}, {"offset", n.bytes}});
@@ -85,6 +87,10 @@ std::string SessionReport::SummaryText() const {
     ok += n.ok;
   }
   s += fmt::format("OK {} / KO {} of {} nodes\n", ok, static_cast<int>(nodes.size()) - ok, nodes.size());
+  for (const auto& n : nodes)
+    if (n.held_back_s > 0)
+      s += fmt::format("{} held its chain back for {:.0f} s ({}): the nodes of its chain went at its pace\n", n.name,
+                       n.held_back_s, n.held_back_by == "output" ? "its output: a slow disk?" : "its link or its CPU");
   s += extra_text;
   return s;
 }

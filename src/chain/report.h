@@ -24,6 +24,8 @@ struct NodeReport {
   std::map<std::string, double> phases;   // as the node reported them; "stream": its stream alone
   double StreamSeconds() const;           // phases["stream"], else seconds
   double max_heartbeat_gap = 0;           // the longest wait between two of its heartbeats
+  double held_back_s = 0;                 // how long it held its chain back (chain/bottleneck.h)
+  std::string held_back_by;               // why: "output" (its write) or "link" (its link or CPU); "" never
 };
 
 struct SessionReport {

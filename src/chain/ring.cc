@@ -47,6 +47,51 @@ size_t Ring::FreeLocked() const {
   return used >= buf_.size() ? 0 : buf_.size() - static_cast<size_t>(used);
 }
 
+void Ring::HeldBeforeLocked() {
+  if (!holding_) return;
+  auto now = std::chrono::steady_clock::now();
+  double dt = std::chrono::duration<double>(now - held_since_).count();
+  held_since_ = now;
+  int tag = TailTagLocked();
+  if (tag > 0) held_[tag] += dt;
+}
+
+// The least tag among the cursors at the tail (0: none tagged): one holder per moment, so that
+// the tags' times add up to at most the time held.
+int Ring::TailTagLocked() const {
+  uint64_t m = MinCursorLocked();
+  int tag = 0;
+  for (const auto& [id, pos] : cursors_) {
+    if (pos != m) continue;
+    auto t = cursor_tags_.find(id);
+    if (t != cursor_tags_.end() && (tag == 0 || t->second < tag)) tag = t->second;
+  }
+  return tag;
+}
+
+void Ring::HeldAfterLocked() {
+  bool was = holding_;
+  holding_ = wanting_ && !cursors_.empty() && FreeLocked() == 0;
+  if (holding_ && !was) held_since_ = std::chrono::steady_clock::now();
+}
+
+void Ring::SetWanting(bool wanting) {
+  std::lock_guard l(mu_);
+  if (wanting == wanting_) return;
+  HeldBeforeLocked();
+  wanting_ = wanting;
+  HeldAfterLocked();
+}
+
+double Ring::HeldSeconds(int tag) const {
+  std::lock_guard l(mu_);
+  auto it = held_.find(tag);
+  double total = it == held_.end() ? 0 : it->second;
+  if (tag > 0 && holding_ && TailTagLocked() == tag)  // the current spell too, if this tag holds the tail now
+    total += std::chrono::duration<double>(std::chrono::steady_clock::now() - held_since_).count();
+  return total;
+}
+
 size_t Ring::Free() const {
   std::lock_guard l(mu_);
   return FreeLocked();
@@ -73,7 +118,9 @@ void Ring::Commit(size_t n) {
   {
     std::lock_guard l(mu_);
     assert(n <= FreeLocked());
+    HeldBeforeLocked();
     head_ += n;
+    HeldAfterLocked();
     wake = !head_waits_.empty() && head_ >= *head_waits_.begin();
     NotifyFdLocked();
   }
@@ -83,8 +130,19 @@ void Ring::Commit(size_t n) {
 bool Ring::WaitFree(size_t want) {
   std::unique_lock l(mu_);
   auto it = free_waits_.insert(want);
+  bool was_wanting = wanting_;
+  if (!was_wanting && FreeLocked() < want) {
+    HeldBeforeLocked();
+    wanting_ = true;
+    HeldAfterLocked();
+  }
   cv_.wait(l, [&] { return closed_ || FreeLocked() >= want; });
   free_waits_.erase(it);
+  if (wanting_ != was_wanting) {
+    HeldBeforeLocked();
+    wanting_ = was_wanting;
+    HeldAfterLocked();
+  }
   return !closed_;
 }
 
@@ -124,11 +182,14 @@ uint64_t Ring::WaitHeadFor(uint64_t pos, int timeout_ms) {
   return head_;
 }
 
-int Ring::AddCursor(uint64_t pos) {
+int Ring::AddCursor(uint64_t pos, int tag) {
   std::lock_guard l(mu_);
   if (pos < TailLocked()) return -1;
+  HeldBeforeLocked();
   int id = next_cursor_++;
   cursors_[id] = pos;
+  if (tag > 0) cursor_tags_[id] = tag;
+  HeldAfterLocked();
   return id;
 }
 
@@ -136,7 +197,9 @@ void Ring::MoveCursor(int id, uint64_t pos) {
   bool wake;
   {
     std::lock_guard l(mu_);
+    HeldBeforeLocked();
     cursors_[id] = std::max(pos, TailLocked());
+    HeldAfterLocked();
     wake = !free_waits_.empty() && FreeLocked() >= *free_waits_.begin();
     NotifyFdLocked();
   }
@@ -146,7 +209,10 @@ void Ring::MoveCursor(int id, uint64_t pos) {
 void Ring::RemoveCursor(int id) {
   {
     std::lock_guard l(mu_);
+    HeldBeforeLocked();
     cursors_.erase(id);
+    cursor_tags_.erase(id);
+    HeldAfterLocked();
     NotifyFdLocked();
   }
   cv_.notify_all();

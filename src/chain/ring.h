@@ -5,16 +5,24 @@
 // overwritten: that is the replay window a re-linked child resumes from.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <map>
-#include <set>
 #include <mutex>
+#include <set>
 
 #include "util/anon_memory.h"
 
 namespace ka::chain {
+
+// Cursor tags (Ring::HeldSeconds): what a cursor of a node's ring stands for, so that the node can
+// say what held its stream back (docs/protocol.md §6, PROGRESS).
+inline constexpr int kHeldByOutput = 1;    // the local output (the consumer: disk, file, pipe)
+inline constexpr int kHeldByChild = 2;     // the child's link (its cursor, and the start kept for it)
+inline constexpr int kHeldByKeep = 3;      // the replay window kept for the node after the child
+inline constexpr int kHeldByChain0 = 100;  // the sender's ring: chain c's head is kHeldByChain0 + c
 
 class Ring {
  public:
@@ -48,10 +56,19 @@ class Ring {
 
   // Cursors. AddCursor returns -1 if pos is no longer held (below tail()).
   // MoveCursor never moves a cursor below tail(): bytes already overwritten
-  // cannot be protected again.
-  int AddCursor(uint64_t pos);
+  // cannot be protected again. A cursor may carry a tag > 0 (what it stands
+  // for: the local output, the child link...; see HeldSeconds).
+  int AddCursor(uint64_t pos, int tag = 0);
   void MoveCursor(int id, uint64_t pos);
   void RemoveCursor(int id);
+
+  // Who holds the stream back. The producer says when it has data to append
+  // (SetWanting; WaitFree says so itself while it waits). While it does and the
+  // ring is full, the time counts for the tag of the cursor at the tail (the
+  // least tag when several are there, so that the tags never add up to more
+  // than the time held): HeldSeconds(tag) is the total so far.
+  void SetWanting(bool wanting);
+  double HeldSeconds(int tag) const;
 
   // Wakes every waiter for good (end of session or abort).
   void Close();
@@ -79,6 +96,11 @@ class Ring {
   uint64_t MinCursorLocked() const;
   uint64_t TailLocked() const;
   size_t FreeLocked() const;
+  // Around every change of head, cursors or wanting: credit the time since the
+  // last change to the cursors that held the tail, then note the new state.
+  void HeldBeforeLocked();
+  void HeldAfterLocked();
+  int TailTagLocked() const;
   void NotifyFdLocked();
 
   AnonMemory buf_;  // not zero-filled: pages are mapped as data arrives
@@ -87,7 +109,12 @@ class Ring {
   uint64_t base_ = 0;
   uint64_t head_ = 0;
   std::map<int, uint64_t> cursors_;
+  std::map<int, int> cursor_tags_;  // the tagged cursors' tags
   int next_cursor_ = 1;
+  // Held time (HeldSeconds): the producer wants to append, the ring is full.
+  bool wanting_ = false, holding_ = false;
+  std::chrono::steady_clock::time_point held_since_{};
+  std::map<int, double> held_;  // by tag
   bool closed_ = false;
   struct Notifier {
     int fd = -1;

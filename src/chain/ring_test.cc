@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstring>
 #include <numeric>
 #include <thread>
+#include <vector>
 
 namespace ka::chain {
 namespace {
@@ -152,6 +154,66 @@ TEST(Ring, EveryArmedNotifierIsWokenOnce) {
   EXPECT_FALSE(readable(b));
   r.RemoveNotifier(a);
   EXPECT_EQ(r.notify_fd(a), -1);
+}
+
+// Who held the stream back: the time the producer wanted to append into a full ring, credited to
+// the tag of the cursor(s) at the tail. Untagged cursors, a ring with room, or a producer with
+// nothing to append count nothing.
+TEST(Ring, HeldTimeGoesToTheCursorAtTheTail) {
+  using std::chrono::milliseconds;
+  Ring r(1000);
+  int out = r.AddCursor(0, kHeldByOutput);
+  int child = r.AddCursor(0, kHeldByChild);
+  std::vector<char> x(1000);
+  ASSERT_EQ(r.WriteSome(x.data(), x.size()), 1000u);  // full
+  std::this_thread::sleep_for(milliseconds(30));      // not wanting yet
+  EXPECT_EQ(r.HeldSeconds(kHeldByOutput), 0);
+  r.SetWanting(true);
+  std::this_thread::sleep_for(milliseconds(30));  // both at the tail: the least tag holds
+  double o1 = r.HeldSeconds(kHeldByOutput), c1 = r.HeldSeconds(kHeldByChild);
+  EXPECT_GE(o1, 0.03);
+  EXPECT_EQ(c1, 0);
+  r.MoveCursor(out, 500);  // the output went on; the child holds the tail alone
+  std::this_thread::sleep_for(milliseconds(30));
+  double o2 = r.HeldSeconds(kHeldByOutput), c2 = r.HeldSeconds(kHeldByChild);
+  EXPECT_LT(o2 - o1, 0.02);  // at most the moment between the reading and the move
+  EXPECT_GE(c2 - c1, 0.03);
+  r.MoveCursor(child, 600);  // room now: nobody holds
+  std::this_thread::sleep_for(milliseconds(30));
+  EXPECT_LT(r.HeldSeconds(kHeldByChild) - c2, 0.02);
+  EXPECT_EQ(r.HeldSeconds(kHeldByKeep), 0);
+  // Full again, then the producer has nothing more: not held.
+  ASSERT_EQ(r.WriteSome(x.data(), 500), 500u);
+  double o3 = r.HeldSeconds(kHeldByOutput);
+  r.SetWanting(false);
+  std::this_thread::sleep_for(milliseconds(30));
+  EXPECT_LT(r.HeldSeconds(kHeldByOutput) - o3, 0.02);
+  // A removed cursor keeps what it was credited; an untagged one is never counted.
+  r.RemoveCursor(out);
+  EXPECT_GE(r.HeldSeconds(kHeldByOutput), o1);
+  int plain = r.AddCursor(r.tail());
+  ASSERT_GE(plain, 0);
+  r.SetWanting(true);
+  std::this_thread::sleep_for(milliseconds(30));
+  EXPECT_EQ(r.HeldSeconds(0), 0);
+}
+
+// WaitFree (the sender's producer) says it wants while it waits.
+TEST(Ring, WaitFreeCountsAsWanting) {
+  Ring r(100);
+  int c = r.AddCursor(0, kHeldByChain0);
+  std::vector<char> x(100);
+  ASSERT_EQ(r.WriteSome(x.data(), x.size()), 100u);
+  std::thread mover([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+    r.MoveCursor(c, 50);
+  });
+  EXPECT_TRUE(r.WaitFree(10));
+  mover.join();
+  EXPECT_GE(r.HeldSeconds(kHeldByChain0), 0.03);
+  double h = r.HeldSeconds(kHeldByChain0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(r.HeldSeconds(kHeldByChain0), h);  // no longer waiting
 }
 
 }  // namespace

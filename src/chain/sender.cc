@@ -152,6 +152,8 @@ SessionReport SenderImpl::BuildReport(double seconds) {
     nr.seconds = n->seconds;
     nr.phases = n->phases;
     nr.max_heartbeat_gap = n->liveness ? n->liveness->max_gap() : 0;
+    nr.held_back_s = n->held_back_s;
+    nr.held_back_by = n->held_back_by;
     r.nodes.push_back(nr);
   }
   return r;

@@ -98,10 +98,12 @@ Topology SenderImpl::PlanChains(int members) const {
 // Called with mu_ held.
 void SenderImpl::AddRelays(int chains) {
   while (relays_.size() < static_cast<size_t>(chains)) {
+    const int tag = kHeldByChain0 + static_cast<int>(relays_.size());  // who holds our ring: this chain's head
     relays_.push_back(std::make_unique<Relay>(ring_, /*use_splice=*/false, /*hold_seconds=*/30));
     chain_heads_.push_back(0);
-    head_holds_.push_back(ring_.AddCursor(0));  // the stream start stays until this chain's head connects
+    head_holds_.push_back(ring_.AddCursor(0, tag));  // the stream start stays until this chain's head connects
     Relay* r = relays_.back().get();
+    r->SetChildTag(tag);
     relay_threads_.emplace_back([r] { r->Run(); });
   }
 }

@@ -97,6 +97,47 @@ void SenderImpl::CheckTimeouts() {
                              n->liveness->Silence(now), n->liveness->max_gap()));
   }
   WatchLinks(late, now);
+  if (started_ && now - last_judge_ >= std::chrono::seconds(1)) JudgeChains(now);
+}
+
+// Called with mu_ held, every second once the stream runs: our own ring's counters for each
+// chain's head, then the verdicts. A node is named in the log once, the first time it holds its
+// chain back; the report says for how long in all.
+void SenderImpl::JudgeChains(Clock::time_point now) {
+  double dt = last_judge_ == Clock::time_point{} ? 0 : std::chrono::duration<double>(now - last_judge_).count();
+  last_judge_ = now;
+  double t = std::chrono::duration<double>(now - t_start_).count();
+  for (size_t c = 0; c < relays_.size(); ++c)
+    judge_.Observe(BottleneckJudge::SenderOf(c), t, {0, ring_.HeldSeconds(kHeldByChain0 + static_cast<int>(c)), 0});
+  std::vector<std::vector<uint64_t>> chains(relays_.size());
+  std::map<uint64_t, Node*> by_id;
+  for (auto& n : nodes_) {
+    if (!Live(*n) || n->branch_fed) continue;  // a done node still relays: it stays its child's parent
+    if (n->chain >= 0 && static_cast<size_t>(n->chain) < chains.size())
+      chains[static_cast<size_t>(n->chain)].push_back(n->id);
+    by_id[n->id] = n.get();
+  }
+  for (size_t c = 0; c < chains.size(); ++c) {
+    for (const HoldVerdict& v : judge_.Judge(c, chains[c], t)) {
+      Node& n = *by_id[v.node];
+      n.held_back_s += std::min(dt, 2.0);
+      n.held_back_by = HoldCauseName(v.cause);
+      if (n.held_back_logged) continue;
+      n.held_back_logged = true;
+      if (v.cause == HoldCause::kOutput)
+        LogWarn(
+            "node {} holds its chain back: its output takes the data slower than the chain brings it ({:.0f} % "
+            "of the last {:.1f} s its ring was full, waiting on its own write). Every node of its chain goes at "
+            "its pace: check its disk (or where its --output goes)",
+            n.name, v.share * 100, v.window);
+      else
+        LogWarn(
+            "node {} holds its chain back: it takes the data slower than {} sends it ({:.0f} % of the last "
+            "{:.1f} s its upstream waited on it, while its own ring had room). Every node of its chain goes at "
+            "its pace: check its link (speed, duplex, errors, a congested port) or its CPU",
+            n.name, UpstreamOf(n) ? UpstreamOf(n)->name : std::string("the sender"), v.share * 100, v.window);
+    }
+  }
 }
 
 // The chain heads and direct branches we feed: their link beats, as every node watches its

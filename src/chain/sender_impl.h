@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "chain/auth.h"
+#include "chain/bottleneck.h"
 #include "chain/branch_feeder.h"
 #include "chain/discovery.h"
 #include "chain/freeze_detector.h"
@@ -65,6 +66,9 @@ struct Node {
   bool in_chain = true;  // connected and relaying (a locally failed node still relays)
   bool branch_fed = false;  // fed from the source directly: never needs a neighbour's window
   std::unique_ptr<FreezeDetector> liveness;  // when its silence means it is frozen
+  double held_back_s = 0;                    // how long it held its chain back (bottleneck.h), and why
+  std::string held_back_by;                  // "output" or "link" (the last verdict)
+  bool held_back_logged = false;
   Clock::time_point beat_sent{};             // our last heartbeat to it
 };
 
@@ -125,6 +129,7 @@ class SenderImpl {
   Node* UpstreamOf(const Node& n);  // its parent in the current chain (null: the sender)
   Status HandleSuspect(Node& reporter, const Message& m);
   void WatchLinks(double late, Clock::time_point now);
+  void JudgeChains(Clock::time_point now);  // who holds each chain back (bottleneck.h), every second
   uint64_t SenderKeep() const;
   int ChainOf(uint64_t node_id) const;
   uint64_t SentPosition() const;
@@ -184,6 +189,8 @@ class SenderImpl {
   uint32_t uplink_mbps_ = 0;  // our link speed towards the nodes, as the kernel reports it (0: unknown)
   Clock::time_point t_start_;
   Clock::time_point last_check_{};  // CheckTimeouts last ran (to tell a starved sender from silent nodes)
+  BottleneckJudge judge_;           // from the members' PROGRESS and our own ring
+  Clock::time_point last_judge_{};
   double prepare_seconds_ = 0;
 
   uint64_t next_exec_id_ = 1;

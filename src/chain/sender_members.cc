@@ -19,6 +19,7 @@ void SenderImpl::MarkFailed(Node& n, const std::string& why) {
 void SenderImpl::RemoveFromChain(Node& n) {
   if (!n.in_chain) return;
   n.in_chain = false;
+  judge_.Forget(n.id);
   if (started_) relink_needed_ = true;
 }
 
@@ -101,6 +102,9 @@ Status SenderImpl::HandleNodeMessage(Node& n, const Message& m) {
       if (!p.ok()) return p.status();
       n.received = p->received;
       n.payload = p->payload;
+      judge_.Observe(n.id, std::chrono::duration<double>(Clock::now() - t_start_).count(),
+                     {static_cast<double>(p->held_output_ms) / 1000, static_cast<double>(p->held_child_ms) / 1000,
+                      static_cast<double>(p->held_keep_ms) / 1000});
       observer_.NodeBytes(n.name, n.payload);
       return Status::Ok();
     }

@@ -7,9 +7,17 @@
 #         Everything ok and byte-exact, and node3 (downstream of the slow node) reported done
 #         well before node2: seconds(node3) + 3 < seconds(node2) in the report. The slow local
 #         consumer did not slow the chain while node2's buffer had room.
+#         Nobody held the chain back (every node's held_back_s is 0 in the report).
 #  run 2: the same, but node2 runs with --buffer 8MiB (< the 64 MiB stream): node2's buffer
 #         fills up and holds the chain back (backpressure, not loss). Everything still completes
 #         ok and byte-exact; the per-node timings are printed (not asserted: too timing dependent).
+#         The sender names node2 once in its log ("holds its chain back: its output ..."), and the
+#         report says node2 held_back_by "output" for at least 1 s, node1 and node3 never.
+#  run 3: every node writes to a file, but node2's link is slower (its switch port shaped to
+#         50 Mbit/s, the others unshaped, 3.2 Gbit/s or more): node1 waits on node2 while node2's
+#         own ring has room. The sender names node2 ("holds its chain back: it takes the data
+#         slower than node1 sends it"), the report says held_back_by "link"; node1 (held up by
+#         node2, its ring full) and node3 are not named. Everything ok and byte-exact.
 # Env: KA_BIN, KA_TIMEOUT (s, default 120), KA_KEEP=1.
 # shellcheck source-path=SCRIPTDIR
 set -uo pipefail
@@ -32,6 +40,25 @@ for n in json.load(open(sys.argv[1])).get("nodes", []):
     if isinstance(n, dict) and n.get("name") == sys.argv[2] and isinstance(n.get("seconds"), (int, float)):
         print(n["seconds"])
 PYEOF
+}
+
+# held_back REPORT NAME: "SECONDS BY" of node NAME (BY: output, link or none)
+held_back() {
+  python3 - "$1" "$2" <<'PYEOF' 2>/dev/null
+import json, sys
+for n in json.load(open(sys.argv[1])).get("nodes", []):
+    if isinstance(n, dict) and n.get("name") == sys.argv[2]:
+        print("%.2f %s" % (n.get("held_back_s", -1), n.get("held_back_by") or "none"))
+PYEOF
+}
+# held_is REPORT NAME BY MIN: node NAME held its chain back by BY for at least MIN s (BY none: never)
+held_is() {
+  local got s by
+  got=$(held_back "$1" "$2")
+  read -r s by <<<"$got"
+  echo "    $2: held its chain back ${s:-?} s (${by:-?})"
+  [[ $by == "$3" ]] || return 1
+  if [[ $3 == none ]]; then [[ $s == 0.00 ]]; else awk -v s="$s" -v m="$4" 'BEGIN { exit !(s >= m) }'; fi
 }
 
 # faster_by A B MARGIN: true when A + MARGIN < B (floating point)
@@ -84,10 +111,53 @@ run_slow() {
 run_slow 1
 bed_check "node3 (downstream of the slow node) done > 3 s before node2: forwarding before writing" \
   faster_by "$T3" "$T2" 3
+for i in 1 2 3; do
+  bed_check "[1] node$i never held the chain back (node2's buffer had room)" held_is "$W/report1.json" "node$i" none 0
+done
 
 run_slow 2 --buffer 8MiB
 echo "    (node$SLOW --buffer 8MiB < stream: the chain waits for node$SLOW's consumer; node3 - node2 =" \
      "$(awk -v a="${T3:-0}" -v b="${T2:-0}" 'BEGIN{printf "%.2f", a-b}') s)"
+bed_check "[2] the sender names node2's output, once" \
+  bash -c "[[ \$(grep -c 'node node2 holds its chain back: its output' '$W/send2.log.err') == 1 ]]"
+bed_check "[2] the sender names nobody else" \
+  bash -c "! grep 'holds its chain back' '$W/send2.log.err' | grep -qv 'node node2 '"
+bed_check "[2] report: node2 held the chain back by its output for 1 s or more" \
+  held_is "$W/report2.json" node2 output 1
+for i in 1 3; do
+  bed_check "[2] report: node$i never held the chain back" held_is "$W/report2.json" "node$i" none 0
+done
+
+echo "== run 3: $(( BYTES >> 20 )) MiB, node$SLOW's link at 50 Mbit/s (its switch port), the others unshaped"
+f0=$BED_FAILS
+bed_shape_dev "$BED_SW" "p$SLOW" 50mbit || bed_die "cannot shape p$SLOW"
+S=slow3.$$
+ka_bg 0 "$W/send3.log" send --nodes "$N" --session "$S" --secret-file "$W/secret" --buffer 16MiB \
+  --report "$W/report3.json" "$W/src.bin"
+spid=$BED_LAST_PID
+logs=("$W/send3.log")
+pids=()
+for (( i = 1; i <= N; i++ )); do
+  ka_bg "$i" "$W/r3.$i.log" receive --session "$S" --secret-file "$W/secret" --name "node$i" --buffer 16MiB \
+    --output "$W/out3.$i.bin"
+  pids[i]=$BED_LAST_PID
+  logs+=("$W/r3.$i.log")
+done
+bed_check "[3] sender exits 0" ka_rc_is 0 "$spid"
+for (( i = 1; i <= N; i++ )); do
+  bed_check "[3] receiver node$i exits 0" ka_rc_is 0 "${pids[i]}"
+  bed_check "[3] node$i output == source (cmp)" ka_same "$W/src.bin" "$W/out3.$i.bin"
+done
+bed_check "[3] the sender names node2's link, once" \
+  bash -c "[[ \$(grep -c 'node node2 holds its chain back: it takes the data slower than node1 sends it' '$W/send3.log.err') == 1 ]]"
+bed_check "[3] the sender names nobody else" \
+  bash -c "! grep 'holds its chain back' '$W/send3.log.err' | grep -qv 'node node2 '"
+bed_check "[3] report: node2 held the chain back by its link for 2 s or more" held_is "$W/report3.json" node2 link 2
+for i in 1 3; do
+  bed_check "[3] report: node$i never held the chain back" held_is "$W/report3.json" "node$i" none 0
+done
+(( BED_FAILS > f0 )) && bed_dump "${logs[@]}"
+rm -f "$W"/out3.*.bin
 
 if (( BED_FAILS )); then echo "slow_consumer: FAIL ($BED_FAILS checks failed)"; exit 1; fi
 echo "slow_consumer: PASS"
