@@ -65,6 +65,7 @@ ka_fuzz_target(stage1_params_fuzz SOURCES src/netboot/stage1_params.cc src/crypt
 ka_fuzz_target(serve_config_fuzz SOURCES src/cli/serve_config.cc)
 ka_fuzz_target(frame_fuzz SOURCES src/chain/frame.cc src/chain/message.cc src/util/net.cc)
 ka_fuzz_target(messages_fuzz SOURCES src/chain/messages.cc src/chain/fields.cc src/chain/frame.cc)
+ka_fuzz_target(bottleneck_fuzz SOURCES src/chain/bottleneck.cc)
 ka_fuzz_target(consumer_fuzz SOURCES src/chain/consumer.cc src/chain/ring.cc src/chain/stream_seal.cc
                src/chain/frame.cc src/crypto/aead.cc src/crypto/sha256.cc src/util/anon_memory.cc
                LIBS PkgConfig::SODIUM OpenSSL::Crypto)

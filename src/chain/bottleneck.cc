@@ -47,10 +47,11 @@ BottleneckJudge::Share BottleneckJudge::ShareOf(uint64_t node, double now) const
   const Sample& last = it->second.back();
   const Sample* first = nullptr;
   for (const auto& s : it->second)
-    if (s.t <= last.t - window_s_) first = &s;
+    if (&s != &last && s.t <= last.t - window_s_) first = &s;
   if (!first) return r;
   double span = last.t - first->t;
-  if (now - last.t > 2 * std::max(window_s_, span)) return r;  // it stopped reporting: no opinion
+  if (!(span >= window_s_ && span > 0) || !std::isfinite(span)) return r;  // huge times lose their digits
+  if (now - last.t > 2 * std::max(window_s_, span)) return r;              // it stopped reporting: no opinion
   r.known = true;
   r.window = span;
   r.output = Clamp01((last.held.output - first->held.output) / span);
