@@ -419,21 +419,26 @@ void Relay::Run() {
     }
     // Who holds us back: upstream has bytes for us and we do not take them because the ring is
     // full (Ring::HeldSeconds says whose cursor holds its tail), or because our child is behind
-    // and catching up (our child holds us: child_held_seconds).
+    // and catching up while the ring has room (our child holds us: child_held_seconds). Only
+    // catch-ups of kHeldSpell or more count: a child as fast as we are catches up within a
+    // scheduling turn or two, and that holds nobody back.
     if (upstream_.valid()) producer_ = true;
     if (producer_) {
       auto upstream_pending = [&] {
         int pending = 0;
         return ::ioctl(upstream_.get(), FIONREAD, &pending) == 0 && pending > 0;
       };
-      bool want = upstream_.valid() && !catch_up && (up_want || upstream_pending());
-      ring_.SetWanting(want);
+      bool room = ring_.Free() > 0;
+      bool catching_up = catch_up && room && upstream_.valid();
+      ring_.SetWanting(upstream_.valid() && !catching_up && (up_want || upstream_pending()));
       auto now = Clock::now();
-      if (child_holds_ && last_look_ != Clock::time_point{})
-        child_held_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(now - last_look_).count();
-      last_look_ = now;
-      // (Upstream may have nothing for us then: its own window waits for our child too.)
-      child_holds_ = catch_up && upstream_.valid();
+      if (catching_up && spell_start_ == Clock::time_point{}) spell_start_ = now;
+      if (!catching_up && spell_start_ != Clock::time_point{}) {
+        // (Upstream may have had nothing for us then: its own window waits for our child too.)
+        if (now - spell_start_ >= kHeldSpell)
+          child_held_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(now - spell_start_).count();
+        spell_start_ = {};
+      }
     }
 
     pollfd fds[4];

@@ -138,9 +138,9 @@ class Relay {
   Ring& ring_;
   bool use_splice_;
   int child_tag_ = kHeldByChild;
-  bool producer_ = false;     // we read an upstream into the ring (a receiver): we say when we want to
-  bool child_holds_ = false;  // at the last look: a catch-up kept us from upstream's bytes
-  Clock::time_point last_look_{};
+  bool producer_ = false;  // we read an upstream into the ring (a receiver): we say when we want to
+  static constexpr Clock::duration kHeldSpell = std::chrono::milliseconds(20);
+  Clock::time_point spell_start_{};     // the catch-up going on since (none: epoch)
   Clock::time_point child_progress_{};  // the child last took bytes
   UniqueFd upstream_;
   Child child_;

@@ -57,16 +57,21 @@ void Ring::HeldBeforeLocked() {
 }
 
 // The least tag among the cursors at the tail (0: none tagged): one holder per moment, so that
-// the tags' times add up to at most the time held.
+// the tags' times add up to at most the time held. The window kept for the node after the child
+// follows the child's link beats, a beat late: while the child itself has everything we hold, a
+// full ring held by that window waits for the next beat, not for a slow node, and counts for
+// nobody.
 int Ring::TailTagLocked() const {
   uint64_t m = MinCursorLocked();
   int tag = 0;
+  bool child_at_head = false;
   for (const auto& [id, pos] : cursors_) {
-    if (pos != m) continue;
     auto t = cursor_tags_.find(id);
-    if (t != cursor_tags_.end() && (tag == 0 || t->second < tag)) tag = t->second;
+    if (t == cursor_tags_.end()) continue;
+    if (t->second == kHeldByChild && pos >= head_) child_at_head = true;
+    if (pos == m && (tag == 0 || t->second < tag)) tag = t->second;
   }
-  return tag;
+  return tag == kHeldByKeep && child_at_head ? 0 : tag;
 }
 
 void Ring::HeldAfterLocked() {

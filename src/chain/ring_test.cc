@@ -182,6 +182,24 @@ TEST(Ring, HeldTimeGoesToTheCursorAtTheTail) {
   std::this_thread::sleep_for(milliseconds(30));
   EXPECT_LT(r.HeldSeconds(kHeldByChild) - c2, 0.02);
   EXPECT_EQ(r.HeldSeconds(kHeldByKeep), 0);
+  // The window for the node after the child holds the tail: it counts while the child is behind,
+  // not once the child has everything (then the window only waits for the child's next beat).
+  {
+    Ring k(1000);
+    int keep = k.AddCursor(0, kHeldByKeep);
+    int kid = k.AddCursor(0, kHeldByChild);
+    ASSERT_EQ(k.WriteSome(x.data(), 1000), 1000u);
+    k.MoveCursor(kid, 600);
+    k.SetWanting(true);
+    std::this_thread::sleep_for(milliseconds(30));
+    double w1 = k.HeldSeconds(kHeldByKeep);
+    EXPECT_GE(w1, 0.03);
+    k.MoveCursor(kid, 1000);  // the child has everything
+    std::this_thread::sleep_for(milliseconds(30));
+    EXPECT_LT(k.HeldSeconds(kHeldByKeep) - w1, 0.02);
+    EXPECT_EQ(k.HeldSeconds(kHeldByChild), 0);
+    k.RemoveCursor(keep);
+  }
   // Full again, then the producer has nothing more: not held.
   ASSERT_EQ(r.WriteSome(x.data(), 500), 500u);
   double o3 = r.HeldSeconds(kHeldByOutput);
